@@ -1,0 +1,49 @@
+"""The base every generated model derives from, and the hook that resolves union fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from ._unions import resolve
+
+
+class Model(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A Qdrant API object. Unset optional fields are omitted from the wire; unknown fields
+    sent by a newer server are ignored."""
+
+    def model_dump(self, *, exclude_none: bool = True) -> dict[str, Any]:
+        """This object as JSON-ready builtins (the names the server uses)."""
+        from . import to_builtins
+
+        return to_builtins(self)
+
+
+def resolve_fields(obj: Model, fields: tuple) -> None:
+    """Resolve each union field of ``obj`` in place; raise ``ValueError`` naming the path.
+
+    msgspec turns a ``ValueError`` from ``__post_init__`` into a ``ValidationError`` and adds the
+    path of ``obj`` itself; our message carries the path inside ``obj``.
+    """
+    for name, spec, required in fields:
+        value = getattr(obj, name)
+        if value is None and not required:
+            continue
+        try:
+            resolved = resolve(spec, value)
+        except msgspec.ValidationError as e:
+            from ._unions import merge_path
+
+            wire = _wire_name(type(obj), name)
+            text, path = merge_path(str(e), "." + wire)
+            raise ValueError(f"{text} - at `{path}`") from None
+        if resolved is not value:
+            msgspec.structs.force_setattr(obj, name, resolved)
+
+
+def _wire_name(cls: type, name: str) -> str:
+    for f in msgspec.structs.fields(cls):
+        if f.name == name:
+            return f.encode_name
+    return name

@@ -1,0 +1,318 @@
+"""Runtime resolution of the unions msgspec cannot decode natively.
+
+The generator (tools/gen_models.py) types such fields ``Any`` for msgspec and gives each model a
+table of specs; ``__post_init__`` calls :func:`resolve` on the raw value. One rule for every
+union: dispatch on the JSON shape of the value (object / array / string / number / bool / null),
+then, among object variants, rank by keys (all required keys present, most known keys matched,
+fewest unknown keys) and try them in that order. Already-typed values (a model instance, a numpy
+array) pass through. When nothing fits, the error of the variant that got furthest is raised,
+with the path of the offending value.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import typing
+import uuid
+from functools import lru_cache
+from typing import Any
+
+import msgspec
+
+_AT = re.compile(r" - at `\$([^`]*)`")
+_SEGMENT = re.compile(r"\[[^\]]*\]|\.[^.\[]+")
+
+
+def merge_path(message: str, prefix: str = "") -> tuple[str, str]:
+    """Split msgspec's ``"... - at `$.a` - at `$.b`"`` chains into (text, one full path).
+
+    Nested ``__post_init__`` errors collect one ``- at`` per level, innermost first; the full
+    path is outermost + ... + innermost. ``prefix`` is put in front of the result.
+    """
+    parts = _AT.findall(message)
+    text = _AT.sub("", message)
+    return text, "$" + prefix + "".join(reversed(parts))
+
+
+def _rebase(err: msgspec.ValidationError, prefix: str) -> msgspec.ValidationError:
+    text, path = merge_path(str(err), prefix)
+    return msgspec.ValidationError(f"{text} - at `{path}`")
+
+
+def _depth(err: msgspec.ValidationError) -> int:
+    _, path = merge_path(str(err))
+    return len(_SEGMENT.findall(path))
+
+
+class ListSpec:
+    __slots__ = ("item", "plain")
+
+    def __init__(self, item: Any) -> None:
+        self.item = item
+        # A list of natively decodable items is converted in one msgspec call.
+        self.plain = typing.List[item] if not isinstance(item, (ListSpec, DictSpec, UnionSpec)) else None
+
+    def __repr__(self) -> str:
+        return f"List[{_name(self.item)}]"
+
+
+class DictSpec:
+    __slots__ = ("value", "plain")
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self.plain = typing.Dict[str, value] if not isinstance(value, (ListSpec, DictSpec, UnionSpec)) else None
+
+    def __repr__(self) -> str:
+        return f"Dict[str, {_name(self.value)}]"
+
+
+class UnionSpec:
+    """A union resolved by shape and keys. Members may be types, List/Dict specs or unions."""
+
+    def __init__(self, *members: Any, name: str | None = None) -> None:
+        self.name = name
+        self._members: tuple = members
+        self._flat: list | None = None
+
+    def set_members(self, *members: Any) -> None:
+        self._members = members
+        self._flat = None
+
+    def __repr__(self) -> str:
+        return self.name or "Union[" + ", ".join(_name(m) for m in self._members) + "]"
+
+    @property
+    def members(self) -> list:
+        if self._flat is None:
+            flat: list = []
+            for m in self._members:
+                for x in _expand(m):
+                    if x not in flat:
+                        flat.append(x)
+            self._flat = flat
+        return self._flat
+
+
+def _expand(m: Any) -> list:
+    if isinstance(m, UnionSpec):
+        return list(m.members)
+    if typing.get_origin(m) is typing.Union:
+        return [x for a in typing.get_args(m) for x in _expand(a)]
+    return [m]
+
+
+def _name(m: Any) -> str:
+    return getattr(m, "__name__", None) or repr(m)
+
+
+def _shape_of_member(m: Any) -> str:
+    if isinstance(m, ListSpec):
+        return "array"
+    if isinstance(m, DictSpec):
+        return "object"
+    if m is type(None):
+        return "null"
+    if m is Any:
+        return "any"
+    origin = typing.get_origin(m)
+    if origin in (list, tuple, set):
+        return "array"
+    if origin is dict or m is dict:
+        return "object"
+    if origin is typing.Literal:
+        return "str" if isinstance(typing.get_args(m)[0], str) else "int"
+    if isinstance(m, type):
+        if issubclass(m, msgspec.Struct):
+            return "object"
+        if issubclass(m, enum.Enum):
+            return "str" if issubclass(m, str) else "int"
+        if m is bool:
+            return "bool"
+        if m is int:
+            return "int"
+        if m is float:
+            return "float"
+        if m is str or m is uuid.UUID:
+            return "str"
+    return "any"
+
+
+def _shape_of_value(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, dict):
+        return "object"
+    if isinstance(v, (list, tuple)):
+        return "array"
+    if isinstance(v, str):
+        return "str"
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, int):
+        return "int"
+    if isinstance(v, float):
+        return "float"
+    return "other"
+
+
+# Which member shapes may take a value of a given shape, in order of preference.
+_ACCEPTS = {
+    "object": ("object",),
+    "array": ("array",),
+    "str": ("str",),
+    "bool": ("bool",),
+    "int": ("int", "float"),
+    "float": ("float",),
+    "null": ("null",),
+}
+
+
+@lru_cache(maxsize=None)
+def _struct_keys(cls: type) -> tuple[frozenset, frozenset]:
+    fields = msgspec.structs.fields(cls)
+    return (
+        frozenset(f.encode_name for f in fields if f.required),
+        frozenset(f.encode_name for f in fields),
+    )
+
+
+def _rank_object(member: Any, keys: set) -> tuple:
+    if isinstance(member, type) and issubclass(member, msgspec.Struct):
+        required, known = _struct_keys(member)
+        return (required <= keys, len(keys & known), -len(keys - known))
+    return (True, 0, 0)  # a map takes any keys; preferred only over poorer struct matches
+
+
+def _is_fit(member: Any, keys: set) -> bool:
+    if not (isinstance(member, type) and issubclass(member, msgspec.Struct)):
+        return True  # a map takes any keys
+    required, known = _struct_keys(member)
+    return required <= keys and (not keys or bool(keys & known))
+
+
+def _array_depth(m: Any) -> int:
+    if isinstance(m, ListSpec):
+        return 1 + _array_depth(m.item)
+    if typing.get_origin(m) in (list, tuple):
+        return 1 + _array_depth(typing.get_args(m)[0])
+    return 0
+
+
+def _numpy_ndarray() -> type | None:
+    import sys
+
+    np = sys.modules.get("numpy")  # only a value from numpy can be an ndarray; never import it here
+    return np.ndarray if np is not None else None
+
+
+def resolve(spec: Any, value: Any) -> Any:
+    """Resolve ``value`` against ``spec`` (a type, ListSpec, DictSpec or UnionSpec)."""
+    if isinstance(spec, UnionSpec):
+        return _resolve_union(spec, value)
+    if isinstance(spec, ListSpec):
+        nd = _numpy_ndarray()
+        if nd is not None and isinstance(value, nd):
+            return _check_ndarray(value, _array_depth(spec))
+        if spec.plain is not None:
+            return msgspec.convert(value, spec.plain)
+        if not isinstance(value, (list, tuple)):
+            raise msgspec.ValidationError(f"Expected `array`, got `{type(value).__name__}`")
+        out = []
+        for i, x in enumerate(value):
+            try:
+                out.append(resolve(spec.item, x))
+            except msgspec.ValidationError as e:
+                raise _rebase(e, f"[{i}]") from None
+        return out
+    if isinstance(spec, DictSpec):
+        if spec.plain is not None:
+            return msgspec.convert(value, spec.plain)
+        if not isinstance(value, dict):
+            raise msgspec.ValidationError(f"Expected `object`, got `{type(value).__name__}`")
+        res = {}
+        for k, x in value.items():
+            try:
+                res[k] = resolve(spec.value, x)
+            except msgspec.ValidationError as e:
+                raise _rebase(e, f".{k}") from None
+        return res
+    if spec is Any:
+        return value
+    if isinstance(spec, type) and isinstance(value, spec) and not isinstance(value, (dict, list)):
+        return value
+    if isinstance(value, uuid.UUID) and spec is str:
+        return value
+    return msgspec.convert(value, spec)
+
+
+def _check_ndarray(arr: Any, depth: int) -> Any:
+    if arr.ndim != depth or arr.dtype.kind not in "fiu":
+        raise msgspec.ValidationError(
+            f"Expected a {depth}-D numeric array, got {arr.ndim}-D array of {arr.dtype}"
+        )
+    return arr
+
+
+def _resolve_union(spec: UnionSpec, value: Any) -> Any:
+    members = spec.members
+    if isinstance(value, msgspec.Struct):
+        for m in members:
+            if isinstance(m, type) and isinstance(value, m):
+                return value
+        raise msgspec.ValidationError(f"Expected `{spec!r}`, got `{type(value).__name__}`")
+    nd = _numpy_ndarray()
+    if nd is not None and isinstance(value, nd):
+        for m in members:
+            if _shape_of_member(m) == "array" and _array_depth(m) == value.ndim:
+                return _check_ndarray(value, value.ndim)
+        raise msgspec.ValidationError(f"Expected `{spec!r}`, got a {value.ndim}-D array")
+    shape = _shape_of_value(value)
+    if shape == "other":
+        shape = "str" if isinstance(value, uuid.UUID) else _numpy_scalar_shape(value)
+    accepts = _ACCEPTS.get(shape, ())
+    candidates = [m for s in accepts for m in members if _shape_of_member(m) == s]
+    candidates += [m for m in members if _shape_of_member(m) == "any"]
+    if not candidates:
+        raise msgspec.ValidationError(f"Expected `{spec!r}`, got `{_json_kind(shape)}`")
+    if shape == "object" and len(candidates) > 1:
+        keys = set(value)
+        ranked = sorted(candidates, key=lambda m: _rank_object(m, keys), reverse=True)
+        # A struct is a fit only if its required keys are there and it knows some key: a struct
+        # of optional fields must not swallow an object meant for another variant.
+        fits = [m for m in ranked if _is_fit(m, keys)]
+        candidates = fits or ranked
+    best: msgspec.ValidationError | None = None
+    for m in candidates:
+        try:
+            return resolve(m, value)
+        except msgspec.ValidationError as e:
+            if best is None or _depth(e) > _depth(best):
+                best = e
+    assert best is not None
+    raise best
+
+
+def _numpy_scalar_shape(value: Any) -> str:
+    kind = getattr(getattr(value, "dtype", None), "kind", "")
+    return {"b": "bool", "i": "int", "u": "int", "f": "float"}.get(kind, "other")
+
+
+def _json_kind(shape: str) -> str:
+    return {"str": "str", "int": "int", "float": "float", "bool": "bool", "null": "null"}.get(shape, shape)
+
+
+def spec_for(tp: Any, resolved_unions: dict) -> Any:
+    """Build a resolver spec for an arbitrary annotation (used by ``parse`` at top level)."""
+    if tp in resolved_unions:
+        return resolved_unions[tp]
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (list, typing.List):
+        return ListSpec(spec_for(args[0], resolved_unions))
+    if origin in (dict, typing.Dict):
+        return DictSpec(spec_for(args[1], resolved_unions))
+    if origin is typing.Union:
+        return UnionSpec(*(spec_for(a, resolved_unions) for a in args))
+    return tp
