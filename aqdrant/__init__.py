@@ -20,7 +20,23 @@ from .errors import (
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    # The clients load their transports lazily so that `import aqdrant` stays light.
+    if name == "AsyncQdrantClient":
+        from .client import AsyncQdrantClient
+
+        return AsyncQdrantClient
+    if name == "QdrantClient":
+        from .sync_shim import QdrantClient
+
+        return QdrantClient
+    raise AttributeError(f"module 'aqdrant' has no attribute {name!r}")
+
+
 __all__ = [
+    "AsyncQdrantClient",
+    "QdrantClient",
     "models",
     "QdrantError",
     "ValidationError",

@@ -1,0 +1,144 @@
+"""Check vectors against the collection's config before anything is sent.
+
+The server drops or rejects whole batches for one wrong-dimension point; checking here names
+the offending point id and vector. The collection's vector config is fetched once per collection
+and cached; callers ``forget`` it when the collection changes or the server rejects a write.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from . import models
+from .errors import ValidationError
+
+GetParams = Callable[[str], Awaitable[models.CollectionParams]]
+
+
+class VectorValidator:
+    def __init__(self, get_params: GetParams) -> None:
+        self._get_params = get_params
+        self._cache: dict[str, tuple[dict[str, tuple[int, bool]], set[str]]] = {}
+
+    def forget(self, collection_name: str) -> None:
+        self._cache.pop(collection_name, None)
+
+    async def _schema(self, collection_name: str) -> tuple[dict[str, tuple[int, bool]], set[str]]:
+        """({dense name: (size, is_multivector)}, {sparse names}); the unnamed vector is ``""``."""
+        cached = self._cache.get(collection_name)
+        if cached is None:
+            params = await self._get_params(collection_name)
+            dense: dict[str, tuple[int, bool]] = {}
+            vectors = params.vectors
+            if isinstance(vectors, models.VectorParams):
+                dense[""] = (vectors.size, vectors.multivector_config is not None)
+            elif isinstance(vectors, dict):
+                for name, vp in vectors.items():
+                    dense[name] = (vp.size, vp.multivector_config is not None)
+            sparse = set(params.sparse_vectors or {})
+            cached = self._cache[collection_name] = (dense, sparse)
+        return cached
+
+    async def check_upsert(self, collection_name: str, body: models.PointsList | models.PointsBatch) -> None:
+        schema = await self._schema(collection_name)
+        if isinstance(body, models.PointsList):
+            for i, p in enumerate(body.points):
+                self._check_struct(schema, collection_name, p.id, p.vector, f"$.points[{i}].vector")
+            return
+        batch = body.batch
+        vectors = batch.vectors
+        if isinstance(vectors, dict):
+            for name, column in vectors.items():
+                for i, v in enumerate(column):
+                    self._check_one(schema, collection_name, batch.ids[i], name, v, f"$.batch.vectors.{name}[{i}]")
+        else:
+            for i, v in enumerate(vectors):
+                self._check_one(schema, collection_name, batch.ids[i], "", v, f"$.batch.vectors[{i}]")
+
+    async def check_update_vectors(self, collection_name: str, body: models.UpdateVectors) -> None:
+        schema = await self._schema(collection_name)
+        for i, p in enumerate(body.points):
+            self._check_struct(schema, collection_name, p.id, p.vector, f"$.points[{i}].vector")
+
+    def _check_struct(self, schema: Any, collection: str, point_id: Any, vector: Any, path: str) -> None:
+        if isinstance(vector, dict):
+            for name, v in vector.items():
+                self._check_one(schema, collection, point_id, name, v, f"{path}.{name}")
+        else:
+            self._check_one(schema, collection, point_id, "", vector, path)
+
+    def _check_one(self, schema: Any, collection: str, point_id: Any, name: str, v: Any, path: str) -> None:
+        dense, sparse = schema
+        label = f"vector {name!r}" if name else "the unnamed vector"
+        if isinstance(v, models.SparseVector):
+            if name not in sparse:
+                raise ValidationError(
+                    f"point {point_id!r}: collection {collection!r} has no sparse vector named {name!r} "
+                    f"(sparse vectors: {sorted(sparse) or 'none'})",
+                    path=path,
+                )
+            if len(v.indices) != len(v.values):
+                raise ValidationError(f"point {point_id!r}: sparse {label} has {len(v.indices)} indices but {len(v.values)} values", path=path)
+            _check_finite(v.values, point_id, label, path)
+            return
+        if isinstance(v, (models.Document, models.Image, models.InferenceObject)):
+            return  # embedded later (inference) - its size is checked then
+        if name not in dense:
+            names = sorted(dense)
+            if name == "" and names:
+                raise ValidationError(
+                    f"point {point_id!r}: collection {collection!r} has named vectors {names}; "
+                    "give the vector as a dict {name: vector}",
+                    path=path,
+                )
+            raise ValidationError(
+                f"point {point_id!r}: collection {collection!r} has no vector named {name!r} "
+                f"(vectors: {names or 'none'})",
+                path=path,
+            )
+        size, multi = dense[name]
+        rows = _rows(v, multi)
+        for row in rows:
+            n = _length(row)
+            if n != size:
+                raise ValidationError(
+                    f"point {point_id!r}: {label} has {n} dimensions, collection {collection!r} expects {size}",
+                    path=path,
+                )
+            _check_finite(row, point_id, label, path)
+
+
+def _rows(v: Any, multi: bool) -> list[Any]:
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(v, np.ndarray):
+        if multi:
+            return list(v) if v.ndim == 2 else [v]
+        return [v]
+    if multi:
+        return list(v) if v and isinstance(v[0], (list, tuple)) or (np is not None and v and isinstance(v[0], np.ndarray)) else [v]
+    return [v]
+
+
+def _length(row: Any) -> int:
+    shape = getattr(row, "shape", None)
+    if shape is not None:
+        return shape[-1] if shape else 1
+    return len(row)
+
+
+def _check_finite(row: Any, point_id: Any, label: str, path: str) -> None:
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(row, np.ndarray):
+        ok = bool(np.isfinite(row).all())
+    else:
+        # A sum of finite float32-range values cannot overflow; NaN or inf anywhere makes it
+        # non-finite. One C loop instead of a Python check per element.
+        try:
+            ok = math.isfinite(sum(row))
+        except TypeError:
+            raise ValidationError(f"point {point_id!r}: {label} must hold numbers", path=path) from None
+    if not ok:
+        raise ValidationError(f"point {point_id!r}: {label} contains NaN or infinity", path=path)

@@ -1,0 +1,1354 @@
+"""``AsyncQdrantClient``: the official client's methods, each one call through the pipeline.
+
+Every method builds the request model for one operation of the table (aqdrant/_operations.py)
+and hands it to :class:`aqdrant._pipeline.Pipeline`, which owns headers, auth, the deadline,
+retries and typed errors. The backend (REST, gRPC or the embedded engine) is picked once, from
+the constructor arguments, exactly as the official client does.
+
+Differences from the official client, on purpose:
+- ``timeout=`` (float seconds) is one total budget for the whole call, retries included; the
+  remaining budget is forwarded to the server's own ``timeout`` parameter.
+- every method takes ``headers=`` (merged over the client's and ``aqdrant.request_headers``).
+- unknown keyword arguments raise ``TypeError`` instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import uuid
+import warnings
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Callable
+
+from . import models
+from ._validate import VectorValidator
+from .errors import BadRequest, NotFound, ValidationError
+
+Headers = Mapping[str, str] | None
+PointId = int | str | uuid.UUID
+PointsSelectorLike = Sequence[PointId] | models.Filter | models.PointIdsList | models.FilterSelector
+
+# The server API version the models were generated from (../shared/qdrant-api/v1.19).
+API_VERSION = (1, 19)
+
+
+class AsyncQdrantClient:
+    """Async client for Qdrant: REST (``url=``/``host=``), gRPC (``prefer_grpc=True``) or the
+    embedded engine (``":memory:"`` / ``path=``). Use ``async with`` or call :meth:`close`."""
+
+    def __init__(
+        self,
+        location: str | None = None,
+        url: str | None = None,
+        port: int | None = 6333,
+        grpc_port: int = 6334,
+        prefer_grpc: bool = False,
+        https: bool | None = None,
+        api_key: str | None = None,
+        prefix: str | None = None,
+        timeout: float | None = None,
+        host: str | None = None,
+        path: str | None = None,
+        grpc_options: dict[str, Any] | None = None,
+        auth_token_provider: Callable[[], str] | Callable[[], Any] | None = None,
+        cloud_inference: bool = False,
+        local_inference_batch_size: int | None = None,
+        check_compatibility: bool = True,
+        pool_size: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        *,
+        retry: Any = None,
+        validate_vectors: bool = True,
+        verify: Any = True,
+    ) -> None:
+        from ._pipeline import Pipeline
+
+        given = [x for x in (location, url, host, path) if x is not None]
+        if len(given) > 1:
+            raise ValueError("give only one of location, url, host or path")
+        self._local = location == ":memory:" or path is not None
+        self._check_compatibility = check_compatibility and not self._local
+        self._compat_checked = False
+        self.cloud_inference = cloud_inference
+        self.local_inference_batch_size = local_inference_batch_size
+        self._prefer_grpc = prefer_grpc
+        if self._local:
+            from .local import LocalBackend
+
+            backend: Any = LocalBackend(path)
+        else:
+            from .rest import RestBackend
+
+            backend = RestBackend(
+                url=url if url is not None else location,
+                host=host,
+                port=port,
+                https=https,
+                prefix=prefix,
+                pool_size=pool_size,
+                verify=verify,
+            )
+        self._backend = backend
+        self._pipeline = Pipeline(
+            backend,
+            headers=headers,
+            api_key=api_key,
+            auth_token_provider=auth_token_provider,
+            timeout=timeout,
+            retry=retry,
+        )
+        self._validator = VectorValidator(self._get_vectors_config) if validate_vectors else None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<AsyncQdrantClient backend={self._backend!r}>"
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+    async def __aenter__(self) -> AsyncQdrantClient:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    async def close(self, grpc_grace: float | None = None) -> None:
+        """Release connections (and stop the embedded engine). Safe to call twice."""
+        if not self._closed:
+            self._closed = True
+            await self._pipeline.aclose()
+
+    aclose = close
+
+    # ---- the one way every method reaches the server ----------------------------------------
+    async def _call(
+        self,
+        op: str,
+        *,
+        path: dict[str, Any] | None = None,
+        query: dict[str, Any] | None = None,
+        body: Any = None,
+        timeout: float | None = None,
+        headers: Headers = None,
+    ) -> Any:
+        if self._closed:
+            raise RuntimeError("this AsyncQdrantClient is closed")
+        if self._check_compatibility and not self._compat_checked:
+            self._compat_checked = True
+            await self._warn_if_incompatible()
+        query = {k: v for k, v in (query or {}).items() if v is not None}
+        return await self._pipeline.execute(
+            op, path_params=path or {}, query=query, body=body, timeout=timeout, headers=headers
+        )
+
+    async def _warn_if_incompatible(self) -> None:
+        try:
+            version = (await self._pipeline.execute("root", timeout=5)).version
+            major, minor = (int(x) for x in version.split(".")[:2])
+        except Exception:  # noqa: BLE001 - an unreachable server is reported by the real call
+            return
+        if major != API_VERSION[0] or abs(minor - API_VERSION[1]) > 1:
+            warnings.warn(
+                f"Qdrant server version {version} may be incompatible with this client "
+                f"(made for {API_VERSION[0]}.{API_VERSION[1]}); pass check_compatibility=False to silence",
+                UserWarning,
+                stacklevel=4,
+            )
+
+    async def _get_vectors_config(self, collection_name: str) -> models.CollectionParams:
+        info = await self.get_collection(collection_name)
+        return info.config.params
+
+    # ==== collections ==========================================================================
+    async def get_collections(self, *, timeout: float | None = None, headers: Headers = None) -> models.CollectionsResponse:
+        """Names of all collections."""
+        return await self._call("get_collections", timeout=timeout, headers=headers)
+
+    async def get_collection(
+        self, collection_name: str, *, timeout: float | None = None, headers: Headers = None
+    ) -> models.CollectionInfo:
+        """Status, config and counts of one collection."""
+        return await self._call(
+            "get_collection", path={"collection_name": collection_name}, timeout=timeout, headers=headers
+        )
+
+    async def collection_exists(
+        self, collection_name: str, *, timeout: float | None = None, headers: Headers = None
+    ) -> bool:
+        """True when a collection (or alias) of this name exists."""
+        res = await self._call(
+            "collection_exists", path={"collection_name": collection_name}, timeout=timeout, headers=headers
+        )
+        return res.exists
+
+    async def create_collection(
+        self,
+        collection_name: str,
+        vectors_config: models.VectorParams | Mapping[str, models.VectorParams] | None = None,
+        sparse_vectors_config: Mapping[str, models.SparseVectorParams] | None = None,
+        shard_number: int | None = None,
+        sharding_method: models.ShardingMethod | None = None,
+        replication_factor: int | None = None,
+        write_consistency_factor: int | None = None,
+        on_disk_payload: bool | None = None,
+        hnsw_config: models.HnswConfigDiff | None = None,
+        optimizers_config: models.OptimizersConfigDiff | None = None,
+        wal_config: models.WalConfigDiff | None = None,
+        quantization_config: models.QuantizationConfig | None = None,
+        timeout: float | None = None,
+        strict_mode_config: models.StrictModeConfig | None = None,
+        metadata: dict[str, Any] | None = None,
+        *,
+        headers: Headers = None,
+    ) -> bool:
+        """Create a collection; raises ``Conflict`` when it exists."""
+        body = models.CreateCollection(
+            vectors=dict(vectors_config) if isinstance(vectors_config, Mapping) else vectors_config,
+            sparse_vectors=dict(sparse_vectors_config) if sparse_vectors_config is not None else None,
+            shard_number=shard_number,
+            sharding_method=sharding_method,
+            replication_factor=replication_factor,
+            write_consistency_factor=write_consistency_factor,
+            on_disk_payload=on_disk_payload,
+            hnsw_config=hnsw_config,
+            optimizers_config=optimizers_config,
+            wal_config=wal_config,
+            quantization_config=quantization_config,
+            strict_mode_config=strict_mode_config,
+            metadata=metadata,
+        )
+        if self._validator:
+            self._validator.forget(collection_name)
+        return await self._call(
+            "create_collection", path={"collection_name": collection_name}, body=body, timeout=timeout, headers=headers
+        )
+
+    async def recreate_collection(self, collection_name: str, *args: Any, **kwargs: Any) -> bool:
+        """Delete the collection if it exists, then create it (same arguments as create)."""
+        await self.delete_collection(collection_name, timeout=kwargs.get("timeout"), headers=kwargs.get("headers"))
+        return await self.create_collection(collection_name, *args, **kwargs)
+
+    async def update_collection(
+        self,
+        collection_name: str,
+        optimizers_config: models.OptimizersConfigDiff | None = None,
+        collection_params: models.CollectionParamsDiff | None = None,
+        vectors_config: models.VectorsConfigDiff | None = None,
+        hnsw_config: models.HnswConfigDiff | None = None,
+        quantization_config: models.QuantizationConfigDiff | None = None,
+        timeout: float | None = None,
+        sparse_vectors_config: Mapping[str, models.SparseVectorParams] | None = None,
+        strict_mode_config: models.StrictModeConfig | None = None,
+        metadata: dict[str, Any] | None = None,
+        *,
+        headers: Headers = None,
+    ) -> bool:
+        """Change parameters of an existing collection."""
+        body = models.UpdateCollection(
+            vectors=vectors_config,
+            optimizers_config=optimizers_config,
+            params=collection_params,
+            hnsw_config=hnsw_config,
+            quantization_config=quantization_config,
+            sparse_vectors=dict(sparse_vectors_config) if sparse_vectors_config is not None else None,
+            strict_mode_config=strict_mode_config,
+            metadata=metadata,
+        )
+        if self._validator:
+            self._validator.forget(collection_name)
+        return await self._call(
+            "update_collection", path={"collection_name": collection_name}, body=body, timeout=timeout, headers=headers
+        )
+
+    async def delete_collection(
+        self, collection_name: str, timeout: float | None = None, *, headers: Headers = None
+    ) -> bool:
+        """Delete a collection; True if it existed."""
+        if self._validator:
+            self._validator.forget(collection_name)
+        return await self._call(
+            "delete_collection", path={"collection_name": collection_name}, timeout=timeout, headers=headers
+        )
+
+    async def get_aliases(self, *, timeout: float | None = None, headers: Headers = None) -> models.CollectionsAliasesResponse:
+        """Every alias of every collection."""
+        return await self._call("get_collections_aliases", timeout=timeout, headers=headers)
+
+    async def get_collection_aliases(
+        self, collection_name: str, *, timeout: float | None = None, headers: Headers = None
+    ) -> models.CollectionsAliasesResponse:
+        """The aliases of one collection."""
+        return await self._call(
+            "get_collection_aliases", path={"collection_name": collection_name}, timeout=timeout, headers=headers
+        )
+
+    async def update_collection_aliases(
+        self,
+        change_aliases_operations: Sequence[
+            models.CreateAliasOperation | models.RenameAliasOperation | models.DeleteAliasOperation
+        ],
+        timeout: float | None = None,
+        *,
+        headers: Headers = None,
+    ) -> bool:
+        """Create, rename and delete aliases in one atomic step."""
+        body = models.ChangeAliasesOperation(actions=list(change_aliases_operations))
+        return await self._call("update_aliases", body=body, timeout=timeout, headers=headers)
+
+    async def create_vector_name(
+        self,
+        collection_name: str,
+        vector_name: str,
+        vector_name_config: models.VectorNameConfig,
+        wait: bool = True,
+        ordering: models.WriteOrdering | None = None,
+        timeout: float | None = None,
+        *,
+        headers: Headers = None,
+    ) -> models.UpdateResult:
+        """Add a named vector to an existing collection."""
+        if self._validator:
+            self._validator.forget(collection_name)
+        return await self._call(
+            "create_vector_name",
+            path={"collection_name": collection_name, "vector_name": vector_name},
+            query={"wait": wait, "ordering": ordering},
+            body=vector_name_config,
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def delete_vector_name(
+        self,
+        collection_name: str,
+        vector_name: str,
+        wait: bool = True,
+        ordering: models.WriteOrdering | None = None,
+        timeout: float | None = None,
+        *,
+        headers: Headers = None,
+    ) -> models.UpdateResult:
+        """Remove a named vector from a collection."""
+        if self._validator:
+            self._validator.forget(collection_name)
+        return await self._call(
+            "delete_vector_name",
+            path={"collection_name": collection_name, "vector_name": vector_name},
+            query={"wait": wait, "ordering": ordering},
+            timeout=timeout,
+            headers=headers,
+        )
+
+    # ==== points: writes =======================================================================
+    async def upsert(
+        self,
+        collection_name: str,
+        points: models.Batch | Sequence[models.PointStruct],
+        wait: bool = True,
+        ordering: models.WriteOrdering | None = None,
+        shard_key_selector: models.ShardKeySelector | None = None,
+        update_filter: models.Filter | None = None,
+        update_mode: models.UpdateMode | None = None,
+        timeout: float | None = None,
+        *,
+        headers: Headers = None,
+    ) -> models.UpdateResult:
+        """Insert or replace points. Vectors are checked against the collection first."""
+        if isinstance(points, models.Batch):
+            body: Any = models.PointsBatch(
+                batch=points, shard_key=shard_key_selector, update_filter=update_filter, update_mode=update_mode
+            )
+        else:
+            body = models.PointsList(
+                points=list(points), shard_key=shard_key_selector, update_filter=update_filter, update_mode=update_mode
+            )
+        if self._validator:
+            await self._validator.check_upsert(collection_name, body)
+        try:
+            return await self._call(
+                "upsert_points",
+                path={"collection_name": collection_name},
+                query={"wait": wait, "ordering": ordering},
+                body=body,
+                timeout=timeout,
+                headers=headers,
+            )
+        except BadRequest:
+            if self._validator:  # the collection may have changed under us: refetch next time
+                self._validator.forget(collection_name)
+            raise
+
+    async def update_vectors(
+        self,
+        collection_name: str,
+        points: Sequence[models.PointVectors],
+        wait: bool = True,
+        ordering: models.WriteOrdering | None = None,
+        shard_key_selector: models.ShardKeySelector | None = None,
+        update_filter: models.Filter | None = None,
+        timeout: float | None = None,
+        *,
+        headers: Headers = None,
+    ) -> models.UpdateResult:
+        """Replace some vectors of existing points."""
+        body = models.UpdateVectors(points=list(points), shard_key=shard_key_selector, update_filter=update_filter)
+        if self._validator:
+            await self._validator.check_update_vectors(collection_name, body)
+        return await self._call(
+            "update_vectors",
+            path={"collection_name": collection_name},
+            query={"wait": wait, "ordering": ordering},
+            body=body,
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def delete_vectors(
+        self,
+        collection_name: str,
+        vectors: Sequence[str],
+        points: PointsSelectorLike,
+        wait: bool = True,
+        ordering: models.WriteOrdering | None = None,
+        shard_key_selector: models.ShardKeySelector | None = None,
+        timeout: float | None = None,
+        *,
+        headers: Headers = None,
+    ) -> models.UpdateResult:
+        """Delete named vectors of the selected points."""
+        ids, flt = _split_selector(points)
+        body = models.DeleteVectors(points=ids, filter=flt, vector=list(vectors), shard_key=shard_key_selector)
+        return await self._call(
+            "delete_vectors",
+            path={"collection_name": collection_name},
+            query={"wait": wait, "ordering": ordering},
+            body=body,
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def delete(
+        self,
+        collection_name: str,
+        points_selector: PointsSelectorLike,
+        wait: bool = True,
+        ordering: models.WriteOrdering | None = None,
+        shard_key_selector: models.ShardKeySelector | None = None,
+        timeout: float | None = None,
+        *,
+        headers: Headers = None,
+    ) -> models.UpdateResult:
+        """Delete points by ids or by filter."""
+        return await self._call(
+            "delete_points",
+            path={"collection_name": collection_name},
+            query={"wait": wait, "ordering": ordering},
+            body=_points_selector(points_selector, shard_key_selector),
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def set_payload(
+        self,
+        collection_name: str,
+        payload: dict[str, Any],
+        points: PointsSelectorLike,
+        key: str | None = None,
+        wait: bool = True,
+        ordering: models.WriteOrdering | None = None,
+        shard_key_selector: models.ShardKeySelector | None = None,
+        timeout: float | None = None,
+        *,
+        headers: Headers = None,
+    ) -> models.UpdateResult:
+        """Merge ``payload`` into the selected points' payload (at ``key`` if given)."""
+        ids, flt = _split_selector(points)
+        body = models.SetPayload(payload=payload, points=ids, filter=flt, shard_key=shard_key_selector, key=key)
+        return await self._call(
+            "set_payload",
+            path={"collection_name": collection_name},
+            query={"wait": wait, "ordering": ordering},
+            body=body,
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def overwrite_payload(
+        self,
+        collection_name: str,
+        payload: dict[str, Any],
+        points: PointsSelectorLike,
+        wait: bool = True,
+        ordering: models.WriteOrdering | None = None,
+        shard_key_selector: models.ShardKeySelector | None = None,
+        timeout: float | None = None,
+        *,
+        headers: Headers = None,
+    ) -> models.UpdateResult:
+        """Replace the selected points' whole payload."""
+        ids, flt = _split_selector(points)
+        body = models.SetPayload(payload=payload, points=ids, filter=flt, shard_key=shard_key_selector)
+        return await self._call(
+            "overwrite_payload",
+            path={"collection_name": collection_name},
+            query={"wait": wait, "ordering": ordering},
+            body=body,
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def delete_payload(
+        self,
+        collection_name: str,
+        keys: Sequence[str],
+        points: PointsSelectorLike,
+        wait: bool = True,
+        ordering: models.WriteOrdering | None = None,
+        shard_key_selector: models.ShardKeySelector | None = None,
+        timeout: float | None = None,
+        *,
+        headers: Headers = None,
+    ) -> models.UpdateResult:
+        """Remove payload keys from the selected points."""
+        ids, flt = _split_selector(points)
+        body = models.DeletePayload(keys=list(keys), points=ids, filter=flt, shard_key=shard_key_selector)
+        return await self._call(
+            "delete_payload",
+            path={"collection_name": collection_name},
+            query={"wait": wait, "ordering": ordering},
+            body=body,
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def clear_payload(
+        self,
+        collection_name: str,
+        points_selector: PointsSelectorLike,
+        wait: bool = True,
+        ordering: models.WriteOrdering | None = None,
+        shard_key_selector: models.ShardKeySelector | None = None,
+        timeout: float | None = None,
+        *,
+        headers: Headers = None,
+    ) -> models.UpdateResult:
+        """Remove the whole payload of the selected points."""
+        return await self._call(
+            "clear_payload",
+            path={"collection_name": collection_name},
+            query={"wait": wait, "ordering": ordering},
+            body=_points_selector(points_selector, shard_key_selector),
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def batch_update_points(
+        self,
+        collection_name: str,
+        update_operations: Sequence[models.UpdateOperation],
+        wait: bool = True,
+        ordering: models.WriteOrdering | None = None,
+        timeout: float | None = None,
+        *,
+        headers: Headers = None,
+    ) -> list[models.UpdateResult]:
+        """Several point updates in one request, applied in order."""
+        body = models.UpdateOperations(operations=list(update_operations))
+        return await self._call(
+            "batch_update",
+            path={"collection_name": collection_name},
+            query={"wait": wait, "ordering": ordering},
+            body=body,
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def create_payload_index(
+        self,
+        collection_name: str,
+        field_name: str,
+        field_schema: models.PayloadFieldSchema | None = None,
+        field_type: models.PayloadSchemaType | None = None,
+        wait: bool = True,
+        ordering: models.WriteOrdering | None = None,
+        timeout: float | None = None,
+        *,
+        headers: Headers = None,
+    ) -> models.UpdateResult:
+        """Index a payload field (``field_type`` is the old name of ``field_schema``)."""
+        if field_schema is not None and field_type is not None:
+            raise ValidationError("give field_schema or field_type, not both")
+        body = models.CreateFieldIndex(field_name=field_name, field_schema=field_schema or field_type)
+        return await self._call(
+            "create_field_index",
+            path={"collection_name": collection_name},
+            query={"wait": wait, "ordering": ordering},
+            body=body,
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def delete_payload_index(
+        self,
+        collection_name: str,
+        field_name: str,
+        wait: bool = True,
+        ordering: models.WriteOrdering | None = None,
+        timeout: float | None = None,
+        *,
+        headers: Headers = None,
+    ) -> models.UpdateResult:
+        """Drop a payload index."""
+        return await self._call(
+            "delete_field_index",
+            path={"collection_name": collection_name, "field_name": field_name},
+            query={"wait": wait, "ordering": ordering},
+            timeout=timeout,
+            headers=headers,
+        )
+
+    # ==== points: reads ========================================================================
+    async def retrieve(
+        self,
+        collection_name: str,
+        ids: Sequence[PointId],
+        with_payload: models.WithPayloadInterface = True,
+        with_vectors: models.WithVector = False,
+        consistency: models.ReadConsistency | None = None,
+        shard_key_selector: models.ShardKeySelector | None = None,
+        timeout: float | None = None,
+        *,
+        headers: Headers = None,
+    ) -> list[models.Record]:
+        """Points by id (missing ids are left out)."""
+        body = models.PointRequest(
+            ids=[_point_id(i) for i in ids], with_payload=with_payload, with_vector=with_vectors, shard_key=shard_key_selector
+        )
+        return await self._call(
+            "get_points",
+            path={"collection_name": collection_name},
+            query={"consistency": consistency},
+            body=body,
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def scroll(
+        self,
+        collection_name: str,
+        scroll_filter: models.Filter | None = None,
+        limit: int = 10,
+        order_by: str | models.OrderBy | None = None,
+        offset: PointId | None = None,
+        with_payload: models.WithPayloadInterface = True,
+        with_vectors: models.WithVector = False,
+        consistency: models.ReadConsistency | None = None,
+        shard_key_selector: models.ShardKeySelector | None = None,
+        timeout: float | None = None,
+        *,
+        headers: Headers = None,
+    ) -> tuple[list[models.Record], models.ExtendedPointId | None]:
+        """One page of points and the offset of the next page (None at the end)."""
+        body = models.ScrollRequest(
+            filter=scroll_filter,
+            limit=limit,
+            order_by=order_by,
+            offset=_point_id(offset) if offset is not None else None,
+            with_payload=with_payload,
+            with_vector=with_vectors,
+            shard_key=shard_key_selector,
+        )
+        res = await self._call(
+            "scroll_points",
+            path={"collection_name": collection_name},
+            query={"consistency": consistency},
+            body=body,
+            timeout=timeout,
+            headers=headers,
+        )
+        return res.points, res.next_page_offset
+
+    async def scroll_all(
+        self,
+        collection_name: str,
+        scroll_filter: models.Filter | None = None,
+        batch_size: int = 256,
+        with_payload: models.WithPayloadInterface = True,
+        with_vectors: models.WithVector = False,
+        *,
+        timeout: float | None = None,
+        headers: Headers = None,
+    ) -> AsyncIterator[models.Record]:
+        """Every point (matching the filter), page by page; ``timeout`` applies per page."""
+        offset: Any = None
+        while True:
+            page, offset = await self.scroll(
+                collection_name,
+                scroll_filter=scroll_filter,
+                limit=batch_size,
+                offset=offset,
+                with_payload=with_payload,
+                with_vectors=with_vectors,
+                timeout=timeout,
+                headers=headers,
+            )
+            for rec in page:
+                yield rec
+            if offset is None:
+                return
+
+    async def count(
+        self,
+        collection_name: str,
+        count_filter: models.Filter | None = None,
+        exact: bool = True,
+        shard_key_selector: models.ShardKeySelector | None = None,
+        timeout: float | None = None,
+        *,
+        headers: Headers = None,
+    ) -> models.CountResult:
+        """Number of points (matching the filter)."""
+        body = models.CountRequest(filter=count_filter, exact=exact, shard_key=shard_key_selector)
+        return await self._call(
+            "count_points", path={"collection_name": collection_name}, body=body, timeout=timeout, headers=headers
+        )
+
+    async def facet(
+        self,
+        collection_name: str,
+        key: str,
+        facet_filter: models.Filter | None = None,
+        limit: int = 10,
+        exact: bool = False,
+        consistency: models.ReadConsistency | None = None,
+        timeout: float | None = None,
+        shard_key_selector: models.ShardKeySelector | None = None,
+        *,
+        headers: Headers = None,
+    ) -> models.FacetResponse:
+        """Counts of the distinct values of a payload key."""
+        body = models.FacetRequest(key=key, filter=facet_filter, limit=limit, exact=exact, shard_key=shard_key_selector)
+        return await self._call(
+            "facet",
+            path={"collection_name": collection_name},
+            query={"consistency": consistency},
+            body=body,
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def query_points(
+        self,
+        collection_name: str,
+        query: Any = None,
+        using: str | None = None,
+        prefetch: models.Prefetch | Sequence[models.Prefetch] | None = None,
+        query_filter: models.Filter | None = None,
+        search_params: models.SearchParams | None = None,
+        limit: int = 10,
+        offset: int | None = None,
+        with_payload: models.WithPayloadInterface = True,
+        with_vectors: models.WithVector = False,
+        score_threshold: float | None = None,
+        lookup_from: models.LookupLocation | None = None,
+        consistency: models.ReadConsistency | None = None,
+        shard_key_selector: models.ShardKeySelector | None = None,
+        timeout: float | None = None,
+        *,
+        headers: Headers = None,
+    ) -> models.QueryResponse:
+        """The universal query: nearest, recommend, discover, fusion, order by, formula, ...
+
+        ``query`` may be a vector (list or numpy), a point id, a sparse vector or a query model.
+        """
+        body = _query_request(
+            query=query,
+            using=using,
+            prefetch=prefetch,
+            filter=query_filter,
+            params=search_params,
+            limit=limit,
+            offset=offset,
+            with_payload=with_payload,
+            with_vector=with_vectors,
+            score_threshold=score_threshold,
+            lookup_from=lookup_from,
+            shard_key=shard_key_selector,
+        )
+        return await self._call(
+            "query_points",
+            path={"collection_name": collection_name},
+            query={"consistency": consistency},
+            body=body,
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def query_batch_points(
+        self,
+        collection_name: str,
+        requests: Sequence[models.QueryRequest],
+        consistency: models.ReadConsistency | None = None,
+        timeout: float | None = None,
+        *,
+        headers: Headers = None,
+    ) -> list[models.QueryResponse]:
+        """Several queries in one request."""
+        body = models.QueryRequestBatch(searches=list(requests))
+        return await self._call(
+            "query_batch_points",
+            path={"collection_name": collection_name},
+            query={"consistency": consistency},
+            body=body,
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def query_points_groups(
+        self,
+        collection_name: str,
+        group_by: str,
+        query: Any = None,
+        using: str | None = None,
+        prefetch: models.Prefetch | Sequence[models.Prefetch] | None = None,
+        query_filter: models.Filter | None = None,
+        search_params: models.SearchParams | None = None,
+        limit: int = 10,
+        group_size: int = 3,
+        with_payload: models.WithPayloadInterface = True,
+        with_vectors: models.WithVector = False,
+        score_threshold: float | None = None,
+        with_lookup: models.WithLookupInterface | None = None,
+        lookup_from: models.LookupLocation | None = None,
+        consistency: models.ReadConsistency | None = None,
+        shard_key_selector: models.ShardKeySelector | None = None,
+        timeout: float | None = None,
+        *,
+        headers: Headers = None,
+    ) -> models.GroupsResult:
+        """Query, grouping hits by a payload key."""
+        body = models.QueryGroupsRequest(
+            group_by=group_by,
+            query=_as_query(query),
+            using=using,
+            prefetch=_as_list(prefetch),
+            filter=query_filter,
+            params=search_params,
+            limit=limit,
+            group_size=group_size,
+            with_payload=with_payload,
+            with_vector=with_vectors,
+            score_threshold=score_threshold,
+            with_lookup=with_lookup,
+            lookup_from=lookup_from,
+            shard_key=shard_key_selector,
+        )
+        return await self._call(
+            "query_points_groups",
+            path={"collection_name": collection_name},
+            query={"consistency": consistency},
+            body=body,
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def search_matrix_pairs(
+        self,
+        collection_name: str,
+        query_filter: models.Filter | None = None,
+        limit: int = 3,
+        sample: int = 10,
+        using: str | None = None,
+        consistency: models.ReadConsistency | None = None,
+        timeout: float | None = None,
+        shard_key_selector: models.ShardKeySelector | None = None,
+        *,
+        headers: Headers = None,
+    ) -> models.SearchMatrixPairsResponse:
+        """Distance matrix of a sample of points, as pairs."""
+        body = models.SearchMatrixRequest(
+            filter=query_filter, limit=limit, sample=sample, using=using, shard_key=shard_key_selector
+        )
+        return await self._call(
+            "search_matrix_pairs",
+            path={"collection_name": collection_name},
+            query={"consistency": consistency},
+            body=body,
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def search_matrix_offsets(
+        self,
+        collection_name: str,
+        query_filter: models.Filter | None = None,
+        limit: int = 3,
+        sample: int = 10,
+        using: str | None = None,
+        consistency: models.ReadConsistency | None = None,
+        timeout: float | None = None,
+        shard_key_selector: models.ShardKeySelector | None = None,
+        *,
+        headers: Headers = None,
+    ) -> models.SearchMatrixOffsetsResponse:
+        """Distance matrix of a sample of points, as a sparse matrix."""
+        body = models.SearchMatrixRequest(
+            filter=query_filter, limit=limit, sample=sample, using=using, shard_key=shard_key_selector
+        )
+        return await self._call(
+            "search_matrix_offsets",
+            path={"collection_name": collection_name},
+            query={"consistency": consistency},
+            body=body,
+            timeout=timeout,
+            headers=headers,
+        )
+
+    # ==== snapshots ============================================================================
+    async def create_snapshot(
+        self, collection_name: str, wait: bool = True, *, timeout: float | None = None, headers: Headers = None
+    ) -> models.SnapshotDescription | None:
+        """Snapshot one collection."""
+        return await self._call(
+            "create_snapshot",
+            path={"collection_name": collection_name},
+            query={"wait": wait},
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def list_snapshots(
+        self, collection_name: str, *, timeout: float | None = None, headers: Headers = None
+    ) -> list[models.SnapshotDescription]:
+        """Snapshots of one collection."""
+        return await self._call(
+            "list_snapshots", path={"collection_name": collection_name}, timeout=timeout, headers=headers
+        )
+
+    async def delete_snapshot(
+        self,
+        collection_name: str,
+        snapshot_name: str,
+        wait: bool = True,
+        *,
+        timeout: float | None = None,
+        headers: Headers = None,
+    ) -> bool | None:
+        """Delete a collection snapshot."""
+        return await self._call(
+            "delete_snapshot",
+            path={"collection_name": collection_name, "snapshot_name": snapshot_name},
+            query={"wait": wait},
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def create_full_snapshot(
+        self, wait: bool = True, *, timeout: float | None = None, headers: Headers = None
+    ) -> models.SnapshotDescription | None:
+        """Snapshot the whole storage."""
+        return await self._call("create_full_snapshot", query={"wait": wait}, timeout=timeout, headers=headers)
+
+    async def list_full_snapshots(
+        self, *, timeout: float | None = None, headers: Headers = None
+    ) -> list[models.SnapshotDescription]:
+        """Full-storage snapshots."""
+        return await self._call("list_full_snapshots", timeout=timeout, headers=headers)
+
+    async def delete_full_snapshot(
+        self, snapshot_name: str, wait: bool = True, *, timeout: float | None = None, headers: Headers = None
+    ) -> bool | None:
+        """Delete a full-storage snapshot."""
+        return await self._call(
+            "delete_full_snapshot",
+            path={"snapshot_name": snapshot_name},
+            query={"wait": wait},
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def recover_snapshot(
+        self,
+        collection_name: str,
+        location: str,
+        api_key: str | None = None,
+        checksum: str | None = None,
+        priority: models.SnapshotPriority | None = None,
+        wait: bool = True,
+        *,
+        timeout: float | None = None,
+        headers: Headers = None,
+    ) -> bool | None:
+        """Recover a collection from a snapshot URL or server-side file."""
+        body = models.SnapshotRecover(location=location, priority=priority, checksum=checksum, api_key=api_key)
+        return await self._call(
+            "recover_from_snapshot",
+            path={"collection_name": collection_name},
+            query={"wait": wait},
+            body=body,
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def create_shard_snapshot(
+        self, collection_name: str, shard_id: int, wait: bool = True, *, timeout: float | None = None, headers: Headers = None
+    ) -> models.SnapshotDescription | None:
+        """Snapshot one shard."""
+        return await self._call(
+            "create_shard_snapshot",
+            path={"collection_name": collection_name, "shard_id": shard_id},
+            query={"wait": wait},
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def list_shard_snapshots(
+        self, collection_name: str, shard_id: int, *, timeout: float | None = None, headers: Headers = None
+    ) -> list[models.SnapshotDescription]:
+        """Snapshots of one shard."""
+        return await self._call(
+            "list_shard_snapshots",
+            path={"collection_name": collection_name, "shard_id": shard_id},
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def delete_shard_snapshot(
+        self,
+        collection_name: str,
+        shard_id: int,
+        snapshot_name: str,
+        wait: bool = True,
+        *,
+        timeout: float | None = None,
+        headers: Headers = None,
+    ) -> bool | None:
+        """Delete a shard snapshot."""
+        return await self._call(
+            "delete_shard_snapshot",
+            path={"collection_name": collection_name, "shard_id": shard_id, "snapshot_name": snapshot_name},
+            query={"wait": wait},
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def recover_shard_snapshot(
+        self,
+        collection_name: str,
+        shard_id: int,
+        location: str,
+        api_key: str | None = None,
+        checksum: str | None = None,
+        priority: models.SnapshotPriority | None = None,
+        wait: bool = True,
+        *,
+        timeout: float | None = None,
+        headers: Headers = None,
+    ) -> bool | None:
+        """Recover a shard from a snapshot URL or server-side file."""
+        body = models.ShardSnapshotRecover(location=location, priority=priority, checksum=checksum, api_key=api_key)
+        return await self._call(
+            "recover_shard_from_snapshot",
+            path={"collection_name": collection_name, "shard_id": shard_id},
+            query={"wait": wait},
+            body=body,
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def download_snapshot(
+        self,
+        collection_name: str,
+        snapshot_name: str,
+        destination: str | Path,
+        *,
+        shard_id: int | None = None,
+        timeout: float | None = None,
+        headers: Headers = None,
+    ) -> Path:
+        """Stream a collection (or shard) snapshot file to ``destination`` without buffering it whole."""
+        import anyio
+
+        path = {"collection_name": collection_name, "snapshot_name": snapshot_name}
+        op = "get_snapshot"
+        if shard_id is not None:
+            path["shard_id"] = shard_id
+            op = "get_shard_snapshot"
+        dest = Path(destination)
+        async with await anyio.open_file(dest, "wb") as f:
+            async for chunk in self._pipeline.stream(op, path_params=path, timeout=timeout, headers=headers):
+                await f.write(chunk)
+        return dest
+
+    async def upload_snapshot(
+        self,
+        collection_name: str,
+        snapshot: str | Path,
+        *,
+        shard_id: int | None = None,
+        priority: models.SnapshotPriority | None = None,
+        checksum: str | None = None,
+        wait: bool = True,
+        timeout: float | None = None,
+        headers: Headers = None,
+    ) -> bool | None:
+        """Upload a snapshot file (streamed from disk) and recover the collection or shard from it."""
+        path: dict[str, Any] = {"collection_name": collection_name}
+        op = "recover_from_uploaded_snapshot"
+        if shard_id is not None:
+            path["shard_id"] = shard_id
+            op = "recover_shard_from_uploaded_snapshot"
+        return await self._call(
+            op,
+            path=path,
+            query={"wait": wait, "priority": priority, "checksum": checksum},
+            body=Path(snapshot),
+            timeout=timeout,
+            headers=headers,
+        )
+
+    # ==== shard keys, cluster, service =========================================================
+    async def create_shard_key(
+        self,
+        collection_name: str,
+        shard_key: models.ShardKey,
+        shards_number: int | None = None,
+        replication_factor: int | None = None,
+        placement: list[int] | None = None,
+        *,
+        timeout: float | None = None,
+        headers: Headers = None,
+    ) -> bool:
+        """Create a shard key (custom sharding)."""
+        body = models.CreateShardingKey(
+            shard_key=shard_key, shards_number=shards_number, replication_factor=replication_factor, placement=placement
+        )
+        return await self._call(
+            "create_shard_key", path={"collection_name": collection_name}, body=body, timeout=timeout, headers=headers
+        )
+
+    async def delete_shard_key(
+        self, collection_name: str, shard_key: models.ShardKey, *, timeout: float | None = None, headers: Headers = None
+    ) -> bool:
+        """Delete a shard key and its data."""
+        body = models.DropShardingKey(shard_key=shard_key)
+        return await self._call(
+            "delete_shard_key", path={"collection_name": collection_name}, body=body, timeout=timeout, headers=headers
+        )
+
+    async def list_shard_keys(
+        self, collection_name: str, *, timeout: float | None = None, headers: Headers = None
+    ) -> models.ShardKeysResponse:
+        """Shard keys of a collection."""
+        return await self._call(
+            "list_shard_keys", path={"collection_name": collection_name}, timeout=timeout, headers=headers
+        )
+
+    async def cluster_status(self, *, timeout: float | None = None, headers: Headers = None) -> models.ClusterStatus:
+        """Raft status of the cluster."""
+        return await self._call("cluster_status", timeout=timeout, headers=headers)
+
+    async def collection_cluster_info(
+        self, collection_name: str, *, timeout: float | None = None, headers: Headers = None
+    ) -> models.CollectionClusterInfo:
+        """Shards and replicas of a collection."""
+        return await self._call(
+            "collection_cluster_info", path={"collection_name": collection_name}, timeout=timeout, headers=headers
+        )
+
+    async def cluster_collection_update(
+        self,
+        collection_name: str,
+        cluster_operation: models.ClusterOperations,
+        timeout: float | None = None,
+        *,
+        headers: Headers = None,
+    ) -> bool:
+        """Move, replicate or drop shards."""
+        return await self._call(
+            "update_collection_cluster",
+            path={"collection_name": collection_name},
+            body=cluster_operation,
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def recover_current_peer(self, *, timeout: float | None = None, headers: Headers = None) -> bool:
+        """Ask this peer to recover its raft state."""
+        return await self._call("recover_current_peer", timeout=timeout, headers=headers)
+
+    async def remove_peer(
+        self, peer_id: int, force: bool | None = None, timeout: float | None = None, *, headers: Headers = None
+    ) -> bool:
+        """Remove a peer from the cluster."""
+        return await self._call(
+            "remove_peer", path={"peer_id": peer_id}, query={"force": force}, timeout=timeout, headers=headers
+        )
+
+    async def cluster_telemetry(
+        self, details_level: int | None = None, timeout: float | None = None, *, headers: Headers = None
+    ) -> models.DistributedTelemetryData:
+        """Telemetry of the whole cluster."""
+        return await self._call(
+            "cluster_telemetry", query={"details_level": details_level}, timeout=timeout, headers=headers
+        )
+
+    async def telemetry(
+        self,
+        anonymize: bool | None = None,
+        details_level: int | None = None,
+        *,
+        timeout: float | None = None,
+        headers: Headers = None,
+    ) -> models.TelemetryData:
+        """Telemetry of this peer."""
+        return await self._call(
+            "telemetry",
+            query={"anonymize": anonymize, "details_level": details_level},
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def get_optimizations(
+        self,
+        collection_name: str,
+        completed_limit: int | None = None,
+        with_: str | Sequence[str] | None = None,
+        *,
+        timeout: float | None = None,
+        headers: Headers = None,
+    ) -> models.OptimizationsResponse:
+        """Running, queued and completed optimizations of a collection."""
+        with_value = ",".join(with_) if isinstance(with_, (list, tuple)) else with_
+        return await self._call(
+            "get_optimizations",
+            path={"collection_name": collection_name},
+            query={"completed_limit": completed_limit, "with": with_value},
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def info(self, *, timeout: float | None = None, headers: Headers = None) -> models.VersionInfo:
+        """Server title, version and commit."""
+        return await self._call("root", timeout=timeout, headers=headers)
+
+    async def health(self, *, timeout: float | None = None, headers: Headers = None) -> bool:
+        """True when the server answers its health check."""
+        text = await self._call("healthz", timeout=timeout, headers=headers)
+        return bool(text)
+
+    # ==== ingestion ============================================================================
+    async def upload_points(
+        self,
+        collection_name: str,
+        points: Iterable[models.PointStruct],
+        batch_size: int = 64,
+        parallel: int = 1,
+        method: str | None = None,
+        max_retries: int = 3,
+        wait: bool = True,
+        shard_key_selector: models.ShardKeySelector | None = None,
+        update_filter: models.Filter | None = None,
+        update_mode: models.UpdateMode | None = None,
+        *,
+        headers: Headers = None,
+    ) -> None:
+        """Upload points in batches (``parallel`` batches in flight). Default ``wait=True``."""
+        from .ingest import upload_points
+
+        await upload_points(
+            self,
+            collection_name,
+            points,
+            batch_size=batch_size,
+            parallel=parallel,
+            max_retries=max_retries,
+            wait=wait,
+            shard_key_selector=shard_key_selector,
+            update_filter=update_filter,
+            update_mode=update_mode,
+            headers=headers,
+        )
+
+    async def upload_collection(
+        self,
+        collection_name: str,
+        vectors: Any,
+        payload: Iterable[dict[str, Any]] | None = None,
+        ids: Iterable[PointId] | None = None,
+        batch_size: int = 64,
+        parallel: int = 1,
+        method: str | None = None,
+        max_retries: int = 3,
+        wait: bool = True,
+        shard_key_selector: models.ShardKeySelector | None = None,
+        update_filter: models.Filter | None = None,
+        update_mode: models.UpdateMode | None = None,
+        *,
+        headers: Headers = None,
+    ) -> None:
+        """Upload vectors (2-D numpy array, lists, dict of named arrays, iterables) with payloads."""
+        from .ingest import points_from_columns, upload_points
+
+        await upload_points(
+            self,
+            collection_name,
+            points_from_columns(vectors, payload, ids),
+            batch_size=batch_size,
+            parallel=parallel,
+            max_retries=max_retries,
+            wait=wait,
+            shard_key_selector=shard_key_selector,
+            update_filter=update_filter,
+            update_mode=update_mode,
+            headers=headers,
+        )
+
+
+# ---- request building helpers -----------------------------------------------------------------
+
+
+def _point_id(value: Any) -> Any:
+    """Point ids are unsigned ints or UUID strings; UUID objects become strings."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def _split_selector(selector: PointsSelectorLike) -> tuple[list[Any] | None, models.Filter | None]:
+    if isinstance(selector, models.Filter):
+        return None, selector
+    if isinstance(selector, models.FilterSelector):
+        return None, selector.filter
+    if isinstance(selector, models.PointIdsList):
+        return list(selector.points), None
+    if isinstance(selector, (str, bytes, int, uuid.UUID)):
+        raise ValidationError("points selector must be a list of ids or a Filter, not a single id")
+    return [_point_id(i) for i in selector], None
+
+
+def _points_selector(selector: PointsSelectorLike, shard_key: Any) -> models.PointsSelector:
+    ids, flt = _split_selector(selector)
+    if ids is not None:
+        return models.PointIdsList(points=ids, shard_key=shard_key)
+    return models.FilterSelector(filter=flt, shard_key=shard_key)
+
+
+def _as_list(value: Any) -> list[Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _as_query(query: Any) -> Any:
+    """Accept what the official client accepts as ``query``: ids, vectors, models."""
+    if isinstance(query, uuid.UUID):
+        return str(query)
+    return query
+
+
+def _query_request(*, query: Any, prefetch: Any, **fields: Any) -> models.QueryRequest:
+    return models.QueryRequest(query=_as_query(query), prefetch=_as_list(prefetch), **fields)
+
+
+__all__ = ["AsyncQdrantClient", "NotFound"]
