@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from . import models
+from ._headers import request_headers
+from ._retry import RetryPolicy
 from .errors import (
     BadRequest,
     Conflict,
@@ -38,6 +40,8 @@ __all__ = [
     "AsyncQdrantClient",
     "QdrantClient",
     "models",
+    "request_headers",
+    "RetryPolicy",
     "QdrantError",
     "ValidationError",
     "UnsupportedOperation",

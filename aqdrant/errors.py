@@ -36,6 +36,8 @@ class TransportError(QdrantError):
         self.operation = operation
         #: False only when the request provably never left this process (connect failure).
         self.sent = sent
+        #: every attempt's error, this one last (set by the pipeline when it gives up)
+        self.attempts: list[BaseException] = []
 
 
 class DeadlineExceeded(QdrantError, TimeoutError):

@@ -1,0 +1,376 @@
+"""The request pipeline: one implementation used by every call, whatever the backend.
+
+``Pipeline.execute(op_name, ...)`` merges headers (client defaults, the ``request_headers``
+scope, per-call headers; later wins), adds credentials, sets one absolute deadline for the whole
+call (all attempts and backoff sleeps), forwards the remaining budget to the server where the
+operation takes a ``timeout``, and retries what the policy and the operation table allow.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
+
+import anyio
+
+from . import _headers
+from ._backend import Backend, Request
+from ._operations import OPERATIONS
+from ._optable import Operation
+from ._retry import RetryPolicy
+from .errors import DeadlineExceeded, QdrantError, UnsupportedOperation
+
+logger = logging.getLogger("aqdrant")
+
+TokenProvider = Callable[[], "str | Awaitable[str]"]
+RetryHook = Callable[[str, int, BaseException, float], Any]
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+class Pipeline:
+    """Headers, credentials, deadline and retries around one backend.
+
+    :param backend: the transport (REST, gRPC, local engine) - see :class:`aqdrant._backend.Backend`.
+    :param headers: headers sent with every call (lowest precedence).
+    :param api_key: sent as the ``api-key`` header.
+    :param auth_token_provider: sync or async callable returning a bearer token; called once per
+        call, sent as ``authorization: Bearer <token>``.
+    :param timeout: default total budget of a call in seconds (None: no deadline).
+    :param retry: a :class:`RetryPolicy` (default ``RetryPolicy()``).
+    :param on_retry: ``on_retry(op_name, attempt, error, delay)`` called (sync or async) before
+        each backoff sleep; ``attempt`` is the 1-based number of the attempt that failed.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        headers: Mapping[str, Any] | None = None,
+        api_key: str | None = None,
+        auth_token_provider: TokenProvider | None = None,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        on_retry: RetryHook | None = None,
+    ) -> None:
+        self.backend = backend
+        self._headers = _headers.normalize(headers)
+        self._api_key = api_key
+        self._token_provider = auth_token_provider
+        self.timeout = timeout
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.on_retry = on_retry
+        self._secrets: tuple[str, ...] = tuple(s for s in (api_key,) if s)
+
+    def __repr__(self) -> str:
+        auth = []
+        if self._api_key:
+            auth.append("api_key=[secret]")
+        if self._token_provider is not None:
+            auth.append("auth_token_provider=[set]")
+        extra = (", " + ", ".join(auth)) if auth else ""
+        return f"Pipeline(backend={self.backend!r}, timeout={self.timeout!r}, retry={self.retry!r}{extra})"
+
+    # -- public ---------------------------------------------------------------------------------
+
+    async def execute(
+        self,
+        op_name: str | Operation,
+        *,
+        path_params: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        body: Any = None,
+        timeout: float | None = UNSET,
+        headers: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Run one operation with headers, deadline and retries; return the decoded result.
+
+        ``timeout`` (seconds) is the total budget of the call; omitted or None means the client's
+        default. Raises :class:`DeadlineExceeded` when it runs out, otherwise the last attempt's
+        error with every attempt's error on ``.attempts``.
+        """
+        op = _operation(op_name)
+        deadline = self._deadline(timeout)
+        final_headers = await self._final_headers(headers)
+        errors: list[BaseException] = []
+        with anyio.CancelScope(deadline=deadline if deadline is not None else math.inf) as scope:
+            return await self._attempts(
+                op, path_params, query, body, final_headers, deadline, errors, self._run_once
+            )
+        # only reached when the deadline scope swallowed the cancellation
+        assert scope.cancelled_caught
+        raise self._deadline_exceeded(op, timeout, errors)
+
+    def stream(
+        self,
+        op_name: str | Operation,
+        *,
+        path_params: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        timeout: float | None = UNSET,
+        headers: Mapping[str, Any] | None = None,
+    ) -> Download:
+        """Download a binary response (a snapshot) in chunks, without buffering the whole file.
+
+        ``async with pipeline.stream("get_snapshot", path_params=...) as chunks:``
+        ``    async for chunk in chunks: ...``
+
+        Opening the response is retried like :meth:`execute`; once the first chunk arrived
+        nothing is retried. The deadline bounds the time spent inside aqdrant (opening and
+        reading), not the caller's own work between chunks.
+        """
+        return Download(self, _operation(op_name), path_params, query, timeout, headers)
+
+    async def aclose(self) -> None:
+        await self.backend.aclose()
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _deadline(self, timeout: float | None) -> float | None:
+        if timeout is UNSET or timeout is None:
+            timeout = self.timeout
+        if timeout is None:
+            return None
+        return anyio.current_time() + float(timeout)
+
+    async def _final_headers(self, per_call: Mapping[str, Any] | None) -> _headers.Headers:
+        auth: dict[str, str] = {}
+        if self._api_key:
+            auth["api-key"] = self._api_key
+        merged = _headers.merge(self._headers, _headers.scoped_headers(), per_call)
+        if self._token_provider is not None and "authorization" not in merged:
+            token = self._token_provider()
+            if inspect.isawaitable(token):
+                token = await token
+            if token:
+                auth["authorization"] = f"Bearer {token}"
+                self._remember_secret(str(token))
+        # credentials are the lowest layer: an explicit header (e.g. per tenant) replaces them
+        return _headers.merge(auth, merged)
+
+    def _remember_secret(self, token: str) -> None:
+        if token not in self._secrets:
+            self._secrets = (*self._secrets[-7:], token)
+
+    def _request(
+        self,
+        op: Operation,
+        path_params: Mapping[str, Any] | None,
+        query: Mapping[str, Any] | None,
+        body: Any,
+        headers: _headers.Headers,
+        deadline: float | None,
+    ) -> Request:
+        q = {k: v for k, v in (query or {}).items() if v is not None}
+        if deadline is not None and op.has_timeout and "timeout" not in q:
+            remaining = deadline - anyio.current_time()
+            q["timeout"] = max(1, math.ceil(remaining))
+        return Request(
+            op=op,
+            path_params=dict(path_params or {}),
+            query=q,
+            body=body,
+            headers=_headers.Headers(headers),
+            deadline=deadline,
+        )
+
+    async def _run_once(self, request: Request) -> Any:
+        return await self.backend.execute(request)
+
+    async def _attempts(
+        self,
+        op: Operation,
+        path_params: Mapping[str, Any] | None,
+        query: Mapping[str, Any] | None,
+        body: Any,
+        headers: _headers.Headers,
+        deadline: float | None,
+        errors: list[BaseException],
+        run: Callable[[Request], Awaitable[Any]],
+    ) -> Any:
+        policy = self.retry
+        start_pos = _tell(body) if op.body_kind == "multipart" else None
+        attempt = 0
+        while True:
+            attempt += 1
+            if attempt > 1 and start_pos is not None:
+                body.seek(start_pos)
+            request = self._request(op, path_params, query, body, headers, deadline)
+            try:
+                return await run(request)
+            except QdrantError as error:
+                self._scrub(error)
+                errors.append(error)
+                delay = None
+                if attempt < policy.max_attempts and policy.is_retryable(op, error):
+                    if op.body_kind == "multipart" and start_pos is None and _is_stream(body):
+                        delay = None  # a stream we cannot rewind cannot be sent again
+                    else:
+                        delay = policy.delay(attempt, error)
+                if delay is not None and deadline is not None and anyio.current_time() + delay >= deadline:
+                    # waiting would end past the deadline: the last error says more than a timeout
+                    delay = None
+                if delay is None:
+                    _attach(error, errors)
+                    raise
+                logger.debug(
+                    "aqdrant: retrying %s after attempt %d/%d failed (%s); waiting %.3f s",
+                    op.name,
+                    attempt,
+                    policy.max_attempts,
+                    self._describe(error),
+                    delay,
+                )
+                await self._call_hook(op.name, attempt, error, delay)
+            await anyio.sleep(delay)
+
+    async def _call_hook(self, op_name: str, attempt: int, error: BaseException, delay: float) -> None:
+        if self.on_retry is None:
+            return
+        try:
+            result = self.on_retry(op_name, attempt, error, delay)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:  # a metrics hook must not turn a retry into a failure
+            logger.exception("aqdrant: the on_retry hook raised")
+
+    def _describe(self, error: BaseException) -> str:
+        return _headers.redact(f"{type(error).__name__}: {error}", self._secrets)
+
+    def _scrub(self, error: BaseException) -> None:
+        """Make sure no credential is in the error's text (e.g. a server echoing the header)."""
+        if not self._secrets or not error.args:
+            return
+        args = tuple(_headers.redact(a, self._secrets) if isinstance(a, str) else a for a in error.args)
+        if args != error.args:
+            error.args = args
+            if hasattr(error, "server_message") and isinstance(error.server_message, str):
+                error.server_message = _headers.redact(error.server_message, self._secrets)
+
+    def _deadline_exceeded(self, op: Operation, timeout: Any, errors: list[BaseException]) -> DeadlineExceeded:
+        budget = self.timeout if timeout is UNSET or timeout is None else timeout
+        last = f"; last error: {self._describe(errors[-1])}" if errors else ""
+        err = DeadlineExceeded(
+            f"{op.name}: deadline of {budget} s exceeded ({len(errors)} earlier attempt(s) failed){last}",
+            operation=op.name,
+            attempts=list(errors),
+        )
+        return err
+
+
+class Download:
+    """An async context manager and async iterator of the chunks of a binary response."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        op: Operation,
+        path_params: Mapping[str, Any] | None,
+        query: Mapping[str, Any] | None,
+        timeout: float | None,
+        headers: Mapping[str, Any] | None,
+    ) -> None:
+        self._pipeline = pipeline
+        self._op = op
+        self._path_params = path_params
+        self._query = query
+        self._timeout = timeout
+        self._headers = headers
+        self._deadline: float | None = None
+        self._chunks: AsyncIterator[bytes] | None = None
+        self._first: bytes | None = None
+        self._done = False
+
+    async def __aenter__(self) -> Download:
+        p = self._pipeline
+        self._deadline = p._deadline(self._timeout)
+        headers = await p._final_headers(self._headers)
+        errors: list[BaseException] = []
+
+        async def open_stream(request: Request) -> None:
+            chunks = p.backend.stream(request)
+            try:
+                first = await chunks.__anext__()
+            except StopAsyncIteration:
+                first = None
+                self._done = True
+            except BaseException:
+                await _aclose(chunks)
+                raise
+            self._chunks, self._first = chunks, first
+
+        with anyio.CancelScope(deadline=self._deadline if self._deadline is not None else math.inf) as scope:
+            await p._attempts(self._op, self._path_params, self._query, None, headers, self._deadline, errors, open_stream)
+            return self
+        assert scope.cancelled_caught
+        raise p._deadline_exceeded(self._op, self._timeout, errors)
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._chunks is not None:
+            with anyio.CancelScope(shield=True):
+                await _aclose(self._chunks)
+            self._chunks = None
+
+    def __aiter__(self) -> Download:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._first is not None:
+            first, self._first = self._first, None
+            return first
+        if self._done or self._chunks is None:
+            raise StopAsyncIteration
+        with anyio.CancelScope(deadline=self._deadline if self._deadline is not None else math.inf) as scope:
+            try:
+                return await self._chunks.__anext__()
+            except StopAsyncIteration:
+                self._done = True
+                raise
+        assert scope.cancelled_caught
+        raise self._pipeline._deadline_exceeded(self._op, self._timeout, [])
+
+
+def _operation(op: str | Operation) -> Operation:
+    if isinstance(op, Operation):
+        return op
+    try:
+        return OPERATIONS[op]
+    except KeyError:
+        raise UnsupportedOperation(f"unknown operation {op!r}") from None
+
+
+def _attach(error: BaseException, errors: list[BaseException]) -> None:
+    try:
+        error.attempts = list(errors)  # type: ignore[attr-defined]
+    except AttributeError:  # pragma: no cover - exceptions with __slots__
+        pass
+
+
+def _is_stream(body: Any) -> bool:
+    return hasattr(body, "read")
+
+
+def _tell(body: Any) -> int | None:
+    if not _is_stream(body):
+        return None
+    try:
+        if hasattr(body, "seekable") and not body.seekable():
+            return None
+        return body.tell()
+    except (OSError, AttributeError, ValueError):
+        return None
+
+
+async def _aclose(chunks: Any) -> None:
+    aclose = getattr(chunks, "aclose", None)
+    if aclose is not None:
+        await aclose()

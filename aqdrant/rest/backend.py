@@ -1,0 +1,482 @@
+"""The REST backend: one attempt of one operation over ``httpx.AsyncClient``.
+
+Nothing is bound to an event loop at construction: the httpx client is created on first use,
+inside the running loop (asyncio or trio). Bodies are encoded with msgspec; the response
+envelope ``{"result": ..., "status": ..., "time": ...}`` is decoded once with ``result`` kept raw
+and then parsed into the operation's result type. Encoding and decoding of large bodies (over
+``offload_threshold`` bytes) run in a worker thread so the event loop never stalls on them.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import os
+import secrets
+import sys
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import anyio.to_thread
+import httpx
+import msgspec
+
+from .. import models
+from .._backend import Request
+from .._optable import Operation
+from .._retry import parse_retry_after
+from ..errors import QdrantError, RateLimited, TransportError, UnexpectedResponse, ValidationError
+
+#: bodies (estimated) and responses larger than this are encoded / decoded off the event loop
+OFFLOAD_THRESHOLD = 1 << 20
+#: the longest server error text kept on an exception
+MAX_ERROR_TEXT = 2000
+#: upload and download chunk size
+CHUNK_SIZE = 1 << 20
+
+
+def _user_agent() -> str:
+    from .. import __version__
+
+    return f"aqdrant/{__version__} python/{sys.version_info.major}.{sys.version_info.minor}"
+
+
+class _Envelope(msgspec.Struct):
+    """Qdrant's response envelope; ``result`` stays raw so it is parsed once, into its type."""
+
+    result: msgspec.Raw = msgspec.Raw(b"null")
+    status: Any = None
+    time: float | None = None
+
+
+class _ErrorStatus(msgspec.Struct):
+    error: str | None = None
+
+
+class _ErrorEnvelope(msgspec.Struct):
+    status: str | _ErrorStatus | None = None
+
+
+_envelope_decoder = msgspec.json.Decoder(_Envelope)
+_error_decoder = msgspec.json.Decoder(_ErrorEnvelope)
+
+
+def base_url(
+    url: str | None = None,
+    *,
+    host: str | None = None,
+    port: int | None = 6333,
+    https: bool | None = None,
+    prefix: str | None = None,
+) -> str:
+    """The server's base URL from the peer client's arguments (``url`` or ``host``/``port``)."""
+    if url is not None and host is not None:
+        raise ValueError("give either url or host, not both")
+    if url is not None:
+        if "://" not in url:
+            url = f"http://{url}"
+        parts = urlsplit(url)
+        scheme = parts.scheme
+        if https is not None:
+            scheme = "https" if https else "http"
+        hostname = parts.hostname or "localhost"
+        url_port = parts.port if parts.port is not None else port
+        path = parts.path.rstrip("/")
+    else:
+        scheme = "https" if https else "http"
+        hostname = host or "localhost"
+        url_port = port
+        path = ""
+    if ":" in hostname and not hostname.startswith("["):
+        hostname = f"[{hostname}]"  # IPv6 literal
+    netloc = hostname if url_port is None else f"{hostname}:{url_port}"
+    if prefix:
+        path = f"{path}/{prefix.strip('/')}"
+    return f"{scheme}://{netloc}{path}"
+
+
+class RestBackend:
+    """A :class:`aqdrant._backend.Backend` speaking Qdrant's REST API through httpx.
+
+    :param url: e.g. ``http://localhost:6333`` (a missing port is ``port``).
+    :param host, port, https, prefix: as in the peer client, when ``url`` is not given.
+    :param pool_size: most connections kept open (httpx ``max_connections``); None: httpx's default.
+    :param verify, cert, http2, trust_env: passed to ``httpx.AsyncClient``.
+    :param connect_timeout: seconds to wait for a connection (None: no limit); the call's own
+        deadline is enforced by the pipeline.
+    :param read_timeout: seconds to wait for any bytes of a response (None: no limit).
+    :param transport: an httpx transport to use instead of the network one (tests).
+    :param offload_threshold: bodies over this many bytes are encoded / decoded in a thread.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        host: str | None = None,
+        port: int | None = 6333,
+        https: bool | None = None,
+        prefix: str | None = None,
+        pool_size: int | None = None,
+        verify: Any = True,
+        cert: Any = None,
+        http2: bool = False,
+        trust_env: bool = True,
+        connect_timeout: float | None = 10.0,
+        read_timeout: float | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        offload_threshold: int = OFFLOAD_THRESHOLD,
+    ) -> None:
+        self.base_url = base_url(url, host=host, port=port, https=https, prefix=prefix)
+        self.pool_size = pool_size
+        self._client_kwargs: dict[str, Any] = {
+            "verify": verify,
+            "cert": cert,
+            "http2": http2,
+            "trust_env": trust_env,
+            "transport": transport,
+        }
+        self._timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=None, pool=None)
+        self.offload_threshold = offload_threshold
+        self._client: httpx.AsyncClient | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"RestBackend({self.base_url!r}, pool_size={self.pool_size!r})"
+
+    # -- Backend protocol -------------------------------------------------------------------------
+
+    async def execute(self, request: Request) -> Any:
+        op = request.op
+        client = self._get_client()
+        opened = None
+        try:
+            content, headers, opened = await self._body(request)
+            http_request = client.build_request(
+                op.method, self._url(request), params=_query(request.query), content=content, headers=headers
+            )
+            try:
+                response = await client.send(http_request)
+            except httpx.TransportError as exc:
+                raise _transport_error(exc, request) from exc
+        finally:
+            if opened is not None:
+                await opened.aclose()
+        if not 200 <= response.status_code < 300:
+            raise _status_error(response, request)
+        return await self._decode(op, response.content, response)
+
+    async def stream(self, request: Request) -> AsyncIterator[bytes]:
+        """Chunks of a binary response, as they arrive (nothing buffers the whole body)."""
+        client = self._get_client()
+        http_request = client.build_request(
+            request.op.method,
+            self._url(request),
+            params=_query(request.query),
+            headers=_send_headers(request.headers, None),
+        )
+        try:
+            response = await client.send(http_request, stream=True)
+        except httpx.TransportError as exc:
+            raise _transport_error(exc, request) from exc
+        try:
+            if not 200 <= response.status_code < 300:
+                try:
+                    await response.aread()
+                except httpx.TransportError as exc:
+                    raise _transport_error(exc, request) from exc
+                raise _status_error(response, request)
+            chunks = response.aiter_bytes(CHUNK_SIZE)
+            while True:
+                try:
+                    chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    break
+                except httpx.TransportError as exc:
+                    raise _transport_error(exc, request) from exc
+                yield chunk
+        finally:
+            with anyio.CancelScope(shield=True):
+                await response.aclose()
+
+    async def aclose(self) -> None:
+        self._closed = True
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _get_client(self) -> httpx.AsyncClient:
+        if self._closed:
+            raise QdrantError("this client is closed")
+        if self._client is None:
+            limits = httpx.Limits(
+                max_connections=self.pool_size,
+                max_keepalive_connections=self.pool_size if self.pool_size is not None else 20,
+            )
+            kwargs = {k: v for k, v in self._client_kwargs.items() if v is not None}
+            self._client = httpx.AsyncClient(
+                timeout=self._timeout, limits=limits, headers={"user-agent": _user_agent()}, **kwargs
+            )
+        return self._client
+
+    def _url(self, request: Request) -> str:
+        op = request.op
+        try:
+            path = op.url_path(**request.path_params)
+        except KeyError as exc:
+            raise ValidationError(f"{op.name}: missing path parameter {exc.args[0]!r}") from None
+        return self.base_url + path
+
+    async def _body(self, request: Request) -> tuple[Any, dict[str, str], _Upload | None]:
+        op = request.op
+        body = request.body
+        if op.body_kind == "multipart":
+            if body is None:
+                raise ValidationError(f"{op.name}: a snapshot file (path or binary file object) is required")
+            upload = await _Upload.open(body)
+            return upload, _send_headers(request.headers, upload.headers()), upload
+        if body is None or op.body_kind == "none":
+            return None, _send_headers(request.headers, None), None
+        if isinstance(body, (bytes, bytearray, memoryview)):
+            content = bytes(body)
+        elif _approx_size(body, self.offload_threshold) > self.offload_threshold:
+            content = await anyio.to_thread.run_sync(models.dump, body, abandon_on_cancel=True)
+        else:
+            content = models.dump(body)
+        return content, _send_headers(request.headers, {"content-type": "application/json"}), None
+
+    async def _decode(self, op: Operation, content: bytes, response: httpx.Response) -> Any:
+        kind = op.response_kind
+        if kind == "binary":
+            return content
+        if kind == "text":
+            return response.text
+        if len(content) > self.offload_threshold:
+            return await anyio.to_thread.run_sync(_decode, op, content, abandon_on_cancel=True)
+        return _decode(op, content)
+
+
+def _decode(op: Operation, content: bytes) -> Any:
+    if op.response_kind == "envelope":
+        try:
+            envelope = _envelope_decoder.decode(content)
+        except msgspec.DecodeError as exc:
+            raise ValidationError(f"{op.name}: the server's response is not valid JSON: {exc}") from None
+        except msgspec.ValidationError as exc:
+            raise ValidationError(f"{op.name}: unexpected response envelope: {exc}") from None
+        data: Any = memoryview(envelope.result)
+    else:
+        data = content
+    try:
+        if op.result_type is Any or op.result_type is None:
+            return msgspec.json.decode(data)
+        return models.parse(op.result_type, data)
+    except msgspec.DecodeError as exc:
+        raise ValidationError(f"{op.name}: the server's response is not valid JSON: {exc}") from None
+    except ValidationError as exc:
+        raise ValidationError(f"{op.name}: unexpected response: {exc}", path=exc.path) from None
+
+
+def _query(query: Mapping[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in query.items():
+        if value is None:
+            continue
+        if isinstance(value, enum.Enum):
+            value = value.value
+        if isinstance(value, bool):
+            out[name] = "true" if value else "false"
+        else:
+            out[name] = str(value)
+    return out
+
+
+def _send_headers(headers: Mapping[str, str], extra: Mapping[str, str] | None) -> dict[str, str]:
+    out = dict(extra or {})
+    out.update(headers)  # the caller's headers win (e.g. a custom content-type)
+    return out
+
+
+def _transport_error(exc: httpx.TransportError, request: Request) -> TransportError:
+    sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+    op = request.op.name
+    where = f" on collection {request.collection!r}" if request.collection else ""
+    detail = str(exc) or "no detail"
+    return TransportError(f"{op}{where}: {type(exc).__name__}: {detail}", operation=op, sent=sent)
+
+
+def _status_error(response: httpx.Response, request: Request) -> UnexpectedResponse:
+    content = response.content
+    message = _server_message(content)
+    headers = dict(response.headers)
+    error = UnexpectedResponse.for_status(
+        response.status_code,
+        message,
+        operation=request.op.name,
+        collection=request.collection,
+        content=content,
+        headers=headers,
+    )
+    if isinstance(error, RateLimited):
+        error.retry_after = parse_retry_after(headers.get("retry-after"))
+    return error
+
+
+def _server_message(content: bytes) -> str:
+    try:
+        envelope = _error_decoder.decode(content)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        envelope = None
+    text: str | None = None
+    if envelope is not None:
+        if isinstance(envelope.status, _ErrorStatus):
+            text = envelope.status.error
+        elif isinstance(envelope.status, str) and envelope.status != "ok":
+            text = envelope.status
+    if text is None:
+        text = content[: MAX_ERROR_TEXT * 4].decode("utf-8", "replace").strip() or "(empty response)"
+    if len(text) > MAX_ERROR_TEXT:
+        text = text[:MAX_ERROR_TEXT] + "... (truncated)"
+    return text
+
+
+def _approx_size(obj: Any, limit: int) -> int:
+    """A cheap estimate of ``obj``'s JSON size; stops counting once past ``limit``.
+
+    Lists of numbers are counted by length, not walked, so the cost grows with the number of
+    objects (points), not with the number of floats.
+    """
+    np = sys.modules.get("numpy")
+    total = 0
+    stack = [obj]
+    while stack:
+        o = stack.pop()
+        if isinstance(o, (list, tuple)):
+            if o and type(o[0]) in (float, int):
+                total += 12 * len(o)
+            else:
+                total += 2 + len(o)
+                stack.extend(o)
+        elif isinstance(o, dict):
+            total += 8 * len(o)
+            stack.extend(o.values())
+        elif isinstance(o, str):
+            total += len(o) + 2
+        elif isinstance(o, (bytes, bytearray, memoryview)):
+            total += len(o)
+        elif isinstance(o, msgspec.Struct):
+            fields = o.__struct_fields__
+            total += 8 * len(fields)
+            stack.extend(getattr(o, f) for f in fields)
+        elif np is not None and isinstance(o, np.ndarray):
+            total += 12 * o.size
+        else:
+            total += 8
+        if total > limit:
+            break
+    return total
+
+
+class _Upload:
+    """A multipart/form-data body with one ``snapshot`` file field, streamed from a file.
+
+    An async iterator (not an async generator: nothing to finalize if a send is abandoned).
+    """
+
+    def __init__(self, read: Any, size: int | None, filename: str, close: Any) -> None:
+        self._read = read
+        self._close = close
+        boundary = secrets.token_hex(16)
+        safe_name = filename.replace('"', "_").replace("\r", "_").replace("\n", "_")
+        self._head = (
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="snapshot"; filename="{safe_name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        self._tail = f"\r\n--{boundary}--\r\n".encode()
+        self._boundary = boundary
+        self._size = size
+        self._state = 0  # 0: head, 1: file, 2: tail, 3: done
+
+    @classmethod
+    async def open(cls, body: Any) -> _Upload:
+        if isinstance(body, (str, os.PathLike)):
+            path = os.fspath(body)
+            f = await anyio.open_file(path, "rb")
+            size = (await anyio.Path(path).stat()).st_size
+            return cls(lambda: f.read(CHUNK_SIZE), size, os.path.basename(path), f.aclose)
+        if isinstance(body, (bytes, bytearray, memoryview)):
+            data = bytes(body)
+            chunks = [data]
+
+            async def read_bytes() -> bytes:
+                return chunks.pop() if chunks else b""
+
+            return cls(read_bytes, len(data), "snapshot", None)
+        read = getattr(body, "read", None)
+        if read is None:
+            raise ValidationError("a snapshot upload takes a path, bytes or a binary file object")
+        filename = os.path.basename(str(getattr(body, "name", "") or "snapshot")) or "snapshot"
+        size = _remaining_size(body)
+        if inspect.iscoroutinefunction(read):
+
+            async def read_async() -> bytes:
+                return await read(CHUNK_SIZE)
+
+            return cls(read_async, size, filename, None)
+
+        async def read_sync() -> bytes:
+            return await anyio.to_thread.run_sync(read, CHUNK_SIZE)
+
+        return cls(read_sync, size, filename, None)
+
+    def headers(self) -> dict[str, str]:
+        h = {"content-type": f"multipart/form-data; boundary={self._boundary}"}
+        if self._size is not None:
+            h["content-length"] = str(len(self._head) + self._size + len(self._tail))
+        return h
+
+    def __aiter__(self) -> _Upload:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._state == 0:
+            self._state = 1
+            return self._head
+        if self._state == 1:
+            chunk = await self._read()
+            if chunk:
+                if not isinstance(chunk, bytes):
+                    chunk = bytes(chunk)
+                return chunk
+            self._state = 2
+        if self._state == 2:
+            self._state = 3
+            return self._tail
+        raise StopAsyncIteration
+
+    async def aclose(self) -> None:
+        if self._close is not None:
+            close, self._close = self._close, None
+            with anyio.CancelScope(shield=True):
+                await close()
+
+
+def _remaining_size(f: Any) -> int | None:
+    try:
+        if hasattr(f, "seekable") and not f.seekable():
+            return None
+        pos = f.tell()
+        try:
+            size = os.fstat(f.fileno()).st_size
+        except (AttributeError, OSError, ValueError):
+            end = f.seek(0, os.SEEK_END)
+            f.seek(pos)
+            size = end
+        return max(0, size - pos)
+    except (AttributeError, OSError, ValueError, TypeError):
+        return None
