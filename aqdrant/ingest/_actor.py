@@ -1,0 +1,419 @@
+"""The ingestion actor: producers -> bounded buffer of batches -> N senders -> acknowledgements.
+
+``async with client.ingest("coll") as sink:`` starts a task group owning ``concurrency`` sender
+tasks. ``await sink.send(point)`` appends to the batch being filled; a full batch (by count or
+by estimated encoded size) goes into a memory object stream holding at most ``buffer_batches``
+batches, so a producer faster than the server waits there (backpressure) and memory stays
+bounded by ``batch_size * (buffer_batches + concurrency + 1)`` points.
+
+Each sender upserts one batch at a time through ``client.upsert`` (validation, pipeline retries,
+deadline). What the pipeline leaves failed is retried here with exponential backoff; a batch
+rejected as invalid (``BadRequest`` from the server, ``ValidationError`` from the client-side
+check) is split until the bad points stand alone - the good ones land, the bad ones are reported
+with their ids and the message. Leaving the block flushes, waits for every batch and raises
+:class:`IngestError` if any point failed (``raise_on_failure=False`` to only report).
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import logging
+import random
+import re
+import uuid
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from .. import models
+from .._retry import retry_after_of
+from ..errors import (
+    BadRequest,
+    DeadlineExceeded,
+    QdrantError,
+    RateLimited,
+    ServerError,
+    TransportError,
+    ValidationError,
+)
+from ._report import BatchFailure, IngestError, IngestReport
+from ._size import DEFAULT_MAX_BATCH_BYTES, point_bytes
+
+if TYPE_CHECKING:
+    from ..client import AsyncQdrantClient
+
+logger = logging.getLogger("aqdrant.ingest")
+
+ProgressCallback = Callable[[IngestReport], Any]
+
+_POINT_INDEX = re.compile(r"^\$\.points\[(\d+)\]")
+_tokens = itertools.count()
+
+
+def as_point(obj: Any) -> models.PointStruct:
+    """A ``PointStruct`` from a ``PointStruct``, a dict ``{"id", "vector", "payload"}`` or a record."""
+    if isinstance(obj, models.PointStruct):
+        if isinstance(obj.id, uuid.UUID):
+            obj.id = str(obj.id)
+        return obj
+    if isinstance(obj, Mapping):
+        try:
+            pid = obj["id"]
+        except KeyError:
+            raise ValidationError(f"a point given as a dict needs an 'id' (got keys {sorted(obj)})") from None
+        vector, payload = obj.get("vector", {}), obj.get("payload")
+    elif hasattr(obj, "id") and hasattr(obj, "vector"):  # Record / ScoredPoint-like
+        pid, vector, payload = obj.id, obj.vector, getattr(obj, "payload", None)
+    else:
+        raise ValidationError(f"cannot ingest {type(obj).__name__}: give PointStruct or dict points")
+    if isinstance(pid, uuid.UUID):
+        pid = str(pid)
+    return models.PointStruct(id=pid, vector=vector if vector is not None else {}, payload=payload)
+
+
+def _retryable(error: BaseException) -> bool:
+    return isinstance(error, (TransportError, DeadlineExceeded, ServerError, RateLimited))
+
+
+def _splittable(error: BaseException) -> bool:
+    return isinstance(error, (BadRequest, ValidationError))
+
+
+class Ingestor:
+    """Concurrent, backpressured, exactly accounted upserts into one collection.
+
+    Use as ``async with client.ingest(collection_name, ...) as sink``; see the module docstring.
+
+    :param batch_size: points per upsert (at most).
+    :param concurrency: sender tasks, i.e. upserts in flight at once.
+    :param max_batch_bytes: a batch is also cut before its estimated encoded size passes this
+        (default 16 MiB; the server refuses bodies over 32 MB by default). A single point larger
+        than this is sent alone.
+    :param max_retries: attempts after the first for a batch that failed with a transport error,
+        a 5xx, a 429 or a deadline - on top of the pipeline's own retries.
+    :param wait: upsert with ``wait=True`` (default): acknowledged means stored, errors are seen.
+    :param batch_timeout: total budget of one upsert call (pipeline retries included); None uses
+        the client's default.
+    :param buffer_batches: full batches waiting for a sender (default: ``concurrency``).
+    :param backoff_base, backoff_max: exponential backoff with full jitter between retries.
+    :param on_progress: ``on_progress(report)`` (sync or async) after each batch settles and at
+        the end.
+    :param progress: show a tqdm progress bar (``pip install aqdrant[progress]``).
+    :param total: expected number of points, for the progress bar.
+    :param raise_on_failure: raise :class:`IngestError` on exit when any point failed.
+    """
+
+    def __init__(
+        self,
+        client: AsyncQdrantClient | Any,
+        collection_name: str,
+        *,
+        batch_size: int = 256,
+        concurrency: int = 4,
+        max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
+        max_retries: int = 3,
+        wait: bool = True,
+        ordering: models.WriteOrdering | None = None,
+        shard_key_selector: models.ShardKeySelector | None = None,
+        update_filter: models.Filter | None = None,
+        update_mode: models.UpdateMode | None = None,
+        batch_timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        buffer_batches: int | None = None,
+        backoff_base: float = 0.2,
+        backoff_max: float = 10.0,
+        on_progress: ProgressCallback | None = None,
+        progress: bool = False,
+        total: int | None = None,
+        raise_on_failure: bool = True,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        if concurrency < 1:
+            raise ValueError("concurrency must be >= 1")
+        if max_batch_bytes < 1:
+            raise ValueError("max_batch_bytes must be >= 1")
+        if max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        self.client = client
+        self.collection_name = collection_name
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.max_batch_bytes = max_batch_bytes
+        self.max_retries = max_retries
+        self.buffer_batches = concurrency if buffer_batches is None else buffer_batches
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.raise_on_failure = raise_on_failure
+        self._upsert_kwargs: dict[str, Any] = {
+            "wait": wait,
+            "ordering": ordering,
+            "shard_key_selector": shard_key_selector,
+            "update_filter": update_filter,
+            "update_mode": update_mode,
+            "timeout": batch_timeout,
+            "headers": headers,
+        }
+        self._on_progress = on_progress
+        self._progress = progress
+        self._total = total
+        self._bar: Any = None
+
+        self._report = IngestReport(collection_name)
+        self._current: list[models.PointStruct] = []
+        self._current_bytes = 0
+        #: work items (batches or parts of split batches) not yet settled, by token
+        self._unsettled: dict[int, list[models.PointStruct]] = {}
+        self._tg: TaskGroup | None = None
+        self._send_stream: MemoryObjectSendStream[tuple[int, list[models.PointStruct]]] | None = None
+        self._recv_stream: MemoryObjectReceiveStream[tuple[int, list[models.PointStruct]]] | None = None
+        self._started_at = 0.0
+        self._state = "new"  # new -> open -> closing -> done
+        #: observed peaks, for tuning (and tests): points accepted but not settled; upserts in flight
+        self.max_pending = 0
+        self.max_in_flight = 0
+        self._in_flight = 0
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+    async def __aenter__(self) -> Ingestor:
+        if self._state != "new":
+            raise RuntimeError("an Ingestor can be used once")
+        self._state = "open"
+        self._started_at = anyio.current_time()
+        if self._progress:
+            self._bar = _make_bar(self._total, self.collection_name)
+        self._send_stream, self._recv_stream = anyio.create_memory_object_stream[
+            tuple[int, list[models.PointStruct]]
+        ](self.buffer_batches)
+        tg = anyio.create_task_group()
+        await tg.__aenter__()
+        self._tg = tg
+        for _ in range(self.concurrency):
+            tg.start_soon(self._sender)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        assert self._tg is not None and self._send_stream is not None
+        self._state = "closing"
+        own_error: BaseException | None = None
+        if exc is None:
+            try:
+                await self.flush()
+            except BaseException as e:  # cancelled while flushing
+                own_error = exc = e
+                exc_type, tb = type(e), e.__traceback__
+        self._send_stream.close()
+        if exc is not None:
+            self._report.cancelled = True
+            self._tg.cancel_scope.cancel()
+        try:
+            if exc is None or isinstance(exc, anyio.get_cancelled_exc_class()):
+                suppressed = await self._tg.__aexit__(exc_type, exc, tb)
+            else:  # the producer's own error: stop the senders, let it propagate unwrapped
+                await self._tg.__aexit__(None, None, None)
+                suppressed = False
+        finally:
+            self._finish()
+        if own_error is not None:
+            raise own_error
+        if exc is None:
+            await self._notify()  # the final report
+        if exc is None and self.raise_on_failure and self._report.failures:
+            raise IngestError(self._report)
+        return suppressed
+
+    # ---- producers --------------------------------------------------------------------------------
+    async def send(self, point: models.PointStruct | Mapping[str, Any]) -> None:
+        """Queue one point; waits only when the buffer is full."""
+        if self._state not in ("open", "closing"):
+            raise RuntimeError("send() outside of `async with client.ingest(...)`")
+        p = as_point(point)
+        size = point_bytes(p)
+        if self._current and self._current_bytes + size > self.max_batch_bytes:
+            await self._cut()
+        self._current.append(p)
+        self._current_bytes += size
+        rep = self._report
+        rep.sent += 1
+        pending = rep.sent - rep.acknowledged - rep.failed
+        if pending > self.max_pending:
+            self.max_pending = pending
+        if len(self._current) >= self.batch_size:
+            await self._cut()
+
+    async def send_many(
+        self, points: Iterable[models.PointStruct | Mapping[str, Any]] | AsyncIterable[Any]
+    ) -> int:
+        """Queue every point of an iterable or async iterable; returns how many."""
+        n = 0
+        if isinstance(points, AsyncIterable):
+            async for p in points:
+                await self.send(p)
+                n += 1
+        else:
+            for p in points:
+                await self.send(p)
+                n += 1
+        return n
+
+    async def flush(self) -> None:
+        """Hand the partly filled batch to the senders now (does not wait for its upsert)."""
+        if self._current:
+            await self._cut()
+
+    @property
+    def report(self) -> IngestReport:
+        """The report so far (final after the ``async with`` block)."""
+        if self._state in ("open", "closing"):
+            self._report.elapsed = anyio.current_time() - self._started_at
+        return self._report
+
+    # ---- internals --------------------------------------------------------------------------------
+    async def _cut(self) -> None:
+        assert self._send_stream is not None
+        batch, self._current, self._current_bytes = self._current, [], 0
+        token = next(_tokens)
+        self._unsettled[token] = batch  # from here on a cancellation reports it as unconfirmed
+        self._report.batches += 1
+        await self._send_stream.send((token, batch))
+
+    async def _sender(self) -> None:
+        assert self._recv_stream is not None
+        async for token, batch in self._recv_stream:
+            await self._deliver(token, batch)
+
+    async def _deliver(self, token: int, batch: list[models.PointStruct]) -> None:
+        """Upsert ``batch``, splitting it on invalid-input errors, retrying transient errors."""
+        work: list[tuple[int, list[models.PointStruct]]] = [(token, batch)]
+        while work:
+            token, points = work.pop()
+            attempt = 0
+            while True:
+                attempt += 1
+                self._report.requests += 1
+                self._in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self._in_flight)
+                try:
+                    await self.client.upsert(self.collection_name, points, **self._upsert_kwargs)
+                except QdrantError as error:
+                    if _splittable(error):
+                        parts = self._split(points, error)
+                        if parts is None:
+                            await self._settle(token, points, error, attempt)
+                        else:
+                            del self._unsettled[token]
+                            for part in reversed(parts):
+                                t = next(_tokens)
+                                self._unsettled[t] = part
+                                work.append((t, part))
+                        break
+                    if _retryable(error) and attempt <= self.max_retries:
+                        self._report.retries += 1
+                        delay = self._backoff(attempt, error)
+                        logger.debug(
+                            "aqdrant ingest: retrying %d points into %r after %s (attempt %d/%d, %.2f s)",
+                            len(points),
+                            self.collection_name,
+                            type(error).__name__,
+                            attempt,
+                            self.max_retries + 1,
+                            delay,
+                        )
+                        await anyio.sleep(delay)
+                        continue
+                    await self._settle(token, points, error, attempt)
+                    break
+                finally:
+                    self._in_flight -= 1
+                await self._settle(token, points, None, attempt)
+                break
+
+    def _split(
+        self, points: list[models.PointStruct], error: BaseException
+    ) -> list[list[models.PointStruct]] | None:
+        """Parts to try again, or None when ``points`` is one point (it is the bad one).
+
+        A client-side ValidationError names the offending point's index: it is split off alone
+        (and fails again at once, cheaply, with its own message); otherwise the batch is halved.
+        """
+        if len(points) == 1:
+            return None
+        path = getattr(error, "path", None)
+        m = _POINT_INDEX.match(path) if isinstance(error, ValidationError) and path else None
+        if m is not None:
+            i = int(m.group(1))
+            if i < len(points):
+                rest = points[:i] + points[i + 1 :]
+                return [p for p in ([points[i]], rest) if p]
+        mid = len(points) // 2
+        return [points[:mid], points[mid:]]
+
+    async def _settle(
+        self, token: int, points: list[models.PointStruct], error: BaseException | None, attempts: int
+    ) -> None:
+        del self._unsettled[token]
+        if error is None:
+            self._report.acknowledged += len(points)
+        else:
+            logger.warning(
+                "aqdrant ingest: %d point(s) into %r failed after %d attempt(s): %s: %s",
+                len(points),
+                self.collection_name,
+                attempts,
+                type(error).__name__,
+                error,
+            )
+            self._report.failures.append(BatchFailure([p.id for p in points], error, attempts))
+        if self._bar is not None:
+            self._bar.update(len(points))
+            if error is not None:
+                self._bar.set_postfix(failed=self._report.failed, refresh=False)
+        await self._notify()
+
+    def _backoff(self, attempt: int, error: BaseException) -> float:
+        cap = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
+        delay = random.uniform(cap / 2, cap)
+        hint = retry_after_of(error)
+        if hint is not None:
+            delay = max(delay, min(hint, self.backoff_max * 6))
+        return delay
+
+    async def _notify(self) -> None:
+        if self._on_progress is None:
+            return
+        try:
+            result = self._on_progress(self.report)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:  # a progress hook must not lose points
+            logger.exception("aqdrant ingest: the on_progress callback raised")
+
+    def _finish(self) -> None:
+        self._state = "done"
+        rep = self._report
+        rep.elapsed = anyio.current_time() - self._started_at
+        rep.unconfirmed_ids = [p.id for part in self._unsettled.values() for p in part]
+        rep.unconfirmed_ids += [p.id for p in self._current]
+        self._unsettled.clear()
+        self._current = []
+        if rep.unconfirmed_ids:
+            rep.cancelled = True
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _make_bar(total: int | None, collection_name: str) -> Any:
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        logger.warning("aqdrant ingest: progress=True needs tqdm (pip install 'aqdrant[progress]')")
+        return None
+    return tqdm(total=total, unit="pt", desc=f"upsert {collection_name}", dynamic_ncols=True)

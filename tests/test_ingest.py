@@ -1,0 +1,391 @@
+"""The ingestion actor against an in-process fake client (real validator, scripted failures).
+
+Exact accounting, bisecting invalid batches, retries, backpressure, byte limits, cancellation,
+progress. End-to-end runs over REST (fault server) and the embedded engine live in
+tests/test_ingest_e2e.py.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+
+import anyio
+import numpy as np
+import pytest
+
+from aqdrant import models
+from aqdrant._validate import VectorValidator
+from aqdrant.errors import BadRequest, NotFound, ServerError, TransportError, ValidationError
+from aqdrant.ingest import (
+    IngestError,
+    Ingestor,
+    point_bytes,
+    points_from_columns,
+    upload_points,
+)
+
+pytestmark = pytest.mark.anyio
+DIM = 4
+
+
+class FakeClient:
+    """Just ``upsert``: validates like the client, sleeps ``delay``, may fail, then stores."""
+
+    def __init__(self, *, delay: float = 0.0, fail=None, dim: int = DIM) -> None:
+        self.store: dict = {}
+        self.calls: list[list] = []
+        self.bodies: list[int] = []
+        self.delay = delay
+        self.fail = fail  # fail(points, call_number) -> exception or None
+        self.dim = dim
+        self.validator = VectorValidator(self._params)
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    async def _params(self, name):
+        return models.CollectionParams(vectors=models.VectorParams(size=self.dim, distance="Cosine"))
+
+    async def upsert(
+        self,
+        collection_name,
+        points,
+        wait=True,
+        ordering=None,
+        shard_key_selector=None,
+        update_filter=None,
+        update_mode=None,
+        timeout=None,
+        *,
+        headers=None,
+    ):
+        body = models.PointsList(points=list(points))
+        await self.validator.check_upsert(collection_name, body)
+        self.calls.append([p.id for p in points])
+        self.bodies.append(len(models.dump(body)))
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await anyio.sleep(self.delay)
+            if self.fail is not None:
+                err = self.fail(points, len(self.calls))
+                if err is not None:
+                    raise err
+            for p in points:
+                self.store[p.id] = p
+        finally:
+            self.in_flight -= 1
+        return models.UpdateResult(operation_id=1, status="completed")
+
+
+def pts(n: int, start: int = 0, dim: int = DIM):
+    arr = np.arange(start * dim, (start + n) * dim, dtype=np.float32).reshape(n, dim) + 1
+    return [models.PointStruct(id=start + i, vector=arr[i], payload={"i": start + i}) for i in range(n)]
+
+
+def check_invariant(rep):
+    assert rep.sent == rep.acknowledged + rep.failed + len(rep.unconfirmed_ids)
+
+
+async def test_all_points_land_and_are_counted():
+    client = FakeClient()
+    async with Ingestor(client, "c", batch_size=64, concurrency=4) as sink:
+        await sink.send_many(pts(1000))
+    rep = sink.report
+    assert (rep.sent, rep.acknowledged, rep.failed, rep.retries) == (1000, 1000, 0, 0)
+    assert rep.batches == math.ceil(1000 / 64) == rep.requests == len(client.calls)
+    assert sorted(client.store) == list(range(1000))
+    assert all(len(c) <= 64 for c in client.calls)
+    assert rep.ok and not rep.cancelled and rep.elapsed > 0
+    check_invariant(rep)
+
+
+async def test_dict_points_async_iterables_and_single_send():
+    client = FakeClient()
+
+    async def agen():
+        for i in range(10, 20):
+            yield {"id": i, "vector": [1.0, 2.0, 3.0, 4.0], "payload": {"k": i}}
+
+    async with Ingestor(client, "c", batch_size=3) as sink:
+        await sink.send({"id": str(uuid.UUID(int=1)), "vector": [1, 2, 3, 4]})
+        await sink.send(models.PointStruct(id=uuid.UUID(int=2), vector=[1.0, 1.0, 1.0, 1.0]))
+        assert await sink.send_many(agen()) == 10
+    assert sink.report.acknowledged == 12
+    assert client.store[15].payload == {"k": 15}
+    assert str(uuid.UUID(int=2)) in client.store  # UUID objects sent as strings
+
+
+async def test_bad_dimension_points_isolated_good_ones_land():
+    client = FakeClient()
+    points = pts(300)
+    bad = {7, 150, 151, 299}
+    for i in bad:
+        points[i] = models.PointStruct(id=i, vector=[1.0, 2.0, 3.0], payload=None)  # 3-d
+    points[40] = models.PointStruct(id=40, vector=[1.0, float("nan"), 3.0, 4.0])
+    bad.add(40)
+    with pytest.raises(IngestError) as ei:
+        async with Ingestor(client, "c", batch_size=100, concurrency=2) as sink:
+            await sink.send_many(points)
+    rep = ei.value.report
+    assert rep is sink.report
+    assert sorted(rep.failed_ids) == sorted(bad)
+    assert rep.acknowledged == 300 - len(bad) == len(client.store)
+    assert set(client.store) == set(range(300)) - bad
+    by_id = {f.ids[0]: f for f in rep.failures}
+    assert all(len(f.ids) == 1 and isinstance(f.error, ValidationError) for f in rep.failures)
+    assert "3 dimensions" in by_id[7].message and "expects 4" in by_id[7].message
+    assert "NaN" in by_id[40].message
+    assert "point 150" in str(ei.value) or "150" in str(ei.value)
+    check_invariant(rep)
+
+
+async def test_server_400_for_some_ids_bisected():
+    bad = {13, 77, 78}
+
+    def fail(points, _n):
+        hit = [p.id for p in points if p.id in bad]
+        return BadRequest(400, f"wrong input for points {hit}", operation="upsert_points") if hit else None
+
+    client = FakeClient(fail=fail)
+    async with Ingestor(client, "c", batch_size=32, concurrency=3, raise_on_failure=False) as sink:
+        await sink.send_many(pts(128))
+    rep = sink.report
+    assert sorted(rep.failed_ids) == sorted(bad)
+    assert set(client.store) == set(range(128)) - bad
+    assert rep.acknowledged == 125
+    assert all(isinstance(f.error, BadRequest) and len(f.ids) == 1 for f in rep.failures)
+    assert rep.requests == len(client.calls) > rep.batches == 4
+    check_invariant(rep)
+
+
+async def test_transient_errors_retried_with_exact_count():
+    failures = {"left": 0}
+    seen: dict[int, int] = {}
+
+    def fail(points, _n):
+        first = points[0].id
+        seen[first] = seen.get(first, 0) + 1
+        # every batch fails twice (503 then reset), then lands
+        if seen[first] == 1:
+            failures["left"] += 1
+            return ServerError(503, "busy", operation="upsert_points")
+        if seen[first] == 2:
+            failures["left"] += 1
+            return TransportError("connection reset", operation="upsert_points")
+        return None
+
+    client = FakeClient(fail=fail)
+    async with Ingestor(client, "c", batch_size=10, concurrency=4, backoff_base=0.001) as sink:
+        await sink.send_many(pts(100))
+    rep = sink.report
+    assert rep.acknowledged == 100 and rep.failed == 0
+    assert rep.retries == failures["left"] == 20
+    assert rep.requests == len(client.calls) == 30
+    assert sorted(client.store) == list(range(100))
+
+
+async def test_persistent_failure_reports_whole_batch_after_bounded_retries():
+    def fail(points, _n):
+        return ServerError(503, "down") if points[0].id == 20 else None
+
+    client = FakeClient(fail=fail)
+    async with Ingestor(
+        client, "c", batch_size=10, max_retries=2, backoff_base=0.001, raise_on_failure=False
+    ) as sink:
+        await sink.send_many(pts(50))
+    rep = sink.report
+    assert rep.failed_ids == list(range(20, 30))
+    assert rep.failures[0].attempts == 3 and rep.retries == 2
+    assert isinstance(rep.failures[0].error, ServerError)
+    assert rep.acknowledged == 40 == len(client.store)
+    check_invariant(rep)
+
+
+async def test_non_retryable_error_fails_at_once():
+    client = FakeClient(fail=lambda p, n: NotFound(404, "Collection c not found"))
+    with pytest.raises(IngestError, match="not found"):
+        async with Ingestor(client, "c", batch_size=10) as sink:
+            await sink.send_many(pts(30))
+    assert sink.report.retries == 0 and sink.report.failed == 30 and sink.report.requests == 3
+
+
+async def test_backpressure_bounds_buffered_points():
+    client = FakeClient(delay=0.01)
+    produced = 0
+    async with Ingestor(client, "c", batch_size=10, concurrency=2, buffer_batches=1) as sink:
+        for p in pts(400):
+            await sink.send(p)
+            produced += 1
+            rep = sink.report
+            # memory never holds more than: one batch filling, the queue, the batches in flight
+            assert rep.sent - rep.acknowledged - rep.failed <= 10 * (1 + 1 + 2)
+    assert sink.max_pending <= 40
+    assert sink.max_in_flight == client.max_in_flight == 2
+    assert sink.report.acknowledged == produced == 400
+
+
+async def test_batches_cut_by_encoded_size_never_over_limit():
+    dim = 256
+    client = FakeClient(dim=dim)
+    limit = 20_000
+    arr = np.random.default_rng(0).standard_normal((200, dim)).astype(np.float32)
+    async with Ingestor(client, "c", batch_size=1000, max_batch_bytes=limit) as sink:
+        for i in range(200):
+            await sink.send(models.PointStruct(id=i, vector=arr[i], payload={"text": "x" * (i * 10)}))
+    assert sink.report.acknowledged == 200
+    assert max(client.bodies) <= limit
+    assert len(client.calls) > 10
+    # the estimate bounds the real encoded size
+    for i in (0, 199):
+        p = models.PointStruct(id=i, vector=arr[i], payload={"text": "x" * (i * 10)})
+        assert point_bytes(p) >= len(models.dump(p))
+    big = models.PointStruct(id=10**18, vector=np.full(dim, -1.1754944e-38, dtype=np.float32))
+    assert point_bytes(big) >= len(models.dump(big))
+    big64 = models.PointStruct(id=str(uuid.uuid4()), vector=[-2.2250738585072014e-308] * 8)
+    assert point_bytes(big64) >= len(models.dump(big64))
+
+
+async def test_point_larger_than_limit_is_sent_alone():
+    client = FakeClient()
+    async with Ingestor(client, "c", batch_size=100, max_batch_bytes=10) as sink:
+        await sink.send_many(pts(5))
+    assert client.calls == [[0], [1], [2], [3], [4]]
+
+
+async def test_cancellation_reports_exactly_what_was_acknowledged():
+    client = FakeClient(delay=0.02)
+    ids = []
+    with anyio.move_on_after(0.15):
+        async with Ingestor(client, "c", batch_size=10, concurrency=2) as sink:
+            for p in pts(10_000):
+                ids.append(p.id)
+                await sink.send(p)
+    rep = sink.report
+    assert rep.cancelled
+    assert 0 < rep.acknowledged < 10_000
+    # the fake stores atomically at the end of a call: what is stored is what was acknowledged
+    assert rep.acknowledged == len(client.store)
+    check_invariant(rep)
+    assert set(client.store) | set(rep.unconfirmed_ids) == set(ids)
+    assert not set(client.store) & set(rep.unconfirmed_ids)
+
+
+async def test_error_in_producer_aborts_and_accounts():
+    client = FakeClient(delay=0.01)
+    with pytest.raises(KeyError):
+        async with Ingestor(client, "c", batch_size=10) as sink:
+            await sink.send_many(pts(55))
+            raise KeyError("producer bug")
+    rep = sink.report
+    assert rep.cancelled and rep.sent == 55
+    check_invariant(rep)
+    assert rep.acknowledged == len(client.store)
+
+
+async def test_send_outside_block_and_reuse_rejected():
+    sink = Ingestor(FakeClient(), "c")
+    with pytest.raises(RuntimeError):
+        await sink.send(pts(1)[0])
+    async with sink:
+        pass
+    with pytest.raises(RuntimeError):
+        async with sink:
+            pass
+    with pytest.raises(ValueError):
+        Ingestor(FakeClient(), "c", batch_size=0)
+
+
+async def test_progress_callback_sync_async_and_bar(capsys, caplog):
+    seen = []
+
+    async def on_progress(rep):
+        seen.append((rep.acknowledged, rep.failed))
+
+    client = FakeClient()
+    async with Ingestor(
+        client, "c", batch_size=10, concurrency=1, on_progress=on_progress, progress=True, total=35
+    ) as sink:
+        await sink.send_many(pts(35))
+    assert seen[-1] == (35, 0)
+    assert [a for a, _ in seen] == sorted(a for a, _ in seen)
+    assert len(seen) == 4 + 1  # one per batch and the final report
+    err = capsys.readouterr().err
+    try:
+        import tqdm  # noqa: F401  (optional extra: aqdrant[progress])
+    except ImportError:
+        assert "needs tqdm" in caplog.text
+    else:
+        assert "35/35" in err  # tqdm wrote the bar to stderr
+
+    calls = []
+
+    def raising(rep):
+        calls.append(rep.acknowledged)
+        raise RuntimeError("hook bug")
+
+    async with Ingestor(FakeClient(), "c", batch_size=10, on_progress=raising) as sink:
+        await sink.send_many(pts(20))
+    assert sink.report.acknowledged == 20 and calls
+
+
+# ---- columns ----------------------------------------------------------------------------------
+
+
+def test_points_from_numpy_rows_are_views_and_ids_uuid_by_default():
+    arr = np.ones((5, DIM), dtype=np.float32)
+    points = list(points_from_columns(arr))
+    assert len(points) == 5
+    assert all(p.vector.base is arr for p in points)  # no copy, no Python floats
+    assert all(str(uuid.UUID(p.id)) == p.id for p in points)
+    assert len({p.id for p in points}) == 5
+    assert all(p.payload is None for p in points)
+
+
+def test_points_from_named_columns_payload_and_ids():
+    vecs = {"a": np.zeros((3, 2), dtype=np.float32), "b": [[1.0], [2.0], [3.0]]}
+    points = list(points_from_columns(vecs, [{"x": 1}, None, {"x": 3}], np.arange(3)))
+    assert [p.id for p in points] == [0, 1, 2] and type(points[0].id) is int
+    assert points[1].vector["b"] == [2.0] and points[2].payload == {"x": 3}
+
+
+def test_points_from_columns_length_mismatch_raises():
+    with pytest.raises(ValidationError):
+        points_from_columns(np.zeros((3, 2)), ids=[1, 2])
+    with pytest.raises(ValidationError):
+        list(points_from_columns(iter([[1.0], [2.0]]), ids=iter([1])))
+    with pytest.raises(ValidationError):
+        list(points_from_columns(iter([[1.0]]), payload=iter([{}, {}])))
+    with pytest.raises(ValidationError):
+        list(points_from_columns({"a": iter([[1.0]]), "b": iter([])}))
+    with pytest.raises(ValidationError):
+        points_from_columns(np.zeros(3))
+
+
+async def test_points_from_async_columns():
+    async def vecs():
+        for i in range(4):
+            yield [float(i)] * DIM
+
+    async def ids():
+        for i in range(4):
+            yield i + 100
+
+    it = points_from_columns(vecs(), ids=ids(), payload=[{"n": i} for i in range(4)])
+    out = [p async for p in it]
+    assert [p.id for p in out] == [100, 101, 102, 103] and out[3].payload == {"n": 3}
+
+
+async def test_upload_points_helper_returns_report_and_raises_with_it():
+    client = FakeClient()
+    arr = np.random.default_rng(1).standard_normal((500, DIM)).astype(np.float32)
+    rep = await upload_points(
+        client, "c", points_from_columns(arr, ids=range(500)), batch_size=64, parallel=3
+    )
+    assert rep.acknowledged == 500 and sorted(client.store) == list(range(500))
+    assert client.max_in_flight <= 3
+
+    bad = pts(10) + [models.PointStruct(id=99, vector=[1.0])]
+    with pytest.raises(IngestError) as ei:
+        await upload_points(FakeClient(), "c", bad, batch_size=4)
+    assert ei.value.report.failed_ids == [99] and ei.value.report.acknowledged == 10
