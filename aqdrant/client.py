@@ -18,11 +18,14 @@ import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import models
 from ._validate import VectorValidator
 from .errors import BadRequest, NotFound, ValidationError
+
+if TYPE_CHECKING:
+    from .ingest import Ingestor
 
 Headers = Mapping[str, str] | None
 PointId = int | str | uuid.UUID
@@ -1236,6 +1239,17 @@ class AsyncQdrantClient:
         return bool(text)
 
     # ==== ingestion ============================================================================
+    def ingest(self, collection_name: str, **options: Any) -> Ingestor:
+        """A concurrent, backpressured upsert actor: ``async with client.ingest("c") as sink:``.
+
+        ``await sink.send(point)`` / ``await sink.send_many(points)``; leaving the block flushes
+        and raises :class:`aqdrant.ingest.IngestError` if points failed; ``sink.report`` holds the
+        exact accounting. Options: see :class:`aqdrant.ingest.Ingestor`.
+        """
+        from .ingest import Ingestor
+
+        return Ingestor(self, collection_name, **options)
+
     async def upload_points(
         self,
         collection_name: str,
