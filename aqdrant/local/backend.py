@@ -1,0 +1,354 @@
+"""``LocalBackend``: the embedded engine (qdrant-edge) behind the Backend protocol.
+
+The engine never releases the GIL, so it runs in a child process (``python -m
+aqdrant.local.engine``) started lazily on the first call, inside whatever event loop makes it
+(asyncio or trio, through anyio). Calls are length-prefixed msgpack frames on the child's stdin;
+replies come back on its stdout and are routed to their callers by request id, so any number of
+calls may be in flight (the engine serves them one at a time, in order). Nothing is bound to an
+event loop at construction.
+
+Parameters with no local effect are reported, never dropped silently: ``consistency`` and
+``ordering`` are satisfied trivially (one replica, operations applied in order before the reply)
+and raise a :class:`LocalEngineWarning`; so do ``shard_number``/``replication_factor``/
+``write_consistency_factor``/``wal_config``/``strict_mode_config`` at collection creation.
+``shard_key`` anywhere, custom sharding and ``init_from`` raise :class:`UnsupportedOperation`.
+``wait=false`` still waits: every update is applied before the reply (status ``completed``).
+``batch_update`` applies its operations one by one and is **not atomic**: when one fails, the
+ones before it stay applied and the error says so.
+
+Index builds: the engine has no background optimizer. The engine process runs the shard's
+optimizers (HNSW and quantization builds, segment merges — governed by the collection's
+``optimizers_config.indexing_threshold`` like the server's) whenever it has been idle for 50 ms
+after writes (``optimize="idle"``, the default), or never (``optimize="never"``). Calls that
+arrive during a build wait for it; they still honour their deadlines.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import warnings
+from typing import Any
+
+import anyio
+import msgspec
+from anyio.abc import Process
+
+from .. import models
+from .._backend import Request
+from ..errors import DeadlineExceeded, QdrantError, TransportError, UnexpectedResponse, UnsupportedOperation
+
+_HEADER = struct.Struct(">I")
+_ENGINE_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "engine.py")
+
+
+class LocalEngineWarning(UserWarning):
+    """A parameter has no effect on the local engine (documented in ``aqdrant.local``)."""
+
+
+class StorageLocked(QdrantError, RuntimeError):
+    """The storage path is already open in another local client (this or another process)."""
+
+
+class EngineProcessError(TransportError):
+    """The engine process failed to start or exited unexpectedly."""
+
+
+def _memory_dir() -> str:
+    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    return tempfile.mkdtemp(prefix="aqdrant-memory-", dir=base)
+
+
+class _Slot:
+    __slots__ = ("event", "reply")
+
+    def __init__(self) -> None:
+        self.event = anyio.Event()
+        self.reply: dict | None = None
+
+
+class LocalBackend:
+    """The local engine backend: ``LocalBackend(None)`` for ``:memory:``, ``LocalBackend(path)``.
+
+    ``:memory:`` keeps its shards in a temporary directory (under ``/dev/shm`` when available),
+    removed on :meth:`aclose` (and by the engine process itself if the caller dies). A ``path``
+    is created if missing and restored on the next open; one path can be open in one client at a
+    time (:class:`StorageLocked` otherwise).
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, optimize: str = "idle") -> None:
+        if path is not None and str(path) == ":memory:":
+            path = None
+        if optimize not in ("idle", "never"):
+            raise ValueError("optimize must be 'idle' or 'never'")
+        self.path: str | None = os.path.abspath(os.fspath(path)) if path is not None else None
+        self.optimize = optimize
+        self._root: str | None = None
+        self._process: Process | None = None
+        self._ids = itertools.count(1)
+        self._slots: dict[int, _Slot] = {}
+        self._buffer = bytearray()
+        self._send_lock: anyio.Lock | None = None
+        self._recv_lock: anyio.Lock | None = None
+        self._start_lock: anyio.Lock | None = None
+        self._closed = False
+        self._dead: str | None = None
+        #: what the engine reported at start: pid, root, version
+        self.engine_info: dict[str, Any] | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    @property
+    def root(self) -> str | None:
+        """The directory holding the catalog and shards (a temporary one for ``:memory:``)."""
+        return self._root or self.path
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    async def _ensure_started(self) -> None:
+        if self._process is not None:
+            return
+        if self._closed:
+            raise QdrantError("the local engine client is closed")
+        if self._start_lock is None:
+            self._start_lock = anyio.Lock()
+            self._send_lock = anyio.Lock()
+            self._recv_lock = anyio.Lock()
+        async with self._start_lock:
+            if self._process is not None:
+                return
+            await self._start()
+
+    async def _start(self) -> None:
+        temporary = self.path is None
+        root = _memory_dir() if temporary else self.path
+        assert root is not None
+        if not temporary:
+            os.makedirs(root, exist_ok=True)
+        env = dict(os.environ)
+        env["PYTHONUNBUFFERED"] = "1"
+        # run engine.py as a script: it imports only msgspec, qdrant_edge and its two siblings
+        cmd = [sys.executable, _ENGINE_SCRIPT, root]
+        if temporary:
+            cmd.append("--temporary")
+        if self.optimize == "never":
+            cmd.append("--no-optimize")
+        process = await anyio.open_process(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, env=env, start_new_session=True
+        )
+        try:
+            hello = await self._read_frame(process)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await _terminate(process)
+                if temporary:
+                    shutil.rmtree(root, ignore_errors=True)
+            raise
+        if hello is None or not hello.get("ok"):
+            with anyio.CancelScope(shield=True):
+                await _terminate(process)
+                if temporary:
+                    shutil.rmtree(root, ignore_errors=True)
+            if hello is None:
+                raise EngineProcessError(
+                    "the local engine process exited during start-up (see its stderr)", sent=False
+                )
+            err = hello["error"]
+            if err["kind"] == "locked":
+                raise StorageLocked(err["message"])
+            raise EngineProcessError(f"the local engine failed to start: {err['message']}", sent=False)
+        self._root = root
+        self._process = process
+        self.engine_info = hello["result"]
+
+    async def aclose(self) -> None:
+        """Stop the engine process (flushing every shard) and remove a ``:memory:`` directory."""
+        if self._closed:
+            return
+        self._closed = True
+        process, self._process = self._process, None
+        if process is None:
+            return
+        with anyio.CancelScope(shield=True):
+            try:
+                with anyio.move_on_after(30):
+                    assert process.stdin is not None
+                    try:
+                        await process.stdin.send(_frame({"id": 0, "op": "__close__"}))
+                        await process.stdin.aclose()
+                    except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+                        pass
+                    await process.wait()
+            finally:
+                await _terminate(process)
+                if self.path is None and self._root:
+                    shutil.rmtree(self._root, ignore_errors=True)
+            for slot in self._slots.values():
+                slot.event.set()
+
+    async def __aenter__(self) -> LocalBackend:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+    async def optimize(self, collection_name: str) -> bool:
+        """Run the collection's optimizers (index builds) now; True if anything was optimized.
+
+        The engine process is busy meanwhile (other calls wait, with their deadlines); the
+        caller's event loop is not.
+        """
+        reply = await self.call("optimize", path={"collection_name": collection_name})
+        if reply.get("ok"):
+            return bool(msgspec.json.decode(reply["result"]))
+        err = reply["error"]
+        raise UnexpectedResponse.for_status(
+            err["status"] or 500, err["message"], operation="optimize", collection=collection_name
+        )
+
+    # -- protocol -------------------------------------------------------------------------
+
+    def stream(self, request: Request) -> Any:
+        raise UnsupportedOperation(
+            f"operation `{request.op.name}` is not supported by the local engine (no snapshots or binary downloads)"
+        )
+
+    async def execute(self, request: Request) -> Any:
+        op = request.op
+        body = request.body
+        payload = models.dump(body) if body is not None else None
+        timeout = None
+        if request.deadline is not None:
+            timeout = request.deadline - anyio.current_time()
+            if timeout <= 0:
+                raise DeadlineExceeded(
+                    f"{op.name}: the deadline passed before the call was sent", operation=op.name
+                )
+        reply = await self.call(
+            op.name,
+            path={
+                k: (str(v) if not isinstance(v, (int, str)) else v) for k, v in request.path_params.items()
+            },
+            query=dict(request.query),
+            body=payload,
+            timeout=timeout,
+        )
+        for text in reply.get("warnings") or ():
+            warnings.warn(text, LocalEngineWarning, stacklevel=4)
+        if reply.get("ok"):
+            return models.parse(op.result_type, reply["result"])
+        err = reply["error"]
+        kind, message = err["kind"], err["message"]
+        if kind == "unsupported":
+            raise UnsupportedOperation(message)
+        if kind == "deadline":
+            raise DeadlineExceeded(f"{op.name}: {message}", operation=op.name)
+        if kind == "internal":
+            raise UnexpectedResponse.for_status(
+                500, message, operation=op.name, collection=request.collection
+            )
+        raise UnexpectedResponse.for_status(
+            err["status"], message, operation=op.name, collection=request.collection
+        )
+
+    async def call(
+        self,
+        op: str,
+        *,
+        path: dict | None = None,
+        query: dict | None = None,
+        body: bytes | None = None,
+        timeout: float | None = None,
+    ) -> dict:
+        """Send one request frame to the engine and wait for its reply (a dict)."""
+        await self._ensure_started()
+        process = self._process
+        if process is None:
+            raise QdrantError("the local engine client is closed")
+        rid = next(self._ids)
+        slot = _Slot()
+        self._slots[rid] = slot
+        try:
+            frame = _frame(
+                {
+                    "id": rid,
+                    "op": op,
+                    "path": path or {},
+                    "query": query or {},
+                    "body": body,
+                    "timeout": timeout,
+                }
+            )
+            assert self._send_lock is not None and process.stdin is not None
+            async with self._send_lock:
+                try:
+                    await process.stdin.send(frame)
+                except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as e:
+                    raise EngineProcessError(
+                        f"{op}: the local engine process is gone ({e})", operation=op
+                    ) from None
+            while slot.reply is None:
+                assert self._recv_lock is not None
+                async with self._recv_lock:
+                    # leader/follower: whoever holds the lock reads frames for everyone
+                    while slot.reply is None:
+                        msg = await self._read_frame(process)
+                        if msg is None:
+                            self._dead = "the local engine process exited unexpectedly (see its stderr)"
+                            for s in self._slots.values():
+                                s.event.set()
+                            break
+                        target = self._slots.get(msg.get("id"))
+                        if target is not None:
+                            target.reply = msg
+                            target.event.set()
+                if slot.reply is None and self._dead:
+                    raise EngineProcessError(f"{op}: {self._dead}", operation=op)
+            return slot.reply
+        finally:
+            self._slots.pop(rid, None)
+
+    async def _read_frame(self, process: Process) -> dict | None:
+        """One reply frame; cancellation-safe (partial data stays in the buffer)."""
+        assert process.stdout is not None
+        buf = self._buffer
+        while True:
+            if len(buf) >= 4:
+                (n,) = _HEADER.unpack_from(buf)
+                if len(buf) >= 4 + n:
+                    data = bytes(buf[4 : 4 + n])
+                    del buf[: 4 + n]
+                    return msgspec.msgpack.decode(data)
+            try:
+                chunk = await process.stdout.receive(1 << 20)
+            except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
+                return None
+            buf.extend(chunk)
+
+
+def _frame(msg: dict) -> bytes:
+    data = msgspec.msgpack.encode(msg)
+    return _HEADER.pack(len(data)) + data
+
+
+async def _terminate(process: Process) -> None:
+    if process.returncode is not None:
+        await process.aclose()
+        return
+    try:
+        process.terminate()
+    except ProcessLookupError:
+        pass
+    with anyio.move_on_after(5):
+        await process.wait()
+    if process.returncode is None:
+        process.kill()
+        await process.wait()
+    await process.aclose()

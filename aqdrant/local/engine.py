@@ -1,0 +1,1110 @@
+"""The engine process: qdrant-edge shards behind a msgspec frame protocol on stdin/stdout.
+
+qdrant-edge-py 0.9.0 holds the GIL for the whole of every call (an index build can take
+minutes), so the shards live here, in a process of their own, and the caller's event loop only
+ever waits on a pipe. Run as ``python -m aqdrant.local.engine ROOT [--temporary]``.
+
+Protocol: every frame is a 4-byte big-endian length followed by a msgpack map.
+
+- parent -> engine: ``{"id", "op", "path", "query", "body", "timeout"}`` where ``body`` is the
+  request body as JSON bytes (or nil) and ``timeout`` the seconds left of the caller's deadline
+  (or nil); ``{"id", "op": "__close__"}`` asks for an orderly shutdown.
+- engine -> parent: first ``{"id": 0, "ok": true, "result": {"pid", "root", "version"}}`` once
+  the root is locked and the catalog loaded (or ``ok: false`` with the reason), then one reply
+  per request: ``{"id", "ok": true, "result": <JSON bytes>, "warnings": [...]}`` or
+  ``{"id", "ok": false, "error": {"kind", "status", "message"}}``.
+
+Requests are served one at a time, in order. A request whose deadline passed while it waited is
+answered with a deadline error without running. When stdin closes (the parent exited or died)
+the engine flushes, closes its shards, removes a temporary root and exits.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import struct
+import sys
+import threading
+import time
+import traceback
+from typing import Any, BinaryIO
+
+import msgspec
+import qdrant_edge as qe
+
+if __package__:
+    from . import catalog as cat
+    from . import convert as cv
+else:  # started as a script by LocalBackend: a faster start, without importing the aqdrant package
+    import catalog as cat  # type: ignore[no-redef]
+    import convert as cv  # type: ignore[no-redef]
+
+# pinned in pyproject (the binding's API changes between releases); reading package metadata
+# would cost 20 ms of every engine start
+ENGINE_VERSION = "0.9.0"
+
+_HEADER = struct.Struct(">I")
+LOCK_FILE = ".lock"
+
+
+class EngineError(Exception):
+    """An error reported to the caller: ``kind`` is status | unsupported | validation | deadline."""
+
+    def __init__(self, status: int, message: str, kind: str = "status") -> None:
+        super().__init__(message)
+        self.status = status
+        self.kind = kind
+        self.message = message
+
+
+def _not_found(name: str) -> EngineError:
+    return EngineError(404, f"Collection `{name}` doesn't exist!")
+
+
+def _unsupported(message: str) -> EngineError:
+    return EngineError(501, message, kind="unsupported")
+
+
+def _bad(message: str) -> EngineError:
+    return EngineError(400, message)
+
+
+_HEALTH = {
+    "healthz": "healthz check passed",
+    "livez": "healthz check passed",
+    "readyz": "all shards are ready",
+}
+
+# Query/body keys that have no meaning on one local shard. ``consistency`` and ``ordering`` ask
+# for guarantees among replicas: the local engine is one replica that applies every operation in
+# order before answering, so they are satisfied (and reported with a warning when given).
+_NO_EFFECT_QUERY = {"consistency", "ordering"}
+
+
+class Engine:
+    """Every collection of one root directory. Synchronous: the process serves it one call at a time."""
+
+    def __init__(self, root: str, *, temporary: bool = False) -> None:
+        self.root = os.path.abspath(root)
+        self.temporary = temporary
+        os.makedirs(self.root, exist_ok=True)
+        self._lock_fd = _lock_root(self.root)
+        try:
+            self.catalog = cat.load(self.root)
+        except cat.CatalogError:
+            _unlock(self._lock_fd)
+            raise
+        self.shards: dict[str, Any] = {}
+        self.dirty: set[str] = set()
+        self.op_counter = 0
+        self.warnings: list[str] = []
+        self._remove_orphans()
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def _remove_orphans(self) -> None:
+        known = {e.dir for e in self.catalog.collections.values()}
+        for name in os.listdir(self.root):
+            if name.startswith("shard-") and name not in known:
+                shutil.rmtree(os.path.join(self.root, name), ignore_errors=True)
+
+    def close(self) -> None:
+        for shard in self.shards.values():
+            try:
+                shard.flush()
+                shard.close()
+            except Exception:  # noqa: BLE001 - closing everything matters more
+                traceback.print_exc()
+        self.shards.clear()
+        _unlock(self._lock_fd)
+        if self.temporary:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def shard(self, name: str) -> Any:
+        shard = self.shards.get(name)
+        if shard is None:
+            entry = self.catalog.collections[name]
+            shard = qe.EdgeShard.load(os.path.join(self.root, entry.dir))
+            self.shards[name] = shard
+        return shard
+
+    def optimize_dirty(self) -> None:
+        """Run the engine's optimizers (index builds) on collections written since the last run."""
+        while self.dirty:
+            name = self.dirty.pop()
+            if name in self.catalog.collections:
+                self.shard(name).optimize()
+
+    # -- dispatch -------------------------------------------------------------------------
+
+    def handle(self, op: str, path: dict, query: dict, body: Any) -> Any:
+        """Run one operation; return its result as JSON builtins. Raises EngineError."""
+        self.warnings = []
+        for key in _NO_EFFECT_QUERY & set(query):
+            self.warnings.append(
+                f"{op}: `{key}` has no effect on the local engine (one replica that applies every "
+                "operation in order before answering)"
+            )
+        method = getattr(self, "op_" + op, None)
+        if method is None:
+            raise _unsupported(
+                f"operation `{op}` is not supported by the local engine (qdrant-edge): it has no "
+                "cluster, shard keys, snapshots, telemetry or server administration; use a Qdrant server"
+            )
+        try:
+            return method(path, query, body)
+        except EngineError:
+            raise
+        except cv.NeedsInference as e:
+            raise _unsupported(f"{op}: {e}") from None
+        except (cv.ConversionError, KeyError, TypeError, ValueError) as e:
+            raise _bad(f"{op}: invalid request: {type(e).__name__}: {e}") from None
+        except Exception as e:  # noqa: BLE001 - qdrant-edge raises plain Exception with a message
+            raise _bad(str(e)) from None
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def resolve(self, name: str) -> str:
+        if name in self.catalog.collections:
+            return name
+        target = self.catalog.aliases.get(name)
+        if target is not None and target in self.catalog.collections:
+            return target
+        raise _not_found(name)
+
+    def _collection(self, path: dict) -> tuple[str, Any]:
+        name = self.resolve(path["collection_name"])
+        return name, self.shard(name)
+
+    def _no_shard_key(self, body: Any) -> None:
+        if isinstance(body, dict) and body.get("shard_key") is not None:
+            raise _unsupported("shard keys are not supported by the local engine (one shard per collection)")
+
+    def _update_result(self, name: str) -> dict:
+        self.op_counter += 1
+        self.dirty.add(name)
+        return {"operation_id": self.op_counter, "status": "completed"}
+
+    # -- service --------------------------------------------------------------------------
+
+    def op_root(self, path: dict, query: dict, body: Any) -> Any:
+        return {"title": "aqdrant local engine (qdrant-edge)", "version": ENGINE_VERSION}
+
+    def op_healthz(self, path: dict, query: dict, body: Any) -> Any:
+        return _HEALTH["healthz"]
+
+    def op_livez(self, path: dict, query: dict, body: Any) -> Any:
+        return _HEALTH["livez"]
+
+    def op_readyz(self, path: dict, query: dict, body: Any) -> Any:
+        return _HEALTH["readyz"]
+
+    def op_optimize(self, path: dict, query: dict, body: Any) -> Any:
+        """Not an API operation: ``LocalBackend.optimize`` builds indexes now."""
+        name, shard = self._collection(path)
+        self.dirty.discard(name)
+        return shard.optimize()
+
+    # -- collections ----------------------------------------------------------------------
+
+    def op_get_collections(self, path: dict, query: dict, body: Any) -> Any:
+        return {"collections": [{"name": n} for n in sorted(self.catalog.collections)]}
+
+    def op_collection_exists(self, path: dict, query: dict, body: Any) -> Any:
+        return {"exists": path["collection_name"] in self.catalog.collections}
+
+    def op_create_collection(self, path: dict, query: dict, body: Any) -> Any:
+        name = path["collection_name"]
+        body = body or {}
+        _check_name(name)
+        if name in self.catalog.collections:
+            raise EngineError(409, f"Wrong input: Collection `{name}` already exists!")
+        if name in self.catalog.aliases:
+            raise EngineError(409, f"Wrong input: Collection `{name}` already exists as an alias!")
+        self._check_create_options(body)
+        config = cv.edge_config(body)
+        entry = cat.CollectionEntry(dir=self.catalog.new_dir(), config=body, created_at=time.time())
+        shard_dir = os.path.join(self.root, entry.dir)
+        shard = qe.EdgeShard.create(shard_dir, config)
+        self.catalog.collections[name] = entry
+        try:
+            cat.save(self.root, self.catalog)
+        except BaseException:
+            del self.catalog.collections[name]
+            shard.close()
+            shutil.rmtree(shard_dir, ignore_errors=True)
+            raise
+        self.shards[name] = shard
+        return True
+
+    def _check_create_options(self, body: dict) -> None:
+        if body.get("sharding_method") == "custom":
+            raise _unsupported("custom sharding (shard keys) is not supported by the local engine")
+        if body.get("init_from") is not None:
+            raise _unsupported("init_from is not supported by the local engine")
+        for key in ("shard_number", "replication_factor", "write_consistency_factor"):
+            if body.get(key) not in (None, 1):
+                self.warnings.append(
+                    f"create_collection: `{key}` has no effect on the local engine (one shard, one replica)"
+                )
+        for key in ("wal_config", "strict_mode_config"):
+            if body.get(key) is not None:
+                self.warnings.append(
+                    f"create_collection: `{key}` is kept in the config but not applied by the local engine"
+                )
+        opt = body.get("optimizers_config") or {}
+        for key in ("memmap_threshold", "flush_interval_sec", "max_optimization_threads"):
+            if opt.get(key) is not None:
+                self.warnings.append(
+                    f"create_collection: optimizers_config.{key} has no effect on the local engine"
+                )
+
+    def op_delete_collection(self, path: dict, query: dict, body: Any) -> Any:
+        name = path["collection_name"]
+        entry = self.catalog.collections.get(name)
+        if entry is None:
+            return False  # the server answers `false` for a collection that does not exist
+        shard = self.shards.pop(name, None)
+        if shard is not None:
+            shard.close()
+        del self.catalog.collections[name]
+        aliases = {a: c for a, c in self.catalog.aliases.items() if c == name}
+        for a in aliases:
+            del self.catalog.aliases[a]
+        cat.save(self.root, self.catalog)
+        self.dirty.discard(name)
+        shutil.rmtree(os.path.join(self.root, entry.dir), ignore_errors=True)
+        return True
+
+    def op_get_collection(self, path: dict, query: dict, body: Any) -> Any:
+        name, shard = self._collection(path)
+        entry = self.catalog.collections[name]
+        info = shard.info()
+        cfg = entry.config
+        params: dict[str, Any] = {
+            "shard_number": 1,
+            "replication_factor": 1,
+            "write_consistency_factor": 1,
+            "on_disk_payload": cfg.get("on_disk_payload", True),
+        }
+        if cfg.get("vectors") is not None:
+            params["vectors"] = cfg["vectors"]
+        if cfg.get("sparse_vectors") is not None:
+            params["sparse_vectors"] = cfg["sparse_vectors"]
+        if cfg.get("payload") is not None:
+            params["payload"] = cfg["payload"]
+        hnsw = {
+            "m": 16,
+            "ef_construct": 100,
+            "full_scan_threshold": 10000,
+            "max_indexing_threads": 0,
+            "on_disk": False,
+        }
+        hnsw.update({k: v for k, v in (cfg.get("hnsw_config") or {}).items() if v is not None})
+        opt = {
+            "deleted_threshold": 0.2,
+            "vacuum_min_vector_number": 1000,
+            "default_segment_number": 0,
+            "indexing_threshold": 10000,
+            "flush_interval_sec": 5,
+        }
+        opt.update({k: v for k, v in (cfg.get("optimizers_config") or {}).items() if v is not None})
+        wal = {"wal_capacity_mb": 32, "wal_segments_ahead": 0}
+        wal.update({k: v for k, v in (cfg.get("wal_config") or {}).items() if v is not None})
+        config: dict[str, Any] = {
+            "params": params,
+            "hnsw_config": hnsw,
+            "optimizer_config": opt,
+            "wal_config": wal,
+        }
+        for key in ("quantization_config", "strict_mode_config", "metadata"):
+            if cfg.get(key) is not None:
+                config[key] = cfg[key]
+        schema: dict[str, Any] = {}
+        for field, pinfo in info.payload_schema.items():
+            given = entry.field_schemas.get(field)
+            item: dict[str, Any] = {"data_type": _schema_type_name(pinfo.data_type), "points": pinfo.points}
+            if isinstance(given, dict):
+                item["params"] = given
+            schema[field] = item
+        unindexed = name in self.dirty
+        return {
+            "status": "yellow" if unindexed else "green",
+            "optimizer_status": "ok",
+            "points_count": info.points_count,
+            "indexed_vectors_count": info.indexed_vectors_count,
+            "segments_count": info.segments_count,
+            "config": config,
+            "payload_schema": schema,
+        }
+
+    def op_update_collection(self, path: dict, query: dict, body: Any) -> Any:
+        name, shard = self._collection(path)
+        body = body or {}
+        entry = self.catalog.collections[name]
+        if body.get("params"):
+            self.warnings.append(
+                "update_collection: `params` (replication, fan-out...) have no effect on the local engine"
+            )
+        if body.get("strict_mode_config") is not None:
+            self.warnings.append(
+                "update_collection: `strict_mode_config` is kept in the config but not applied"
+            )
+        new = msgspec.json.decode(msgspec.json.encode(entry.config))
+        for key in ("hnsw_config", "optimizers_config", "strict_mode_config", "metadata"):
+            if body.get(key) is not None:
+                new[key] = {**(new.get(key) or {}), **body[key]}
+        if "quantization_config" in body and body["quantization_config"] is not None:
+            qc = body["quantization_config"]
+            new["quantization_config"] = None if qc == "Disabled" else qc
+        if body.get("vectors"):
+            vectors = new.get("vectors")
+            if isinstance(vectors, dict) and "size" in vectors:
+                vectors = {"": vectors}
+            for vname, diff in body["vectors"].items():
+                if vectors is None or vname not in vectors:
+                    raise _bad(f"Wrong input: Not existing vector name error: {vname}")
+                vectors[vname] = {**vectors[vname], **{k: v for k, v in diff.items() if v is not None}}
+            new["vectors"] = vectors[""] if list(vectors) == [""] else vectors
+        if body.get("sparse_vectors"):
+            sparse = new.get("sparse_vectors") or {}
+            for vname, diff in body["sparse_vectors"].items():
+                if vname not in sparse:
+                    raise _bad(f"Wrong input: Not existing vector name error: {vname}")
+                merged = dict(sparse[vname] or {})
+                if diff.get("index"):
+                    merged["index"] = {**(merged.get("index") or {}), **diff["index"]}
+                if diff.get("modifier") is not None:
+                    merged["modifier"] = diff["modifier"]
+                sparse[vname] = merged
+            new["sparse_vectors"] = sparse
+        new = {k: v for k, v in new.items() if v is not None}
+        config = cv.edge_config(new)
+        shard_dir = os.path.join(self.root, entry.dir)
+        shard.close()
+        del self.shards[name]
+        try:
+            self.shards[name] = qe.EdgeShard.load(shard_dir, config)
+        except Exception as e:  # noqa: BLE001
+            self.shards[name] = qe.EdgeShard.load(shard_dir)
+            raise _bad(f"update_collection: the engine rejected the new config: {e}") from None
+        entry.config = new
+        cat.save(self.root, self.catalog)
+        self.dirty.add(name)
+        return True
+
+    # -- aliases --------------------------------------------------------------------------
+
+    def op_update_aliases(self, path: dict, query: dict, body: Any) -> Any:
+        aliases = dict(self.catalog.aliases)
+        for action in body["actions"]:
+            if "create_alias" in action:
+                a = action["create_alias"]
+                if a["collection_name"] not in self.catalog.collections:
+                    raise _not_found(a["collection_name"])
+                if a["alias_name"] in self.catalog.collections:
+                    raise EngineError(409, f"Wrong input: Collection `{a['alias_name']}` already exists!")
+                aliases[a["alias_name"]] = a["collection_name"]
+            elif "delete_alias" in action:
+                a = action["delete_alias"]
+                if aliases.pop(a["alias_name"], None) is None:
+                    raise EngineError(404, f"Alias `{a['alias_name']}` doesn't exist!")
+            elif "rename_alias" in action:
+                a = action["rename_alias"]
+                target = aliases.pop(a["old_alias_name"], None)
+                if target is None:
+                    raise EngineError(404, f"Alias `{a['old_alias_name']}` doesn't exist!")
+                aliases[a["new_alias_name"]] = target
+            else:
+                raise _bad(f"update_aliases: unknown action {sorted(action)!r}")
+        self.catalog.aliases = aliases
+        cat.save(self.root, self.catalog)
+        return True
+
+    def op_get_collection_aliases(self, path: dict, query: dict, body: Any) -> Any:
+        name = path["collection_name"]
+        if name not in self.catalog.collections:
+            raise _not_found(name)
+        return {
+            "aliases": [
+                {"alias_name": a, "collection_name": c}
+                for a, c in sorted(self.catalog.aliases.items())
+                if c == name
+            ]
+        }
+
+    def op_get_collections_aliases(self, path: dict, query: dict, body: Any) -> Any:
+        return {
+            "aliases": [
+                {"alias_name": a, "collection_name": c} for a, c in sorted(self.catalog.aliases.items())
+            ]
+        }
+
+    # -- point updates --------------------------------------------------------------------
+
+    def _apply(self, name: str, shard: Any, operation: Any) -> dict:
+        shard.update(operation)
+        return self._update_result(name)
+
+    def op_upsert_points(self, path: dict, query: dict, body: Any) -> Any:
+        name, shard = self._collection(path)
+        return self._upsert(name, shard, body)
+
+    def _upsert(self, name: str, shard: Any, body: dict) -> dict:
+        self._no_shard_key(body)
+        if "points" in body:
+            points = [
+                qe.Point(cv.pid_in(p["id"]), cv.vector_in(p["vector"]), p.get("payload"))
+                for p in body["points"]
+            ]
+        else:
+            batch = body["batch"]
+            ids = batch["ids"]
+            vectors = batch["vectors"]
+            payloads = batch.get("payloads") or [None] * len(ids)
+            if isinstance(vectors, dict):
+                per_point = [
+                    {vname: vs[i] for vname, vs in vectors.items() if vs[i] is not None}
+                    for i in range(len(ids))
+                ]
+            else:
+                per_point = list(vectors)
+            if not (len(per_point) == len(ids) == len(payloads)):
+                raise _bad("upsert_points: batch ids, vectors and payloads must have the same length")
+            points = [
+                qe.Point(cv.pid_in(i), cv.vector_in(v), p)
+                for i, v, p in zip(ids, per_point, payloads, strict=True)
+            ]
+        mode = body.get("update_mode")
+        op = qe.UpdateOperation.upsert_points(
+            points,
+            condition=cv.filter_in(body.get("update_filter")),
+            update_mode=cv._enum(qe.UpdateMode, mode) if mode else None,
+        )
+        return self._apply(name, shard, op)
+
+    def _selector(self, body: dict) -> tuple[list | None, Any]:
+        self._no_shard_key(body)
+        if body.get("points") is not None:
+            return [cv.pid_in(p) for p in body["points"]], None
+        if body.get("filter") is not None:
+            return None, cv.filter_in(body["filter"])
+        raise _bad("either `points` or `filter` must be given")
+
+    def op_delete_points(self, path: dict, query: dict, body: Any) -> Any:
+        name, shard = self._collection(path)
+        return self._delete(name, shard, body)
+
+    def _delete(self, name: str, shard: Any, body: dict) -> dict:
+        ids, flt = self._selector(body)
+        op = (
+            qe.UpdateOperation.delete_points(ids)
+            if ids is not None
+            else qe.UpdateOperation.delete_points_by_filter(flt)
+        )
+        return self._apply(name, shard, op)
+
+    def op_update_vectors(self, path: dict, query: dict, body: Any) -> Any:
+        name, shard = self._collection(path)
+        return self._update_vectors(name, shard, body)
+
+    def _update_vectors(self, name: str, shard: Any, body: dict) -> dict:
+        self._no_shard_key(body)
+        pvs = [qe.PointVectors(cv.pid_in(p["id"]), cv.vector_in(p["vector"])) for p in body["points"]]
+        op = qe.UpdateOperation.update_vectors(pvs, condition=cv.filter_in(body.get("update_filter")))
+        return self._apply(name, shard, op)
+
+    def op_delete_vectors(self, path: dict, query: dict, body: Any) -> Any:
+        name, shard = self._collection(path)
+        return self._delete_vectors(name, shard, body)
+
+    def _delete_vectors(self, name: str, shard: Any, body: dict) -> dict:
+        ids, flt = self._selector(body)
+        names = list(body["vector"])
+        if ids is not None:
+            op = qe.UpdateOperation.delete_vectors(ids, names)
+        else:
+            op = qe.UpdateOperation.delete_vectors_by_filter(flt, names)
+        return self._apply(name, shard, op)
+
+    def op_set_payload(self, path: dict, query: dict, body: Any) -> Any:
+        name, shard = self._collection(path)
+        return self._set_payload(name, shard, body, overwrite=False)
+
+    def op_overwrite_payload(self, path: dict, query: dict, body: Any) -> Any:
+        name, shard = self._collection(path)
+        return self._set_payload(name, shard, body, overwrite=True)
+
+    def _set_payload(self, name: str, shard: Any, body: dict, overwrite: bool) -> dict:
+        ids, flt = self._selector(body)
+        U = qe.UpdateOperation
+        payload, key = body["payload"], body.get("key")
+        if ids is not None:
+            op = (U.overwrite_payload if overwrite else U.set_payload)(ids, payload, key=key)
+        else:
+            op = (U.overwrite_payload_by_filter if overwrite else U.set_payload_by_filter)(
+                flt, payload, key=key
+            )
+        return self._apply(name, shard, op)
+
+    def op_delete_payload(self, path: dict, query: dict, body: Any) -> Any:
+        name, shard = self._collection(path)
+        return self._delete_payload(name, shard, body)
+
+    def _delete_payload(self, name: str, shard: Any, body: dict) -> dict:
+        ids, flt = self._selector(body)
+        keys = list(body["keys"])
+        if ids is not None:
+            op = qe.UpdateOperation.delete_payload(ids, keys)
+        else:
+            op = qe.UpdateOperation.delete_payload_by_filter(flt, keys)
+        return self._apply(name, shard, op)
+
+    def op_clear_payload(self, path: dict, query: dict, body: Any) -> Any:
+        name, shard = self._collection(path)
+        return self._clear_payload(name, shard, body)
+
+    def _clear_payload(self, name: str, shard: Any, body: dict) -> dict:
+        ids, flt = self._selector(body)
+        op = (
+            qe.UpdateOperation.clear_payload(ids)
+            if ids is not None
+            else qe.UpdateOperation.clear_payload_by_filter(flt)
+        )
+        return self._apply(name, shard, op)
+
+    def op_batch_update(self, path: dict, query: dict, body: Any) -> Any:
+        """Apply the operations one after another. NOT atomic: on a failure, the operations
+        before it stay applied (the error says how many)."""
+        name, shard = self._collection(path)
+        handlers = {
+            "upsert": self._upsert,
+            "delete": self._delete,
+            "set_payload": lambda n, s, b: self._set_payload(n, s, b, overwrite=False),
+            "overwrite_payload": lambda n, s, b: self._set_payload(n, s, b, overwrite=True),
+            "delete_payload": self._delete_payload,
+            "clear_payload": self._clear_payload,
+            "update_vectors": self._update_vectors,
+            "delete_vectors": self._delete_vectors,
+        }
+        results = []
+        for i, operation in enumerate(body["operations"]):
+            (kind, arg), *rest = operation.items()
+            if rest or kind not in handlers:
+                raise _bad(f"batch_update: unsupported operation {sorted(operation)!r} at index {i}")
+            try:
+                results.append(handlers[kind](name, shard, arg))
+            except Exception as e:
+                err = e if isinstance(e, EngineError) else _bad(str(e))
+                err.message = (
+                    f"batch_update: operation {i} ({kind}) failed: {err.message}. The local engine applies "
+                    f"batch operations one by one (not atomically): operations 0..{i - 1} were applied"
+                    if i
+                    else f"batch_update: operation 0 ({kind}) failed: {err.message}. Nothing was applied"
+                )
+                err.args = (err.message,)
+                raise err from None
+        return results
+
+    def op_create_field_index(self, path: dict, query: dict, body: Any) -> Any:
+        name, shard = self._collection(path)
+        schema = body.get("field_schema")
+        if schema is None:
+            raise _bad("create_field_index: `field_schema` is required by the local engine")
+        field = body["field_name"]
+        result = self._apply(
+            name, shard, qe.UpdateOperation.create_field_index(field, cv.field_schema_in(schema))
+        )
+        self.catalog.collections[name].field_schemas[field] = schema
+        cat.save(self.root, self.catalog)
+        return result
+
+    def op_delete_field_index(self, path: dict, query: dict, body: Any) -> Any:
+        name, shard = self._collection(path)
+        field = path["field_name"]
+        result = self._apply(name, shard, qe.UpdateOperation.delete_field_index(field))
+        if self.catalog.collections[name].field_schemas.pop(field, None) is not None:
+            cat.save(self.root, self.catalog)
+        return result
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def op_get_points(self, path: dict, query: dict, body: Any) -> Any:
+        _, shard = self._collection(path)
+        self._no_shard_key(body)
+        records = shard.retrieve(
+            [cv.pid_in(i) for i in body["ids"]],
+            cv.with_payload_in(body.get("with_payload"), True),
+            cv.with_vector_in(body.get("with_vector"), False),
+        )
+        return [cv.record_out(r) for r in records]
+
+    def op_get_point(self, path: dict, query: dict, body: Any) -> Any:
+        _, shard = self._collection(path)
+        raw = path["id"]
+        pid = cv.pid_in(int(raw) if isinstance(raw, str) and raw.isdigit() else raw)
+        records = shard.retrieve([pid], True, True)
+        if not records:
+            raise EngineError(404, f"No point with id {pid} found")
+        return cv.record_out(records[0])
+
+    def op_scroll_points(self, path: dict, query: dict, body: Any) -> Any:
+        _, shard = self._collection(path)
+        body = body or {}
+        self._no_shard_key(body)
+        order_by = body.get("order_by")
+        req = qe.ScrollRequest(
+            offset=cv.pid_in(body["offset"]) if body.get("offset") is not None else None,
+            limit=int(body["limit"]) if body.get("limit") is not None else 10,
+            filter=cv.filter_in(body.get("filter")),
+            with_payload=cv.with_payload_in(body.get("with_payload"), True),
+            with_vector=cv.with_vector_in(body.get("with_vector"), False),
+            order_by=cv.order_by_in(order_by) if order_by is not None else None,
+        )
+        records, next_offset = shard.scroll(req)
+        return {"points": [cv.record_out(r) for r in records], "next_page_offset": cv.pid_out(next_offset)}
+
+    def op_count_points(self, path: dict, query: dict, body: Any) -> Any:
+        _, shard = self._collection(path)
+        body = body or {}
+        self._no_shard_key(body)
+        exact = body.get("exact")
+        return {
+            "count": shard.count(
+                qe.CountRequest(
+                    exact=True if exact is None else bool(exact), filter=cv.filter_in(body.get("filter"))
+                )
+            )
+        }
+
+    def op_facet(self, path: dict, query: dict, body: Any) -> Any:
+        _, shard = self._collection(path)
+        self._no_shard_key(body)
+        req = qe.FacetRequest(
+            body["key"],
+            limit=int(body.get("limit") or 10),
+            exact=bool(body.get("exact") or False),
+            filter=cv.filter_in(body.get("filter")),
+        )
+        return {"hits": [{"value": h.value, "count": h.count} for h in shard.facet(req).hits]}
+
+    # -- queries --------------------------------------------------------------------------
+
+    def _vector_resolver(self, default_name: str) -> cv.VectorResolver:
+        def resolve(pid: Any, using: str, lookup: Any) -> Any:
+            coll = default_name
+            vname = using
+            if lookup:
+                coll = self.resolve(lookup["collection"])
+                vname = lookup.get("vector") or ""
+            shard = self.shard(coll)
+            records = shard.retrieve([pid], False, True)
+            if not records:
+                raise EngineError(404, f"No point with id {pid} found")
+            vec = records[0].vector
+            if isinstance(vec, dict):
+                if vname not in vec:
+                    raise _bad(f"Point {pid} has no vector `{vname}`")
+                vec = vec[vname]
+            elif vname not in ("",):
+                raise _bad(f"Point {pid} has no vector `{vname}`")
+            if isinstance(vec, qe.SparseVector):
+                return vec
+            return vec
+
+        return resolve
+
+    def _prefetch(self, p: dict, resolver: cv.VectorResolver, lookup: Any) -> Any:
+        ctx = cv.QueryContext(resolver, p.get("using") or "", lookup)
+        limit = int(p["limit"]) if p.get("limit") is not None else 10
+        ctx.limit = limit
+        query = cv.query_in(p.get("query"), ctx)
+        flt = cv.and_filter(p.get("filter"), ctx.exclusion())
+        return qe.Prefetch(
+            limit,
+            query=query,
+            prefetches=[self._prefetch(x, resolver, lookup) for x in cv._listify(p.get("prefetch"))] or None,
+            params=cv.params_in(p.get("params")),
+            filter=cv.filter_in(flt),
+            score_threshold=p.get("score_threshold"),
+        )
+
+    def _query_request(
+        self,
+        name: str,
+        body: dict,
+        *,
+        limit: int | None = None,
+        with_payload: Any = None,
+        with_vector: Any = None,
+    ) -> Any:
+        self._no_shard_key(body)
+        if (body.get("lookup_from") or {}).get("shard_key") is not None:
+            raise _unsupported("shard keys are not supported by the local engine")
+        lookup = body.get("lookup_from")
+        resolver = self._vector_resolver(name)
+        ctx = cv.QueryContext(resolver, body.get("using") or "", lookup)
+        lim = limit if limit is not None else (int(body["limit"]) if body.get("limit") is not None else 10)
+        ctx.limit = lim
+        query = cv.query_in(body.get("query"), ctx)
+        flt = cv.and_filter(body.get("filter"), ctx.exclusion())
+        return qe.QueryRequest(
+            limit=lim,
+            offset=int(body.get("offset") or 0),
+            query=query,
+            prefetches=[self._prefetch(p, resolver, lookup) for p in cv._listify(body.get("prefetch"))]
+            or None,
+            with_vector=with_vector
+            if with_vector is not None
+            else cv.with_vector_in(body.get("with_vector"), False),
+            with_payload=with_payload
+            if with_payload is not None
+            else cv.with_payload_in(body.get("with_payload"), False),
+            filter=cv.filter_in(flt),
+            score_threshold=body.get("score_threshold"),
+            params=cv.params_in(body.get("params")),
+        )
+
+    def op_query_points(self, path: dict, query: dict, body: Any) -> Any:
+        name, shard = self._collection(path)
+        points = shard.query(self._query_request(name, body or {}))
+        return {"points": [cv.scored_out(p) for p in points]}
+
+    def op_query_batch_points(self, path: dict, query: dict, body: Any) -> Any:
+        name, shard = self._collection(path)
+        requests = [self._query_request(name, b) for b in body["searches"]]
+        if not requests:
+            return []
+        results = shard.query_batch(qe.QueryBatchRequest(requests))
+        return [{"points": [cv.scored_out(p) for p in points]} for points in results]
+
+    def op_query_points_groups(self, path: dict, query: dict, body: Any) -> Any:
+        """Groups by a payload key, built from a growing query (the engine has no grouping)."""
+        name, shard = self._collection(path)
+        group_by = body["group_by"]
+        group_size = int(body.get("group_size") or 3)
+        n_groups = int(body.get("limit") or 10)
+        fetch = max(n_groups * group_size * 4, 64)
+        groups: dict[Any, list] = {}
+        while True:
+            req = self._query_request(
+                name,
+                body,
+                limit=fetch,
+                with_payload=qe.PayloadSelector.Include([group_by]),
+                with_vector=False,
+            )
+            hits = shard.query(req)
+            groups = {}
+            for h in hits:
+                for key in _group_keys((h.payload or {}), group_by):
+                    if key not in groups:
+                        if len(groups) >= n_groups:
+                            continue
+                        groups[key] = []
+                    if len(groups[key]) < group_size:
+                        groups[key].append(h)
+            exhausted = len(hits) < fetch
+            full = len(groups) >= n_groups and all(len(v) >= group_size for v in groups.values())
+            if exhausted or full or fetch >= 1_000_000:
+                break
+            fetch *= 4
+        ids = list(dict.fromkeys(h.id for hs in groups.values() for h in hs))
+        wp = cv.with_payload_in(body.get("with_payload"), False)
+        wv = cv.with_vector_in(body.get("with_vector"), False)
+        records = (
+            {r.id: r for r in shard.retrieve(ids, wp, wv)}
+            if ids and (wp is not False or wv is not False)
+            else {}
+        )
+        lookup = body.get("with_lookup")
+        lookup_records: dict[Any, Any] = {}
+        if lookup is not None:
+            lname = lookup if isinstance(lookup, str) else lookup["collection"]
+            lshard = self.shard(self.resolve(lname))
+            lwp = True if isinstance(lookup, str) else cv.with_payload_in(lookup.get("with_payload"), True)
+            lwv = False if isinstance(lookup, str) else cv.with_vector_in(lookup.get("with_vectors"), False)
+            keys = [k for k in groups if not isinstance(k, str) or cv._is_point_id(k)]
+            lookup_records = (
+                {cv.pid_out(r.id): r for r in lshard.retrieve([cv.pid_in(k) for k in keys], lwp, lwv)}
+                if keys
+                else {}
+            )
+        out = []
+        for key, hits in groups.items():
+            group_hits = []
+            for h in hits:
+                item: dict[str, Any] = {"id": cv.pid_out(h.id), "version": h.version, "score": h.score}
+                rec = records.get(h.id)
+                if rec is not None:
+                    if rec.payload is not None and wp is not False:
+                        item["payload"] = rec.payload
+                    if rec.vector is not None and wv is not False:
+                        item["vector"] = cv.vector_out(rec.vector)
+                group_hits.append(item)
+            group: dict[str, Any] = {"id": key, "hits": group_hits}
+            if lookup is not None:
+                lk = cv.pid_in(key) if isinstance(key, int) or cv._is_point_id(key) else None
+                rec = lookup_records.get(cv.pid_out(lk)) if lk is not None else None
+                if rec is not None:
+                    group["lookup"] = cv.record_out(rec)
+            out.append(group)
+        return {"groups": out}
+
+    def _matrix(self, path: dict, body: Any) -> tuple[list, list]:
+        """(sampled ids, [(i, j, score)]) for the search matrix ops, built from queries."""
+        name, shard = self._collection(path)
+        body = body or {}
+        self._no_shard_key(body)
+        using = body.get("using") or ""
+        sample = int(body.get("sample") or 10)
+        limit = int(body.get("limit") or 3)
+        flt = cv.and_filter(body.get("filter"), [])
+        flt = dict(flt or {})
+        flt["must"] = cv._listify(flt.get("must")) + [{"has_vector": using}]
+        sampled = shard.query(
+            qe.QueryRequest(
+                limit=sample,
+                query=qe.Sample.Random,
+                filter=cv.filter_in(flt),
+                with_vector=[using] if using else True,
+            )
+        )
+        ids = [p.id for p in sampled]
+        index = {pid: i for i, pid in enumerate(ids)}
+        requests = []
+        for p in sampled:
+            vec = p.vector[using] if isinstance(p.vector, dict) else p.vector
+            others = [x for x in ids if x != p.id]
+            if not others:
+                requests.append(None)
+                continue
+            requests.append(
+                qe.QueryRequest(
+                    limit=limit,
+                    query=qe.Query.Nearest(vec, using=using or None),
+                    filter=qe.Filter(must=[qe.HasIdCondition(set(others))]),
+                )
+            )
+        real = [r for r in requests if r is not None]
+        results = iter(shard.query_batch(qe.QueryBatchRequest(real)) if real else [])
+        triples = []
+        for i, r in enumerate(requests):
+            if r is None:
+                continue
+            for hit in next(results):
+                triples.append((i, index[hit.id], hit.score))
+        return [cv.pid_out(x) for x in ids], triples
+
+    def op_search_matrix_pairs(self, path: dict, query: dict, body: Any) -> Any:
+        ids, triples = self._matrix(path, body)
+        return {"pairs": [{"a": ids[i], "b": ids[j], "score": s} for i, j, s in triples]}
+
+    def op_search_matrix_offsets(self, path: dict, query: dict, body: Any) -> Any:
+        ids, triples = self._matrix(path, body)
+        return {
+            "offsets_row": [i for i, _, _ in triples],
+            "offsets_col": [j for _, j, _ in triples],
+            "scores": [s for _, _, s in triples],
+            "ids": ids,
+        }
+
+
+def _group_keys(payload: dict, key: str) -> list:
+    value: Any = payload
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return []
+        value = value[part]
+    values = value if isinstance(value, list) else [value]
+    return [v for v in values if isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool))]
+
+
+def _schema_type_name(t: Any) -> str:
+    return str(t).rsplit(".", 1)[-1].lower()
+
+
+def _check_name(name: str) -> None:
+    if not name or len(name) > 255 or any(c in name for c in '/\\:*?"<>|\0'):
+        raise _bad(f"Wrong input: collection name `{name}` is not valid")
+
+
+def _lock_root(root: str) -> int:
+    import fcntl
+
+    path = os.path.join(root, LOCK_FILE)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise StorageLockedError(
+            f"storage folder {root} is already in use by another aqdrant local client (in this or another "
+            "process); close it first, or use a different path"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
+
+
+def _unlock(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+class StorageLockedError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------
+# process side
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder()
+
+
+def _write(out: BinaryIO, msg: dict) -> None:
+    data = _encoder.encode(msg)
+    out.write(_HEADER.pack(len(data)) + data)
+    out.flush()
+
+
+def _read_frames(inp: BinaryIO, q: queue.Queue) -> None:
+    """Reader thread: frames from stdin into ``q`` (with their arrival time); None on EOF."""
+    try:
+        while True:
+            head = inp.read(4)
+            if len(head) < 4:
+                break
+            (n,) = _HEADER.unpack(head)
+            data = inp.read(n)
+            if len(data) < n:
+                break
+            q.put((time.monotonic(), _decoder.decode(data)))
+    finally:
+        q.put(None)
+
+
+def serve(root: str, temporary: bool, inp: BinaryIO, out: BinaryIO, *, optimize: bool = True) -> None:
+    try:
+        engine = Engine(root, temporary=temporary)
+    except (StorageLockedError, cat.CatalogError) as e:
+        _write(out, {"id": 0, "ok": False, "error": {"kind": "locked", "status": 0, "message": str(e)}})
+        return
+    except Exception as e:  # noqa: BLE001
+        _write(
+            out,
+            {
+                "id": 0,
+                "ok": False,
+                "error": {"kind": "internal", "status": 0, "message": f"{type(e).__name__}: {e}"},
+            },
+        )
+        return
+    q: queue.Queue = queue.Queue()
+    reader = threading.Thread(target=_read_frames, args=(inp, q), daemon=True)
+    reader.start()
+    try:
+        _write(
+            out,
+            {
+                "id": 0,
+                "ok": True,
+                "result": {"pid": os.getpid(), "root": engine.root, "version": ENGINE_VERSION},
+            },
+        )
+        while True:
+            try:
+                item = q.get(timeout=0.05) if (optimize and engine.dirty) else q.get()
+            except queue.Empty:
+                # idle: build indexes now (the engine has no background optimizer)
+                try:
+                    engine.optimize_dirty()
+                except Exception:  # noqa: BLE001
+                    traceback.print_exc()
+                continue
+            if item is None:
+                break
+            arrived, msg = item
+            rid = msg.get("id")
+            if msg.get("op") == "__close__":
+                _write(out, {"id": rid, "ok": True, "result": b"true"})
+                break
+            timeout = msg.get("timeout")
+            if timeout is not None and time.monotonic() > arrived + timeout:
+                _write(
+                    out,
+                    {
+                        "id": rid,
+                        "ok": False,
+                        "error": {
+                            "kind": "deadline",
+                            "status": 0,
+                            "message": "the deadline passed while the call waited for the engine",
+                        },
+                    },
+                )
+                continue
+            try:
+                body = msg.get("body")
+                result = engine.handle(
+                    msg["op"],
+                    msg.get("path") or {},
+                    msg.get("query") or {},
+                    msgspec.json.decode(body) if body else None,
+                )
+                _write(
+                    out,
+                    {
+                        "id": rid,
+                        "ok": True,
+                        "result": msgspec.json.encode(result),
+                        "warnings": engine.warnings,
+                    },
+                )
+            except EngineError as e:
+                _write(
+                    out,
+                    {
+                        "id": rid,
+                        "ok": False,
+                        "error": {"kind": e.kind, "status": e.status, "message": e.message},
+                    },
+                )
+            except Exception as e:  # noqa: BLE001
+                traceback.print_exc()
+                _write(
+                    out,
+                    {
+                        "id": rid,
+                        "ok": False,
+                        "error": {"kind": "internal", "status": 500, "message": f"{type(e).__name__}: {e}"},
+                    },
+                )
+    finally:
+        engine.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    root = argv[0]
+    temporary = "--temporary" in argv[1:]
+    inp = sys.stdin.buffer
+    out = sys.stdout.buffer
+    # nothing else may write to the frame channel
+    sys.stdout = sys.stderr
+    try:
+        serve(root, temporary, inp, out, optimize="--no-optimize" not in argv[1:])
+    finally:
+        out.flush()
+        sys.stderr.flush()
+        # the stdin reader thread may be blocked in read(): skip interpreter finalization
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
