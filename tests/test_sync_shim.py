@@ -1,0 +1,501 @@
+"""The generated blocking client ``aqdrant.QdrantClient`` (aqdrant/sync_shim/).
+
+Covers: the signatures equal the async client's; the generator's --check; the mechanism (8
+threads on one client, os.fork(), refusal inside asyncio/trio loops, clean close, contextvars,
+cancellation on close) on the embedded engine, on REST against the dev server, and on a fake
+target for the cases no backend can produce on demand.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import gc
+import importlib.util
+import inspect
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+import typing
+from pathlib import Path
+
+import anyio
+import pytest
+
+import aqdrant
+from aqdrant import models
+from aqdrant.client import AsyncQdrantClient
+from aqdrant.server import ServerThread
+from aqdrant.sync_shim import (
+    ClientClosedError,
+    ForkedClientError,
+    QdrantClient,
+    SyncInAsyncContextError,
+    SyncIterator,
+)
+from aqdrant.sync_shim._runner import Runner
+
+ROOT = Path(__file__).resolve().parent.parent
+#: async-client names with a hand-written blocking counterpart (``aclose`` is an alias of close)
+NOT_MIRRORED = {"aclose"}
+
+
+def _public(cls: type) -> dict[str, typing.Any]:
+    return {n: getattr(cls, n) for n in dir(cls) if not n.startswith("_") and callable(getattr(cls, n))}
+
+
+def _threads() -> set[threading.Thread]:
+    """Live threads, minus trio's idle worker-thread cache (left by other tests; exits on its own)."""
+    return {t for t in threading.enumerate() if not t.name.startswith("Trio thread")}
+
+
+def _threads_back_to(before: set[threading.Thread], timeout: float = 10.0) -> set[threading.Thread]:
+    """Threads started since ``before`` still alive after ``timeout`` (joined ones vanish at once)."""
+    deadline = time.monotonic() + timeout
+    while _threads() - before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return _threads() - before
+
+
+def _loop_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if "portal" in t.name or "aqdrant-QdrantClient" in t.name]
+
+
+@pytest.fixture
+def client():
+    with QdrantClient(":memory:") as c:
+        c.create_collection("c", vectors_config=models.VectorParams(size=4, distance=models.Distance.DOT))
+        yield c
+
+
+@pytest.fixture(scope="module")
+def server():
+    import httpx
+
+    with ServerThread() as srv:
+        httpx.get(f"{srv.url}/collections", timeout=30).raise_for_status()  # engine up: its threads exist
+        yield srv
+
+
+# ---- generated surface ----------------------------------------------------------------------
+
+
+def test_exported_from_package():
+    assert aqdrant.QdrantClient is QdrantClient
+
+
+def test_same_public_methods_and_signatures():
+    async_methods = _public(AsyncQdrantClient)
+    sync_methods = _public(QdrantClient)
+    assert set(sync_methods) == set(async_methods) - NOT_MIRRORED
+    for name, sync_fn in sync_methods.items():
+        a_sig, s_sig = inspect.signature(async_methods[name]), inspect.signature(sync_fn)
+        a_params = [(p.name, p.kind, p.default, p.annotation) for p in a_sig.parameters.values()]
+        s_params = [(p.name, p.kind, p.default, p.annotation) for p in s_sig.parameters.values()]
+        assert s_params == a_params, name
+        if name != "close":  # hand-written: it also stops the loop thread
+            assert inspect.getdoc(sync_fn) == inspect.getdoc(async_methods[name]), name
+    a_init = [
+        (p.name, p.kind, p.default) for p in inspect.signature(AsyncQdrantClient.__init__).parameters.values()
+    ]
+    s_init = [
+        (p.name, p.kind, p.default) for p in inspect.signature(QdrantClient.__init__).parameters.values()
+    ]
+    assert s_init == a_init
+
+
+def test_return_types_unwrapped_and_resolvable():
+    for name, fn in _public(QdrantClient).items():
+        assert not inspect.iscoroutinefunction(fn) and not inspect.isasyncgenfunction(fn), name
+        hints = typing.get_type_hints(fn)  # every annotation name is importable from the module
+        assert "Async" not in str(hints.get("return", "")), name
+    assert inspect.signature(QdrantClient.scroll_all).return_annotation == "Iterator[models.Record]"
+    assert inspect.signature(QdrantClient.collection_exists).return_annotation == "bool"
+    assert inspect.signature(QdrantClient.close).parameters.keys() == {"self", "grpc_grace"}
+
+
+def _load_generator():
+    spec = importlib.util.spec_from_file_location("gen_sync_shim", ROOT / "tools" / "gen_sync_shim.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_generator_check_passes():
+    res = subprocess.run(
+        [sys.executable, "tools/gen_sync_shim.py", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+
+
+def test_generator_check_detects_stale_output(tmp_path, monkeypatch):
+    gen = _load_generator()
+    stale = tmp_path / "_generated.py"
+    stale.write_text(gen.OUT.read_text().replace("def count(", "def count_(", 1))
+    monkeypatch.setattr(gen, "OUT", stale)
+    assert gen.main(["--check"]) == 1
+    assert gen.main([]) == 0  # regenerates
+    assert gen.main(["--check"]) == 0
+
+
+# ---- functional, embedded engine -------------------------------------------------------------
+
+
+def test_local_create_upsert_query_scroll(client):
+    assert client.collection_exists("c") is True
+    assert client.collection_exists("nope") is False
+    points = [models.PointStruct(id=i, vector=[float(i), 1.0, 0.0, 0.0], payload={"i": i}) for i in range(20)]
+    client.upsert("c", points=points)
+    assert client.count("c").count == 20
+    res = client.query_points("c", query=[1.0, 0.0, 0.0, 0.0], limit=3)
+    assert [p.id for p in res.points] == [19, 18, 17]
+    it = client.scroll_all("c", batch_size=6)
+    assert isinstance(it, SyncIterator)
+    assert sorted(r.id for r in it) == list(range(20))
+    with client.scroll_all("c", batch_size=2) as partial:  # stopped early, closed on exit
+        assert next(partial).id is not None
+
+
+def test_local_errors_propagate_with_their_type(client):
+    with pytest.raises(aqdrant.NotFound):
+        client.get_collection("missing")
+    with pytest.raises(TypeError):
+        client.collection_exists("c", bogus=1)
+
+
+def test_ingest_context_manager_is_blocking(client):
+    with client.ingest("c", batch_size=4) as sink:
+        sink.send(models.PointStruct(id=1, vector=[1.0, 0.0, 0.0, 0.0]))
+        sink.send_many([models.PointStruct(id=i, vector=[0.0, 1.0, 0.0, 0.0]) for i in range(2, 12)])
+    assert client.count("c").count == 11
+
+
+def test_request_headers_scope_of_the_calling_thread_applies():
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("v", default="unset")
+
+    class Target:
+        async def read(self) -> str:
+            return var.get()
+
+    async def aclose(target: Target) -> None:
+        pass
+
+    runner = Runner(Target, aclose=aclose)
+    try:
+        assert runner.call(Target.read) == "unset"
+        token = var.set("caller")
+        try:
+            assert runner.call(Target.read) == "caller"
+        finally:
+            var.reset(token)
+    finally:
+        runner.close()
+
+
+# ---- threads -------------------------------------------------------------------------------------
+
+
+def test_eight_threads_share_one_client(client):
+    n_threads, per_thread = 8, 25
+    barrier = threading.Barrier(n_threads)
+    errors: list[BaseException] = []
+    loop_threads = _loop_threads()
+
+    def work(t: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            for k in range(per_thread):
+                pid = t * 1000 + k
+                client.upsert(
+                    "c", points=[models.PointStruct(id=pid, vector=[1.0, 0.0, 0.0, 0.0], payload={"t": t})]
+                )
+                got = client.retrieve("c", [pid], with_payload=True)
+                assert [(r.id, r.payload) for r in got] == [(pid, {"t": t})]
+                assert client.collection_exists("c")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(n_threads)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=120)
+    assert not any(th.is_alive() for th in threads), "a caller thread hung"
+    assert errors == []
+    assert client.count("c").count == n_threads * per_thread
+    assert _loop_threads() == loop_threads  # still one loop thread for the client
+
+
+def test_calls_from_threads_run_concurrently_on_the_loop():
+    """8 callers that each wait for all the others can only finish if their calls overlap."""
+
+    class Target:
+        def __init__(self) -> None:
+            self.arrived = 0
+            self.all_in: anyio.Event | None = None
+
+        async def rendezvous(self, n: int) -> int:
+            if self.all_in is None:
+                self.all_in = anyio.Event()
+            self.arrived += 1
+            if self.arrived == n:
+                self.all_in.set()
+            with anyio.fail_after(30):
+                await self.all_in.wait()
+            return self.arrived
+
+    async def aclose(target: Target) -> None:
+        pass
+
+    runner = Runner(Target, aclose=aclose)
+    results: list[int] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(runner.call(Target.rendezvous, 8))) for _ in range(8)
+    ]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=60)
+    runner.close()
+    assert results == [8] * 8
+
+
+# ---- refusal inside a running event loop ---------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_refused_inside_event_loop(anyio_backend, client):
+    with pytest.raises(SyncInAsyncContextError, match="AsyncQdrantClient"):
+        client.collection_exists("c")
+    with pytest.raises(SyncInAsyncContextError, match=anyio_backend):
+        list(client.scroll_all("c"))
+    # ... but a worker thread runs no loop and may use it
+    assert await anyio.to_thread.run_sync(client.collection_exists, "c") is True
+
+
+@pytest.mark.anyio
+async def test_construction_refused_inside_event_loop(anyio_backend):
+    before = _loop_threads()
+    with pytest.raises(SyncInAsyncContextError, match="AsyncQdrantClient"):
+        QdrantClient(":memory:")
+    assert _loop_threads() == before
+
+
+def test_refused_under_plain_anyio_run_on_both_backends(client):
+    for backend in ("asyncio", "trio"):
+
+        async def main() -> None:
+            client.collection_exists("c")
+
+        with pytest.raises(SyncInAsyncContextError):
+            anyio.run(main, backend=backend)
+    assert client.collection_exists("c")  # and the client is unharmed
+
+
+# ---- close ---------------------------------------------------------------------------------------
+
+
+def _engine_pid(c: QdrantClient) -> int:
+    return c._runner._state.target._backend._process.pid
+
+
+def _pid_gone(pid: int, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().split(") ", 1)[1].startswith("Z"):  # exited, not yet reaped by its parent
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def test_close_leaves_no_thread_and_no_engine_process():
+    before = _threads()
+    with QdrantClient(":memory:") as c:
+        c.create_collection("c", vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT))
+        assert [t.name for t in _threads() - before if "QdrantClient" in t.name] == [
+            "aqdrant-QdrantClient-loop"
+        ]
+        engine = _engine_pid(c)
+    assert {t.name for t in _threads()} == {t.name for t in before}  # the loop thread is joined
+    assert _threads_back_to(before) == set()  # asyncio's waitpid helper thread ends with the engine
+    assert _pid_gone(engine)
+    with pytest.raises(ClientClosedError):
+        c.collection_exists("c")
+    c.close()  # twice is fine
+
+
+def _client_sockets() -> set[str]:
+    out = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            link = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:"):
+            out.add(f"{fd}:{link}")
+    return out
+
+
+def test_close_leaves_no_socket_rest(server):
+    before_threads = _threads()
+    before = _client_sockets()
+    c = QdrantClient(url=server.url, check_compatibility=False)
+    assert c.collection_exists("nope") is False
+    assert len(_client_sockets() - before) >= 1  # the connection (and the server's side of it)
+    c.close()
+    deadline = time.monotonic() + 10
+    while _client_sockets() - before and time.monotonic() < deadline:
+        time.sleep(0.05)  # the server closes its side when it sees the client's FIN
+    assert _client_sockets() - before == set()
+    assert _threads_back_to(before_threads) == set()
+
+
+def test_unclosed_client_is_cleaned_up_when_collected():
+    before = _threads()
+    c = QdrantClient(":memory:")
+    c.collection_exists("x")
+    engine = _engine_pid(c)
+    del c
+    gc.collect()
+    assert _threads_back_to(before) == set()
+    assert _pid_gone(engine)
+
+
+def test_close_cancels_calls_in_flight():
+    started = threading.Event()
+
+    class Target:
+        async def forever(self) -> None:
+            started.set()
+            await anyio.sleep_forever()
+
+    async def aclose(target: Target) -> None:
+        pass
+
+    runner = Runner(Target, aclose=aclose)
+    outcome: list[BaseException] = []
+
+    def caller() -> None:
+        try:
+            runner.call(Target.forever)
+        except BaseException as exc:  # noqa: BLE001
+            outcome.append(exc)
+
+    th = threading.Thread(target=caller)
+    th.start()
+    assert started.wait(30)
+    runner.close()
+    th.join(timeout=30)
+    assert not th.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], ClientClosedError)
+
+
+def test_constructor_errors_raise_and_leave_no_thread():
+    before = _threads()
+    with pytest.raises(ValueError, match="only one of"):
+        QdrantClient(":memory:", url="http://localhost:6333")
+    assert _threads() - before == set()
+
+
+# ---- fork ----------------------------------------------------------------------------------------
+
+
+def _fork_and_wait(child_body: typing.Callable[[], int], timeout: float = 60.0) -> tuple[int, str]:
+    """Run ``child_body`` in a forked child; return (exit code, what it wrote). A hang fails."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: never return into pytest
+        code = 99
+        try:
+            os.close(r)
+            code = child_body()
+        except BaseException as exc:  # noqa: BLE001
+            os.write(w, f"{type(exc).__name__}: {exc}".encode())
+            code = 98
+        finally:
+            os._exit(code)
+    os.close(w)
+    deadline = time.monotonic() + timeout
+    message = b""
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child hung")
+        ready, _, _ = select.select([r], [], [], 0.05)
+        if ready:
+            message += os.read(r, 65536)
+    while chunk := os.read(r, 65536):
+        message += chunk
+    os.close(r)
+    return os.waitstatus_to_exitcode(status), message.decode()
+
+
+def test_fork_local_client_raises_clear_error_in_child(client):
+    client.upsert("c", points=[models.PointStruct(id=1, vector=[1.0, 0.0, 0.0, 0.0])])
+
+    def child() -> int:
+        try:
+            client.count("c")
+        except ForkedClientError as exc:
+            return 0 if "forked child" in str(exc) and "new QdrantClient" in str(exc) else 2
+        return 1
+
+    code, message = _fork_and_wait(child)
+    assert code == 0, message
+    assert client.count("c").count == 1  # the parent's client is unaffected
+
+
+def test_fork_rest_client_works_in_child(server):
+    c = QdrantClient(url=server.url, check_compatibility=False)
+    try:
+        c.create_collection(
+            "forked", vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT)
+        )
+
+        def child() -> int:
+            ok = c.collection_exists("forked") is True
+            c.upsert("forked", points=[models.PointStruct(id=7, vector=[1.0, 2.0])])
+            c.close()
+            return 0 if ok else 1
+
+        code, message = _fork_and_wait(child)
+        assert code == 0, message
+        assert [r.id for r in c.retrieve("forked", [7])] == [7]  # the child's write, via the parent's client
+    finally:
+        c.close()
+
+
+def test_fork_while_another_thread_is_mid_call_does_not_hang_child(server):
+    """A parent thread blocked in a call at fork time: the child's client still works."""
+    c = QdrantClient(url=server.url, check_compatibility=False)
+    stop = threading.Event()
+
+    def busy() -> None:
+        while not stop.is_set():
+            c.collection_exists("x")
+
+    th = threading.Thread(target=busy)
+    th.start()
+    try:
+        time.sleep(0.1)
+        code, message = _fork_and_wait(lambda: 0 if c.collection_exists("x") is False else 1)
+        assert code == 0, message
+    finally:
+        stop.set()
+        th.join(timeout=30)
+        c.close()
