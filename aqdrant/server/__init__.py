@@ -1,0 +1,93 @@
+"""A Qdrant-compatible dev server over the embedded engine: ``aqdrant serve`` /
+``python -m aqdrant.server``.
+
+It speaks Qdrant's REST API (routes from the operation table) over
+:class:`aqdrant.local.LocalBackend`, served by uvicorn (install ``aqdrant[server]``). Meant for
+tests and CI where no Qdrant binary or Docker is available.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+from typing import Any
+
+from ._thread import ServerThread
+from .app import TITLE, VERSION, create_app
+
+__all__ = ["create_app", "main", "make_server", "ServerThread", "TITLE", "VERSION"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="aqdrant serve", description="Qdrant-compatible dev server over the embedded engine"
+    )
+    p.add_argument("--path", default=None, help="storage directory (default: in memory, lost on exit)")
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=6333, help="port (default 6333; 0 picks a free one)")
+    p.add_argument("--api-key", default=None, help="require this API key (api-key header or Bearer token)")
+    p.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["critical", "error", "warning", "info", "debug", "trace"],
+        help="uvicorn log level (default warning)",
+    )
+    return p
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening-ready TCP socket on (host, port); port 0 picks a free port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def make_server(
+    app: Any,
+    *,
+    log_level: str = "warning",
+    on_started: Any = None,
+) -> Any:
+    """A ``uvicorn.Server`` for ``app`` whose ``on_started()`` runs once it accepts connections."""
+    try:
+        import uvicorn
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise SystemExit("the dev server needs its extra: pip install 'aqdrant[server]'") from e
+
+    class _Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started and on_started is not None:
+                on_started()
+
+    config = uvicorn.Config(
+        app, log_level=log_level, lifespan="on", access_log=log_level in ("debug", "trace")
+    )
+    return _Server(config)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as e:
+        print(f"aqdrant serve: cannot listen on {args.host}:{args.port}: {e}", file=sys.stderr)
+        return 1
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    storage = args.path if args.path else "in memory"
+
+    def announce() -> None:
+        print(
+            f"aqdrant dev server ({TITLE} {VERSION} API) listening on http://{shown}:{port} - storage: {storage}",
+            flush=True,
+        )
+
+    app = create_app(args.path, api_key=args.api_key)
+    server = make_server(app, log_level=args.log_level, on_started=announce)
+    server.run(sockets=[sock])
+    return 0 if server.started else 1

@@ -1,0 +1,339 @@
+"""The dev server's ASGI app: Qdrant's REST API, routed from the operation table, over a backend.
+
+Every route comes from :data:`aqdrant._operations.OPERATIONS`. A request is decoded with the
+generated models (path and query parameters by their declared types, the body with
+``models.parse(op.body_type, raw)``), handed to the backend (the embedded engine by default) as an
+:class:`aqdrant._backend.Request`, and answered with Qdrant's envelope
+``{"result": ..., "status": "ok", "time": seconds}``. Failures get Qdrant's error envelope
+``{"status": {"error": message}, "time": seconds}`` with Qdrant's status codes; an operation the
+backend cannot serve is a 501, never a fake success. No input can take the server down: anything
+unexpected is a 500 with a message and the next request is served as usual.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import anyio
+import msgspec
+from starlette.applications import Starlette
+from starlette.requests import Request as HttpRequest
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from .. import models
+from .._backend import Request
+from .._operations import OPERATIONS
+from .._optable import Operation, QueryParam
+from ..errors import QdrantError, UnexpectedResponse, UnsupportedOperation, ValidationError
+
+logger = logging.getLogger("aqdrant.server")
+
+TITLE = "qdrant - vector search engine"
+VERSION = "1.19.0"
+
+#: path parameters whose OpenAPI schema is an integer
+_INT_PATH_PARAMS = frozenset({"shard_id", "peer_id"})
+#: served by the app itself, without the backend (and, as in Qdrant, without an API key)
+_TEXT_PROBES = {
+    "healthz": "healthz check passed",
+    "livez": "healthz check passed",
+    "readyz": "all shards are ready",
+}
+_OPEN_PATHS = frozenset({"/", "/healthz", "/livez", "/readyz"})
+
+_JSON = "application/json"
+
+
+class HttpError(Exception):
+    """An error answered with Qdrant's error envelope and ``status``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _error_response(status: int, message: str, started: float) -> Response:
+    body = models.dump({"status": {"error": message}, "time": time.perf_counter() - started})
+    return Response(body, status_code=status, media_type=_JSON)
+
+
+# ---- decoding ---------------------------------------------------------------------------------
+def _decode_query_value(param: QueryParam, raw: str) -> Any:
+    tp = param.type
+    if tp is bool:
+        low = raw.strip().lower()
+        if low in ("true", "1", ""):
+            return True
+        if low in ("false", "0"):
+            return False
+        raise HttpError(
+            400, f"Query deserialize error: invalid value {raw!r} for `{param.name}`, expected true or false"
+        )
+    try:
+        return msgspec.convert(raw, tp, strict=False)
+    except (msgspec.ValidationError, TypeError) as e:
+        raise HttpError(
+            400, f"Query deserialize error: invalid value {raw!r} for `{param.name}`: {e}"
+        ) from None
+
+
+def _decode_query(op: Operation, http: HttpRequest) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for param in op.query_params:
+        raw = http.query_params.get(param.name)
+        if raw is None:
+            if param.required:
+                raise HttpError(400, f"Query deserialize error: missing field `{param.name}`")
+            continue
+        out[param.name] = _decode_query_value(param, raw)
+    timeout = out.get("timeout")
+    if timeout is not None and timeout < 1:
+        raise HttpError(
+            400, f"Validation error in query: timeout: value {timeout} invalid, must be 1 or larger"
+        )
+    return out
+
+
+def _decode_point_id(raw: str) -> int | str:
+    if raw.isdigit():
+        value = int(raw)
+        if value < 2**64:
+            return value
+    else:
+        try:
+            return str(uuid.UUID(raw))
+        except ValueError:
+            pass
+    raise HttpError(400, f"Path deserialize error: `id`: {raw!r} is neither an unsigned integer nor a UUID")
+
+
+def _decode_path(op: Operation, http: HttpRequest) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in op.path_params:
+        raw = http.path_params[name]
+        if name in _INT_PATH_PARAMS:
+            try:
+                out[name] = int(raw)
+            except ValueError:
+                raise HttpError(400, f"Path deserialize error: `{name}`: {raw!r} is not an integer") from None
+            if out[name] < 0:
+                raise HttpError(400, f"Path deserialize error: `{name}`: {raw!r} must not be negative")
+        elif name == "id":
+            out[name] = _decode_point_id(raw)
+        else:
+            out[name] = raw
+    return out
+
+
+async def _decode_body(op: Operation, http: HttpRequest) -> Any:
+    if op.body_kind == "none":
+        return None
+    if op.body_kind == "multipart":
+        raise HttpError(
+            501, f"`{op.name}`: multipart snapshot uploads are not supported by the aqdrant dev server"
+        )
+    raw = await http.body()
+    try:
+        return models.parse(op.body_type, raw)
+    except ValidationError as e:
+        raise HttpError(400, f"Format error in JSON body: {e}") from None
+    except (ValueError, TypeError, RecursionError) as e:  # anything else the decoder can raise
+        raise HttpError(400, f"Format error in JSON body: {e}") from None
+
+
+def _credentials_ok(http: HttpRequest, api_key: str) -> bool | None:
+    """True/False for right/wrong credentials, None when none were given."""
+    given = http.headers.get("api-key")
+    if given is None:
+        auth = http.headers.get("authorization")
+        if auth is None:
+            return None
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        given = token.strip()
+    return hmac.compare_digest(given.encode(), api_key.encode())
+
+
+# ---- the app -----------------------------------------------------------------------------------
+class _Server:
+    def __init__(self, backend_factory: Callable[[], Any], api_key: str | None) -> None:
+        self._backend_factory = backend_factory
+        self.api_key = api_key
+        self.backend: Any = None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        backend = self._backend_factory()
+        enter = getattr(backend, "__aenter__", None)
+        if enter is not None:
+            await enter()
+        self.backend = backend
+        try:
+            yield
+        finally:
+            self.backend = None
+            with anyio.CancelScope(shield=True):
+                exit_ = getattr(backend, "__aexit__", None)
+                if exit_ is not None:
+                    await exit_(None, None, None)
+                elif hasattr(backend, "aclose"):
+                    await backend.aclose()
+
+    def endpoint(self, ops: dict[str, Operation]) -> Callable[[HttpRequest], Any]:
+        async def handle(http: HttpRequest) -> Response:
+            started = time.perf_counter()
+            op = ops.get(http.method)
+            if op is None:
+                return _error_response(405, f"Method {http.method} not allowed for {http.url.path}", started)
+            try:
+                self._check_auth(http)
+                return await self._handle(op, http, started)
+            except HttpError as e:
+                return _error_response(e.status, e.message, started)
+            except Exception as e:  # never let one request take the server down
+                logger.exception("unexpected error in %s", op.name)
+                return _error_response(500, f"Service internal error: {type(e).__name__}: {e}", started)
+
+        return handle
+
+    def _check_auth(self, http: HttpRequest) -> None:
+        if self.api_key is None or http.url.path in _OPEN_PATHS:
+            return
+        ok = _credentials_ok(http, self.api_key)
+        if ok is None:
+            raise HttpError(401, "Must provide an API key or an Authorization bearer token")
+        if not ok:
+            raise HttpError(403, "Invalid API key or JWT")
+
+    async def _handle(self, op: Operation, http: HttpRequest, started: float) -> Response:
+        if op.name == "root":
+            info = models.VersionInfo(title=TITLE, version=VERSION)
+            return Response(models.dump(info), media_type=_JSON)
+        if op.name in _TEXT_PROBES:
+            return PlainTextResponse(_TEXT_PROBES[op.name])
+        if self.backend is None:
+            raise HttpError(503, "Service unavailable: the engine is not running")
+        path_params = _decode_path(op, http)
+        query = _decode_query(op, http)
+        body = await _decode_body(op, http)
+        timeout = query.get("timeout")
+        deadline = anyio.current_time() + timeout if timeout is not None else None
+        request = Request(
+            op=op,
+            path_params=path_params,
+            query=query,
+            body=body,
+            headers={
+                k.lower(): v for k, v in http.headers.items() if k.lower() not in ("api-key", "authorization")
+            },
+            deadline=deadline,
+        )
+        try:
+            if op.response_kind == "binary":
+                return await self._stream(request)
+            with anyio.fail_after(timeout):
+                result = await self.backend.execute(request)
+        except TimeoutError:
+            raise HttpError(
+                408, f"Timeout error: operation `{op.name}` did not finish within {timeout} s"
+            ) from None
+        except UnexpectedResponse as e:
+            raise HttpError(e.status_code, e.server_message) from None
+        except UnsupportedOperation as e:
+            raise HttpError(501, f"Not implemented by the aqdrant dev server: {e}") from None
+        except ValidationError as e:
+            raise HttpError(400, f"Validation error: {e}") from None
+        except QdrantError as e:
+            raise HttpError(500, f"Service internal error: {e}") from None
+        if op.response_kind == "text":
+            return PlainTextResponse(str(result))
+        if op.response_kind == "json":
+            return Response(models.dump(result), media_type=_JSON)
+        payload = {"result": result, "status": "ok", "time": time.perf_counter() - started}
+        return Response(models.dump(payload), media_type=_JSON)
+
+    async def _stream(self, request: Request) -> Response:
+        chunks = self.backend.stream(request).__aiter__()
+        try:
+            first = await chunks.__anext__()
+        except StopAsyncIteration:
+            first = b""
+
+        async def rest() -> AsyncIterator[bytes]:
+            if first:
+                yield first
+            async for chunk in chunks:
+                yield chunk
+
+        return StreamingResponse(rest(), media_type="application/octet-stream")
+
+
+def _routes(server: _Server) -> list[Route]:
+    by_path: dict[str, dict[str, Operation]] = {}
+    for op in OPERATIONS.values():
+        by_path.setdefault(op.path, {})[op.method] = op
+    routes = []
+    # Literal paths before templated ones so /collections/aliases is never read as a collection.
+    for path in sorted(by_path, key=lambda p: (p.count("{"), p)):
+        ops = by_path[path]
+        methods = list(ops)
+        if "GET" in methods:
+            methods.append("HEAD")
+        routes.append(Route(path, server.endpoint(ops), methods=methods))
+    return routes
+
+
+def create_app(
+    path: str | None = None,
+    api_key: str | None = None,
+    *,
+    backend: Any = None,
+) -> Starlette:
+    """The ASGI app of the dev server.
+
+    :param path: storage directory of the embedded engine (None: in memory).
+    :param api_key: when set, every request but ``/`` and the probes must carry it (``api-key``
+        header or ``Authorization: Bearer``); missing gives 401, wrong gives 403.
+    :param backend: a ready backend object or a zero-argument factory (tests); default
+        ``aqdrant.local.LocalBackend(path)``.
+    """
+    if backend is None:
+
+        def factory() -> Any:
+            from ..local import LocalBackend
+
+            return LocalBackend(path)
+
+    elif callable(backend) and not hasattr(backend, "execute"):
+        factory = backend
+    else:
+
+        def factory() -> Any:
+            return backend
+
+    server = _Server(factory, api_key)
+
+    async def not_found(http: HttpRequest, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 404)
+        detail = getattr(exc, "detail", None) or "Not found"
+        return _error_response(status, f"{detail}: {http.method} {http.url.path}", time.perf_counter())
+
+    app = Starlette(
+        routes=_routes(server),
+        lifespan=server.lifespan,
+        exception_handlers={404: not_found, 405: not_found},
+    )
+    app.state.server = server
+    return app
+
+
+__all__ = ["create_app", "TITLE", "VERSION"]
