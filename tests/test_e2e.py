@@ -141,6 +141,7 @@ async def scenario(client: AsyncQdrantClient, name: str) -> dict[str, Any]:
         name, limit=4, order_by=models.OrderBy(key="n", direction=models.Direction.DESC)
     )
     out["scroll_ordered"] = [p.id for p in ordered]
+    out["scroll_all"] = [r.id async for r in client.scroll_all(name, scroll_filter=by_group(0), batch_size=3)]
     out["count"] = (await client.count(name)).count
     out["count_filtered"] = (await client.count(name, count_filter=by_group(0))).count
     out["query_vector"] = norm(await client.query_points(name, query=vec(5), limit=3))
@@ -176,6 +177,15 @@ async def scenario(client: AsyncQdrantClient, name: str) -> dict[str, Any]:
     out["update_vectors"] = norm(
         await client.update_vectors(name, [models.PointVectors(id=7, vector=[0.0, 0.0, 0.0, 1.0])])
     )
+    sparse = models.SparseVector(indices=[1, 5], values=[0.5, 0.25])
+    out["update_sparse"] = norm(
+        await client.update_vectors(name, [models.PointVectors(id=8, vector={"sp": sparse})])
+    )
+    out["query_sparse"] = norm(
+        await client.query_points(name, query=sparse, using="sp", limit=3, with_vectors=["sp"])
+    )
+    out["delete_vectors"] = norm(await client.delete_vectors(name, ["sp"], [8]))
+    out["sparse_after_delete"] = norm(await client.retrieve(name, [8], with_vectors=["sp"]))
     out["after_updates"] = norm(await client.retrieve(name, [1, 2, 3, 4, 6, 7, 9], with_vectors=True))
     out["hot_count"] = (
         await client.count(
@@ -257,6 +267,10 @@ def check_against_hand_computed(out: dict[str, Any]) -> None:
         ("b", N // 3),
         ("c", N // 3),
     ]
+    assert out["scroll_all"] == [i for i in range(1, N + 1) if i % 3 == 0]
+    assert [p["id"] for p in out["query_sparse"]["points"]] == [8]
+    assert out["query_sparse"]["points"][0]["score"] == pytest.approx(0.5 * 0.5 + 0.25 * 0.25, abs=1e-4)
+    assert out["sparse_after_delete"][0].get("vector") in ({}, None)
     after = {r["id"]: r for r in out["after_updates"]}
     assert after[1]["payload"]["color"] == "red" and after[2]["payload"]["color"] == "red"
     assert after[3]["payload"] == {"only": 1}
@@ -347,3 +361,39 @@ async def test_persistent_path_survives_restart(tmp_path):
         async with AsyncQdrantClient(url=srv.url) as c:
             assert (await c.count(name)).count == 5
             assert (await c.retrieve(name, [2]))[0].payload == payload(2)
+
+
+async def helpers_scenario(client: AsyncQdrantClient, name: str) -> dict[str, Any]:
+    """The client's helpers built on the operations: recreate, upload_points, upload_collection."""
+    out: dict[str, Any] = {}
+    params = models.VectorParams(size=4, distance=models.Distance.EUCLID)
+    await client.create_collection(name, vectors_config=params)
+    await client.upsert(name, [models.PointStruct(id=1, vector=vec(1))])
+    out["recreate"] = await client.recreate_collection(name, vectors_config=params)
+    out["count_after_recreate"] = (await client.count(name)).count
+    await client.upload_points(
+        name,
+        (models.PointStruct(id=i, vector=vec(i), payload=payload(i)) for i in range(1, 41)),
+        batch_size=7,
+    )
+    await client.upload_collection(
+        name,
+        [vec(i) for i in range(41, 61)],
+        payload=[payload(i) for i in range(41, 61)],
+        ids=range(41, 61),
+        batch_size=6,
+    )
+    out["count"] = (await client.count(name)).count
+    out["nearest"] = [p.id for p in (await client.query_points(name, query=vec(50), limit=3)).points]
+    out["payload_50"] = (await client.retrieve(name, [50]))[0].payload
+    await client.delete_collection(name)
+    return out
+
+
+async def test_client_helpers_remote_matches_local(remote, local):
+    remote_out = await helpers_scenario(remote, unique("helpers"))
+    local_out = await helpers_scenario(local, unique("helpers"))
+    assert remote_out == local_out
+    assert remote_out["recreate"] is True and remote_out["count_after_recreate"] == 0
+    assert remote_out["count"] == 60
+    assert remote_out["nearest"][0] == 50 and remote_out["payload_50"] == payload(50)
