@@ -499,3 +499,58 @@ def test_fork_while_another_thread_is_mid_call_does_not_hang_child(server):
         stop.set()
         th.join(timeout=30)
         c.close()
+
+
+def test_close_from_the_loop_thread_itself_does_not_deadlock():
+    """E.g. the last reference dropped inside a callback on the loop: shut down in the background."""
+    closed = threading.Event()
+    holder: dict[str, Runner] = {}
+
+    class Target:
+        async def close_from_inside(self) -> str:
+            holder["runner"].close()
+            return "returned"
+
+    async def aclose(target: Target) -> None:
+        closed.set()
+
+    before = _threads()
+    holder["runner"] = runner = Runner(Target, aclose=aclose)
+    try:
+        assert runner.call(Target.close_from_inside) == "returned"
+    except ClientClosedError:
+        pass  # also acceptable: the shutdown cancelled the call first
+    assert closed.wait(30)
+    assert _threads_back_to(before) == set()
+    with pytest.raises(ClientClosedError):
+        runner.call(Target.close_from_inside)
+
+
+def test_ctrl_c_in_a_blocking_call_cancels_the_call_on_the_loop():
+    import _thread
+
+    started, cancelled = threading.Event(), threading.Event()
+
+    class Target:
+        async def forever(self) -> None:
+            started.set()
+            try:
+                await anyio.sleep_forever()
+            finally:
+                cancelled.set()
+
+        async def ping(self) -> str:
+            return "pong"
+
+    async def aclose(target: Target) -> None:
+        pass
+
+    runner = Runner(Target, aclose=aclose)
+    try:
+        threading.Thread(target=lambda: started.wait(30) and _thread.interrupt_main()).start()
+        with pytest.raises(KeyboardInterrupt):
+            runner.call(Target.forever)
+        assert cancelled.wait(30)
+        assert runner.call(Target.ping) == "pong"  # the client still works
+    finally:
+        runner.close()

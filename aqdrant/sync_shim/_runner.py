@@ -224,9 +224,13 @@ class Runner(Generic[T]):
         _live_runners.discard(self)
         if state is None:
             return
-        if threading.current_thread() is state.thread or not state.thread.is_alive():
-            # From inside the loop (e.g. a finalizer ran there): cannot wait on ourselves.
+        if not state.thread.is_alive():
+            return
+        if threading.current_thread() is state.thread:
+            # From inside the loop (a finalizer ran there): cannot wait on ourselves; shut down
+            # in the background, the thread ends when the portal stops.
             state.stopping = True
+            state.loop.create_task(self._shutdown_and_stop(state))
             return
         _refuse_inside_event_loop("close")
         try:
@@ -242,6 +246,12 @@ class Runner(Generic[T]):
         if pending:
             await asyncio.wait(pending, timeout=_CLOSE_TIMEOUT)
         await asyncio.wait_for(self._aclose(state.target), timeout=_CLOSE_TIMEOUT)
+
+    async def _shutdown_and_stop(self, state: _LoopState) -> None:
+        try:
+            await self._shutdown_in_loop(state)
+        finally:
+            await state.portal.stop()
 
     def __del__(self) -> None:
         try:
