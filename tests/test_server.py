@@ -342,3 +342,17 @@ def test_port_in_use_is_a_clear_error(fake, capsys):
     srv, _ = fake
     assert main(["--port", str(srv.port)]) == 1
     assert "cannot listen" in capsys.readouterr().err
+
+
+def test_listening_socket_is_tcp_so_connections_get_nodelay():
+    """asyncio sets TCP_NODELAY on accepted connections only for IPPROTO_TCP sockets; without it
+    every keep-alive response stalls on a delayed ACK."""
+    import socket
+
+    from aqdrant.server import bind
+
+    sock = bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
