@@ -663,17 +663,23 @@ def prefetch_from_grpc(p: q.PrefetchQuery) -> m.Prefetch:
 # --------------------------------------------------------------------------- collections
 
 
+_DIFF_ENUMS: dict[str, tuple[type, type]] = {"memory": (q.Memory, m.Memory)}
+
+
 def _diff_to_grpc(model: Any, cls: type, exclude: tuple[str, ...] = ()) -> Any:
-    """A flat *Diff model whose fields are plain scalars with the same names in the proto."""
+    """A flat *Diff model whose fields are scalars (or the ``memory`` enum) of the same names in
+    the proto."""
     if model is None:
         return None
     import msgspec
 
     values = {f: getattr(model, f) for f in model.__struct_fields__ if getattr(model, f) is not None}
-    for name in values:
+    for name, value in values.items():
         if name in exclude or name not in cls.__dataclass_fields__:
             raise _unsupported(f"{type(model).__name__}.{name}")
-        if isinstance(values[name], (msgspec.Struct, dict, list)):
+        if name in _DIFF_ENUMS:
+            values[name] = _enum_to_grpc(value, _DIFF_ENUMS[name][0])
+        elif isinstance(value, (msgspec.Struct, dict, list)):
             raise _unsupported(f"{type(model).__name__}.{name}")
     return cls(**values)
 
@@ -682,7 +688,13 @@ def _diff_from_grpc(msg: Any, cls: type) -> Any:
     if msg is None:
         return None
     fields = set(cls.__struct_fields__)
-    return cls(**{k: v for k, v in msg.__dict__.items() if k in fields and v is not None})
+    values = {
+        k: getattr(msg, k) for k in msg.__dataclass_fields__ if k in fields and getattr(msg, k) is not None
+    }
+    for name, (_, model_enum) in _DIFF_ENUMS.items():
+        if name in values:
+            values[name] = _enum_from_grpc(values[name], model_enum)
+    return cls(**values)
 
 
 def vector_params_to_grpc(p: m.VectorParams) -> q.VectorParams:
