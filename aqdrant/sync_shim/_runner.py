@@ -103,6 +103,21 @@ def _refuse_inside_event_loop(what: str) -> None:
     )
 
 
+if sys.version_info >= (3, 11):
+
+    def _create_task(
+        loop: asyncio.AbstractEventLoop, coro: Any, ctx: contextvars.Context
+    ) -> asyncio.Task[Any]:
+        return loop.create_task(coro, context=ctx)
+
+else:  # the task copies the current context: run its creation in the caller's
+
+    def _create_task(
+        loop: asyncio.AbstractEventLoop, coro: Any, ctx: contextvars.Context
+    ) -> asyncio.Task[Any]:
+        return ctx.run(loop.create_task, coro)
+
+
 class _LoopState:
     """One loop thread and the async client living in it (replaced wholesale after a fork)."""
 
@@ -300,7 +315,7 @@ class Runner(Generic[T]):
                 done.release()
                 return
             try:
-                task = ctx.run(asyncio.ensure_future, make())
+                task = _create_task(state.loop, make(), ctx)
             except BaseException as exc:  # wrong arguments and the like
                 box.append(exc)
                 done.release()
