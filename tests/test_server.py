@@ -207,6 +207,37 @@ def test_malformed_bodies_are_400_naming_the_field(http, body, field):
     assert field in error_of(r)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"points":' + b'{"a":' * 50_000 + b"1" + b"}" * 50_000 + b"}",
+        b"\xff\xfe\x00garbage",
+        b'{"points": [{"id": 1, "vector": [1e999]}]}',
+    ],
+)
+def test_hostile_bodies_are_400(http, body):
+    r = call(http, "upsert_points", "/collections/c/points", content=body)
+    assert r.status_code == 400, r.text
+    assert call(http, "get_collections", "/collections").status_code == 200
+
+
+def test_large_body_over_the_offload_threshold_is_decoded_and_validated(http, fake):
+    _, backend = fake
+    points = [{"id": i, "vector": [0.5] * 64} for i in range(3000)]
+    r = call(http, "upsert_points", "/collections/c/points?wait=true", json_body={"points": points})
+    assert r.status_code == 200, r.text
+    assert len(backend.requests[-1].body.points) == 3000
+    points[2999]["vector"][63] = "x"
+    r = call(http, "upsert_points", "/collections/c/points", json_body={"points": points})
+    assert r.status_code == 400 and "points[2999].vector[63]" in error_of(r)
+
+
+def test_head_is_served_like_get(http):
+    r = http.head("/collections")
+    assert r.status_code == 200 and r.content == b""
+
+
 def test_backend_errors_keep_their_status_and_message(http):
     r = call(http, "get_collection", "/collections/missing")
     assert r.status_code == 404 and "missing" in error_of(r)

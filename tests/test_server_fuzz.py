@@ -147,3 +147,24 @@ def test_server_still_serves_after_fuzzing(http):
     assert r.status_code == 200 and r.json()["status"] == "ok"
     r = http.post(f"/collections/{COLLECTION}/points/count", json={})
     assert r.status_code == 200 and r.json()["result"]["count"] >= 1
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    name=st.sampled_from(["wait", "timeout", "ordering", "consistency", "limit"]),
+    value=st.text(max_size=12),
+    op_name=st.sampled_from(["upsert_points", "count_points", "scroll_points"]),
+)
+def test_random_query_parameters_never_5xx(http, name, value, op_name):
+    op = OPERATIONS[op_name]
+    body = VALID.get(op_name, {})
+    r = http.request(
+        op.method,
+        PATHS.get(op_name) or op.url_path(collection_name=COLLECTION),
+        params={name: value},
+        json=body,
+    )
+    assert r.status_code < 500, (name, value, r.text)
+    contract.validate_response(op_name, r.status_code, r.json())
+    if r.status_code >= 400:
+        assert name in r.json()["status"]["error"]

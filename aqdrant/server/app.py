@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
+import anyio.to_thread
 import msgspec
 from starlette.applications import Starlette
 from starlette.requests import Request as HttpRequest
@@ -49,6 +50,8 @@ _TEXT_PROBES = {
 _OPEN_PATHS = frozenset({"/", "/healthz", "/livez", "/readyz"})
 
 _JSON = "application/json"
+#: request bodies larger than this are decoded in a worker thread
+OFFLOAD_THRESHOLD = 1 << 20
 
 
 class HttpError(Exception):
@@ -142,6 +145,8 @@ async def _decode_body(op: Operation, http: HttpRequest) -> Any:
         )
     raw = await http.body()
     try:
+        if len(raw) > OFFLOAD_THRESHOLD:  # big uploads are decoded off the event loop
+            return await anyio.to_thread.run_sync(models.parse, op.body_type, raw)
         return models.parse(op.body_type, raw)
     except ValidationError as e:
         raise HttpError(400, f"Format error in JSON body: {e}") from None
@@ -192,6 +197,8 @@ class _Server:
         async def handle(http: HttpRequest) -> Response:
             started = time.perf_counter()
             op = ops.get(http.method)
+            if op is None and http.method == "HEAD":
+                op = ops.get("GET")
             if op is None:
                 return _error_response(405, f"Method {http.method} not allowed for {http.url.path}", started)
             try:
