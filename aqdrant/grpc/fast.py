@@ -291,7 +291,9 @@ def encode_upsert_points(
                 size = len(head) + len(vectors_field) + len(prefix) + row
                 append(_T3_LD + _varint(size) + head + vectors_field + prefix)
                 append(raw[i * row : (i + 1) * row])
-        elif isinstance(vectors, Mapping):
+        elif isinstance(vectors, Mapping) and all(
+            isinstance(v, np.ndarray) and v.ndim == 2 for v in vectors.values()
+        ):
             named = {name: _dense_rows(m) for name, m in vectors.items()}
             for name, (_, raw, row) in named.items():
                 if len(raw) // max(row, 1) != n and row:
@@ -309,6 +311,11 @@ def encode_upsert_points(
                 body += _ld(_T4_LD, _ld(_T2_LD, b"".join(entries)))
                 append(_ld(_T3_LD, body))
         else:
+            if isinstance(vectors, Mapping):  # named batches of lists or sparse vectors
+                for name, column in vectors.items():
+                    if len(column) != n:
+                        raise ValueError(f"{len(column)} vectors named {name!r} for {n} ids")
+                vectors = [{name: column[i] for name, column in vectors.items()} for i in range(n)]
             if vectors is None or len(vectors) != n:
                 raise ValueError("ids and vectors must have the same length")
             for i in range(n):

@@ -1,0 +1,317 @@
+"""``GrpcBackend``: one attempt of one operation over Qdrant's gRPC API, through grpclib.
+
+It implements :class:`aqdrant._backend.Backend` like the REST backend: the pipeline hands it a
+:class:`~aqdrant._backend.Request` (operation, path/query parameters, body model, final headers,
+absolute deadline) and gets the REST-shaped ``result`` back.
+
+* The method is ``request.op.grpc`` ("Service.Method" from the operation table) -> the path
+  ``/qdrant.Service/Method``; request and reply types come from the generated service bases.
+* Headers become gRPC metadata (``api-key``, ``authorization`` and the caller's own); the deadline
+  becomes ``grpc-timeout`` (the request's own ``timeout`` field is set by convert.py from the
+  ``timeout`` query value the pipeline computes from the remaining budget).
+* Hot messages skip betterproto2: ``UpsertPoints`` is written by :mod:`aqdrant.grpc.fast` and
+  query/retrieve/scroll replies are read by it. Everything else goes through
+  :mod:`aqdrant.grpc.convert` and betterproto2.
+* gRPC status codes become the same typed errors as REST statuses (UNAVAILABLE -> 503,
+  RESOURCE_EXHAUSTED -> 429 with the server's ``retry-after`` metadata, ...), so the pipeline's
+  retry policy applies unchanged; ``error.grpc_status`` keeps the original code.
+* grpclib runs on asyncio only. Under trio (or any other loop) ``execute`` hands the request to
+  ``fallback`` (e.g. a RestBackend) when one is given, and otherwise raises
+  :class:`~aqdrant.errors.UnsupportedOperation` saying so. Operations without a gRPC counterpart
+  or with shapes convert.py does not cover take the same route.
+"""
+
+from __future__ import annotations
+
+import ssl as _ssl
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import anyio
+
+from .._backend import Backend, Request
+from ..errors import DeadlineExceeded, RateLimited, TransportError, UnexpectedResponse, UnsupportedOperation
+
+__all__ = ["GrpcBackend", "GRPC_TO_HTTP_STATUS"]
+
+#: gRPC status code -> the HTTP status the REST API uses for the same condition
+GRPC_TO_HTTP_STATUS: dict[int, int] = {
+    1: 499,  # CANCELLED
+    2: 500,  # UNKNOWN
+    3: 400,  # INVALID_ARGUMENT
+    4: 504,  # DEADLINE_EXCEEDED
+    5: 404,  # NOT_FOUND
+    6: 409,  # ALREADY_EXISTS
+    7: 403,  # PERMISSION_DENIED
+    8: 429,  # RESOURCE_EXHAUSTED
+    9: 400,  # FAILED_PRECONDITION
+    10: 409,  # ABORTED
+    11: 400,  # OUT_OF_RANGE
+    12: 501,  # UNIMPLEMENTED
+    13: 500,  # INTERNAL
+    14: 503,  # UNAVAILABLE
+    15: 500,  # DATA_LOSS
+    16: 401,  # UNAUTHENTICATED
+}
+
+#: headers that are HTTP/1-transport details, not metadata worth forwarding
+_SKIP_HEADERS = frozenset(
+    {"content-type", "content-length", "accept", "accept-encoding", "user-agent", "host", "connection", "te"}
+)
+
+_FAST_REPLIES = {"query_points", "get_points", "scroll_points"}
+
+
+class _RawCodec:
+    """grpclib codec that passes bytes through: encoding and decoding happen in this module."""
+
+    __content_subtype__ = "proto"
+
+    def encode(self, message: Any, message_type: Any) -> bytes:
+        return message if isinstance(message, (bytes, bytearray, memoryview)) else bytes(message)
+
+    def decode(self, data: bytes, message_type: Any) -> bytes:
+        return data
+
+
+_METHODS: dict[str, tuple[type, type]] | None = None
+
+
+def _methods() -> dict[str, tuple[type, type]]:
+    """``/qdrant.Service/Method`` -> (request type, reply type), read from the generated bases."""
+    global _METHODS
+    if _METHODS is None:
+        from ._proto import qdrant as q
+
+        table: dict[str, tuple[type, type]] = {}
+        for base in (q.CollectionsBase, q.PointsBase, q.SnapshotsBase, q.QdrantBase):
+            for path, handler in base.__mapping__(base()).items():  # type: ignore[abstract]
+                table[path] = (handler.request_type, handler.reply_type)
+        _METHODS = table
+    return _METHODS
+
+
+def _is_asyncio() -> bool:
+    try:
+        import sniffio
+
+        return sniffio.current_async_library() == "asyncio"
+    except Exception:
+        return False
+
+
+def _ssl_context(
+    ssl: bool | _ssl.SSLContext | None, ca_cert: str | None, client_cert: str | None, client_key: str | None
+) -> _ssl.SSLContext | None:
+    if isinstance(ssl, _ssl.SSLContext):
+        return ssl
+    if not ssl and not ca_cert and not client_cert:
+        return None
+    ctx = _ssl.create_default_context(cafile=ca_cert)
+    ctx.set_alpn_protocols(["h2"])
+    if client_cert:
+        ctx.load_cert_chain(client_cert, keyfile=client_key)
+    return ctx
+
+
+class GrpcBackend:
+    """A :class:`aqdrant._backend.Backend` speaking Qdrant's gRPC API (asyncio only).
+
+    :param host, port: the server's gRPC endpoint (Qdrant's default port is 6334).
+    :param ssl: True for TLS with the system's CAs, or an ``ssl.SSLContext``.
+    :param ca_cert: a CA bundle file to verify the server with (implies TLS).
+    :param client_cert, client_key: a client certificate (mTLS).
+    :param fallback: a backend (e.g. RestBackend) for operations this backend cannot serve:
+        no gRPC counterpart, a shape convert.py does not cover, or a non-asyncio event loop.
+    :param metadata: metadata sent with every call (below the request's own headers).
+
+    grpclib sets no limit on message size, so none applies here.
+    """
+
+    def __init__(
+        self,
+        host: str = "localhost",
+        port: int = 6334,
+        *,
+        ssl: bool | _ssl.SSLContext | None = None,
+        ca_cert: str | None = None,
+        client_cert: str | None = None,
+        client_key: str | None = None,
+        fallback: Backend | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self._ssl = _ssl_context(ssl, ca_cert, client_cert, client_key)
+        self.fallback = fallback
+        self._metadata = {k.lower(): v for k, v in (metadata or {}).items()}
+        self._channel: Any = None
+
+    def __repr__(self) -> str:
+        scheme = "grpcs" if self._ssl else "grpc"
+        return f"GrpcBackend('{scheme}://{self.host}:{self.port}')"
+
+    # -- Backend protocol -------------------------------------------------------------------------
+
+    async def execute(self, request: Request) -> Any:
+        op = request.op
+        if op.grpc is None:
+            return await self._fallback(request, f"{op.name} has no gRPC counterpart")
+        if not _is_asyncio():
+            return await self._fallback(
+                request,
+                "gRPC (grpclib) needs the asyncio event loop; under trio use REST "
+                "(prefer_grpc=False) or run the client on asyncio",
+            )
+        from . import convert
+
+        try:
+            payload = self._encode(request)
+        except UnsupportedOperation as exc:
+            return await self._fallback(request, str(exc))
+        path = _grpc_path(op.grpc)
+        try:
+            _, reply_type = _methods()[path]
+        except KeyError:
+            return await self._fallback(request, f"{op.name}: unknown gRPC method {path}")
+        data = await self._call(request, path, payload)
+        return self._decode(request, data, reply_type, convert)
+
+    def stream(self, request: Request) -> AsyncIterator[bytes]:
+        if self.fallback is not None:
+            return self.fallback.stream(request)
+        raise UnsupportedOperation(f"{request.op.name}: binary downloads are not served over gRPC; use REST")
+
+    async def aclose(self) -> None:
+        channel, self._channel = self._channel, None
+        if channel is not None:
+            channel.close()
+        if self.fallback is not None:
+            await self.fallback.aclose()
+
+    # -- internals --------------------------------------------------------------------------------
+
+    async def _fallback(self, request: Request, reason: str) -> Any:
+        if self.fallback is not None:
+            return await self.fallback.execute(request)
+        raise UnsupportedOperation(f"{request.op.name}: {reason}")
+
+    def _get_channel(self) -> Any:
+        if self._channel is None:
+            from grpclib.client import Channel
+
+            self._channel = Channel(self.host, self.port, ssl=self._ssl, codec=_RawCodec())  # type: ignore[arg-type]
+        return self._channel
+
+    def _encode(self, request: Request) -> bytes:
+        from . import convert, fast
+
+        op, body, query = request.op, request.body, request.query
+        name = request.path_params.get("collection_name", "")
+        if op.name == "upsert_points":
+            from .. import models as m
+
+            extra: dict[str, Any] = {
+                "wait": query.get("wait"),
+                "timeout": query.get("timeout"),
+                "ordering": convert._ordering(query),
+                "shard_key_selector": convert.shard_key_selector_to_grpc(body.shard_key),
+                "update_filter": convert.filter_to_grpc(body.update_filter),
+                "update_mode": convert._enum_to_grpc(body.update_mode, convert.q.UpdateMode)
+                if body.update_mode is not None
+                else None,
+            }
+            if isinstance(body, m.PointsBatch):
+                b = body.batch
+                return fast.encode_upsert_points(
+                    name, ids=b.ids, vectors=b.vectors, payloads=b.payloads, **extra
+                )
+            return fast.encode_upsert_points(name, body.points, **extra)
+        return bytes(convert.request_to_grpc(op.name, request.path_params, query, body))
+
+    def _decode(self, request: Request, data: bytes, reply_type: type, convert: Any) -> Any:
+        name = request.op.name
+        if name in _FAST_REPLIES:
+            from . import fast
+
+            if name == "query_points":
+                return fast.decode_query_response(data)
+            if name == "get_points":
+                return fast.decode_get_response(data)
+            return fast.decode_scroll_response(data)
+        return convert.result_from_grpc(name, reply_type.parse(data))  # type: ignore[attr-defined]
+
+    def _call_metadata(self, request: Request) -> list[tuple[str, str]]:
+        merged = dict(self._metadata)
+        for k, v in request.headers.items():
+            k = k.lower()
+            if k not in _SKIP_HEADERS and not k.startswith(":") and not k.startswith("grpc-"):
+                merged[k] = v
+        return list(merged.items())
+
+    async def _call(self, request: Request, path: str, payload: bytes) -> bytes:
+        import asyncio
+
+        from grpclib.const import Cardinality
+        from grpclib.exceptions import GRPCError, StreamTerminatedError
+
+        op = request.op
+        timeout = None
+        if request.deadline is not None:
+            timeout = request.deadline - anyio.current_time()
+            if timeout <= 0:
+                raise DeadlineExceeded(f"{op.name}: deadline passed before the call", operation=op.name)
+        channel = self._get_channel()
+        where = f" on collection {request.collection!r}" if request.collection else ""
+        sent = False
+        stream = channel.request(
+            path,
+            Cardinality.UNARY_UNARY,
+            bytes,
+            bytes,
+            timeout=timeout,
+            metadata=self._call_metadata(request),
+        )
+        try:
+            async with stream:
+                await stream.send_message(payload, end=True)
+                sent = True
+                reply = await stream.recv_message()
+                if reply is None:
+                    raise TransportError(f"{op.name}{where}: empty gRPC reply", operation=op.name)
+                return reply
+        except GRPCError as exc:
+            raise _status_error(exc, stream, request) from None
+        except asyncio.TimeoutError:
+            raise DeadlineExceeded(f"{op.name}{where}: gRPC deadline exceeded", operation=op.name) from None
+        except (StreamTerminatedError, ConnectionError, OSError) as exc:
+            raise TransportError(
+                f"{op.name}{where}: {type(exc).__name__}: {exc or 'no detail'}", operation=op.name, sent=sent
+            ) from None
+
+
+def _grpc_path(service_method: str) -> str:
+    service, method = service_method.split(".", 1)
+    return f"/qdrant.{service}/{method}"
+
+
+def _status_error(exc: Any, stream: Any, request: Request) -> UnexpectedResponse:
+    code = int(exc.status.value)
+    status = GRPC_TO_HTTP_STATUS.get(code, 500)
+    metadata: dict[str, str] = {}
+    for md in (getattr(stream, "initial_metadata", None), getattr(stream, "trailing_metadata", None)):
+        if md:
+            metadata.update({k: v for k, v in md.items() if isinstance(v, str)})
+    error = UnexpectedResponse.for_status(
+        status,
+        f"{exc.status.name}: {exc.message or ''}".rstrip(": "),
+        operation=request.op.name,
+        collection=request.collection,
+        headers=metadata,
+    )
+    error.grpc_status = exc.status  # type: ignore[attr-defined]
+    if isinstance(error, RateLimited):
+        from .._retry import parse_retry_after
+
+        error.retry_after = parse_retry_after(metadata.get("retry-after"))
+    return error
