@@ -32,6 +32,8 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import warnings
 from typing import Any
 
@@ -87,7 +89,7 @@ class LocalBackend:
         if optimize not in ("idle", "never"):
             raise ValueError("optimize must be 'idle' or 'never'")
         self.path: str | None = os.path.abspath(os.fspath(path)) if path is not None else None
-        self.optimize = optimize
+        self.optimize_policy = optimize
         self._root: str | None = None
         self._process: Process | None = None
         self._ids = itertools.count(1)
@@ -138,7 +140,7 @@ class LocalBackend:
         cmd = [sys.executable, _ENGINE_SCRIPT, root]
         if temporary:
             cmd.append("--temporary")
-        if self.optimize == "never":
+        if self.optimize_policy == "never":
             cmd.append("--no-optimize")
         process = await anyio.open_process(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, env=env, start_new_session=True
@@ -181,7 +183,7 @@ class LocalBackend:
                 with anyio.move_on_after(30):
                     assert process.stdin is not None
                     try:
-                        await process.stdin.send(_frame({"id": 0, "op": "__close__"}))
+                        await _send(process.stdin, _frame({"id": 0, "op": "__close__"}))
                         await process.stdin.aclose()
                     except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
                         pass
@@ -223,7 +225,6 @@ class LocalBackend:
     async def execute(self, request: Request) -> Any:
         op = request.op
         body = request.body
-        payload = models.dump(body) if body is not None else None
         timeout = None
         if request.deadline is not None:
             timeout = request.deadline - anyio.current_time()
@@ -237,7 +238,7 @@ class LocalBackend:
                 k: (str(v) if not isinstance(v, (int, str)) else v) for k, v in request.path_params.items()
             },
             query=dict(request.query),
-            body=payload,
+            body=body,
             timeout=timeout,
         )
         for text in reply.get("warnings") or ():
@@ -264,7 +265,7 @@ class LocalBackend:
         *,
         path: dict | None = None,
         query: dict | None = None,
-        body: bytes | None = None,
+        body: Any = None,
         timeout: float | None = None,
     ) -> dict:
         """Send one request frame to the engine and wait for its reply (a dict)."""
@@ -283,13 +284,16 @@ class LocalBackend:
                     "path": path or {},
                     "query": query or {},
                     "body": body,
-                    "timeout": timeout,
+                    # CLOCK_MONOTONIC is system-wide: the engine compares it with its own clock
+                    # (the arrival time would not do: the engine's reader thread cannot even run
+                    # while a long engine call holds the GIL)
+                    "deadline": None if timeout is None else time.monotonic() + timeout,
                 }
             )
             assert self._send_lock is not None and process.stdin is not None
             async with self._send_lock:
                 try:
-                    await process.stdin.send(frame)
+                    await _send(process.stdin, frame)
                 except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as e:
                     raise EngineProcessError(
                         f"{op}: the local engine process is gone ({e})", operation=op
@@ -333,9 +337,67 @@ class LocalBackend:
             buf.extend(chunk)
 
 
-def _frame(msg: dict) -> bytes:
-    data = msgspec.msgpack.encode(msg)
-    return _HEADER.pack(len(data)) + data
+# ---------------------------------------------------------------------------------------------
+# request encoding: msgpack of the models themselves (their wire names, unset fields omitted).
+# Float arrays travel as raw little-endian float32 bytes (ext type 1), so a 20k x 128 batch costs
+# the caller a copy (~5 ms) instead of 250 ms of float formatting on the event loop.
+
+# Frame layout (both directions): u32 length, msgpack message, then - parent to engine only -
+# u64 length and a blob. Float arrays in a request body are not encoded at all: the message holds
+# an extension (type 2: offset, rows, cols as <QII) pointing into the blob, and the blob is the
+# arrays' own memory, written to the pipe in slices straight from the numpy buffers. A
+# 20k x 128 batch costs the caller's loop well under a millisecond at a time instead of 250 ms of
+# float formatting (JSON) or 50 ms of buffer copies.
+
+EXT_F32_BLOB = 2
+_BLOB_REF = struct.Struct("<QII")
+_BLOB_HEAD = struct.Struct(">Q")
+_CHUNK = 1 << 18
+_local = threading.local()
+
+
+def _enc_hook(obj: Any) -> Any:
+    np = sys.modules.get("numpy")
+    if np is not None:
+        if isinstance(obj, np.ndarray):
+            if obj.dtype.kind == "f" and obj.ndim in (1, 2) and obj.size:
+                arr = np.ascontiguousarray(obj, dtype="<f4")
+                blobs: list = _local.blobs
+                offset = _local.size
+                view = memoryview(arr.reshape(-1)).cast("B")
+                blobs.append(view)
+                _local.size += len(view)
+                rows, cols = (0, arr.shape[0]) if arr.ndim == 1 else arr.shape
+                return msgspec.msgpack.Ext(EXT_F32_BLOB, _BLOB_REF.pack(offset, rows, cols))
+            return obj.tolist()
+        if isinstance(obj, np.generic):
+            return obj.item()
+    raise NotImplementedError(f"cannot encode objects of type {type(obj).__name__}")
+
+
+_encoder = msgspec.msgpack.Encoder(enc_hook=_enc_hook)
+
+
+def _frame(msg: dict) -> list:
+    """The pieces of one request frame: header+message, blob length, blob views."""
+    _local.blobs = []
+    _local.size = 0
+    try:
+        buf = bytearray(4)
+        _encoder.encode_into(msg, buf, 4)
+        _HEADER.pack_into(buf, 0, len(buf) - 4)
+        buf += _BLOB_HEAD.pack(_local.size)
+        return [buf, *_local.blobs]
+    finally:
+        _local.blobs = None
+
+
+async def _send(stream: Any, pieces: list) -> None:
+    """Write a frame in slices, so a large body never blocks the event loop for long."""
+    for piece in pieces:
+        view = memoryview(piece)
+        for i in range(0, len(view), _CHUNK):
+            await stream.send(view[i : i + _CHUNK])
 
 
 async def _terminate(process: Process) -> None:

@@ -16,6 +16,7 @@ Engine defects handled here (see ../shared/FINDINGS.md, qdrant-edge-py 0.9.0):
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Any, Callable
 
@@ -89,6 +90,38 @@ def pid_out(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return str(value)
     return value
+
+
+_SIMPLE = (str, int, float, bool, type(None))
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, _SIMPLE):
+        return v
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, (datetime.datetime, datetime.date, datetime.time)):
+        # timezone-aware datetimes arrive as msgpack timestamps; the engine rejects datetime
+        # objects (defect): pass RFC 3339 text, as the server's JSON would carry
+        text = v.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        raise ConversionError("bytes are not a JSON payload value")
+    return str(v)
+
+
+def payload_in(p: Any) -> Any:
+    """A payload as the engine takes it: datetimes as strings (engine defect), JSON values only."""
+    if p is None:
+        return None
+    if not isinstance(p, dict):
+        raise ConversionError(f"a payload must be an object, got {type(p).__name__}")
+    for v in p.values():
+        if not isinstance(v, _SIMPLE):
+            return _plain(p)
+    return p
 
 
 def _is_sparse(v: Any) -> bool:
@@ -223,7 +256,7 @@ def _geo_point(p: dict) -> Any:
 
 
 def _range_in(r: dict) -> Any:
-    vals = {k: r.get(k) for k in ("gt", "gte", "lt", "lte") if r.get(k) is not None}
+    vals = {k: _plain(r.get(k)) for k in ("gt", "gte", "lt", "lte") if r.get(k) is not None}
     if any(isinstance(v, str) for v in vals.values()):
         return qe.RangeDateTime(**{k: str(v) for k, v in vals.items()})
     return qe.RangeFloat(**{k: float(v) for k, v in vals.items()})
@@ -465,7 +498,7 @@ def order_by_in(o: Any) -> Any:
     return qe.OrderBy(
         o["key"],
         direction=_enum(qe.Direction, direction) if direction else None,
-        start_from=o.get("start_from"),
+        start_from=_plain(o.get("start_from")),
     )
 
 
@@ -499,7 +532,7 @@ def expression_in(e: Any) -> Any:
         g = e["geo_distance"]
         return E.GeoDistance(_geo_point(g["origin"]), g["to"])
     if "datetime" in e:
-        return E.Datetime(e["datetime"])
+        return E.Datetime(_plain(e["datetime"]))
     if "datetime_key" in e:
         return E.DatetimeKey(e["datetime_key"])
     for key, kind in _DECAY.items():

@@ -6,10 +6,12 @@ ever waits on a pipe. Run as ``python -m aqdrant.local.engine ROOT [--temporary]
 
 Protocol: every frame is a 4-byte big-endian length followed by a msgpack map.
 
-- parent -> engine: ``{"id", "op", "path", "query", "body", "timeout"}`` where ``body`` is the
-  request body as JSON bytes (or nil) and ``timeout`` the seconds left of the caller's deadline
-  (or nil); ``{"id", "op": "__close__"}`` asks for an orderly shutdown.
-- engine -> parent: first ``{"id": 0, "ok": true, "result": {"pid", "root", "version"}}`` once
+- parent -> engine: ``{"id", "op", "path", "query", "body", "deadline"}`` where ``body`` is the
+  request body (the model, msgpack-encoded with its wire names; float arrays travel as raw
+  float32 in a blob after the message, see ``backend._frame``) and ``deadline`` the caller's
+  deadline on ``time.monotonic()`` (system-wide on Linux and macOS), or nil;
+  ``{"id", "op": "__close__"}`` asks for an orderly shutdown.
+- engine -> parent (no blob): first ``{"id": 0, "ok": true, "result": {"pid", "root", "version"}}`` once
   the root is locked and the catalog loaded (or ``ok: false`` with the reason), then one reply
   per request: ``{"id", "ok": true, "result": <JSON bytes>, "warnings": [...]}`` or
   ``{"id", "ok": false, "error": {"kind", "status", "message"}}``.
@@ -456,7 +458,7 @@ class Engine:
         self._no_shard_key(body)
         if "points" in body:
             points = [
-                qe.Point(cv.pid_in(p["id"]), cv.vector_in(p["vector"]), p.get("payload"))
+                qe.Point(cv.pid_in(p["id"]), cv.vector_in(p["vector"]), cv.payload_in(p.get("payload")))
                 for p in body["points"]
             ]
         else:
@@ -474,7 +476,7 @@ class Engine:
             if not (len(per_point) == len(ids) == len(payloads)):
                 raise _bad("upsert_points: batch ids, vectors and payloads must have the same length")
             points = [
-                qe.Point(cv.pid_in(i), cv.vector_in(v), p)
+                qe.Point(cv.pid_in(i), cv.vector_in(v), cv.payload_in(p))
                 for i, v, p in zip(ids, per_point, payloads, strict=True)
             ]
         mode = body.get("update_mode")
@@ -540,7 +542,7 @@ class Engine:
     def _set_payload(self, name: str, shard: Any, body: dict, overwrite: bool) -> dict:
         ids, flt = self._selector(body)
         U = qe.UpdateOperation
-        payload, key = body["payload"], body.get("key")
+        payload, key = cv.payload_in(body["payload"]), body.get("key")
         if ids is not None:
             op = (U.overwrite_payload if overwrite else U.set_payload)(ids, payload, key=key)
         else:
@@ -964,7 +966,33 @@ class StorageLockedError(Exception):
 # process side
 
 _encoder = msgspec.msgpack.Encoder()
-_decoder = msgspec.msgpack.Decoder()
+EXT_F32_BLOB = 2
+_BLOB_REF = struct.Struct("<QII")
+_BLOB_HEAD = struct.Struct(">Q")
+_blob = threading.local()
+
+
+def _ext_hook(code: int, data: memoryview) -> Any:
+    """A float array sent as raw little-endian float32 bytes in the frame's blob (see backend)."""
+    if code != EXT_F32_BLOB:
+        raise ValueError(f"unknown msgpack extension type {code}")
+    offset, rows, cols = _BLOB_REF.unpack(data)
+    n = (rows or 1) * cols
+    raw = _blob.view[offset : offset + 4 * n]
+    if sys.byteorder == "little":
+        flat = raw.cast("f").tolist()
+    else:  # pragma: no cover
+        import array
+
+        a = array.array("f", bytes(raw))
+        a.byteswap()
+        flat = a.tolist()
+    if rows == 0:
+        return flat
+    return [flat[i : i + cols] for i in range(0, n, cols)]
+
+
+_decoder = msgspec.msgpack.Decoder(ext_hook=_ext_hook)
 
 
 def _write(out: BinaryIO, msg: dict) -> None:
@@ -984,7 +1012,18 @@ def _read_frames(inp: BinaryIO, q: queue.Queue) -> None:
             data = inp.read(n)
             if len(data) < n:
                 break
-            q.put((time.monotonic(), _decoder.decode(data)))
+            blob_head = inp.read(_BLOB_HEAD.size)
+            if len(blob_head) < _BLOB_HEAD.size:
+                break
+            (m,) = _BLOB_HEAD.unpack(blob_head)
+            blob = inp.read(m) if m else b""
+            if len(blob) < m:
+                break
+            _blob.view = memoryview(blob)
+            try:
+                q.put((time.monotonic(), _decoder.decode(data)))
+            finally:
+                _blob.view = None
     finally:
         q.put(None)
 
@@ -1029,13 +1068,13 @@ def serve(root: str, temporary: bool, inp: BinaryIO, out: BinaryIO, *, optimize:
                 continue
             if item is None:
                 break
-            arrived, msg = item
+            _, msg = item
             rid = msg.get("id")
             if msg.get("op") == "__close__":
                 _write(out, {"id": rid, "ok": True, "result": b"true"})
                 break
-            timeout = msg.get("timeout")
-            if timeout is not None and time.monotonic() > arrived + timeout:
+            deadline = msg.get("deadline")
+            if deadline is not None and time.monotonic() > deadline:
                 _write(
                     out,
                     {
@@ -1055,7 +1094,7 @@ def serve(root: str, temporary: bool, inp: BinaryIO, out: BinaryIO, *, optimize:
                     msg["op"],
                     msg.get("path") or {},
                     msg.get("query") or {},
-                    msgspec.json.decode(body) if body else None,
+                    body,
                 )
                 _write(
                     out,
@@ -1095,6 +1134,12 @@ def main(argv: list[str] | None = None) -> None:
     temporary = "--temporary" in argv[1:]
     inp = sys.stdin.buffer
     out = sys.stdout.buffer
+    # the engine's heavy work must not take CPU from its callers (on small machines the engine's
+    # threads would otherwise starve the caller's event loop)
+    try:
+        os.nice(int(os.environ.get("AQDRANT_ENGINE_NICE", "10")))
+    except (OSError, ValueError):
+        pass
     # nothing else may write to the frame channel
     sys.stdout = sys.stderr
     try:
