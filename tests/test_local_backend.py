@@ -461,3 +461,35 @@ async def test_persistence_and_locking(tmp_path):
         assert [n for n in os.listdir(path) if n.startswith("shard-")] == []
     finally:
         await b3.aclose()
+
+
+async def test_vector_names_added_and_removed(backend):
+    await call(
+        backend, "create_collection", {"vectors": {"a": {"size": 2, "distance": "Dot"}}}, collection_name="v"
+    )
+    await call(
+        backend,
+        "create_vector_name",
+        {"dense": {"size": 3, "distance": "Euclid"}},
+        collection_name="v",
+        vector_name="b",
+    )
+    await call(
+        backend, "create_vector_name", {"sparse": {"modifier": "idf"}}, collection_name="v", vector_name="s"
+    )
+    info = await call(backend, "get_collection", collection_name="v")
+    assert set(info.config.params.vectors) == {"a", "b"}
+    assert set(info.config.params.sparse_vectors) == {"s"}
+    await call(
+        backend,
+        "upsert_points",
+        {"points": [{"id": 1, "vector": {"a": [1, 0], "b": [0, 0, 1]}}]},
+        collection_name="v",
+    )
+    res = await call(backend, "query_points", {"query": [0, 0, 1], "using": "b"}, collection_name="v")
+    assert [p.id for p in res.points] == [1]
+    await call(backend, "delete_vector_name", collection_name="v", vector_name="b")
+    info = await call(backend, "get_collection", collection_name="v")
+    assert set(info.config.params.vectors) == {"a"}
+    with pytest.raises(BadRequest):
+        await call(backend, "query_points", {"query": [0, 0, 1], "using": "b"}, collection_name="v")

@@ -112,3 +112,117 @@ async def test_startup_time_is_small():
             await call(b, "get_collections")
     per_client = (anyio.current_time() - t0) / 5
     assert per_client < 1.0, f"{per_client:.3f} s per :memory: client"
+
+
+async def test_cancelled_large_send_keeps_the_stream_in_step():
+    b = LocalBackend(None, optimize="never")
+    try:
+        await _load(b, _vectors(SMALL))
+        extra = np.random.default_rng(2).random((3000, DIM), dtype=np.float32)  # ~1.5 MB body
+        big = models.PointsBatch(batch=models.Batch(ids=list(range(SMALL, SMALL + 3000)), vectors=extra))
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(b.optimize, "big")
+            await anyio.sleep(0.05)
+            with anyio.move_on_after(0.1) as scope:
+                await call(b, "upsert_points", big, collection_name="big")
+            assert scope.cancelled_caught
+        # the rest of the cancelled frame went out before this call's frame: the engine applied
+        # the (cancelled) upsert, like a server that had received it
+        assert (await call(b, "count_points", {}, collection_name="big")).count == SMALL + 3000
+        recs = await call(
+            b, "get_points", {"ids": [SMALL + 2999], "with_vector": True}, collection_name="big"
+        )
+        v = np.asarray(recs[0].vector)
+        assert np.allclose(v, extra[2999] / np.linalg.norm(extra[2999]), atol=1e-5)
+    finally:
+        await b.aclose()
+
+
+async def test_sigkill_of_the_engine_keeps_acknowledged_writes(tmp_path):
+    path = str(tmp_path / "db")
+    b = LocalBackend(path, optimize="never")
+    acked: list[int] = []
+    rng = np.random.default_rng(3)
+    try:
+        await call(b, "create_collection", {"vectors": {"size": 16, "distance": "Dot"}}, collection_name="d")
+
+        errors: list[BaseException] = []
+
+        async def ingest() -> None:
+            try:
+                for i in range(1000):
+                    ids = list(range(i * 100, (i + 1) * 100))
+                    vectors = rng.random((100, 16), dtype=np.float32)
+                    batch = models.PointsBatch(batch=models.Batch(ids=ids, vectors=vectors))
+                    await call(b, "upsert_points", batch, query={"wait": True}, collection_name="d")
+                    acked.extend(ids)
+            except EngineProcessError as e:
+                errors.append(e)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(ingest)
+            while len(acked) < 2000:
+                await anyio.sleep(0.01)
+            os.kill(b.pid, 9)
+        assert errors, "the call in flight when the engine died must fail"
+    finally:
+        await b.aclose()
+    assert len(acked) >= 2000
+    b2 = LocalBackend(path)
+    try:
+        count = (await call(b2, "count_points", {}, collection_name="d")).count
+        assert count >= len(acked)
+        recs = await call(b2, "get_points", {"ids": acked[-100:]}, collection_name="d")
+        assert len(recs) == 100
+    finally:
+        await b2.aclose()
+
+
+CLIENT = """
+import sys, anyio
+sys.path.insert(0, {tests!r})
+from test_local_helpers import call
+from aqdrant.local import LocalBackend
+
+async def main():
+    b = LocalBackend({path!r})
+    await call(b, "create_collection", {{"vectors": {{"size": 2, "distance": "Dot"}}}}, collection_name="x")
+    await call(b, "upsert_points", {{"points": [{{"id": 1, "vector": [1, 2]}}]}}, collection_name="x")
+    print(b.pid, flush=True)
+    await anyio.sleep(60)
+
+anyio.run(main)
+"""
+
+
+async def test_engine_exits_when_its_client_is_killed(tmp_path):
+    import sys
+
+    path = str(tmp_path / "db")
+    script = CLIENT.format(tests=os.path.dirname(__file__), path=path)
+    proc = await anyio.open_process([sys.executable, "-c", script])
+    try:
+        assert proc.stdout is not None
+        line = b""
+        with anyio.fail_after(30):
+            while not line.endswith(b"\n"):
+                line += await proc.stdout.receive()
+        engine_pid = int(line)
+        os.kill(engine_pid, 0)
+        proc.kill()  # SIGKILL: no cleanup in the client at all
+        await proc.wait()
+    finally:
+        await proc.aclose()
+    with anyio.fail_after(15):  # the engine sees stdin close, flushes, unlocks and exits
+        while True:
+            try:
+                os.kill(engine_pid, 0)
+            except ProcessLookupError:
+                break
+            await anyio.sleep(0.05)
+    b = LocalBackend(path)
+    try:
+        recs = await call(b, "get_points", {"ids": [1]}, collection_name="x")
+        assert [r.id for r in recs] == [1]
+    finally:
+        await b.aclose()

@@ -38,6 +38,7 @@ import warnings
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import msgspec
 from anyio.abc import Process
 
@@ -96,6 +97,8 @@ class LocalBackend:
         self._slots: dict[int, _Slot] = {}
         self._buffer = bytearray()
         self._send_lock: anyio.Lock | None = None
+        #: the unsent rest of a frame whose sender was cancelled mid-way
+        self._pending: list[memoryview] = []
         self._recv_lock: anyio.Lock | None = None
         self._start_lock: anyio.Lock | None = None
         self._closed = False
@@ -183,7 +186,8 @@ class LocalBackend:
                 with anyio.move_on_after(30):
                     assert process.stdin is not None
                     try:
-                        await _send(process.stdin, _frame({"id": 0, "op": "__close__"}))
+                        if not self._pending:  # else: a truncated frame + EOF stops the engine too
+                            await self._send_frame(process, _frame({"id": 0, "op": "__close__"}))
                         await process.stdin.aclose()
                     except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
                         pass
@@ -290,14 +294,12 @@ class LocalBackend:
                     "deadline": None if timeout is None else time.monotonic() + timeout,
                 }
             )
-            assert self._send_lock is not None and process.stdin is not None
-            async with self._send_lock:
-                try:
-                    await _send(process.stdin, frame)
-                except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as e:
-                    raise EngineProcessError(
-                        f"{op}: the local engine process is gone ({e})", operation=op
-                    ) from None
+            try:
+                await self._send_frame(process, frame)
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as e:
+                raise EngineProcessError(
+                    f"{op}: the local engine process is gone ({e})", operation=op
+                ) from None
             while slot.reply is None:
                 assert self._recv_lock is not None
                 async with self._recv_lock:
@@ -318,6 +320,35 @@ class LocalBackend:
             return slot.reply
         finally:
             self._slots.pop(rid, None)
+
+    async def _send_frame(self, process: Process, pieces: list) -> None:
+        """Write one frame, in slices; cancellation-safe.
+
+        Each slice is written shielded (a stream cancelled in the middle of a write is in an
+        unknown state); cancellation is taken between slices, and what is left of the frame is
+        written first by the next sender, so the stream stays in step. Small frames fit the pipe
+        buffer and never wait; a large body sent while the engine is busy with a long call waits
+        for the engine to read (at most one slice past the caller's deadline).
+        """
+        assert self._send_lock is not None and process.stdin is not None
+        async with self._send_lock:
+            queue = self._pending + [memoryview(p) for p in pieces]
+            self._pending = []
+            try:
+                while queue:
+                    view = queue[0]
+                    chunk, rest = view[:_CHUNK], view[_CHUNK:]
+                    with anyio.CancelScope(shield=True):
+                        await process.stdin.send(chunk)
+                    if len(rest):
+                        queue[0] = rest
+                    else:
+                        queue.pop(0)
+                    if queue:
+                        await anyio.lowlevel.checkpoint_if_cancelled()
+            except anyio.get_cancelled_exc_class():
+                self._pending = queue
+                raise
 
     async def _read_frame(self, process: Process) -> dict | None:
         """One reply frame; cancellation-safe (partial data stays in the buffer)."""
@@ -390,14 +421,6 @@ def _frame(msg: dict) -> list:
         return [buf, *_local.blobs]
     finally:
         _local.blobs = None
-
-
-async def _send(stream: Any, pieces: list) -> None:
-    """Write a frame in slices, so a large body never blocks the event loop for long."""
-    for piece in pieces:
-        view = memoryview(piece)
-        for i in range(0, len(view), _CHUNK):
-            await stream.send(view[i : i + _CHUNK])
 
 
 async def _terminate(process: Process) -> None:

@@ -397,6 +397,66 @@ class Engine:
         self.dirty.add(name)
         return True
 
+    def op_create_vector_name(self, path: dict, query: dict, body: Any) -> Any:
+        name, shard = self._collection(path)
+        vname = path["vector_name"]
+        entry = self.catalog.collections[name]
+        cfg = entry.config
+        if "dense" in body:
+            d = body["dense"]
+            mv = d.get("multivector_config")
+            op = qe.UpdateOperation.create_dense_vector(
+                vname,
+                int(d["size"]),
+                cv.distance(d["distance"]),
+                multivector_config=qe.MultiVectorConfig(
+                    cv._enum(qe.MultiVectorComparator, mv["comparator"], cv._MULTI)
+                )
+                if mv
+                else None,
+                datatype=cv.datatype(d.get("datatype")),
+            )
+            vectors = cfg.get("vectors")
+            if isinstance(vectors, dict) and "size" in vectors and "distance" in vectors:
+                raise _bad(
+                    "create_vector_name: the collection has one unnamed vector; named vectors cannot be added"
+                )
+            result = self._apply(name, shard, op)
+            cfg["vectors"] = {**(vectors or {}), vname: {k: v for k, v in d.items() if v is not None}}
+        else:
+            sp = body["sparse"]
+            modifier = sp.get("modifier")
+            op = qe.UpdateOperation.create_sparse_vector(
+                vname,
+                modifier=qe.Modifier.Idf if modifier == "idf" else None,
+                datatype=cv.datatype(sp.get("datatype")),
+            )
+            result = self._apply(name, shard, op)
+            index = {"datatype": sp["datatype"]} if sp.get("datatype") else None
+            cfg["sparse_vectors"] = {
+                **(cfg.get("sparse_vectors") or {}),
+                vname: {k: v for k, v in (("modifier", modifier), ("index", index)) if v is not None},
+            }
+        cat.save(self.root, self.catalog)
+        return result
+
+    def op_delete_vector_name(self, path: dict, query: dict, body: Any) -> Any:
+        name, shard = self._collection(path)
+        vname = path["vector_name"]
+        result = self._apply(name, shard, qe.UpdateOperation.delete_vector_name(vname))
+        cfg = self.catalog.collections[name].config
+        vectors = cfg.get("vectors")
+        if (
+            isinstance(vectors, dict)
+            and vname in vectors
+            and not ("size" in vectors and "distance" in vectors)
+        ):
+            del vectors[vname]
+        if vname in (cfg.get("sparse_vectors") or {}):
+            del cfg["sparse_vectors"][vname]
+        cat.save(self.root, self.catalog)
+        return result
+
     # -- aliases --------------------------------------------------------------------------
 
     def op_update_aliases(self, path: dict, query: dict, body: Any) -> Any:
@@ -941,10 +1001,14 @@ def _lock_root(root: str) -> int:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
+        try:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        except OSError:
+            holder = ""
         os.close(fd)
         raise StorageLockedError(
-            f"storage folder {root} is already in use by another aqdrant local client (in this or another "
-            "process); close it first, or use a different path"
+            f"storage folder {root} is already in use by another aqdrant local client (engine process "
+            f"{holder or '?'}, in this or another program); close that client first, or use a different path"
         ) from None
     os.ftruncate(fd, 0)
     os.write(fd, str(os.getpid()).encode())
@@ -1021,11 +1085,25 @@ def _read_frames(inp: BinaryIO, q: queue.Queue) -> None:
                 break
             _blob.view = memoryview(blob)
             try:
-                q.put((time.monotonic(), _decoder.decode(data)))
+                msg = _decoder.decode(data)
+            except Exception as e:  # noqa: BLE001 - answer the caller instead of hanging it
+                msg = {"id": _request_id(data), "op": "__invalid__", "error": f"{type(e).__name__}: {e}"}
             finally:
                 _blob.view = None
+            q.put((time.monotonic(), msg))
     finally:
         q.put(None)
+
+
+def _request_id(data: bytes) -> Any:
+    try:
+        return msgspec.msgpack.decode(data, type=_IdOnly, ext_hook=lambda code, d: None).id
+    except Exception:  # noqa: BLE001
+        return None
+
+
+class _IdOnly(msgspec.Struct):
+    id: Any = None
 
 
 def serve(root: str, temporary: bool, inp: BinaryIO, out: BinaryIO, *, optimize: bool = True) -> None:
@@ -1073,6 +1151,20 @@ def serve(root: str, temporary: bool, inp: BinaryIO, out: BinaryIO, *, optimize:
             if msg.get("op") == "__close__":
                 _write(out, {"id": rid, "ok": True, "result": b"true"})
                 break
+            if msg.get("op") == "__invalid__":
+                _write(
+                    out,
+                    {
+                        "id": rid,
+                        "ok": False,
+                        "error": {
+                            "kind": "status",
+                            "status": 400,
+                            "message": f"undecodable request: {msg['error']}",
+                        },
+                    },
+                )
+                continue
             deadline = msg.get("deadline")
             if deadline is not None and time.monotonic() > deadline:
                 _write(
