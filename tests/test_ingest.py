@@ -283,6 +283,20 @@ async def test_error_in_producer_aborts_and_accounts():
     assert rep.acknowledged == len(client.store)
 
 
+async def test_flush_interval_sends_a_partial_batch_of_a_long_lived_sink():
+    client = FakeClient()
+    async with Ingestor(client, "c", batch_size=100, flush_interval=0.02) as sink:
+        await sink.send_many(pts(3))
+        with anyio.fail_after(10):  # not a speed check: only that it happens before the exit flush
+            while len(client.store) < 3:
+                await anyio.sleep(0.01)
+        assert client.calls == [[0, 1, 2]]
+        await sink.send_many(pts(2, start=3))
+    assert client.calls[-1] == [3, 4] and sink.report.acknowledged == 5
+    with pytest.raises(ValueError):
+        Ingestor(client, "c", flush_interval=0)
+
+
 async def test_send_outside_block_and_reuse_rejected():
     sink = Ingestor(FakeClient(), "c")
     with pytest.raises(RuntimeError):

@@ -106,6 +106,8 @@ class Ingestor:
     :param progress: show a tqdm progress bar (``pip install aqdrant[progress]``).
     :param total: expected number of points, for the progress bar.
     :param raise_on_failure: raise :class:`IngestError` on exit when any point failed.
+    :param flush_interval: for long-lived sinks fed slowly: a partly filled batch is sent once
+        its first point has waited this many seconds (None: only full batches and the exit flush).
     """
 
     def __init__(
@@ -131,6 +133,7 @@ class Ingestor:
         progress: bool = False,
         total: int | None = None,
         raise_on_failure: bool = True,
+        flush_interval: float | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
@@ -150,6 +153,11 @@ class Ingestor:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.raise_on_failure = raise_on_failure
+        if flush_interval is not None and flush_interval <= 0:
+            raise ValueError("flush_interval must be > 0")
+        self.flush_interval = flush_interval
+        self._ticker = anyio.CancelScope()
+        self._current_since = 0.0
         self._upsert_kwargs: dict[str, Any] = {
             "wait": wait,
             "ordering": ordering,
@@ -195,6 +203,8 @@ class Ingestor:
         self._tg = tg
         for _ in range(self.concurrency):
             tg.start_soon(self._sender)
+        if self.flush_interval is not None:
+            tg.start_soon(self._tick, self.flush_interval)
         return self
 
     async def __aexit__(
@@ -202,6 +212,7 @@ class Ingestor:
     ) -> bool | None:
         assert self._tg is not None and self._send_stream is not None
         self._state = "closing"
+        self._ticker.cancel()
         own_error: BaseException | None = None
         if exc is None:
             try:
@@ -238,6 +249,8 @@ class Ingestor:
         size = point_bytes(p)
         if self._current and self._current_bytes + size > self.max_batch_bytes:
             await self._cut()
+        if not self._current:
+            self._current_since = anyio.current_time()
         self._current.append(p)
         self._current_bytes += size
         rep = self._report
@@ -283,6 +296,14 @@ class Ingestor:
         self._unsettled[token] = batch  # from here on a cancellation reports it as unconfirmed
         self._report.batches += 1
         await self._send_stream.send((token, batch))
+
+    async def _tick(self, interval: float) -> None:
+        with self._ticker:
+            while True:
+                due = self._current_since + interval if self._current else anyio.current_time() + interval
+                await anyio.sleep(max(0.0, due - anyio.current_time()))
+                if self._current and anyio.current_time() >= self._current_since + interval:
+                    await self._cut()
 
     async def _sender(self) -> None:
         assert self._recv_stream is not None
