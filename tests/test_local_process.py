@@ -55,12 +55,15 @@ async def test_heartbeat_keeps_ticking_during_long_engine_calls():
             tg.start_soon(heartbeat)
             t0 = anyio.current_time()
             await _load(b, vectors)
+            info = await call(b, "get_collection", collection_name="big")
+            assert info.status == models.CollectionStatus.YELLOW  # an index build is due
             assert await b.optimize("big") is True  # the HNSW build
             elapsed = anyio.current_time() - t0
             done.set()
         info = await call(b, "get_collection", collection_name="big")
         assert info.points_count == N
         assert info.indexed_vectors_count == N
+        assert info.status == models.CollectionStatus.GREEN
     finally:
         await b.aclose()
     assert elapsed > 0.5, "the engine calls should be long enough to mean something"
@@ -94,13 +97,19 @@ async def test_deadline_while_engine_busy_and_backend_still_usable():
         await b.aclose()
 
 
-async def test_engine_death_is_reported():
+async def test_engine_death_is_reported_then_a_new_engine_takes_over():
     b = LocalBackend(None)
     try:
-        await call(b, "get_collections")
-        os.kill(b.pid, 9)
+        await call(b, "create_collection", {"vectors": {"size": 2, "distance": "Dot"}}, collection_name="c")
+        await call(b, "upsert_points", {"points": [{"id": 1, "vector": [1, 2]}]}, collection_name="c")
+        old = b.pid
+        os.kill(old, 9)
         with pytest.raises(EngineProcessError):
             await call(b, "get_collections")
+        # the next call starts a new engine on the same directory; the WAL restores the data
+        assert [c.name for c in (await call(b, "get_collections")).collections] == ["c"]
+        assert b.pid != old and b.starts == 2
+        assert (await call(b, "count_points", {}, collection_name="c")).count == 1
     finally:
         await b.aclose()
 

@@ -67,12 +67,87 @@ def _memory_dir() -> str:
     return tempfile.mkdtemp(prefix="aqdrant-memory-", dir=base)
 
 
-class _Slot:
-    __slots__ = ("event", "reply")
+class _Conn:
+    """One engine process and the state of its pipes."""
 
-    def __init__(self) -> None:
-        self.event = anyio.Event()
-        self.reply: dict | None = None
+    def __init__(self, process: Process) -> None:
+        self.process = process
+        self.buffer = bytearray()
+        #: the unsent rest of a frame whose sender was cancelled mid-way
+        self.pending: list[memoryview] = []
+        self.send_lock = anyio.Lock()
+        self.recv_lock = anyio.Lock()
+        #: request id -> reply (None until it arrives)
+        self.replies: dict[int, dict | None] = {}
+        self.dead: str | None = None
+
+    async def send_frame(self, pieces: list) -> None:
+        """Write one frame, in slices; cancellation-safe.
+
+        Each slice is written shielded (a stream cancelled in the middle of a write is in an
+        unknown state); cancellation is taken between slices, and what is left of the frame is
+        written first by the next sender, so the stream stays in step. Small frames fit the pipe
+        buffer and never wait; a large body sent while the engine is busy with a long call waits
+        for the engine to read (at most one slice past the caller's deadline).
+        """
+        stdin = self.process.stdin
+        assert stdin is not None
+        async with self.send_lock:
+            queue = self.pending + [memoryview(p) for p in pieces]
+            self.pending = []
+            try:
+                while queue:
+                    view = queue[0]
+                    chunk, rest = view[:_CHUNK], view[_CHUNK:]
+                    with anyio.CancelScope(shield=True):
+                        await stdin.send(chunk)
+                    if len(rest):
+                        queue[0] = rest
+                    else:
+                        queue.pop(0)
+                    if queue:
+                        await anyio.lowlevel.checkpoint_if_cancelled()
+            except anyio.get_cancelled_exc_class():
+                self.pending = queue
+                raise
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as e:
+                self.dead = f"the local engine process is gone ({type(e).__name__})"
+                raise
+
+    async def read_frame(self) -> dict | None:
+        """One reply frame, or None at end of stream; cancellation-safe (partial data stays)."""
+        stdout = self.process.stdout
+        assert stdout is not None
+        buf = self.buffer
+        while True:
+            if len(buf) >= 4:
+                (n,) = _HEADER.unpack_from(buf)
+                if len(buf) >= 4 + n:
+                    data = bytes(buf[4 : 4 + n])
+                    del buf[: 4 + n]
+                    return msgspec.msgpack.decode(data)
+            try:
+                chunk = await stdout.receive(1 << 20)
+            except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
+                return None
+            buf.extend(chunk)
+
+    async def wait_reply(self, rid: int) -> dict:
+        """Leader/follower: whoever holds the receive lock reads frames for every caller."""
+        while self.replies.get(rid) is None:
+            if self.dead:
+                raise EngineProcessError(self.dead)
+            async with self.recv_lock:
+                while self.replies.get(rid) is None and not self.dead:
+                    msg = await self.read_frame()
+                    if msg is None:
+                        self.dead = "the local engine process exited unexpectedly (see its stderr)"
+                        break
+                    if msg.get("id") in self.replies:  # else: its caller gave up (cancelled)
+                        self.replies[msg["id"]] = msg
+        reply = self.replies[rid]
+        assert reply is not None
+        return reply
 
 
 class LocalBackend:
@@ -92,19 +167,14 @@ class LocalBackend:
         self.path: str | None = os.path.abspath(os.fspath(path)) if path is not None else None
         self.optimize_policy = optimize
         self._root: str | None = None
-        self._process: Process | None = None
+        self._conn: _Conn | None = None
         self._ids = itertools.count(1)
-        self._slots: dict[int, _Slot] = {}
-        self._buffer = bytearray()
-        self._send_lock: anyio.Lock | None = None
-        #: the unsent rest of a frame whose sender was cancelled mid-way
-        self._pending: list[memoryview] = []
-        self._recv_lock: anyio.Lock | None = None
         self._start_lock: anyio.Lock | None = None
         self._closed = False
-        self._dead: str | None = None
-        #: what the engine reported at start: pid, root, version
+        #: what the engine reported at its (last) start: pid, root, version
         self.engine_info: dict[str, Any] | None = None
+        #: how many times the engine process was (re)started
+        self.starts = 0
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -115,25 +185,33 @@ class LocalBackend:
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
+        """The engine process id (None before the first call)."""
+        return self._conn.process.pid if self._conn is not None else None
 
-    async def _ensure_started(self) -> None:
-        if self._process is not None:
-            return
+    async def _connection(self) -> _Conn:
+        conn = self._conn
+        if conn is not None and not conn.dead:
+            return conn
         if self._closed:
             raise QdrantError("the local engine client is closed")
         if self._start_lock is None:
             self._start_lock = anyio.Lock()
-            self._send_lock = anyio.Lock()
-            self._recv_lock = anyio.Lock()
         async with self._start_lock:
-            if self._process is not None:
-                return
-            await self._start()
+            conn = self._conn
+            if conn is not None and not conn.dead:
+                return conn
+            if conn is not None:
+                # the engine died (killed, crashed): start a new one on the same directory; the
+                # shards' write-ahead logs bring back every acknowledged write
+                self._conn = None
+                with anyio.CancelScope(shield=True):
+                    await _terminate(conn.process)
+            self._conn = await self._start()
+            return self._conn
 
-    async def _start(self) -> None:
+    async def _start(self) -> _Conn:
         temporary = self.path is None
-        root = _memory_dir() if temporary else self.path
+        root = self._root or (_memory_dir() if temporary else self.path)
         assert root is not None
         if not temporary:
             os.makedirs(root, exist_ok=True)
@@ -148,18 +226,19 @@ class LocalBackend:
         process = await anyio.open_process(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, env=env, start_new_session=True
         )
+        conn = _Conn(process)
         try:
-            hello = await self._read_frame(process)
+            hello = await conn.read_frame()
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await _terminate(process)
-                if temporary:
+                if temporary and not self._root:
                     shutil.rmtree(root, ignore_errors=True)
             raise
         if hello is None or not hello.get("ok"):
             with anyio.CancelScope(shield=True):
                 await _terminate(process)
-                if temporary:
+                if temporary and not self._root:
                     shutil.rmtree(root, ignore_errors=True)
             if hello is None:
                 raise EngineProcessError(
@@ -170,34 +249,35 @@ class LocalBackend:
                 raise StorageLocked(err["message"])
             raise EngineProcessError(f"the local engine failed to start: {err['message']}", sent=False)
         self._root = root
-        self._process = process
         self.engine_info = hello["result"]
+        self.starts += 1
+        return conn
 
     async def aclose(self) -> None:
         """Stop the engine process (flushing every shard) and remove a ``:memory:`` directory."""
         if self._closed:
             return
         self._closed = True
-        process, self._process = self._process, None
-        if process is None:
-            return
+        conn, self._conn = self._conn, None
         with anyio.CancelScope(shield=True):
-            try:
-                with anyio.move_on_after(30):
-                    assert process.stdin is not None
-                    try:
-                        if not self._pending:  # else: a truncated frame + EOF stops the engine too
-                            await self._send_frame(process, _frame({"id": 0, "op": "__close__"}))
-                        await process.stdin.aclose()
-                    except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
-                        pass
-                    await process.wait()
-            finally:
-                await _terminate(process)
-                if self.path is None and self._root:
-                    shutil.rmtree(self._root, ignore_errors=True)
-            for slot in self._slots.values():
-                slot.event.set()
+            if conn is not None:
+                process = conn.process
+                try:
+                    with anyio.move_on_after(30):
+                        assert process.stdin is not None
+                        try:
+                            if not conn.pending and not conn.dead:
+                                # (else: a truncated frame + EOF stops the engine too)
+                                await conn.send_frame(_frame({"id": 0, "op": "__close__"}))
+                            await process.stdin.aclose()
+                        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+                            pass
+                        await process.wait()
+                finally:
+                    await _terminate(process)
+                    conn.dead = conn.dead or "the local engine client was closed"
+            if self.path is None and self._root:
+                shutil.rmtree(self._root, ignore_errors=True)
 
     async def __aenter__(self) -> LocalBackend:
         return self
@@ -272,14 +352,14 @@ class LocalBackend:
         body: Any = None,
         timeout: float | None = None,
     ) -> dict:
-        """Send one request frame to the engine and wait for its reply (a dict)."""
-        await self._ensure_started()
-        process = self._process
-        if process is None:
-            raise QdrantError("the local engine client is closed")
+        """Send one request frame to the engine and wait for its reply (a dict).
+
+        If the engine process died, the call in flight fails with :class:`EngineProcessError`
+        and the next call starts a new engine on the same directory.
+        """
+        conn = await self._connection()
         rid = next(self._ids)
-        slot = _Slot()
-        self._slots[rid] = slot
+        conn.replies[rid] = None
         try:
             frame = _frame(
                 {
@@ -295,83 +375,18 @@ class LocalBackend:
                 }
             )
             try:
-                await self._send_frame(process, frame)
+                await conn.send_frame(frame)
             except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as e:
                 raise EngineProcessError(
                     f"{op}: the local engine process is gone ({e})", operation=op
                 ) from None
-            while slot.reply is None:
-                assert self._recv_lock is not None
-                async with self._recv_lock:
-                    # leader/follower: whoever holds the lock reads frames for everyone
-                    while slot.reply is None:
-                        msg = await self._read_frame(process)
-                        if msg is None:
-                            self._dead = "the local engine process exited unexpectedly (see its stderr)"
-                            for s in self._slots.values():
-                                s.event.set()
-                            break
-                        target = self._slots.get(msg.get("id"))
-                        if target is not None:
-                            target.reply = msg
-                            target.event.set()
-                if slot.reply is None and self._dead:
-                    raise EngineProcessError(f"{op}: {self._dead}", operation=op)
-            return slot.reply
+            try:
+                return await conn.wait_reply(rid)
+            except EngineProcessError as e:
+                raise EngineProcessError(f"{op}: {e}", operation=op) from None
         finally:
-            self._slots.pop(rid, None)
+            conn.replies.pop(rid, None)
 
-    async def _send_frame(self, process: Process, pieces: list) -> None:
-        """Write one frame, in slices; cancellation-safe.
-
-        Each slice is written shielded (a stream cancelled in the middle of a write is in an
-        unknown state); cancellation is taken between slices, and what is left of the frame is
-        written first by the next sender, so the stream stays in step. Small frames fit the pipe
-        buffer and never wait; a large body sent while the engine is busy with a long call waits
-        for the engine to read (at most one slice past the caller's deadline).
-        """
-        assert self._send_lock is not None and process.stdin is not None
-        async with self._send_lock:
-            queue = self._pending + [memoryview(p) for p in pieces]
-            self._pending = []
-            try:
-                while queue:
-                    view = queue[0]
-                    chunk, rest = view[:_CHUNK], view[_CHUNK:]
-                    with anyio.CancelScope(shield=True):
-                        await process.stdin.send(chunk)
-                    if len(rest):
-                        queue[0] = rest
-                    else:
-                        queue.pop(0)
-                    if queue:
-                        await anyio.lowlevel.checkpoint_if_cancelled()
-            except anyio.get_cancelled_exc_class():
-                self._pending = queue
-                raise
-
-    async def _read_frame(self, process: Process) -> dict | None:
-        """One reply frame; cancellation-safe (partial data stays in the buffer)."""
-        assert process.stdout is not None
-        buf = self._buffer
-        while True:
-            if len(buf) >= 4:
-                (n,) = _HEADER.unpack_from(buf)
-                if len(buf) >= 4 + n:
-                    data = bytes(buf[4 : 4 + n])
-                    del buf[: 4 + n]
-                    return msgspec.msgpack.decode(data)
-            try:
-                chunk = await process.stdout.receive(1 << 20)
-            except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
-                return None
-            buf.extend(chunk)
-
-
-# ---------------------------------------------------------------------------------------------
-# request encoding: msgpack of the models themselves (their wire names, unset fields omitted).
-# Float arrays travel as raw little-endian float32 bytes (ext type 1), so a 20k x 128 batch costs
-# the caller a copy (~5 ms) instead of 250 ms of float formatting on the event loop.
 
 # Frame layout (both directions): u32 length, msgpack message, then - parent to engine only -
 # u64 length and a blob. Float arrays in a request body are not encoded at all: the message holds

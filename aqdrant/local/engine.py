@@ -331,9 +331,8 @@ class Engine:
             if isinstance(given, dict):
                 item["params"] = given
             schema[field] = item
-        unindexed = name in self.dirty
         return {
-            "status": "yellow" if unindexed else "green",
+            "status": "yellow" if name in self.dirty and _needs_indexing(cfg, info, opt) else "green",
             "optimizer_status": "ok",
             "points_count": info.points_count,
             "indexed_vectors_count": info.indexed_vectors_count,
@@ -972,6 +971,22 @@ class Engine:
             "scores": [s for _, _, s in triples],
             "ids": ids,
         }
+
+
+def _needs_indexing(cfg: dict, info: Any, opt: dict) -> bool:
+    """Whether writes since the last optimizer run leave enough unindexed dense vectors for the
+    engine's optimizer to build an index (``indexing_threshold`` is in KB, like the server's)."""
+    threshold = opt.get("indexing_threshold")
+    if not threshold:
+        return False
+    vectors = cfg.get("vectors") or {}
+    dense = [vectors] if "size" in vectors and "distance" in vectors else list(vectors.values())
+    if not dense:
+        return False
+    per_point = sum(int(v.get("size", 0)) * 4 for v in dense)
+    n_vectors = len(dense) + len(cfg.get("sparse_vectors") or {})
+    unindexed = info.points_count - info.indexed_vectors_count / max(1, n_vectors)
+    return unindexed * per_point / 1024 >= threshold
 
 
 def _group_keys(payload: dict, key: str) -> list:
