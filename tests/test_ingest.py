@@ -254,16 +254,23 @@ async def test_point_larger_than_limit_is_sent_alone():
 
 
 async def test_cancellation_reports_exactly_what_was_acknowledged():
-    client = FakeClient(delay=0.02)
+    client = FakeClient(delay=0.005)
+    points = pts(10_000)
     ids = []
-    with anyio.move_on_after(0.15):
-        async with Ingestor(client, "c", batch_size=10, concurrency=2) as sink:
-            for p in pts(10_000):
+    with anyio.CancelScope() as scope:
+
+        def on_progress(rep):
+            if rep.acknowledged >= 50:
+                scope.cancel()  # cancelled from outside the actor, mid-stream
+
+        async with Ingestor(client, "c", batch_size=10, concurrency=2, on_progress=on_progress) as sink:
+            for p in points:
                 ids.append(p.id)
                 await sink.send(p)
+    assert scope.cancelled_caught
     rep = sink.report
     assert rep.cancelled
-    assert 0 < rep.acknowledged < 10_000
+    assert 50 <= rep.acknowledged < 10_000
     # the fake stores atomically at the end of a call: what is stored is what was acknowledged
     assert rep.acknowledged == len(client.store)
     check_invariant(rep)

@@ -86,12 +86,17 @@ async def test_cancelled_ingestion_reports_what_was_acknowledged(client):
         for i in range(100_000):
             yield models.PointStruct(id=i, vector=arr[i])
 
-    with anyio.move_on_after(0.5) as scope:
-        async with client.ingest("c", batch_size=100, concurrency=2) as sink:
+    with anyio.CancelScope() as scope:
+
+        def on_progress(rep):
+            if rep.acknowledged >= 300:
+                scope.cancel()  # cancelled from outside the actor, mid-stream
+
+        async with client.ingest("c", batch_size=100, concurrency=2, on_progress=on_progress) as sink:
             await sink.send_many(points())
     assert scope.cancelled_caught
     rep = sink.report
-    assert rep.cancelled and 0 < rep.acknowledged < 100_000
+    assert rep.cancelled and 300 <= rep.acknowledged < 100_000
     assert rep.sent == rep.acknowledged + rep.failed + len(rep.unconfirmed_ids)
     acked = set(range(rep.sent)) - set(rep.unconfirmed_ids)
     assert len(acked) == rep.acknowledged
