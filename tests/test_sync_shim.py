@@ -554,3 +554,20 @@ def test_ctrl_c_in_a_blocking_call_cancels_the_call_on_the_loop():
         assert runner.call(Target.ping) == "pong"  # the client still works
     finally:
         runner.close()
+
+
+def test_path_constructor_persists_between_clients(tmp_path):
+    with QdrantClient(path=str(tmp_path / "db")) as c:
+        c.create_collection("p", vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT))
+        c.upsert("p", points=[models.PointStruct(id=1, vector=[1.0, 2.0], payload={"k": "v"})])
+    with QdrantClient(path=str(tmp_path / "db")) as c:
+        assert [(r.id, r.payload) for r in c.retrieve("p", [1], with_payload=True)] == [(1, {"k": "v"})]
+
+
+def test_url_and_api_key_constructor():
+    with ServerThread(api_key="s3cret") as srv:
+        with QdrantClient(url=srv.url, api_key="s3cret", check_compatibility=False) as c:
+            assert c.collection_exists("nope") is False
+        with QdrantClient(url=srv.url, api_key="wrong", check_compatibility=False) as c:
+            with pytest.raises(aqdrant.Unauthorized):
+                c.collection_exists("nope")
