@@ -32,7 +32,9 @@ DIM = 4
 class FakeClient:
     """Just ``upsert``: validates like the client, sleeps ``delay``, may fail, then stores."""
 
-    def __init__(self, *, delay: float = 0.0, fail=None, dim: int = DIM) -> None:
+    def __init__(self, *, delay: float = 0.0, fail=None, dim: int = DIM, keep: bool = True) -> None:
+        self.keep = keep
+        self.acked = 0
         self.store: dict = {}
         self.calls: list[list] = []
         self.bodies: list[int] = []
@@ -61,8 +63,9 @@ class FakeClient:
     ):
         body = models.PointsList(points=list(points))
         await self.validator.check_upsert(collection_name, body)
-        self.calls.append([p.id for p in points])
-        self.bodies.append(len(models.dump(body)))
+        if self.keep:
+            self.calls.append([p.id for p in points])
+            self.bodies.append(len(models.dump(body)))
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -71,8 +74,10 @@ class FakeClient:
                 err = self.fail(points, len(self.calls))
                 if err is not None:
                     raise err
-            for p in points:
-                self.store[p.id] = p
+            self.acked += len(points)
+            if self.keep:
+                for p in points:
+                    self.store[p.id] = p
         finally:
             self.in_flight -= 1
         return models.UpdateResult(operation_id=1, status="completed")
@@ -223,6 +228,33 @@ async def test_backpressure_bounds_buffered_points():
     assert sink.max_pending <= 40
     assert sink.max_in_flight == client.max_in_flight == 2
     assert sink.report.acknowledged == produced == 400
+
+
+async def test_streaming_many_points_from_a_generator_keeps_memory_bounded():
+    import tracemalloc
+
+    n, batch = 40_000, 200
+    client = FakeClient(keep=False, delay=0.02)  # a consumer slower than the producer
+    vec = [0.5, 0.25, 0.125, 1.0]
+
+    def gen():
+        for i in range(n):
+            yield {"id": i, "vector": vec, "payload": {"n": i, "tag": "x" * 20}}
+
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        async with Ingestor(client, "c", batch_size=batch, concurrency=4) as sink:
+            await sink.send_many(gen())
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert sink.report.acknowledged == client.acked == n
+    assert sink.max_pending <= batch * (1 + 4 + 4)
+    # the whole data set as points would take ~16 MB; the actor holds a few batches (~1 MB)
+    per_point = peak / sink.max_pending
+    assert peak < 6_000_000, (peak, per_point)
 
 
 async def test_batches_cut_by_encoded_size_never_over_limit():
