@@ -125,11 +125,34 @@ def encode_value(v: Any) -> bytes:
 def _encode_map(d: Mapping[str, Any], tag: bytes) -> bytes:
     """Entries of a ``map<string, Value>`` field, each under ``tag``."""
     parts = []
+    small = _SMALL
     for k, v in d.items():
         if type(k) is not str:
             raise TypeError(f"payload keys must be strings, not {type(k).__name__}")
         kb = k.encode()
-        parts.append(_ld(tag, _ld(_T1_LD, kb) + _ld(_T2_LD, encode_value(v))))
+        t = type(v)
+        # the common scalars inline; everything else through encode_value
+        if t is str:
+            vb = v.encode()
+            n = len(vb)
+            val = b"\x22" + (small[n] if n < 0x80 else _varint(n)) + vb
+        elif t is int and 0 <= v < 0x80:
+            val = b"\x18" + small[v]
+        elif t is float:
+            val = b"\x11" + _pack_d(v)
+        else:
+            val = encode_value(v)
+        n, m = len(kb), len(val)
+        entry = (
+            b"\x0a"
+            + (small[n] if n < 0x80 else _varint(n))
+            + kb
+            + b"\x12"
+            + (small[m] if m < 0x80 else _varint(m))
+            + val
+        )
+        n = len(entry)
+        parts.append(tag + (small[n] if n < 0x80 else _varint(n)) + entry)
     return b"".join(parts)
 
 
@@ -376,11 +399,19 @@ def _decode_value(buf: bytes, pos: int, end: int) -> Any:
         key = buf[pos]
         pos += 1
         if key == 0x22:  # string_value
-            n, pos = _read_varint(buf, pos)
+            n = buf[pos]
+            if n < 0x80:
+                pos += 1
+            else:
+                n, pos = _read_varint(buf, pos)
             value = buf[pos : pos + n].decode()
             pos += n
         elif key == 0x18:  # integer_value
-            v, pos = _read_varint(buf, pos)
+            v = buf[pos]
+            if v < 0x80:
+                pos += 1
+            else:
+                v, pos = _read_varint(buf, pos)
             value = v - (1 << 64) if v >= (1 << 63) else v
         elif key == 0x11:  # double_value
             value = _unpack_d(buf, pos)[0]
@@ -423,16 +454,21 @@ def _decode_map_entry(buf: bytes, pos: int, end: int) -> tuple[str, Any]:
     k = ""
     v: Any = None
     while pos < end:
-        key, pos = _read_varint(buf, pos)
-        if key == 0x0A:
-            n, pos = _read_varint(buf, pos)
-            k = buf[pos : pos + n].decode()
-            pos += n
-        elif key == 0x12:
-            n, pos = _read_varint(buf, pos)
-            v = _decode_value(buf, pos, pos + n)
+        key = buf[pos]
+        pos += 1
+        if key == 0x0A or key == 0x12:
+            n = buf[pos]
+            if n < 0x80:
+                pos += 1
+            else:
+                n, pos = _read_varint(buf, pos)
+            if key == 0x0A:
+                k = buf[pos : pos + n].decode()
+            else:
+                v = _decode_value(buf, pos, pos + n)
             pos += n
         else:
+            key, pos = _read_varint(buf, pos - 1)
             pos = _skip(buf, pos, key & 7)
     return k, v
 
@@ -689,7 +725,11 @@ def _decode_point(buf: bytes, pos: int, end: int, scored: bool, as_numpy: bool) 
             key, pos = _read_varint(buf, pos)
         field, wire = key >> 3, key & 7
         if wire == 2:
-            n, pos = _read_varint(buf, pos)
+            n = buf[pos]
+            if n < 0x80:
+                pos += 1
+            else:
+                n, pos = _read_varint(buf, pos)
             nxt = pos + n
             if field == 2:
                 k, v = _decode_map_entry(buf, pos, nxt)
