@@ -46,9 +46,8 @@ def dev_server():
 
 
 def test_fastapi_app_carries_request_id_to_qdrant(dev_server):
-    from fastapi.testclient import TestClient
-
     import fastapi_app
+    from fastapi.testclient import TestClient
 
     app = fastapi_app.make_app(url=dev_server.url)
     with TestClient(app) as http:
@@ -72,7 +71,6 @@ def test_fastapi_app_carries_request_id_to_qdrant(dev_server):
 
 def test_trio_app_runs_concurrent_queries_against_the_dev_server(dev_server):
     import trio
-
     import trio_app
 
     stats = trio.run(trio_app.main, dev_server.url, 60, 10)
