@@ -242,6 +242,10 @@ def main() -> None:
         print(
             f"| {target:<16}| {name:<37}| {n:>7} | {n / res['wall']:>9,.0f} | {res['cpu'] / n * 1e6:>12.1f} | {bpp:>11} |"
         )
+    print(
+        "\nCPU is this process only: the HTTP sink runs in its own process; aqdrant's embedded engine runs in a "
+        "child process (not counted), the peer's local mode in this one."
+    )
     http = {name: res for t, name, _, res, _ in rows if t == "HTTP sink"}
     if "aqdrant ingest" in http and "peer upload_collection" in http:
         ratio = http["peer upload_collection"]["cpu"] / http["aqdrant ingest"]["cpu"]

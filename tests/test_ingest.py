@@ -145,6 +145,17 @@ async def test_bad_dimension_points_isolated_good_ones_land():
     check_invariant(rep)
 
 
+async def test_unencodable_payload_isolated_not_fatal():
+    client = FakeClient()
+    points = pts(50)
+    points[20] = models.PointStruct(id=20, vector=[1.0, 2.0, 3.0, 4.0], payload={"x": object()})
+    async with Ingestor(client, "c", batch_size=16, raise_on_failure=False) as sink:
+        await sink.send_many(points)
+    rep = sink.report
+    assert rep.failed_ids == [20] and "cannot encode" in rep.failures[0].message
+    assert set(client.store) == set(range(50)) - {20}
+
+
 async def test_server_400_for_some_ids_bisected():
     bad = {13, 77, 78}
 

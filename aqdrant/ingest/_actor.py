@@ -27,6 +27,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import msgspec
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
@@ -80,8 +81,20 @@ def _retryable(error: BaseException) -> bool:
     return isinstance(error, (TransportError, DeadlineExceeded, ServerError, RateLimited))
 
 
+# Errors that mean "something in this batch is invalid": the server's 400/422, the client-side
+# validator, and what encoding raises for a value it cannot write (e.g. an object in a payload).
+_INVALID_INPUT = (
+    BadRequest,
+    ValidationError,
+    TypeError,
+    ValueError,
+    NotImplementedError,
+    msgspec.MsgspecError,
+)
+
+
 def _splittable(error: BaseException) -> bool:
-    return isinstance(error, (BadRequest, ValidationError))
+    return isinstance(error, _INVALID_INPUT)
 
 
 class Ingestor:
@@ -295,7 +308,9 @@ class Ingestor:
         token = next(_tokens)
         self._unsettled[token] = batch  # from here on a cancellation reports it as unconfirmed
         self._report.batches += 1
-        await self._send_stream.send((token, batch))
+        embedded = await self._embed(token, batch)
+        if embedded is not None:
+            await self._send_stream.send((token, embedded))
 
     async def _tick(self, interval: float) -> None:
         with self._ticker:
@@ -310,6 +325,22 @@ class Ingestor:
         async for token, batch in self._recv_stream:
             await self._deliver(token, batch)
 
+    async def _embed(self, token: int, batch: list[models.PointStruct]) -> list[models.PointStruct] | None:
+        """Embed the batch's Documents / Images once, as it is cut (aqdrant.inference, in worker
+        threads): the producer embeds batch k+1 while the senders upsert batch k, and retries and
+        splits reuse the vectors. None: embedding failed and the batch is settled as failed."""
+        embed = getattr(self.client, "_embed_inputs", None)
+        if embed is None:
+            return batch
+        try:
+            out = await embed(self.collection_name, batch)
+        except Exception as error:  # noqa: BLE001 - an unknown model, a bad image...: reported, not raised
+            await self._settle(token, batch, error, 1)
+            return None
+        if out is not batch:
+            self._unsettled[token] = out
+        return out
+
     async def _deliver(self, token: int, batch: list[models.PointStruct]) -> None:
         """Upsert ``batch``, splitting it on invalid-input errors, retrying transient errors."""
         work: list[tuple[int, list[models.PointStruct]]] = [(token, batch)]
@@ -323,7 +354,7 @@ class Ingestor:
                 self.max_in_flight = max(self.max_in_flight, self._in_flight)
                 try:
                     await self.client.upsert(self.collection_name, points, **self._upsert_kwargs)
-                except QdrantError as error:
+                except (QdrantError, *_INVALID_INPUT) as error:
                     if _splittable(error):
                         parts = self._split(points, error)
                         if parts is None:
