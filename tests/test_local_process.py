@@ -235,3 +235,35 @@ async def test_engine_exits_when_its_client_is_killed(tmp_path):
         assert [r.id for r in recs] == [1]
     finally:
         await b.aclose()
+
+
+async def test_idle_engine_builds_indexes_and_late_payload_index_warns():
+    from aqdrant.local import LocalEngineWarning
+
+    b = LocalBackend(None, optimize_after=0.2)
+    try:
+        body = {
+            "vectors": {"size": 16, "distance": "Cosine"},
+            "optimizers_config": {"indexing_threshold": 10},
+        }
+        await call(b, "create_collection", body, collection_name="i")
+        vectors = np.random.default_rng(4).random((2000, 16), dtype=np.float32)
+        await call(
+            b,
+            "upsert_points",
+            models.PointsBatch(batch=models.Batch(ids=list(range(2000)), vectors=vectors)),
+            collection_name="i",
+        )
+        with anyio.fail_after(30):
+            while True:
+                info = await call(b, "get_collection", collection_name="i")
+                if info.indexed_vectors_count == 2000:
+                    break
+                await anyio.sleep(0.1)
+        assert info.status == models.CollectionStatus.GREEN
+        with pytest.warns(LocalEngineWarning, match="after the vector index"):
+            await call(
+                b, "create_field_index", {"field_name": "g", "field_schema": "integer"}, collection_name="i"
+            )
+    finally:
+        await b.aclose()

@@ -18,9 +18,12 @@ ones before it stay applied and the error says so.
 
 Index builds: the engine has no background optimizer. The engine process runs the shard's
 optimizers (HNSW and quantization builds, segment merges — governed by the collection's
-``optimizers_config.indexing_threshold`` like the server's) whenever it has been idle for 50 ms
-after writes (``optimize="idle"``, the default), or never (``optimize="never"``). Calls that
-arrive during a build wait for it; they still honour their deadlines.
+``optimizers_config.indexing_threshold`` like the server's) once it has been idle for
+``optimize_after`` seconds (default 1.0) after writes (``optimize="idle"``, the default), or only
+when asked (``optimize="never"`` and :meth:`LocalBackend.optimize`). Calls that arrive during a
+build wait for it (the caller's event loop does not); they still honour their deadlines.
+``get_collection`` reports ``yellow`` while a build is due. Create payload indexes before
+loading data: one created after the vector index was built warns (filtered recall suffers).
 """
 
 from __future__ import annotations
@@ -159,13 +162,20 @@ class LocalBackend:
     time (:class:`StorageLocked` otherwise).
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, optimize: str = "idle") -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        optimize: str = "idle",
+        optimize_after: float = 1.0,
+    ) -> None:
         if path is not None and str(path) == ":memory:":
             path = None
         if optimize not in ("idle", "never"):
             raise ValueError("optimize must be 'idle' or 'never'")
         self.path: str | None = os.path.abspath(os.fspath(path)) if path is not None else None
         self.optimize_policy = optimize
+        self.optimize_after = float(optimize_after)
         self._root: str | None = None
         self._conn: _Conn | None = None
         self._ids = itertools.count(1)
@@ -223,6 +233,7 @@ class LocalBackend:
             cmd.append("--temporary")
         if self.optimize_policy == "never":
             cmd.append("--no-optimize")
+        cmd.append(f"--idle={self.optimize_after}")
         process = await anyio.open_process(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, env=env, start_new_session=True
         )

@@ -100,6 +100,9 @@ class Engine:
             raise
         self.shards: dict[str, Any] = {}
         self.dirty: set[str] = set()
+        self.last_write = 0.0
+        #: collections whose optimizer built something since they were opened
+        self.built: set[str] = set()
         self.op_counter = 0
         self.warnings: list[str] = []
         self._remove_orphans()
@@ -136,8 +139,8 @@ class Engine:
         """Run the engine's optimizers (index builds) on collections written since the last run."""
         while self.dirty:
             name = self.dirty.pop()
-            if name in self.catalog.collections:
-                self.shard(name).optimize()
+            if name in self.catalog.collections and self.shard(name).optimize():
+                self.built.add(name)
 
     # -- dispatch -------------------------------------------------------------------------
 
@@ -184,9 +187,18 @@ class Engine:
         if isinstance(body, dict) and body.get("shard_key") is not None:
             raise _unsupported("shard keys are not supported by the local engine (one shard per collection)")
 
+    def _vector_index_built(self, name: str, shard: Any) -> bool:
+        if name in self.built:
+            return True
+        # sparse vectors count as indexed as soon as they are written: only judge dense-only ones
+        if self.catalog.collections[name].config.get("sparse_vectors"):
+            return False
+        return shard.info().indexed_vectors_count > 0
+
     def _update_result(self, name: str) -> dict:
         self.op_counter += 1
         self.dirty.add(name)
+        self.last_write = time.monotonic()
         return {"operation_id": self.op_counter, "status": "completed"}
 
     # -- service --------------------------------------------------------------------------
@@ -207,7 +219,10 @@ class Engine:
         """Not an API operation: ``LocalBackend.optimize`` builds indexes now."""
         name, shard = self._collection(path)
         self.dirty.discard(name)
-        return shard.optimize()
+        built = shard.optimize()
+        if built:
+            self.built.add(name)
+        return built
 
     # -- collections ----------------------------------------------------------------------
 
@@ -675,6 +690,12 @@ class Engine:
         if schema is None:
             raise _bad("create_field_index: `field_schema` is required by the local engine")
         field = body["field_name"]
+        if self._vector_index_built(name, shard):
+            self.warnings.append(
+                f"create_field_index: `{field}` is indexed after the vector index was built; filtered "
+                "searches on it may lose recall (the HNSW graph has no links for this field). Create "
+                "payload indexes before loading data, or search with params.acorn.enable=true"
+            )
         result = self._apply(
             name, shard, qe.UpdateOperation.create_field_index(field, cv.field_schema_in(schema))
         )
@@ -1121,7 +1142,9 @@ class _IdOnly(msgspec.Struct):
     id: Any = None
 
 
-def serve(root: str, temporary: bool, inp: BinaryIO, out: BinaryIO, *, optimize: bool = True) -> None:
+def serve(
+    root: str, temporary: bool, inp: BinaryIO, out: BinaryIO, *, optimize: bool = True, idle: float = 1.0
+) -> None:
     try:
         engine = Engine(root, temporary=temporary)
     except (StorageLockedError, cat.CatalogError) as e:
@@ -1150,15 +1173,22 @@ def serve(root: str, temporary: bool, inp: BinaryIO, out: BinaryIO, *, optimize:
             },
         )
         while True:
-            try:
-                item = q.get(timeout=0.05) if (optimize and engine.dirty) else q.get()
-            except queue.Empty:
-                # idle: build indexes now (the engine has no background optimizer)
+            if optimize and engine.dirty:
+                # the engine has no background optimizer: build indexes once writes have been
+                # quiet for `idle` seconds (reads arriving meanwhile do not postpone it)
+                wait = engine.last_write + idle - time.monotonic()
+                if wait <= 0:
+                    try:
+                        engine.optimize_dirty()
+                    except Exception:  # noqa: BLE001
+                        traceback.print_exc()
+                    continue
                 try:
-                    engine.optimize_dirty()
-                except Exception:  # noqa: BLE001
-                    traceback.print_exc()
-                continue
+                    item = q.get(timeout=wait)
+                except queue.Empty:
+                    continue
+            else:
+                item = q.get()
             if item is None:
                 break
             _, msg = item
@@ -1250,7 +1280,10 @@ def main(argv: list[str] | None = None) -> None:
     # nothing else may write to the frame channel
     sys.stdout = sys.stderr
     try:
-        serve(root, temporary, inp, out, optimize="--no-optimize" not in argv[1:])
+        idle = [float(a.split("=", 1)[1]) for a in argv[1:] if a.startswith("--idle=")]
+        serve(
+            root, temporary, inp, out, optimize="--no-optimize" not in argv[1:], idle=idle[0] if idle else 1.0
+        )
     finally:
         out.flush()
         sys.stderr.flush()
