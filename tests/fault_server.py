@@ -83,6 +83,7 @@ class FaultServer:
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", port))
         self._sock.listen(128)
+        self._sock.settimeout(0.2)
         self.port = self._sock.getsockname()[1]
         self._thread = threading.Thread(target=self._accept_loop, name="fault-server", daemon=True)
         self._thread.start()
@@ -97,6 +98,10 @@ class FaultServer:
 
     def close(self) -> None:
         self._stop.set()
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept() on Linux
+        except OSError:
+            pass
         try:
             self._sock.close()
         except OSError:
@@ -120,7 +125,6 @@ class FaultServer:
     # -- internals -----------------------------------------------------------------------------
 
     def _accept_loop(self) -> None:
-        self._sock.settimeout(0.2)
         while not self._stop.is_set():
             try:
                 conn, _ = self._sock.accept()

@@ -188,7 +188,7 @@ class RestBackend:
                 except httpx.TransportError as exc:
                     raise _transport_error(exc, request) from exc
                 raise _status_error(response, request)
-            chunks = response.aiter_bytes(CHUNK_SIZE)
+            chunks = response.aiter_bytes()  # as received: a chunk_size would buffer
             while True:
                 try:
                     chunk = await chunks.__anext__()

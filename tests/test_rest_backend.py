@@ -1,0 +1,507 @@
+"""The REST backend and the pipeline against a real HTTP server on 127.0.0.1 (tests/fault_server.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import threading
+import traceback
+
+import anyio
+import numpy as np
+import pytest
+from fault_server import FaultServer, Reply, Reset, Stall, envelope, error_body, unused_port
+
+import aqdrant
+from aqdrant import (
+    BadRequest,
+    Conflict,
+    DeadlineExceeded,
+    NotFound,
+    RateLimited,
+    RetryPolicy,
+    ServerError,
+    TransportError,
+    Unauthorized,
+    ValidationError,
+    models,
+    request_headers,
+)
+from aqdrant._pipeline import Pipeline
+from aqdrant.rest import RestBackend, base_url
+from aqdrant.rest import backend as rest_backend
+
+SECRET = "sk-rest-secret-api-key-9876"
+FAST = RetryPolicy(max_attempts=3, backoff_base=0.001, backoff_max=0.002)
+CP = {"collection_name": "things"}
+
+
+@pytest.fixture
+def server():
+    with FaultServer() as s:
+        yield s
+
+
+@pytest.fixture
+async def pipeline(server):
+    p = Pipeline(RestBackend(server.url), retry=FAST)
+    yield p
+    await p.aclose()
+
+
+# -- decoding and encoding --------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_envelope_decoded_into_result_type(server, pipeline):
+    server.push(Reply(200, envelope({"collections": [{"name": "a"}, {"name": "b"}]})))
+    result = await pipeline.execute("get_collections")
+    assert isinstance(result, models.CollectionsResponse)
+    assert [c.name for c in result.collections] == ["a", "b"]
+    rec = server.requests[0]
+    assert (rec.method, rec.path) == ("GET", "/collections")
+    assert rec.headers["user-agent"].startswith("aqdrant/")
+
+
+@pytest.mark.anyio
+async def test_json_text_and_binary_responses(server, pipeline):
+    server.push(Reply(200, {"title": "qdrant - vector search engine", "version": "1.19.0"}))
+    info = await pipeline.execute("root")
+    assert isinstance(info, models.VersionInfo) and info.version == "1.19.0"
+    server.push(Reply(200, "healthz check passed", headers={"content-type": "text/plain"}))
+    assert await pipeline.execute("healthz") == "healthz check passed"
+    server.push(Reply(200, b"\x00\x01binary", headers={"content-type": "application/octet-stream"}))
+    got = await pipeline.execute("get_snapshot", path_params={"collection_name": "c", "snapshot_name": "s"})
+    assert got == b"\x00\x01binary"
+
+
+@pytest.mark.anyio
+async def test_invalid_response_is_a_validation_error_naming_the_operation(server, pipeline):
+    server.push(Reply(200, envelope({"collections": "nope"})))
+    with pytest.raises(ValidationError, match="get_collections") as info:
+        await pipeline.execute("get_collections")
+    assert info.value.path is not None
+    server.push(Reply(200, b"{not json"))
+    with pytest.raises(ValidationError, match="get_collections"):
+        await pipeline.execute("get_collections")
+
+
+@pytest.mark.anyio
+async def test_url_query_and_json_body(server, pipeline):
+    body = models.PointsList(
+        points=[models.PointStruct(id=1, vector=np.array([0.5, 0.25], dtype=np.float32), payload={"k": "v"})]
+    )
+    server.push(Reply(200, envelope({"operation_id": 7, "status": "completed"})))
+    result = await pipeline.execute(
+        "upsert_points",
+        path_params={"collection_name": "my coll/x"},
+        query={"wait": True, "ordering": models.WriteOrdering.STRONG, "timeout": None},
+        body=body,
+    )
+    assert isinstance(result, models.UpdateResult) and result.operation_id == 7
+    rec = server.requests[0]
+    assert rec.method == "PUT"
+    assert rec.path == "/collections/my%20coll%2Fx/points"
+    assert rec.query == {"wait": "true", "ordering": "strong"}
+    assert rec.headers["content-type"] == "application/json"
+    assert rec.json() == {"points": [{"id": 1, "vector": [0.5, 0.25], "payload": {"k": "v"}}]}
+    server.push(Reply(200, envelope(True)))
+    await pipeline.execute("delete_collection", path_params=CP, query={"timeout": 3})
+    assert server.requests[1].query == {"timeout": "3"}
+    assert server.requests[1].body == b""
+
+
+@pytest.mark.anyio
+async def test_prefix_and_base_url(server):
+    p = Pipeline(RestBackend(host="127.0.0.1", port=server.port, prefix="/qdrant/"))
+    server.push(Reply(200, envelope({"collections": []})))
+    await p.execute("get_collections")
+    assert server.requests[0].path == "/qdrant/collections"
+    await p.aclose()
+    assert base_url("localhost") == "http://localhost:6333"
+    assert base_url("https://x.cloud.example:443/") == "https://x.cloud.example:443"
+    assert base_url(host="h", https=True, port=None) == "https://h"
+    assert base_url("http://h:1", prefix="p") == "http://h:1/p"
+    with pytest.raises(ValueError):
+        base_url("http://h", host="h")
+
+
+def test_nothing_bound_to_a_loop_at_construction():
+    backend = RestBackend("http://127.0.0.1:1")
+    assert backend._client is None
+    assert "127.0.0.1" in repr(backend)
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [(400, BadRequest), (401, Unauthorized), (403, Unauthorized), (404, NotFound), (409, Conflict),
+     (422, BadRequest), (500, ServerError)],
+)
+async def test_error_status_names_operation_collection_and_server_message(server, pipeline, code, kind):
+    server.push(Reply(code, error_body(f"Wrong input: thing {code} went wrong")))
+    with pytest.raises(kind) as info:
+        await pipeline.execute("get_collection", path_params=CP)
+    err = info.value
+    assert err.status_code == code
+    assert err.operation == "get_collection"
+    assert err.collection == "things"
+    assert err.server_message == f"Wrong input: thing {code} went wrong"
+    for part in ("get_collection", "'things'", str(code), f"thing {code} went wrong"):
+        assert part in str(err)
+    assert len(server.requests) == 1  # never retried
+
+
+@pytest.mark.anyio
+async def test_error_without_json_keeps_truncated_body_text(server, pipeline):
+    server.push(Reply(502, "<html>bad gateway</html>" + "x" * 10_000, headers={"content-type": "text/html"}))
+    pipeline.retry = RetryPolicy.none()
+    with pytest.raises(ServerError) as info:
+        await pipeline.execute("get_collections")
+    assert info.value.server_message.startswith("<html>bad gateway</html>")
+    assert len(info.value.server_message) < 2100
+    assert info.value.content.startswith(b"<html>")
+
+
+# -- retries over the wire ---------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_idempotent_retried_on_503_then_succeeds(server, pipeline):
+    server.push(Reply(503, error_body("busy")), Reply(503, error_body("busy")),
+                Reply(200, envelope({"collections": []})))
+    await pipeline.execute("get_collections")
+    assert len(server.requests) == 3
+
+
+@pytest.mark.anyio
+async def test_non_idempotent_not_retried_on_503(server, pipeline):
+    server.push(Reply(503, error_body("busy")), Reply(200, envelope(True)))
+    with pytest.raises(ServerError) as info:
+        await pipeline.execute("create_collection", path_params=CP, body=models.CreateCollection())
+    assert len(server.requests) == 1
+    assert len(info.value.attempts) == 1
+
+
+@pytest.mark.anyio
+async def test_reset_retried_for_idempotent_only(server, pipeline):
+    server.push(Reset(), Reset(), Reply(200, envelope({"collections": []})))
+    await pipeline.execute("get_collections")
+    assert len(server.requests) == 3
+
+    server.requests.clear()
+    server.push(Reset(), Reply(200, envelope(True)))
+    with pytest.raises(TransportError) as info:
+        await pipeline.execute("create_collection", path_params=CP, body=models.CreateCollection())
+    assert info.value.sent is True
+    assert "create_collection" in str(info.value) and "things" in str(info.value)
+    assert len(server.requests) == 1
+
+
+@pytest.mark.anyio
+async def test_resets_exhaust_attempts_and_keep_every_error(server, pipeline):
+    server.push(Reset(), Reset(), Reset(), Reply(200))
+    with pytest.raises(TransportError) as info:
+        await pipeline.execute("get_collections")
+    assert len(info.value.attempts) == 3
+    assert all(isinstance(e, TransportError) and e.sent for e in info.value.attempts)
+    assert len(server.requests) == 3
+
+
+@pytest.mark.anyio
+async def test_connect_failure_retries_even_non_idempotent():
+    port = unused_port()
+    started: list[FaultServer] = []
+
+    def come_up(op, attempt, error, delay):
+        assert isinstance(error, TransportError) and error.sent is False
+        if not started:
+            started.append(FaultServer(port=port))
+
+    p = Pipeline(RestBackend(f"http://127.0.0.1:{port}"), retry=FAST, on_retry=come_up)
+    try:
+        assert await p.execute("create_collection", path_params=CP, body=models.CreateCollection()) is True
+        assert len(started[0].requests) == 1
+    finally:
+        await p.aclose()
+        for s in started:
+            s.close()
+
+
+@pytest.mark.anyio
+async def test_connect_failure_reported_as_not_sent():
+    p = Pipeline(RestBackend(f"http://127.0.0.1:{unused_port()}"), retry=FAST)
+    with pytest.raises(TransportError) as info:
+        await p.execute("create_collection", path_params=CP, body=models.CreateCollection())
+    assert info.value.sent is False
+    assert len(info.value.attempts) == 3
+    await p.aclose()
+
+
+@pytest.mark.anyio
+async def test_retry_after_honoured(server, pipeline):
+    pipeline.retry = RetryPolicy(backoff_base=0.001, backoff_max=0.001)
+    server.push(Reply(429, error_body("slow down"), headers={"Retry-After": "1"}),
+                Reply(200, envelope({"collections": []})))
+    await pipeline.execute("get_collections")
+    assert len(server.requests) == 2
+    assert server.requests[1].at - server.requests[0].at >= 0.95
+
+
+@pytest.mark.anyio
+async def test_rate_limited_carries_retry_after_and_is_not_waited_past_the_deadline(server, pipeline):
+    server.push(Reply(429, error_body("slow down"), headers={"Retry-After": "30"}))
+    start = anyio.current_time()
+    with pytest.raises(RateLimited) as info:
+        await pipeline.execute("get_collections", timeout=2)
+    assert anyio.current_time() - start < 1
+    assert info.value.retry_after == 30
+    assert info.value.server_message == "slow down"
+    assert len(server.requests) == 1
+
+
+# -- deadline ----------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_deadline_bounds_a_stalling_server(server, pipeline):
+    server.push(Stall(10))
+    start = anyio.current_time()
+    with pytest.raises(DeadlineExceeded) as info:
+        await pipeline.execute("upsert_points", path_params=CP, body=models.PointsList(points=[]), timeout=0.3)
+    elapsed = anyio.current_time() - start
+    assert 0.3 <= elapsed < 0.3 + 0.25
+    assert info.value.operation == "upsert_points"
+    assert server.requests[0].query["timeout"] == "1"  # the budget was forwarded
+
+
+@pytest.mark.anyio
+async def test_deadline_spans_retries_against_a_flaky_server(server, pipeline):
+    pipeline.retry = RetryPolicy(max_attempts=50, backoff_base=0.05, backoff_max=0.05, jitter=False)
+    server.default = Reply(503, error_body("busy"))
+    start = anyio.current_time()
+    # either the budget runs out mid-attempt, or the next backoff would cross it and the call
+    # gives up early with the last server error; both within the budget
+    with pytest.raises((DeadlineExceeded, ServerError)) as info:
+        await pipeline.execute("get_collections", timeout=0.5)
+    assert anyio.current_time() - start < 0.5 + 0.25
+    assert len(info.value.attempts) >= 3
+    assert len(server.requests) < 50
+
+
+@pytest.mark.anyio
+async def test_cancelled_call_leaves_the_pool_usable(server):
+    p = Pipeline(RestBackend(server.url, pool_size=1), retry=FAST)
+    server.push(Stall(10))
+    with anyio.move_on_after(0.2):
+        await p.execute("get_collections")
+    server.push(Stall(10))
+    with pytest.raises(DeadlineExceeded):
+        await p.execute("get_collections", timeout=0.2)
+    server.push(Reply(200, envelope({"collections": [{"name": "ok"}]})))
+    with anyio.fail_after(3):
+        result = await p.execute("get_collections")
+    assert result.collections[0].name == "ok"
+    await p.aclose()
+
+
+# -- headers and secrets -------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_headers_from_all_sources_arrive(server):
+    p = Pipeline(
+        RestBackend(server.url),
+        headers={"X-Client": "c", "X-Override": "client"},
+        api_key=SECRET,
+        auth_token_provider=lambda: "tkn",
+    )
+    server.push(Reply(200, envelope({"collections": []})))
+    with request_headers({"X-Scope": "s", "x-override": "scope", "X-Trace": "t1"}):
+        await p.execute("get_collections", headers={"X-OVERRIDE": "call"})
+    h = server.requests[0].headers
+    assert (h["x-client"], h["x-scope"], h["x-trace"], h["x-override"]) == ("c", "s", "t1", "call")
+    assert h["api-key"] == SECRET
+    assert h["authorization"] == "Bearer tkn"
+    await p.aclose()
+
+
+@pytest.mark.anyio
+async def test_api_key_never_in_repr_logs_or_exception_text(server, caplog):
+    backend = RestBackend(server.url)
+    p = Pipeline(backend, api_key=SECRET, retry=FAST)
+    server.push(Reply(503, error_body(f"echo {SECRET}")), Reset(), Reply(401, error_body("wrong api key")))
+    with caplog.at_level(logging.DEBUG):
+        with pytest.raises(Unauthorized) as info:
+            await p.execute("get_collection", path_params=CP)
+        with pytest.raises(DeadlineExceeded) as late:
+            server.push(Stall(5))
+            await p.execute("get_collection", path_params=CP, timeout=0.1)
+    assert server.requests[0].headers["api-key"] == SECRET  # sent...
+    assert "retrying get_collection" in caplog.text  # ...and the retries were logged
+    texts = [repr(p), repr(backend), caplog.text]
+    for err in (info.value, late.value, *info.value.attempts):
+        texts += [str(err), repr(err), "".join(traceback.format_exception(err))]
+    for text in texts:
+        assert SECRET not in text
+    await p.aclose()
+
+
+# -- snapshots: streaming download and upload ----------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_download_streams_chunks_before_the_body_is_complete(server, pipeline):
+    gate = threading.Event()
+    first, rest = b"A" * 200_000, b"B" * 3_000_000
+    server.push(Reply(200, parts=[first, rest], gate=gate, headers={"content-type": "application/octet-stream"}))
+    got = bytearray()
+    sp = {"collection_name": "c", "snapshot_name": "s.snapshot"}
+    async with pipeline.stream("get_snapshot", path_params=sp) as chunks:
+        async for chunk in chunks:
+            if not gate.is_set():
+                # the server holds back the rest until we have seen bytes: nothing buffers it all
+                assert chunk and set(chunk) == {ord("A")}
+                gate.set()
+            got += chunk
+    assert bytes(got) == first + rest
+    assert server.requests[0].path == "/collections/c/snapshots/s.snapshot"
+
+
+@pytest.mark.anyio
+async def test_download_error_and_retry(server, pipeline):
+    sp = {"collection_name": "c", "snapshot_name": "s"}
+    server.push(Reply(503, error_body("busy")), Reply(200, b"data", headers={"content-type": "x/y"}))
+    async with pipeline.stream("get_snapshot", path_params=sp) as chunks:
+        assert b"".join([c async for c in chunks]) == b"data"
+    server.push(Reply(404, error_body("Snapshot not found")))
+    with pytest.raises(NotFound, match="Snapshot not found"):
+        async with pipeline.stream("get_snapshot", path_params=sp):
+            pass
+
+
+@pytest.mark.anyio
+async def test_download_deadline(server, pipeline):
+    gate = threading.Event()
+    server.push(Reply(200, parts=[b"A" * 1000, b"B" * 1000], gate=gate))
+    sp = {"collection_name": "c", "snapshot_name": "s"}
+    start = anyio.current_time()
+    with pytest.raises(DeadlineExceeded):
+        async with pipeline.stream("get_snapshot", path_params=sp, timeout=0.3) as chunks:
+            async for _ in chunks:
+                pass
+    assert anyio.current_time() - start < 0.3 + 0.25
+    gate.set()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("source", ["path", "fileobj", "bytes"])
+async def test_multipart_upload(server, pipeline, tmp_path, source):
+    data = bytes(range(256)) * 5000
+    path = tmp_path / "my.snapshot"
+    path.write_bytes(data)
+    body = {"path": path, "fileobj": None, "bytes": data}[source]
+    fh = None
+    if source == "fileobj":
+        body = fh = open(path, "rb")  # noqa: SIM115
+    try:
+        result = await pipeline.execute(
+            "recover_from_uploaded_snapshot", path_params=CP, query={"wait": True, "priority": "snapshot"}, body=body
+        )
+    finally:
+        if fh is not None:
+            fh.close()
+    assert result is True
+    rec = server.requests[0]
+    assert rec.method == "POST" and rec.path == "/collections/things/snapshots/upload"
+    assert rec.query == {"wait": "true", "priority": "snapshot"}
+    ctype = rec.headers["content-type"]
+    assert ctype.startswith("multipart/form-data; boundary=")
+    boundary = ctype.split("boundary=")[1].encode()
+    assert int(rec.headers["content-length"]) == len(rec.body)
+    head, _, rest = rec.body.partition(b"\r\n\r\n")
+    assert head.startswith(b"--" + boundary)
+    assert b'name="snapshot"' in head
+    if source != "bytes":
+        assert b'filename="my.snapshot"' in head
+    assert rest == data + b"\r\n--" + boundary + b"--\r\n"
+
+
+@pytest.mark.anyio
+async def test_multipart_unseekable_stream_is_chunked(server, pipeline):
+    class Pipe(io.RawIOBase):
+        def __init__(self, data):
+            self._buf = io.BytesIO(data)
+
+        def readable(self):
+            return True
+
+        def seekable(self):
+            return False
+
+        def read(self, n=-1):
+            return self._buf.read(n)
+
+    data = b"z" * 3_000_000
+    await pipeline.execute("recover_from_uploaded_snapshot", path_params=CP, body=Pipe(data))
+    rec = server.requests[0]
+    assert rec.headers.get("transfer-encoding") == "chunked"
+    assert data in rec.body
+
+
+# -- large bodies off the loop -----------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_large_bodies_encoded_and_decoded_off_the_loop(server, pipeline, monkeypatch):
+    main = threading.get_ident()
+    threads = {}
+    real_dump, real_decode = models.dump, rest_backend._decode
+
+    def dump(obj):
+        threads["encode"] = threading.get_ident()
+        return real_dump(obj)
+
+    def decode(op, content):
+        threads["decode"] = threading.get_ident()
+        return real_decode(op, content)
+
+    monkeypatch.setattr(rest_backend.models, "dump", dump)
+    monkeypatch.setattr(rest_backend, "_decode", decode)
+    server.default = Reply(200, envelope({"operation_id": 1, "status": "completed"}))
+    rng = np.random.default_rng(0)
+    points = [models.PointStruct(id=i, vector=rng.random(768).tolist()) for i in range(1000)]
+    await pipeline.execute("upsert_points", path_params=CP, body=models.PointsList(points=points))
+    assert threads["encode"] != main
+    assert len(server.requests[0].body) > rest_backend.OFFLOAD_THRESHOLD
+    assert len(server.requests[0].json()["points"]) == 1000
+
+    big = envelope({"points": [{"id": i, "version": 1, "score": 0.5, "vector": [0.1] * 768} for i in range(300)]})
+    server.push(Reply(200, json.dumps(big).encode()))
+    res = await pipeline.execute("query_points", path_params=CP, body=models.QueryRequest())
+    assert threads["decode"] != main
+    assert len(res.points) == 300
+
+    # small bodies stay on the loop (no thread hop per call)
+    threads.clear()
+    await pipeline.execute("upsert_points", path_params=CP, body=models.PointsList(points=points[:2]))
+    assert threads["encode"] == main
+
+
+def test_size_estimate_is_cheap_and_sane():
+    small = models.PointsList(points=[models.PointStruct(id=1, vector=[0.1] * 4)])
+    assert rest_backend._approx_size(small, 1 << 20) < 1000
+    big = {"points": [{"id": i, "vector": np.zeros(768, dtype=np.float32)} for i in range(1000)]}
+    assert rest_backend._approx_size(big, 1 << 20) > 1 << 20
+
+
+@pytest.mark.anyio
+async def test_closed_backend_refuses_calls(server):
+    p = Pipeline(RestBackend(server.url))
+    await p.aclose()
+    with pytest.raises(aqdrant.QdrantError, match="closed"):
+        await p.execute("get_collections")
