@@ -91,6 +91,8 @@ class AsyncQdrantClient:
                 pool_size=pool_size,
                 verify=verify,
             )
+            if prefer_grpc:
+                backend = _grpc_backend(backend, grpc_port, https, grpc_options)
         self._backend = backend
         self._pipeline = Pipeline(
             backend,
@@ -1315,6 +1317,23 @@ class AsyncQdrantClient:
             update_mode=update_mode,
             headers=headers,
         )
+
+
+def _grpc_backend(rest: Any, grpc_port: int, https: bool | None, grpc_options: dict[str, Any] | None) -> Any:
+    """gRPC to the same host, with REST as the per-call fallback (ops without a gRPC
+    counterpart, shapes the conversion layer does not cover yet, and trio, where grpclib
+    cannot run)."""
+    from urllib.parse import urlsplit
+
+    from .grpc.backend import GrpcBackend
+
+    options = dict(grpc_options or {})
+    tls = {k: options.pop(k) for k in ("ca_cert", "client_cert", "client_key") if k in options}
+    if options:
+        raise ValueError(f"unsupported grpc_options {sorted(options)}; known: ca_cert, client_cert, client_key")
+    parts = urlsplit(rest.base_url)
+    secure = parts.scheme == "https" if https is None else https
+    return GrpcBackend(parts.hostname or "localhost", grpc_port, ssl=secure, fallback=rest, **tls)
 
 
 # ---- request building helpers -----------------------------------------------------------------
