@@ -428,3 +428,88 @@ async def test_search_matrix(pair):
         assert score == pytest.approx(
             sum((p - q) ** 2 for p, q in zip(a, vec[best], strict=True)) ** 0.5, rel=1e-4
         )
+
+
+FORMULAS = {
+    "sum_mult": {"formula": {"sum": ["$score", {"mult": [0.01, "price"]}]}, "defaults": {"price": 0}},
+    "condition": {
+        "formula": {"sum": ["$score", {"mult": [0.5, {"key": "color", "match": {"value": "red"}}]}]}
+    },
+    "decay": {"formula": {"sum": ["$score", {"exp_decay": {"x": "price", "target": 50, "scale": 20}}]}},
+    "geo": {
+        "formula": {
+            "sum": [
+                "$score",
+                {"mult": [-0.000001, {"geo_distance": {"origin": {"lon": 0, "lat": 45}, "to": "loc"}}]},
+            ]
+        }
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORMULAS))
+async def test_formula_queries_match_oracle(pair, name):
+    b, oracle = pair
+    body = {"prefetch": {"query": V, "using": "dense", "limit": 40}, "query": FORMULAS[name], "limit": 10}
+    await _query(b, oracle, body)
+
+
+async def test_multivectors_match_oracle():
+    rnd = random.Random(11)
+    oracle = QdrantClient(":memory:")
+    cfg = {"size": 4, "distance": "Dot", "multivector_config": {"comparator": "max_sim"}}
+    oracle.create_collection("m", vectors_config=qm.VectorParams(**cfg))
+    points = [
+        {"id": i, "vector": [[rnd.uniform(-1, 1) for _ in range(4)] for _ in range(rnd.randint(1, 4))]}
+        for i in range(1, 60)
+    ]
+    oracle.upsert("m", points=[qm.PointStruct(**p) for p in points])
+    b = LocalBackend(None)
+    try:
+        await call(b, "create_collection", {"vectors": cfg}, collection_name="m")
+        await call(b, "upsert_points", {"points": points}, collection_name="m")
+        body = {"query": [[0.5, -0.1, 0.3, 0.9], [0.1, 0.2, -0.7, 0.0]], "limit": 8}
+        ours = (await call(b, "query_points", body, collection_name="m")).points
+        theirs = oracle.query_batch_points("m", [qm.QueryRequest(**body)])[0].points
+        _same(ours, theirs)
+        rec = (await call(b, "get_points", {"ids": [3], "with_vector": True}, collection_name="m"))[0]
+        assert len(rec.vector) == len(points[2]["vector"])
+    finally:
+        await b.aclose()
+        oracle.close()
+
+
+async def test_mmr_sample_and_feedback_queries_run(pair):
+    b, _ = pair
+    mmr = await call(
+        b,
+        "query_points",
+        {"query": {"nearest": V, "mmr": {"diversity": 0.5}}, "using": "dense", "limit": 5},
+        collection_name="c",
+    )
+    plain = await call(b, "query_points", {"query": V, "using": "dense", "limit": 5}, collection_name="c")
+    assert len(mmr.points) == 5 and mmr.points[0].id == plain.points[0].id
+    sample = await call(b, "query_points", {"query": {"sample": "random"}, "limit": 7}, collection_name="c")
+    assert len({p.id for p in sample.points}) == 7
+    fb = {
+        "relevance_feedback": {
+            "target": V,
+            "feedback": [{"example": 1, "score": 0.9}, {"example": 2, "score": 0.1}],
+            "strategy": {"naive": {"a": 1.0, "b": 1.0, "c": 1.0}},
+        }
+    }
+    res = await call(b, "query_points", {"query": fb, "using": "dense", "limit": 5}, collection_name="c")
+    assert len(res.points) == 5 and {1, 2}.isdisjoint(p.id for p in res.points)
+    batch = await call(
+        b,
+        "query_batch_points",
+        {
+            "searches": [
+                {"query": V, "using": "dense", "limit": 3},
+                {"query": [5, 5, 5], "using": "euc", "limit": 2},
+            ]
+        },
+        collection_name="c",
+    )
+    assert [len(r.points) for r in batch] == [3, 2]
+    assert [p.id for p in batch[0].points] == [p.id for p in plain.points[:3]]
