@@ -493,3 +493,63 @@ async def test_vector_names_added_and_removed(backend):
     assert set(info.config.params.vectors) == {"a"}
     with pytest.raises(BadRequest):
         await call(backend, "query_points", {"query": [0, 0, 1], "using": "b"}, collection_name="v")
+
+
+async def test_payload_values_the_engine_rejects_are_stored_as_the_server_would(backend):
+    import datetime
+
+    await make(backend)
+    when = datetime.datetime(2024, 5, 1, 12, 30, tzinfo=datetime.timezone.utc)
+    naive = datetime.datetime(2024, 5, 2, 8, 0)
+    uid = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    payload = {
+        "when": when,
+        "naive": naive,
+        "day": datetime.date(2024, 5, 3),
+        "uid": uid,
+        "raw": b"\x00\x01",
+        "nested": {"at": when, "list": [when, 1]},
+    }
+    await call(
+        backend,
+        "upsert_points",
+        models.PointsList(points=[models.PointStruct(id=1, vector=[1, 2, 3, 4], payload=payload)]),
+        collection_name="c",
+    )
+    got = (await call(backend, "get_points", {"ids": [1]}, collection_name="c"))[0].payload
+    assert got == {
+        "when": "2024-05-01T12:30:00Z",
+        "naive": "2024-05-02T08:00:00",
+        "day": "2024-05-03",
+        "uid": str(uid),
+        "raw": "AAE=",
+        "nested": {"at": "2024-05-01T12:30:00Z", "list": ["2024-05-01T12:30:00Z", 1]},
+    }
+    # and they can be filtered on as datetimes
+    flt = {"must": [{"key": "when", "range": {"gte": "2024-05-01T00:00:00Z", "lt": "2024-05-02T00:00:00Z"}}]}
+    assert (await call(backend, "count_points", {"filter": flt}, collection_name="c")).count == 1
+    await call(
+        backend, "set_payload", models.SetPayload(payload={"later": when}, points=[1]), collection_name="c"
+    )
+    got = (await call(backend, "get_points", {"ids": [1]}, collection_name="c"))[0].payload
+    assert got["later"] == "2024-05-01T12:30:00Z"
+
+
+def test_supported_operations_match_the_engine():
+    from aqdrant._operations import OPERATIONS
+    from aqdrant.local.backend import SUPPORTED_OPERATIONS
+    from aqdrant.local.engine import Engine
+
+    served = {n[3:] for n in dir(Engine) if n.startswith("op_")} - {"optimize"}
+    assert served == SUPPORTED_OPERATIONS
+    assert SUPPORTED_OPERATIONS <= set(OPERATIONS)
+
+
+async def test_unsupported_operations_do_not_start_the_engine():
+    b = LocalBackend(None)
+    try:
+        with pytest.raises(UnsupportedOperation, match="recover_from_uploaded_snapshot"):
+            await call(b, "recover_from_uploaded_snapshot", collection_name="c")
+        assert b.pid is None
+    finally:
+        await b.aclose()

@@ -53,6 +53,23 @@ _HEADER = struct.Struct(">I")
 _ENGINE_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "engine.py")
 
 
+#: the operations (OpenAPI operationIds) the local engine serves; everything else raises
+#: UnsupportedOperation without starting the engine (kept equal to engine.Engine's op_ methods
+#: by a test)
+SUPPORTED_OPERATIONS = frozenset(
+    """
+    root healthz livez readyz
+    get_collections collection_exists create_collection update_collection delete_collection
+    get_collection update_aliases get_collection_aliases get_collections_aliases
+    create_vector_name delete_vector_name
+    upsert_points delete_points update_vectors delete_vectors set_payload overwrite_payload
+    delete_payload clear_payload batch_update create_field_index delete_field_index
+    get_point get_points scroll_points count_points facet
+    query_points query_batch_points query_points_groups search_matrix_pairs search_matrix_offsets
+    """.split()
+)
+
+
 class LocalEngineWarning(UserWarning):
     """A parameter has no effect on the local engine (documented in ``aqdrant.local``)."""
 
@@ -290,6 +307,10 @@ class LocalBackend:
             if self.path is None and self._root:
                 shutil.rmtree(self._root, ignore_errors=True)
 
+    def __repr__(self) -> str:
+        where = self.path if self.path is not None else ":memory:"
+        return f"LocalBackend({where!r}, pid={self.pid})"
+
     async def __aenter__(self) -> LocalBackend:
         return self
 
@@ -319,6 +340,11 @@ class LocalBackend:
 
     async def execute(self, request: Request) -> Any:
         op = request.op
+        if op.name not in SUPPORTED_OPERATIONS:
+            raise UnsupportedOperation(
+                f"operation `{op.name}` is not supported by the local engine (qdrant-edge): it has no "
+                "cluster, shard keys, snapshots, telemetry, issues or quotas; use a Qdrant server"
+            )
         body = request.body
         timeout = None
         if request.deadline is not None:

@@ -108,7 +108,10 @@ def _plain(v: Any) -> Any:
         text = v.isoformat()
         return text[:-6] + "Z" if text.endswith("+00:00") else text
     if isinstance(v, (bytes, bytearray, memoryview)):
-        raise ConversionError("bytes are not a JSON payload value")
+        # as the REST path sends them (base64 text); the engine would store a list of ints
+        import base64
+
+        return base64.b64encode(bytes(v)).decode("ascii")
     return str(v)
 
 
