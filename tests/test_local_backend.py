@@ -553,3 +553,26 @@ async def test_unsupported_operations_do_not_start_the_engine():
         assert b.pid is None
     finally:
         await b.aclose()
+
+
+async def test_catalog_is_versioned_json_and_a_newer_one_is_refused(tmp_path):
+    import json
+
+    from aqdrant.local import LocalStorageError
+
+    path = tmp_path / "db"
+    b = LocalBackend(str(path))
+    await make(b, metadata={"m": 1})
+    await b.aclose()
+    catalog = json.loads((path / "catalog.json").read_text())
+    assert catalog["format"] == "aqdrant-local-catalog" and catalog["version"] == 1
+    assert catalog["collections"]["c"]["config"]["metadata"] == {"m": 1}
+    assert not [n for n in os.listdir(path) if ".tmp-" in n]  # written via temp file + rename
+    catalog["version"] = 99
+    (path / "catalog.json").write_text(json.dumps(catalog))
+    b = LocalBackend(str(path))
+    try:
+        with pytest.raises(LocalStorageError, match="version 99"):
+            await call(b, "get_collections")
+    finally:
+        await b.aclose()

@@ -5,6 +5,6 @@ See :mod:`aqdrant.local.backend` for what is supported, what warns and what is r
 
 from __future__ import annotations
 
-from .backend import EngineProcessError, LocalBackend, LocalEngineWarning, StorageLocked
+from .backend import EngineProcessError, LocalBackend, LocalEngineWarning, LocalStorageError, StorageLocked
 
-__all__ = ["LocalBackend", "LocalEngineWarning", "StorageLocked", "EngineProcessError"]
+__all__ = ["LocalBackend", "LocalEngineWarning", "LocalStorageError", "StorageLocked", "EngineProcessError"]

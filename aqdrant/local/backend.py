@@ -74,7 +74,11 @@ class LocalEngineWarning(UserWarning):
     """A parameter has no effect on the local engine (documented in ``aqdrant.local``)."""
 
 
-class StorageLocked(QdrantError, RuntimeError):
+class LocalStorageError(QdrantError, RuntimeError):
+    """The storage directory cannot be opened (damaged or newer catalog, ...)."""
+
+
+class StorageLocked(LocalStorageError):
     """The storage path is already open in another local client (this or another process)."""
 
 
@@ -275,6 +279,8 @@ class LocalBackend:
             err = hello["error"]
             if err["kind"] == "locked":
                 raise StorageLocked(err["message"])
+            if err["kind"] == "storage":
+                raise LocalStorageError(err["message"])
             raise EngineProcessError(f"the local engine failed to start: {err['message']}", sent=False)
         self._root = root
         self.engine_info = hello["result"]

@@ -2,7 +2,9 @@
 
 qdrant-edge-py 0.9.0 holds the GIL for the whole of every call (an index build can take
 minutes), so the shards live here, in a process of their own, and the caller's event loop only
-ever waits on a pipe. Run as ``python -m aqdrant.local.engine ROOT [--temporary]``.
+ever waits on a pipe. ``LocalBackend`` runs this file as a script (a faster start: it imports
+only msgspec, qdrant_edge and its two sibling modules): ``python engine.py ROOT [--temporary]
+[--no-optimize] [--idle=SECONDS]``; ``python -m aqdrant.local.engine`` works too.
 
 Protocol: every frame is a 4-byte big-endian length followed by a msgpack map.
 
@@ -1147,8 +1149,11 @@ def serve(
 ) -> None:
     try:
         engine = Engine(root, temporary=temporary)
-    except (StorageLockedError, cat.CatalogError) as e:
+    except StorageLockedError as e:
         _write(out, {"id": 0, "ok": False, "error": {"kind": "locked", "status": 0, "message": str(e)}})
+        return
+    except cat.CatalogError as e:
+        _write(out, {"id": 0, "ok": False, "error": {"kind": "storage", "status": 0, "message": str(e)}})
         return
     except Exception as e:  # noqa: BLE001
         _write(
