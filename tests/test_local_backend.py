@@ -576,3 +576,34 @@ async def test_catalog_is_versioned_json_and_a_newer_one_is_refused(tmp_path):
             await call(b, "get_collections")
     finally:
         await b.aclose()
+
+
+async def test_text_index_with_stopwords_and_stemmer(backend):
+    await make(backend)
+    docs = ["the running foxes", "a runner runs", "quiet evening", "the the the"]
+    points = [{"id": i + 1, "vector": [1, 0, 0, 0], "payload": {"t": d}} for i, d in enumerate(docs)]
+    await call(backend, "upsert_points", {"points": points}, collection_name="c")
+    schema = {
+        "type": "text",
+        "tokenizer": "word",
+        "lowercase": True,
+        "stopwords": {"languages": ["english"], "custom": ["quiet"]},
+        "stemmer": {"type": "snowball", "language": "english"},
+    }
+    await call(
+        backend, "create_field_index", {"field_name": "t", "field_schema": schema}, collection_name="c"
+    )
+
+    async def matching(text):
+        res = await call(
+            backend,
+            "scroll_points",
+            {"filter": {"must": [{"key": "t", "match": {"text": text}}]}},
+            collection_name="c",
+        )
+        return [p.id for p in res.points]
+
+    assert await matching("run") == [1, 2]  # stemmed: running, runs -> run
+    assert await matching("fox") == [1]
+    info = await call(backend, "get_collection", collection_name="c")
+    assert info.payload_schema["t"].data_type == models.PayloadSchemaType.TEXT

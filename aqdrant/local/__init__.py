@@ -40,8 +40,8 @@ Parameters without local effect (reported, never dropped)
     optimizer ``memmap_threshold``/``flush_interval_sec``/``max_optimization_threads``,
     update_collection ``params``, a payload index created after the vector index was built.
     errors (:class:`aqdrant.UnsupportedOperation`): ``shard_key`` anywhere, custom sharding,
-    ``init_from``, inference objects (Document/Image/InferenceObject), text-index ``stopwords``
-    and ``stemmer`` (400). ``wait=false`` still waits (status ``completed``).
+    ``init_from``, inference objects (Document/Image/InferenceObject). ``wait=false`` still
+    waits (status ``completed``).
 
 Engine defects worked around (qdrant-edge-py 0.9.0, see FINDINGS.md)
     never releases the GIL (engine process; zero-copy float arrays; niced engine);

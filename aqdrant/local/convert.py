@@ -721,9 +721,21 @@ def field_schema_in(schema: Any) -> Any:
     if kind == "text":
         if schema.get("tokenizer") is not None:
             kw["tokenizer"] = _enum(qe.TokenizerType, schema["tokenizer"])
-        for unsupported in ("stopwords", "stemmer"):
-            if schema.get(unsupported) is not None:
-                raise ConversionError(
-                    f"text index option {unsupported!r} is not supported by the local engine yet"
+        sw = schema.get("stopwords")
+        if sw is not None:
+            if isinstance(sw, str):
+                kw["stopwords"] = qe.StopwordsSet(languages={_enum(qe.Language, sw)})
+            else:
+                langs = sw.get("languages")
+                custom = sw.get("custom")
+                kw["stopwords"] = qe.StopwordsSet(
+                    languages={_enum(qe.Language, x) for x in langs} if langs else None,
+                    custom=set(custom) if custom else None,
                 )
+        st = schema.get("stemmer")
+        if st is not None:
+            if st.get("type") == "snowball":
+                kw["stemmer"] = qe.SnowballParams(_enum(qe.SnowballLanguage, st["language"]))
+            else:
+                kw["stemmer"] = qe.DisabledStemmer()
     return getattr(qe, cls_name)(**kw)
