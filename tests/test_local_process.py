@@ -267,3 +267,72 @@ async def test_idle_engine_builds_indexes_and_late_payload_index_warns():
             )
     finally:
         await b.aclose()
+
+
+class _FakeStdout:
+    def __init__(self) -> None:
+        self.send, self.recv = anyio.create_memory_object_stream[bytes](100)
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        try:
+            return await self.recv.receive()
+        except anyio.EndOfStream:
+            raise
+        except anyio.ClosedResourceError:
+            raise anyio.EndOfStream from None
+
+
+class _FakeProcess:
+    def __init__(self) -> None:
+        self.stdout = _FakeStdout()
+        self.stdin = None
+
+
+async def test_a_reply_reaches_its_caller_while_another_caller_reads():
+    """A caller whose reply arrives is not held up by the caller reading frames (the leader)."""
+    from aqdrant.local.backend import _Conn, _frame
+
+    proc = _FakeProcess()
+    conn = _Conn(proc)  # type: ignore[arg-type]
+    conn.replies = {1: None, 2: None}
+    got: dict[int, float] = {}
+
+    async def wait(rid: int) -> None:
+        reply = await conn.wait_reply(rid)
+        assert reply["id"] == rid
+        got[rid] = anyio.current_time()
+
+    def frame(rid: int) -> bytes:
+        return bytes(_frame({"id": rid, "ok": True})[0][:-8])  # without the (empty) blob header
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(wait, 2)  # the leader: its reply comes last (a long engine call)
+        await anyio.sleep(0.01)
+        tg.start_soon(wait, 1)  # a follower
+        await anyio.sleep(0.01)
+        assert conn.reading
+        await proc.stdout.send.send(frame(1))
+        with anyio.fail_after(1):
+            while 1 not in got:
+                await anyio.sleep(0.001)
+        assert 2 not in got
+        await anyio.sleep(0.05)
+        await proc.stdout.send.send(frame(2))
+    assert got[2] - got[1] >= 0.05
+    # the reader steps down when cancelled; a follower takes over
+    conn.replies = {3: None, 4: None}
+    async with anyio.create_task_group() as tg:
+        scope = anyio.CancelScope()
+
+        async def leader() -> None:
+            with scope:
+                await conn.wait_reply(3)
+
+        tg.start_soon(leader)
+        await anyio.sleep(0.01)
+        tg.start_soon(wait, 4)
+        await anyio.sleep(0.01)
+        scope.cancel()
+        await anyio.sleep(0.01)
+        await proc.stdout.send.send(frame(4))
+    assert 4 in got

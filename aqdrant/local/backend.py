@@ -100,9 +100,12 @@ class _Conn:
         #: the unsent rest of a frame whose sender was cancelled mid-way
         self.pending: list[memoryview] = []
         self.send_lock = anyio.Lock()
-        self.recv_lock = anyio.Lock()
         #: request id -> reply (None until it arrives)
         self.replies: dict[int, dict | None] = {}
+        #: request id -> event a waiting follower sleeps on
+        self.events: dict[int, anyio.Event] = {}
+        #: a caller is reading frames for everyone
+        self.reading = False
         self.dead: str | None = None
 
     async def send_frame(self, pieces: list) -> None:
@@ -157,21 +160,40 @@ class _Conn:
             buf.extend(chunk)
 
     async def wait_reply(self, rid: int) -> dict:
-        """Leader/follower: whoever holds the receive lock reads frames for every caller."""
-        while self.replies.get(rid) is None:
+        """Leader/follower without a background task: one waiting caller reads frames for all.
+
+        The leader hands every reply to its caller at once (their events are set); when its own
+        reply is in, it steps down and wakes the others, one of which reads next. A cancelled
+        leader steps down the same way (``read_frame`` keeps partial data).
+        """
+        while True:
+            reply = self.replies.get(rid)
+            if reply is not None:
+                return reply
             if self.dead:
                 raise EngineProcessError(self.dead)
-            async with self.recv_lock:
-                while self.replies.get(rid) is None and not self.dead:
-                    msg = await self.read_frame()
-                    if msg is None:
-                        self.dead = "the local engine process exited unexpectedly (see its stderr)"
-                        break
-                    if msg.get("id") in self.replies:  # else: its caller gave up (cancelled)
-                        self.replies[msg["id"]] = msg
-        reply = self.replies[rid]
-        assert reply is not None
-        return reply
+            if not self.reading:
+                self.reading = True
+                try:
+                    while self.replies.get(rid) is None and not self.dead:
+                        msg = await self.read_frame()
+                        if msg is None:
+                            self.dead = "the local engine process exited unexpectedly (see its stderr)"
+                            break
+                        other = msg.get("id")
+                        if other in self.replies:  # else: its caller gave up (cancelled)
+                            self.replies[other] = msg
+                            event = self.events.get(other)
+                            if event is not None:
+                                event.set()
+                finally:
+                    self.reading = False
+                    for other, event in self.events.items():
+                        if other != rid:
+                            event.set()
+            else:
+                event = self.events[rid] = anyio.Event()
+                await event.wait()
 
 
 class LocalBackend:
@@ -429,6 +451,7 @@ class LocalBackend:
                 raise EngineProcessError(f"{op}: {e}", operation=op) from None
         finally:
             conn.replies.pop(rid, None)
+            conn.events.pop(rid, None)
 
 
 # Frame layout (both directions): u32 length, msgpack message, then - parent to engine only -
