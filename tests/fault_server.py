@@ -133,6 +133,7 @@ class FaultServer:
             except OSError:
                 return
             conn.settimeout(None)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self.connections += 1
                 self._conns.add(conn)
@@ -221,9 +222,8 @@ def _send_reply(conn: socket.socket, reply: Reply) -> None:
     headers["content-length"] = str(sum(len(p) for p in payload_parts))
     head = f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Status')}\r\n"
     head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
-    conn.sendall(head.encode("latin-1"))
     for i, part in enumerate(payload_parts):
-        conn.sendall(part)
+        conn.sendall(head.encode("latin-1") + part if i == 0 else part)
         if i == 0 and reply.gate is not None:
             reply.gate.wait(10)
 

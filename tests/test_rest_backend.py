@@ -505,3 +505,35 @@ async def test_closed_backend_refuses_calls(server):
     await p.aclose()
     with pytest.raises(aqdrant.QdrantError, match="closed"):
         await p.execute("get_collections")
+
+
+@pytest.mark.anyio
+async def test_downloads_give_their_connection_back(server):
+    p = Pipeline(RestBackend(server.url, pool_size=1), retry=FAST)
+    sp = {"collection_name": "c", "snapshot_name": "s"}
+    gate = threading.Event()
+    server.push(Reply(404, error_body("no such snapshot")), Reply(200, parts=[b"A" * 1000, b"B" * 1000], gate=gate))
+    with pytest.raises(NotFound):
+        async with p.stream("get_snapshot", path_params=sp):
+            pass
+    async with p.stream("get_snapshot", path_params=sp) as chunks:
+        async for _ in chunks:
+            break  # abandon the download half way
+    gate.set()
+    server.push(Reply(200, envelope({"collections": []})))
+    with anyio.fail_after(3):
+        await p.execute("get_collections")
+    await p.aclose()
+
+
+@pytest.mark.anyio
+async def test_concurrent_calls_beyond_the_pool_size_all_complete(server):
+    p = Pipeline(RestBackend(server.url, pool_size=2), retry=FAST)
+    server.default = Reply(200, envelope({"collections": []}))
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tg:
+            for _ in range(50):
+                tg.start_soon(p.execute, "get_collections")
+    assert len(server.requests) == 50
+    assert server.connections <= 2
+    await p.aclose()

@@ -33,6 +33,8 @@ from ..errors import QdrantError, RateLimited, TransportError, UnexpectedRespons
 OFFLOAD_THRESHOLD = 1 << 20
 #: the longest server error text kept on an exception
 MAX_ERROR_TEXT = 2000
+#: connections kept open when ``pool_size`` is not given (httpx's own default)
+DEFAULT_POOL_SIZE = 100
 #: upload and download chunk size
 CHUNK_SIZE = 1 << 20
 
@@ -141,6 +143,7 @@ class RestBackend:
         self._timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=None, pool=None)
         self.offload_threshold = offload_threshold
         self._client: httpx.AsyncClient | None = None
+        self._slots: anyio.Semaphore | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -157,10 +160,12 @@ class RestBackend:
             http_request = client.build_request(
                 op.method, self._url(request), params=_query(request.query), content=content, headers=headers
             )
-            try:
-                response = await client.send(http_request)
-            except httpx.TransportError as exc:
-                raise _transport_error(exc, request) from exc
+            assert self._slots is not None
+            async with self._slots:
+                try:
+                    response = await client.send(http_request)
+                except httpx.TransportError as exc:
+                    raise _transport_error(exc, request) from exc
         finally:
             if opened is not None:
                 await opened.aclose()
@@ -177,10 +182,15 @@ class RestBackend:
             params=_query(request.query),
             headers=_send_headers(request.headers, None),
         )
+        assert self._slots is not None
+        await self._slots.acquire()
         try:
             response = await client.send(http_request, stream=True)
-        except httpx.TransportError as exc:
-            raise _transport_error(exc, request) from exc
+        except BaseException as exc:
+            self._slots.release()
+            if isinstance(exc, httpx.TransportError):
+                raise _transport_error(exc, request) from exc
+            raise
         try:
             if not 200 <= response.status_code < 300:
                 try:
@@ -198,8 +208,11 @@ class RestBackend:
                     raise _transport_error(exc, request) from exc
                 yield chunk
         finally:
-            with anyio.CancelScope(shield=True):
-                await response.aclose()
+            try:
+                with anyio.CancelScope(shield=True):
+                    await response.aclose()
+            finally:
+                self._slots.release()
 
     async def aclose(self) -> None:
         self._closed = True
@@ -213,10 +226,12 @@ class RestBackend:
         if self._closed:
             raise QdrantError("this client is closed")
         if self._client is None:
-            limits = httpx.Limits(
-                max_connections=self.pool_size,
-                max_keepalive_connections=self.pool_size if self.pool_size is not None else 20,
-            )
+            size = self.pool_size if self.pool_size is not None else DEFAULT_POOL_SIZE
+            limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+            # requests wait for a connection here, in a fair FIFO, rather than in httpcore's pool
+            # queue, which rescans every waiting request on each change (quadratic with thousands
+            # of concurrent calls)
+            self._slots = anyio.Semaphore(size)
             kwargs = {k: v for k, v in self._client_kwargs.items() if v is not None}
             self._client = httpx.AsyncClient(
                 timeout=self._timeout, limits=limits, headers={"user-agent": _user_agent()}, **kwargs
