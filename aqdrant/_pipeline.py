@@ -100,9 +100,9 @@ class Pipeline:
         """
         op = _operation(op_name)
         deadline = self._deadline(timeout)
-        final_headers = await self._final_headers(headers)
         errors: list[BaseException] = []
         with anyio.CancelScope(deadline=deadline if deadline is not None else math.inf) as scope:
+            final_headers = await self._final_headers(headers)  # a slow token provider counts too
             return await self._attempts(
                 op, path_params, query, body, final_headers, deadline, errors, self._run_once
             )
@@ -293,7 +293,6 @@ class Download:
     async def __aenter__(self) -> Download:
         p = self._pipeline
         self._deadline = p._deadline(self._timeout)
-        headers = await p._final_headers(self._headers)
         errors: list[BaseException] = []
 
         async def open_stream(request: Request) -> None:
@@ -309,6 +308,7 @@ class Download:
             self._chunks, self._first = chunks, first
 
         with anyio.CancelScope(deadline=self._deadline if self._deadline is not None else math.inf) as scope:
+            headers = await p._final_headers(self._headers)
             await p._attempts(self._op, self._path_params, self._query, None, headers, self._deadline, errors, open_stream)
             return self
         assert scope.cancelled_caught

@@ -469,3 +469,18 @@ async def test_aclose_closes_backend():
     backend = FakeBackend()
     await Pipeline(backend).aclose()
     assert backend.closed
+
+
+@pytest.mark.anyio
+async def test_slow_token_provider_counts_against_the_deadline():
+    async def provider():
+        await anyio.sleep(30)
+        return TOKEN
+
+    backend = FakeBackend()
+    p = Pipeline(backend, auth_token_provider=provider)
+    start = anyio.current_time()
+    with pytest.raises(DeadlineExceeded):
+        await p.execute(IDEMPOTENT, path_params=CP, timeout=0.2)
+    assert anyio.current_time() - start < 0.2 + 0.25
+    assert backend.requests == []

@@ -164,7 +164,7 @@ class RestBackend:
             async with self._slots:
                 try:
                     response = await client.send(http_request)
-                except httpx.TransportError as exc:
+                except httpx.RequestError as exc:
                     raise _transport_error(exc, request) from exc
         finally:
             if opened is not None:
@@ -188,14 +188,14 @@ class RestBackend:
             response = await client.send(http_request, stream=True)
         except BaseException as exc:
             self._slots.release()
-            if isinstance(exc, httpx.TransportError):
+            if isinstance(exc, httpx.RequestError):
                 raise _transport_error(exc, request) from exc
             raise
         try:
             if not 200 <= response.status_code < 300:
                 try:
                     await response.aread()
-                except httpx.TransportError as exc:
+                except httpx.RequestError as exc:
                     raise _transport_error(exc, request) from exc
                 raise _status_error(response, request)
             chunks = response.aiter_bytes()  # as received: a chunk_size would buffer
@@ -204,7 +204,7 @@ class RestBackend:
                     chunk = await chunks.__anext__()
                 except StopAsyncIteration:
                     break
-                except httpx.TransportError as exc:
+                except httpx.RequestError as exc:
                     raise _transport_error(exc, request) from exc
                 yield chunk
         finally:
@@ -316,8 +316,10 @@ def _send_headers(headers: Mapping[str, str], extra: Mapping[str, str] | None) -
     return out
 
 
-def _transport_error(exc: httpx.TransportError, request: Request) -> TransportError:
-    sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+def _transport_error(exc: httpx.RequestError, request: Request) -> TransportError:
+    sent = not isinstance(
+        exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+    )
     op = request.op.name
     where = f" on collection {request.collection!r}" if request.collection else ""
     detail = str(exc) or "no detail"
