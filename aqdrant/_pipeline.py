@@ -108,7 +108,7 @@ class Pipeline:
             )
         # only reached when the deadline scope swallowed the cancellation
         assert scope.cancelled_caught
-        raise self._deadline_exceeded(op, timeout, errors)
+        raise self._deadline_exceeded(op, timeout, errors, path_params)
 
     def stream(
         self,
@@ -256,14 +256,23 @@ class Pipeline:
             if hasattr(error, "server_message") and isinstance(error.server_message, str):
                 error.server_message = _headers.redact(error.server_message, self._secrets)
 
-    def _deadline_exceeded(self, op: Operation, timeout: Any, errors: list[BaseException]) -> DeadlineExceeded:
+    def _deadline_exceeded(
+        self,
+        op: Operation,
+        timeout: Any,
+        errors: list[BaseException],
+        path_params: Mapping[str, Any] | None = None,
+    ) -> DeadlineExceeded:
         budget = self.timeout if timeout is UNSET or timeout is None else timeout
+        collection = (path_params or {}).get("collection_name")
+        where = f" on collection {collection!r}" if collection else ""
         last = f"; last error: {self._describe(errors[-1])}" if errors else ""
         err = DeadlineExceeded(
-            f"{op.name}: deadline of {budget} s exceeded ({len(errors)} earlier attempt(s) failed){last}",
+            f"{op.name}{where}: deadline of {budget} s exceeded ({len(errors)} earlier attempt(s) failed){last}",
             operation=op.name,
             attempts=list(errors),
         )
+        err.collection = collection
         return err
 
 
@@ -312,9 +321,10 @@ class Download:
             await p._attempts(self._op, self._path_params, self._query, None, headers, self._deadline, errors, open_stream)
             return self
         assert scope.cancelled_caught
-        raise p._deadline_exceeded(self._op, self._timeout, errors)
+        raise p._deadline_exceeded(self._op, self._timeout, errors, self._path_params)
 
     async def __aexit__(self, *exc: object) -> None:
+        self._done = True
         if self._chunks is not None:
             with anyio.CancelScope(shield=True):
                 await _aclose(self._chunks)
@@ -327,8 +337,10 @@ class Download:
         if self._first is not None:
             first, self._first = self._first, None
             return first
-        if self._done or self._chunks is None:
+        if self._done:
             raise StopAsyncIteration
+        if self._chunks is None:
+            raise RuntimeError("use `async with pipeline.stream(...) as chunks:` before iterating")
         with anyio.CancelScope(deadline=self._deadline if self._deadline is not None else math.inf) as scope:
             try:
                 return await self._chunks.__anext__()
@@ -336,7 +348,7 @@ class Download:
                 self._done = True
                 raise
         assert scope.cancelled_caught
-        raise self._pipeline._deadline_exceeded(self._op, self._timeout, [])
+        raise self._pipeline._deadline_exceeded(self._op, self._timeout, [], self._path_params)
 
 
 def _operation(op: str | Operation) -> Operation:

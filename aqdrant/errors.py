@@ -47,6 +47,7 @@ class DeadlineExceeded(QdrantError, TimeoutError):
         super().__init__(message)
         self.operation = operation
         self.attempts = attempts or []
+        self.collection: str | None = None
 
 
 class UnexpectedResponse(QdrantError):

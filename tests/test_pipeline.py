@@ -484,3 +484,37 @@ async def test_slow_token_provider_counts_against_the_deadline():
         await p.execute(IDEMPOTENT, path_params=CP, timeout=0.2)
     assert anyio.current_time() - start < 0.2 + 0.25
     assert backend.requests == []
+
+
+@pytest.mark.anyio
+async def test_deadline_error_names_operation_and_collection():
+    async def stall(request):
+        await anyio.sleep(30)
+
+    p = Pipeline(FakeBackend(stall))
+    with pytest.raises(DeadlineExceeded, match="get_collection on collection 'c'") as info:
+        await p.execute(IDEMPOTENT, path_params=CP, timeout=0.05)
+    assert info.value.collection == "c"
+
+
+@pytest.mark.anyio
+async def test_download_must_be_entered_before_iterating():
+    p = Pipeline(FakeBackend([b"x"]))
+    with pytest.raises(RuntimeError, match="async with"):
+        async for _ in p.stream("get_snapshot", path_params={"collection_name": "c", "snapshot_name": "s"}):
+            pass
+
+
+def test_retry_after_parsing():
+    from datetime import datetime, timedelta, timezone
+    from email.utils import format_datetime
+
+    from aqdrant._retry import parse_retry_after
+
+    assert parse_retry_after("2") == 2.0
+    assert parse_retry_after(" 0.5 ") == 0.5
+    assert parse_retry_after("-3") == 0.0
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
+    when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    assert 25 <= parse_retry_after(when) <= 31
