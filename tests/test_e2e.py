@@ -397,3 +397,38 @@ async def test_client_helpers_remote_matches_local(remote, local):
     assert remote_out["recreate"] is True and remote_out["count_after_recreate"] == 0
     assert remote_out["count"] == 60
     assert remote_out["nearest"][0] == 50 and remote_out["payload_50"] == payload(50)
+
+
+async def vector_names_scenario(client: AsyncQdrantClient, name: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    await client.create_collection(
+        name, vectors_config={"a": models.VectorParams(size=2, distance=models.Distance.DOT)}
+    )
+    out["create_name"] = norm(
+        await client.create_vector_name(
+            name,
+            "b",
+            models.DenseVectorNameConfig(
+                dense=models.DenseVectorConfig(size=3, distance=models.Distance.DOT)
+            ),
+        )
+    )
+    await client.upsert(name, [models.PointStruct(id=1, vector={"a": [1.0, 0.0], "b": [0.0, 1.0, 2.0]})])
+    out["query_b"] = norm(
+        await client.query_points(name, query=[0.0, 1.0, 1.0], using="b", with_vectors=True)
+    )
+    out["vectors_after_create"] = sorted((await client.get_collection(name)).config.params.vectors)
+    out["delete_name"] = norm(await client.delete_vector_name(name, "b"))
+    out["vectors_after_delete"] = sorted((await client.get_collection(name)).config.params.vectors)
+    with pytest.raises(BadRequest):
+        await client.query_points(name, query=[0.0, 1.0, 1.0], using="b")
+    await client.delete_collection(name)
+    return out
+
+
+async def test_vector_names_remote_matches_local(remote, local):
+    remote_out = await vector_names_scenario(remote, unique("names"))
+    local_out = await vector_names_scenario(local, unique("names"))
+    assert remote_out == local_out
+    assert remote_out["vectors_after_create"] == ["a", "b"] and remote_out["vectors_after_delete"] == ["a"]
+    assert remote_out["query_b"]["points"][0]["score"] == pytest.approx(3.0)

@@ -65,6 +65,12 @@ SERVED: dict[str, tuple[dict[str, Any], dict[str, str], Any]] = {
     ),
     "delete_points": ({}, {"wait": "true"}, {"points": [2]}),
     "delete_field_index": ({"field_name": "city"}, {"wait": "true"}, None),
+    "create_vector_name": (
+        {"collection_name": f"{C}-named", "vector_name": "b"},
+        {"wait": "true"},
+        {"dense": {"size": 2, "distance": "Dot"}},
+    ),
+    "delete_vector_name": ({"collection_name": f"{C}-named", "vector_name": "b"}, {"wait": "true"}, None),
     "delete_collection": ({}, {}, None),
 }
 
@@ -97,11 +103,21 @@ def send(http: httpx.Client, op_name: str, path: dict[str, Any], query: dict[str
     return http.request(op.method, url, params=query, json=body)
 
 
+def engine_handles(op_name: str) -> bool:
+    """Whether the embedded engine has a handler for the operation (it may still refuse it)."""
+    from aqdrant.local.engine import Engine
+
+    return hasattr(Engine, f"op_{op_name}")
+
+
 def test_served_operations_answer_200_within_the_contract(http):
+    r = http.put(f"/collections/{C}-named", json={"vectors": {"a": {"size": 4, "distance": "Cosine"}}})
+    assert r.status_code == 200, r.text
     for op_name, (path, query, body) in SERVED.items():
         r = send(http, op_name, path, query, body)
         assert r.status_code == 200, (op_name, r.text)
         contract.validate_response(op_name, 200, r.json())
+    assert http.delete(f"/collections/{C}-named").status_code == 200
 
 
 def test_every_other_operation_is_501_within_the_contract(http):
@@ -116,6 +132,9 @@ def test_every_other_operation_is_501_within_the_contract(http):
         if r.headers.get("content-type", "").startswith("application/json"):
             contract.validate_response(op_name, r.status_code, r.json())
         unserved.append(op_name)
+        if engine_handles(op_name):  # served since this list was written: answers, never crashes
+            assert r.status_code < 500, (op_name, r.status_code, r.text)
+            continue
         assert r.status_code == 501, (op_name, r.status_code, r.text)
         assert r.json()["status"]["error"]
     # the sweep really covered the rest of the table
