@@ -9,6 +9,7 @@ and then parsed into the operation's result type. Encoding and decoding of large
 
 from __future__ import annotations
 
+import copy
 import enum
 import inspect
 import os
@@ -259,7 +260,7 @@ class RestBackend:
         if isinstance(body, (bytes, bytearray, memoryview)):
             content = bytes(body)
         elif _approx_size(body, self.offload_threshold) > self.offload_threshold:
-            content = await anyio.to_thread.run_sync(models.dump, body, abandon_on_cancel=True)
+            content = await anyio.to_thread.run_sync(encode_large, body, abandon_on_cancel=True)
         else:
             content = models.dump(body)
         return content, _send_headers(request.headers, {"content-type": "application/json"}), None
@@ -359,6 +360,89 @@ def _server_message(content: bytes) -> str:
     if len(text) > MAX_ERROR_TEXT:
         text = text[:MAX_ERROR_TEXT] + "... (truncated)"
     return text
+
+
+#: a large body is encoded in slices of about this many bytes; between slices the worker thread
+#: lets go of the GIL, so the event loop never waits for a whole multi-megabyte encode
+SLICE_BYTES = 256 * 1024
+
+
+def encode_large(obj: Any, slice_bytes: int = SLICE_BYTES) -> bytes:
+    """``models.dump(obj)``, with its largest list (e.g. ``points``) encoded in slices.
+
+    msgspec holds the GIL for a whole encode call, so encoding 8 MB in one call in a worker thread
+    would still stall the event loop for that long. Here the largest list (searched up to three
+    levels deep, through structs and dicts) is swapped for a placeholder, the rest is encoded,
+    and the list is encoded slice by slice and spliced in: the same bytes as ``models.dump``.
+    """
+    found = _largest_list(obj, 3)
+    if found is None:
+        return models.dump(obj)
+    path, items = found
+    n = len(items)
+    if n < 2:
+        return models.dump(obj)
+    per_item = max(1, _list_size(items) // n)
+    step = max(1, slice_bytes // per_item)
+    if step >= n:
+        return models.dump(obj)
+    marker = b'"__aqdrant_splice_' + secrets.token_hex(8).encode() + b'__"'
+    shell = _replace_at(obj, path, msgspec.Raw(marker))
+    head, sep, tail = models.dump(shell).partition(marker)
+    if not sep:  # pragma: no cover - the placeholder is always encoded verbatim
+        return models.dump(obj)
+    parts: list[Any] = [head, b"["]
+    for start in range(0, n, step):
+        encoded = models.dump(items[start : start + step])
+        if start:
+            parts.append(b",")
+        parts.append(memoryview(encoded)[1:-1])  # no copy until the final join
+    parts += [b"]", tail]
+    return b"".join(parts)
+
+
+def _children(obj: Any) -> list[tuple[Any, Any]]:
+    if isinstance(obj, msgspec.Struct):
+        return [(f, getattr(obj, f)) for f in obj.__struct_fields__]
+    if isinstance(obj, dict):
+        return list(obj.items())
+    return []
+
+
+def _largest_list(obj: Any, depth: int) -> tuple[tuple[Any, ...], list[Any]] | None:
+    """(path of keys, the list) of the longest list reachable through structs and dicts."""
+    best: tuple[tuple[Any, ...], list[Any]] | None = None
+    for key, value in _children(obj):
+        if isinstance(value, (list, tuple)):
+            cand: tuple[tuple[Any, ...], list[Any]] | None = ((key,), list(value))
+        elif depth > 1:
+            inner = _largest_list(value, depth - 1)
+            cand = ((key, *inner[0]), inner[1]) if inner is not None else None
+        else:
+            cand = None
+        if cand is not None and (best is None or _list_size(cand[1]) > _list_size(best[1])):
+            best = cand
+    return best
+
+
+def _list_size(items: list[Any]) -> int:
+    """Estimated encoded size of ``items`` from a sample of its first entries."""
+    if not items:
+        return 0
+    sample = items[:16]
+    return _approx_size(sample, 1 << 62) * len(items) // len(sample)
+
+
+def _replace_at(obj: Any, path: tuple[Any, ...], value: Any) -> Any:
+    """A shallow copy of ``obj`` with the item at ``path`` replaced (``obj`` is not touched)."""
+    key, rest = path[0], path[1:]
+    if isinstance(obj, msgspec.Struct):
+        new = copy.copy(obj)  # no __post_init__: the placeholder is not validated
+        msgspec.structs.force_setattr(new, key, _replace_at(getattr(obj, key), rest, value) if rest else value)
+        return new
+    new_dict = dict(obj)
+    new_dict[key] = _replace_at(obj[key], rest, value) if rest else value
+    return new_dict
 
 
 def _approx_size(obj: Any, limit: int) -> int:
