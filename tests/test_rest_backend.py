@@ -466,9 +466,9 @@ async def test_large_bodies_encoded_and_decoded_off_the_loop(server, pipeline, m
         threads["encode"] = threading.get_ident()
         return real_dump(obj)
 
-    def decode(op, content):
+    def decode(op, content, sliced=False):
         threads["decode"] = threading.get_ident()
-        return real_decode(op, content)
+        return real_decode(op, content, sliced)
 
     monkeypatch.setattr(rest_backend.models, "dump", dump)
     monkeypatch.setattr(rest_backend, "_decode", decode)
@@ -562,3 +562,50 @@ def test_large_bodies_encoded_in_slices_give_the_same_bytes(shape, monkeypatch):
     if shape in ("points-list", "batch", "dict-numpy"):
         assert len(calls) > 10  # sliced: the GIL is let go between slices
     assert models.dump(body) == expected  # the body itself was not modified
+
+
+def _points_json(n, with_score=True):
+    rng = np.random.default_rng(2)
+    pts = []
+    for i in range(n):
+        p = {"id": i, "version": 1, "payload": {"i": i}, "vector": rng.random(64).tolist()}
+        if with_score:
+            p["score"] = 0.5
+        pts.append(p)
+    return pts
+
+
+@pytest.mark.parametrize(
+    ("op_name", "result"),
+    [
+        ("query_points", {"points": _points_json(300)}),
+        ("scroll_points", {"points": _points_json(300, with_score=False), "next_page_offset": 300}),
+        ("get_points", _points_json(300, with_score=False)),
+        ("query_batch_points", [{"points": _points_json(100)}, {"points": []}]),
+        ("get_collections", {"collections": [{"name": "a"}]}),
+    ],
+)
+def test_large_responses_parsed_in_slices_give_the_same_result(op_name, result, monkeypatch):
+    from aqdrant._operations import OPERATIONS
+
+    op = OPERATIONS[op_name]
+    content = json.dumps(envelope(result)).encode()
+    expected = rest_backend._decode(op, content)
+    calls = []
+    real_parse = models.parse
+    monkeypatch.setattr(rest_backend.models, "parse", lambda *a: calls.append(1) or real_parse(*a))
+    got = rest_backend.parse_sliced(op.result_type, json.dumps(result).encode(), slice_bytes=4096)
+    assert got == expected
+    if op_name in ("query_points", "scroll_points", "get_points"):
+        assert len(calls) > 10
+
+
+def test_sliced_parse_errors_keep_the_exact_path():
+    from aqdrant._operations import OPERATIONS
+
+    pts = _points_json(3000)
+    pts[2500]["score"] = "high"
+    content = json.dumps(envelope({"points": pts})).encode()
+    with pytest.raises(ValidationError) as info:
+        rest_backend._decode(OPERATIONS["query_points"], content, True)
+    assert info.value.path == "$.points[2500].score"

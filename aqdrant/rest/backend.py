@@ -15,6 +15,7 @@ import inspect
 import os
 import secrets
 import sys
+import typing
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -272,11 +273,12 @@ class RestBackend:
         if kind == "text":
             return response.text
         if len(content) > self.offload_threshold:
-            return await anyio.to_thread.run_sync(_decode, op, content, abandon_on_cancel=True)
+            return await anyio.to_thread.run_sync(_decode, op, content, True, abandon_on_cancel=True)
         return _decode(op, content)
 
 
-def _decode(op: Operation, content: bytes) -> Any:
+def _decode(op: Operation, content: bytes, sliced: bool = False) -> Any:
+    """Decode a response body into the operation's result type (``sliced``: large, off the loop)."""
     if op.response_kind == "envelope":
         try:
             envelope = _envelope_decoder.decode(content)
@@ -290,6 +292,11 @@ def _decode(op: Operation, content: bytes) -> Any:
     try:
         if op.result_type is Any or op.result_type is None:
             return msgspec.json.decode(data)
+        if sliced:
+            try:
+                return parse_sliced(op.result_type, data)
+            except (msgspec.DecodeError, msgspec.ValidationError, ValidationError):
+                pass  # parse it whole below, for the error with its exact path
         return models.parse(op.result_type, data)
     except msgspec.DecodeError as exc:
         raise ValidationError(f"{op.name}: the server's response is not valid JSON: {exc}") from None
@@ -399,6 +406,50 @@ def encode_large(obj: Any, slice_bytes: int = SLICE_BYTES) -> bytes:
         parts.append(memoryview(encoded)[1:-1])  # no copy until the final join
     parts += [b"]", tail]
     return b"".join(parts)
+
+
+_raw_list = msgspec.json.Decoder(list[msgspec.Raw])
+_raw_object = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+def parse_sliced(tp: Any, data: Any, slice_bytes: int = SLICE_BYTES) -> Any:
+    """``models.parse(tp, data)`` for a large response, building its biggest list slice by slice.
+
+    For ``List[T]`` results and for structs whose largest field is a ``List[T]`` (``points`` of a
+    scroll or query result), the list's items are located without being built (``msgspec.Raw``)
+    and parsed a slice at a time, so the worker thread lets go of the GIL between slices.
+    Raises msgspec / validation errors for the caller to fall back to a whole parse.
+    """
+    if typing.get_origin(tp) is list:
+        return _parse_items(typing.get_args(tp)[0], _raw_list.decode(data), slice_bytes)
+    if not (isinstance(tp, type) and issubclass(tp, msgspec.Struct)):
+        return models.parse(tp, data)
+    raw = _raw_object.decode(data)
+    best = None
+    for f in msgspec.structs.fields(tp):
+        value = raw.get(f.encode_name)
+        if value is not None and typing.get_origin(f.type) is list and bytes(memoryview(value)[:1]) == b"[":
+            if best is None or len(value) > len(raw[best.encode_name]):
+                best = f
+    if best is None or len(raw[best.encode_name]) < 2 * slice_bytes:
+        return models.parse(tp, data)
+    items = _parse_items(typing.get_args(best.type)[0], _raw_list.decode(raw[best.encode_name]), slice_bytes)
+    raw[best.encode_name] = msgspec.Raw(b"[]")
+    result = models.parse(tp, msgspec.json.encode(raw))
+    msgspec.structs.force_setattr(result, best.name, items)
+    return result
+
+
+def _parse_items(item_tp: Any, raws: list[msgspec.Raw], slice_bytes: int) -> list[Any]:
+    if not raws:
+        return []
+    per_item = max(1, sum(len(r) for r in raws[:16]) // len(raws[:16]))
+    step = max(1, slice_bytes // per_item)
+    list_tp = list[item_tp]  # type: ignore[valid-type]
+    out: list[Any] = []
+    for start in range(0, len(raws), step):
+        out.extend(models.parse(list_tp, b"[" + b",".join(raws[start : start + step]) + b"]"))
+    return out
 
 
 def _children(obj: Any) -> list[tuple[Any, Any]]:
