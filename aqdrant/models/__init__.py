@@ -80,6 +80,30 @@ def _plan(tp: Any) -> tuple[Any, Any]:
         return None, spec_for(tp, _RESOLVED)
 
 
+def _uuids_to_str(x: Any) -> Any:
+    """``x`` with every uuid.UUID replaced by its string; ``x`` itself when there is none."""
+    if isinstance(x, uuid.UUID):
+        return str(x)
+    if isinstance(x, dict):
+        out = {k: _uuids_to_str(v) for k, v in x.items()}
+        return x if all(out[k] is v for k, v in x.items()) else out
+    if isinstance(x, (list, tuple)):
+        if x and type(x[0]) is float:  # a vector: no ids inside
+            return x
+        items = [_uuids_to_str(v) for v in x]
+        return x if all(a is b for a, b in zip(items, x)) else items
+    if isinstance(x, msgspec.Struct):
+        return _uuids_to_str(msgspec.to_builtins(x, enc_hook=_builtins_hook))
+    return x
+
+
+def _builtins_hook(obj: Any) -> Any:
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return _enc_hook(obj)
+
+
 def parse(tp: type[T] | Any, data: Any) -> T:
     """Decode and validate ``data`` (JSON bytes/str, or builtins) as ``tp``.
 
@@ -90,13 +114,20 @@ def parse(tp: type[T] | Any, data: Any) -> T:
     except TypeError:  # unhashable annotation
         native, spec = None, spec_for(tp, _RESOLVED)
     try:
-        if native is not None:
-            if isinstance(data, (bytes, bytearray, memoryview, str)):
-                return msgspec.json.decode(data, type=native)
-            return msgspec.convert(data, native)
         if isinstance(data, (bytes, bytearray, memoryview, str)):
-            data = msgspec.json.decode(data)
-        return resolve(spec, data)
+            if native is not None:
+                return msgspec.json.decode(data, type=native)
+            return resolve(spec, msgspec.json.decode(data))
+        try:
+            return msgspec.convert(data, native) if native is not None else resolve(spec, data)
+        except msgspec.ValidationError:
+            # Builtins from Python code may hold uuid.UUID objects (point ids) where the wire has
+            # strings: retry once with them as strings. Only on failure, so the common path
+            # never walks the data.
+            fixed = _uuids_to_str(data)
+            if fixed is data:
+                raise
+            return msgspec.convert(fixed, native) if native is not None else resolve(spec, fixed)
     except msgspec.ValidationError as e:
         text, path = merge_path(str(e))
         raise ValidationError(f"{text} - at `{path}`", path=path) from None

@@ -192,12 +192,27 @@ def _is_fit(member: Any, keys: set) -> bool:
     return required <= keys and (not keys or bool(keys & known))
 
 
+def _is_map(m: Any) -> bool:
+    return not (isinstance(m, type) and issubclass(m, msgspec.Struct))
+
+
 def _array_depth(m: Any) -> int:
     if isinstance(m, ListSpec):
         return 1 + _array_depth(m.item)
     if typing.get_origin(m) in (list, tuple):
         return 1 + _array_depth(typing.get_args(m)[0])
     return 0
+
+
+def _numeric_depth(m: Any) -> int:
+    """Nesting depth of a list-of-numbers type (``List[List[float]]`` -> 2); -1 otherwise."""
+    if isinstance(m, ListSpec):
+        d = _numeric_depth(m.item)
+    elif typing.get_origin(m) in (list, tuple):
+        d = _numeric_depth(typing.get_args(m)[0])
+    else:
+        return 0 if m in (float, int) else -1
+    return d + 1 if d >= 0 else -1
 
 
 def _numpy_ndarray() -> type | None:
@@ -214,7 +229,7 @@ def resolve(spec: Any, value: Any) -> Any:
     if isinstance(spec, ListSpec):
         nd = _numpy_ndarray()
         if nd is not None and isinstance(value, nd):
-            return _check_ndarray(value, _array_depth(spec))
+            return _check_ndarray(value, _numeric_depth(spec))
         if spec.plain is not None:
             return msgspec.convert(value, spec.plain)
         if not isinstance(value, (list, tuple)):
@@ -228,7 +243,17 @@ def resolve(spec: Any, value: Any) -> Any:
         return out
     if isinstance(spec, DictSpec):
         if spec.plain is not None:
-            return msgspec.convert(value, spec.plain)
+            try:
+                return msgspec.convert(value, spec.plain)
+            except msgspec.ValidationError:
+                if not isinstance(value, dict):
+                    raise
+                for k, x in value.items():  # name the key (msgspec says `[...]`)
+                    try:
+                        resolve(spec.value, x)
+                    except msgspec.ValidationError as e:
+                        raise _rebase(e, f".{k}") from None
+                raise
         if not isinstance(value, dict):
             raise msgspec.ValidationError(f"Expected `object`, got `{type(value).__name__}`")
         res = {}
@@ -248,6 +273,8 @@ def resolve(spec: Any, value: Any) -> Any:
 
 
 def _check_ndarray(arr: Any, depth: int) -> Any:
+    if depth < 0:
+        raise msgspec.ValidationError(f"Expected an array of objects, got a {arr.ndim}-D numpy array")
     if arr.ndim != depth or arr.dtype.kind not in "fiu":
         raise msgspec.ValidationError(
             f"Expected a {depth}-D numeric array, got {arr.ndim}-D array of {arr.dtype}"
@@ -265,7 +292,7 @@ def _resolve_union(spec: UnionSpec, value: Any) -> Any:
     nd = _numpy_ndarray()
     if nd is not None and isinstance(value, nd):
         for m in members:
-            if _shape_of_member(m) == "array" and _array_depth(m) == value.ndim:
+            if _shape_of_member(m) == "array" and _numeric_depth(m) == value.ndim:
                 return _check_ndarray(value, value.ndim)
         raise msgspec.ValidationError(f"Expected `{spec!r}`, got a {value.ndim}-D array")
     shape = _shape_of_value(value)
@@ -282,7 +309,18 @@ def _resolve_union(spec: UnionSpec, value: Any) -> Any:
         # A struct is a fit only if its required keys are there and it knows some key: a struct
         # of optional fields must not swallow an object meant for another variant.
         fits = [m for m in ranked if _is_fit(m, keys)]
-        candidates = fits or ranked
+        if not fits:
+            # No variant has its required keys here. Only variants sharing a key with the value
+            # may explain why (their error is raised); an object of unknown keys only must
+            # not be taken by a variant of optional fields (which would ignore every key).
+            partial = [m for m in ranked if _rank_object(m, keys)[1] > 0 and not _is_map(m)]
+            if not partial:
+                raise msgspec.ValidationError(
+                    f"Expected `{spec!r}`, got an object with keys {sorted(keys)} that fits no variant"
+                )
+            candidates = partial
+        else:
+            candidates = fits
     best: msgspec.ValidationError | None = None
     for m in candidates:
         try:

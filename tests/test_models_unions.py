@@ -1,0 +1,285 @@
+"""Resolved unions: right shapes pick the right variant, wrong shapes fail naming the path;
+numpy vectors, UUID ids and unknown response fields."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import msgspec
+import numpy as np
+import pytest
+
+from aqdrant import models as m
+from aqdrant.errors import ValidationError
+
+
+def err(tp, data) -> ValidationError:
+    with pytest.raises(ValidationError) as ei:
+        m.parse(tp, data)
+    return ei.value
+
+
+# ---- wrong shapes name the path ---------------------------------------------------------------
+
+WRONG = [
+    # Condition
+    (m.Filter, {"must": [{"foo": 1}]}, "$.must[0]"),
+    (m.Filter, {"must": [1]}, "$.must[0]"),
+    (m.Filter, {"should": {"has_id": [1, 1.5]}}, "$.should.has_id[1]"),
+    (m.Filter, {"must_not": [{"must": [{"key": "k", "range": {"gt": [1]}}]}]}, "$.must_not[0].must[0].range.gt"),
+    (m.Filter, {"must": [{"nested": {"key": "a", "filter": {"must": [{"is_empty": {}}]}}}]},
+     "$.must[0].nested.filter.must[0].is_empty"),
+    (m.Condition, {"key": "a", "match": {"valu": 1}}, "$.match"),
+    # Match
+    (m.FieldCondition, {"key": "a", "match": {"value": [1]}}, "$.match.value"),
+    (m.FieldCondition, {"key": "a", "match": {"any": [1, "x"]}}, "$.match.any[0]"),
+    (m.FieldCondition, {"key": "a", "match": {"except": {"a": 1}}}, "$.match.except"),
+    (m.FieldCondition, {"key": "a", "match": "x"}, "$.match"),
+    # VectorStruct
+    (m.PointStruct, {"id": 1, "vector": "abc"}, "$.vector"),
+    (m.PointStruct, {"id": 1, "vector": [1.0, "x"]}, "$.vector[1]"),
+    (m.PointStruct, {"id": 1, "vector": {"a": [1.0], "b": {"indices": [1], "values": ["q"]}}}, "$.vector.b.values[0]"),
+    (m.PointStruct, {"id": 1, "vector": {"a": {"indices": [1]}}}, "$.vector.a"),
+    (m.PointStruct, {"id": 1, "vector": [[1.0], [2.0, None]]}, "$.vector[1][1]"),
+    (m.PointStruct, {"id": 1.5, "vector": [1.0]}, "$.id"),
+    (m.PointsList, {"points": [{"id": 1, "vector": [1.0]}, {"id": 2, "vector": True}]}, "$.points[1].vector"),
+    # VectorInput / QueryInterface
+    (m.QueryRequest, {"query": {"bogus": 1}}, "$.query"),
+    (m.QueryRequest, {"query": [[1.0, "a"]]}, "$.query[0][1]"),
+    (m.QueryRequest, {"query": {"nearest": [1.0, None]}}, "$.query.nearest[1]"),
+    (m.QueryRequest, {"query": {"recommend": {"positive": [[1.0], "x", 1.5]}}}, "$.query.recommend.positive[2]"),
+    (m.QueryRequest, {"query": {"fusion": "nope"}}, "$.query.fusion"),
+    (m.QueryRequest, {"prefetch": [{"query": {"nearest": {"indices": [1], "values": [1.0, "x"]}}}]},
+     "$.prefetch[0].query.nearest.values[1]"),
+    (m.QueryRequest, {"query": {"formula": {"sum": [1.0, {"mult": [2.0, {"bogus": 1}]}]}}}, "$.query.formula.sum[1].mult[1]"),
+    (m.DiscoverInput, {"target": True, "context": []}, "$.target"),
+    # VectorsConfig
+    (m.CreateCollection, {"vectors": {"size": "x", "distance": "Cosine"}}, "$.vectors.size"),
+    (m.CreateCollection, {"vectors": {"a": {"size": 3, "distance": "Cosin"}}}, "$.vectors.a.distance"),
+    (m.CreateCollection, {"vectors": 5}, "$.vectors"),
+    (m.CollectionParams, {"vectors": {"a": {"size": 3}}}, "$.vectors.a"),
+    # WithPayloadInterface
+    (m.QueryRequest, {"with_payload": 5}, "$.with_payload"),
+    (m.QueryRequest, {"with_payload": [1]}, "$.with_payload[0]"),
+    (m.ScrollRequest, {"with_payload": {"includ": ["a"]}}, "$.with_payload"),
+    (m.ScrollRequest, {"with_payload": {"include": "a"}}, "$.with_payload.include"),
+    # PointInsertOperations / UpdateOperation
+    (m.PointInsertOperations, {"foo": 1}, "$"),
+    (m.UpsertOperation, {"upsert": {"points": [{"id": 1}]}}, "$.upsert.points[0]"),
+    (m.UpsertOperation, {"upsert": {"batch": {"ids": [1], "vectors": "x"}}}, "$.upsert.batch.vectors"),
+    (m.UpdateOperations, {"operations": [{"delete": {"points": [1]}}, {"upsert": {"points": 3}}]}, "$.operations[1].upsert.points"),
+    # Responses
+    (m.QueryResponse, {"points": [{"id": 1, "version": 1, "score": 0.5, "vector": {"a": "x"}}]}, "$.points[0].vector.a"),
+    (m.CollectionInfo, {"status": "green", "optimizer_status": "ok", "segments_count": 1, "payload_schema": {},
+                        "config": {"params": {"vectors": {"size": 3, "distance": "L7"}}, "hnsw_config": {}, "optimizer_config": {}}},
+     "$.config.params.vectors.distance"),
+    (m.PayloadIndexInfo, {"data_type": "keyword", "points": 1, "params": {"type": "keyword", "is_tenant": "x"}}, "$.params.is_tenant"),
+]
+
+
+@pytest.mark.parametrize(("tp", "data", "path"), WRONG, ids=[f"{t.__name__ if hasattr(t, '__name__') else t}-{i}" for i, (t, _, _) in enumerate(WRONG)])
+def test_wrong_shape_is_rejected_naming_the_path(tp, data, path) -> None:
+    e = err(tp, data)
+    assert e.path == path, str(e)
+    assert path in str(e)
+    # The same from JSON bytes.
+    assert err(tp, json.dumps(data).encode()).path == path
+
+
+def test_validation_error_is_a_value_error_with_a_message() -> None:
+    e = err(m.Filter, {"must": [{"foo": 1}]})
+    assert isinstance(e, ValueError)
+    assert "foo" in str(e) and "Condition" in str(e)
+
+
+def test_invalid_json_is_a_validation_error() -> None:
+    with pytest.raises(ValidationError):
+        m.parse(m.Filter, b'{"must": [')
+
+
+# ---- the right variant is chosen ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "variant"),
+    [
+        ({"key": "a", "match": {"value": 1}}, m.FieldCondition),
+        ({"is_empty": {"key": "a"}}, m.IsEmptyCondition),
+        ({"is_null": {"key": "a"}}, m.IsNullCondition),
+        ({"has_id": [1, "5b6b1c52-1f1a-4c2d-9d0a-3c1c8b3f2a10"]}, m.HasIdCondition),
+        ({"has_vector": "v"}, m.HasVectorCondition),
+        ({"nested": {"key": "a", "filter": {}}}, m.NestedCondition),
+        ({"must": [{"has_id": [1]}]}, m.Filter),
+        ({}, m.Filter),
+    ],
+)
+def test_condition_variants(data, variant) -> None:
+    assert type(m.parse(m.Condition, data)) is variant
+
+
+@pytest.mark.parametrize(
+    ("data", "variant"),
+    [
+        ({"value": "x"}, m.MatchValue),
+        ({"text": "x"}, m.MatchText),
+        ({"text_any": "x"}, m.MatchTextAny),
+        ({"phrase": "x"}, m.MatchPhrase),
+        ({"prefix": "x"}, m.MatchPrefix),
+        ({"any": [1, 2]}, m.MatchAny),
+        ({"except": ["a"]}, m.MatchExcept),
+    ],
+)
+def test_match_variants(data, variant) -> None:
+    out = m.parse(m.FieldCondition, {"key": "k", "match": data})
+    assert type(out.match) is variant
+    assert json.loads(m.dump(out))["match"] == data
+
+
+def test_query_interface_variants() -> None:
+    q = lambda d: m.parse(m.QueryRequest, {"query": d}).query  # noqa: E731
+    assert q([1.0, 2.0]) == [1.0, 2.0]
+    assert q([[1.0], [2.0]]) == [[1.0], [2.0]]
+    assert q(7) == 7 and q("5b6b1c52-1f1a-4c2d-9d0a-3c1c8b3f2a10") == "5b6b1c52-1f1a-4c2d-9d0a-3c1c8b3f2a10"
+    assert type(q({"indices": [1], "values": [0.5]})) is m.SparseVector
+    assert type(q({"nearest": [1.0]})) is m.NearestQuery
+    assert type(q({"recommend": {"positive": [1]}})) is m.RecommendQuery
+    assert type(q({"fusion": "rrf"})) is m.FusionQuery
+    assert type(q({"text": "hello", "model": "bm25"})) is m.Document
+    assert type(q({"formula": {"sum": ["$score", {"key": "a", "match": {"value": 1}}]}})) is m.FormulaQuery
+    f = q({"formula": {"sum": ["$score", {"key": "a", "match": {"value": 1}}, 2.5]}}).formula
+    assert type(f.sum[1]) is m.FieldCondition and f.sum[2] == 2.5
+
+
+def test_vectors_config_single_and_named() -> None:
+    one = m.parse(m.CreateCollection, {"vectors": {"size": 4, "distance": "Cosine"}})
+    assert type(one.vectors) is m.VectorParams and one.vectors.distance is m.Distance.COSINE
+    named = m.parse(m.CreateCollection, {"vectors": {"a": {"size": 4, "distance": "Dot"}}})
+    assert type(named.vectors["a"]) is m.VectorParams
+    assert m.parse(m.CreateCollection, {"vectors": {}}).vectors == {}
+
+
+def test_with_payload_variants() -> None:
+    w = lambda d: m.parse(m.ScrollRequest, {"with_payload": d}).with_payload  # noqa: E731
+    assert w(True) is True and w(["a", "b"]) == ["a", "b"]
+    assert type(w({"include": ["a"]})) is m.PayloadSelectorInclude
+    assert type(w({"exclude": ["a"]})) is m.PayloadSelectorExclude
+
+
+def test_point_insert_operations_variants() -> None:
+    assert type(m.parse(m.PointInsertOperations, {"points": []})) is m.PointsList
+    b = m.parse(m.PointInsertOperations, {"batch": {"ids": [1], "vectors": [[1.0]]}})
+    assert type(b) is m.PointsBatch and b.batch.vectors == [[1.0]]
+
+
+# ---- numpy ----------------------------------------------------------------------------------
+
+DTYPES = [np.float32, np.float64]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_numpy_dense_and_multi_vectors_everywhere(dtype) -> None:
+    v = np.arange(4, dtype=dtype) / 8  # exact in float32
+    mv = np.arange(6, dtype=dtype).reshape(2, 3) / 4
+    cases = [
+        (m.PointStruct, {"id": 1, "vector": v}, ["vector"], v),
+        (m.PointStruct, {"id": 1, "vector": mv}, ["vector"], mv),
+        (m.PointStruct, {"id": 1, "vector": {"d": v, "m": mv}}, ["vector", "d"], v),
+        (m.PointVectors, {"id": 1, "vector": {"m": mv}}, ["vector", "m"], mv),
+        (m.Batch, {"ids": [1, 2], "vectors": np.stack([v, v])}, ["vectors"], np.stack([v, v])),
+        (m.Batch, {"ids": [1], "vectors": {"d": [v]}}, ["vectors", "d", 0], v),
+        (m.QueryRequest, {"query": v}, ["query"], v),
+        (m.QueryRequest, {"query": mv}, ["query"], mv),
+        (m.QueryRequest, {"query": {"nearest": v}}, ["query", "nearest"], v),
+        (m.QueryRequest, {"prefetch": [{"query": mv}]}, ["prefetch", 0, "query"], mv),
+        (m.QueryRequest, {"query": {"recommend": {"positive": [v, 3]}}}, ["query", "recommend", "positive", 0], v),
+        (m.QueryRequest, {"query": {"discover": {"target": v, "context": [{"positive": v, "negative": v}]}}},
+         ["query", "discover", "target"], v),
+        (m.QueryRequest, {"query": {"context": [{"positive": v, "negative": mv}]}}, ["query", "context", 0, "negative"], mv),
+    ]
+    for tp, data, where, expect in cases:
+        obj = m.parse(tp, data)
+        wire = json.loads(m.dump(obj))
+        for k in where:
+            wire = wire[k]
+        assert wire == expect.tolist(), (tp, where)
+    # Built directly (no parse), dump still writes the vectors.
+    p = m.PointStruct(id=1, vector=v)
+    assert json.loads(m.dump(p))["vector"] == v.tolist()
+
+
+def test_numpy_float32_written_with_float32_digits() -> None:
+    v = np.array([0.1, 1 / 3], dtype=np.float32)
+    body = m.dump(m.PointStruct(id=1, vector=v))
+    assert b"0.1," in body and b"0.33333334" in body and b"0.3333333432674408" not in body
+
+
+def test_numpy_wrong_shapes_are_rejected() -> None:
+    assert err(m.PointStruct, {"id": 1, "vector": np.zeros((2, 2, 2))}).path == "$.vector"
+    assert err(m.Batch, {"ids": [1], "vectors": np.zeros(3)}).path == "$.vectors"
+    assert err(m.PointStruct, {"id": 1, "vector": np.array(["a", "b"])}).path == "$.vector"
+    assert err(m.QueryRequest, {"query": {"nearest": np.zeros((1, 1, 1))}}).path == "$.query.nearest"
+
+
+# ---- UUID ids --------------------------------------------------------------------------------
+
+
+def test_uuid_objects_accepted_as_point_ids() -> None:
+    u = uuid.uuid4()
+    p = m.parse(m.PointStruct, {"id": u, "vector": [1.0]})
+    assert p.id == str(u)
+    assert json.loads(m.dump(p))["id"] == str(u)
+    assert json.loads(m.dump(m.PointStruct(id=u, vector=[1.0])))["id"] == str(u)
+    b = m.parse(m.PointsBatch, {"batch": {"ids": [u, 3], "vectors": [[1.0], [2.0]]}})
+    assert b.batch.ids == [str(u), 3]
+    f = m.parse(m.Filter, {"must": [{"has_id": [u]}]})
+    assert f.must[0].has_id == [str(u)]
+    sel = m.parse(m.PointIdsList, {"points": [u]})
+    assert json.loads(m.dump(sel)) == {"points": [str(u)]}
+    assert m.parse(m.ExtendedPointId, str(u).join('""')) == str(u)
+
+
+# ---- unknown fields from a newer server -----------------------------------------------------
+
+
+def test_response_with_unknown_fields_decodes() -> None:
+    body = {
+        "points": [
+            {
+                "id": 1,
+                "version": 3,
+                "score": 0.5,
+                "payload": {"a": 1},
+                "vector": {"d": [1.0, 2.0], "s": {"indices": [1], "values": [0.5], "new": 1}},
+                "brand_new": {"nested": [1, 2]},
+            }
+        ],
+        "also_new": True,
+    }
+    r = m.parse(m.QueryResponse, json.dumps(body))
+    p = r.points[0]
+    assert p.payload == {"a": 1} and p.vector["d"] == [1.0, 2.0] and type(p.vector["s"]) is m.SparseVector
+    assert "brand_new" not in json.loads(m.dump(r))["points"][0]
+    info = m.parse(
+        m.CollectionInfo,
+        {
+            "status": "green",
+            "optimizer_status": "ok",
+            "segments_count": 1,
+            "payload_schema": {"k": {"data_type": "keyword", "points": 3, "future": 1}},
+            "config": {
+                "params": {"vectors": {"size": 3, "distance": "Cosine", "new_knob": 1}, "x": 1},
+                "hnsw_config": {"m": 16, "ef_construct": 100, "full_scan_threshold": 10},
+                "optimizer_config": {"deleted_threshold": 0.2, "vacuum_min_vector_number": 1000,
+                                     "default_segment_number": 0, "flush_interval_sec": 5},
+                "new_section": {},
+            },
+            "future_top": 1,
+        },
+    )
+    assert type(info.config.params.vectors) is m.VectorParams
+
+
+def test_models_are_structs_with_spec_names() -> None:
+    assert issubclass(m.PointStruct, msgspec.Struct)
+    assert m.Distance("Cosine") is m.Distance.COSINE
