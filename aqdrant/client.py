@@ -103,6 +103,7 @@ class AsyncQdrantClient:
             retry=retry,
         )
         self._validator = VectorValidator(self._get_vectors_config) if validate_vectors else None
+        self._embedder: Any = None  # aqdrant.inference.Embedder, made on first local inference
         self._closed = False
 
     def __repr__(self) -> str:
@@ -119,6 +120,8 @@ class AsyncQdrantClient:
         """Release connections (and stop the embedded engine). Safe to call twice."""
         if not self._closed:
             self._closed = True
+            if self._embedder is not None:
+                self._embedder.close()
             await self._pipeline.aclose()
 
     aclose = close
@@ -161,6 +164,24 @@ class AsyncQdrantClient:
     async def _get_vectors_config(self, collection_name: str) -> models.CollectionParams:
         info = await self.get_collection(collection_name)
         return info.config.params
+
+    async def _embed_inputs(self, collection_name: str, body: Any, *, is_query: bool = False) -> Any:
+        """``body`` with Documents / Images / InferenceObjects embedded locally (aqdrant.inference),
+        or as it is with ``cloud_inference=True`` (the server embeds)."""
+        if self.cloud_inference:
+            return body
+        from .inference import DEFAULT_BATCH_SIZE, Embedder, embed_request
+
+        if self._embedder is None:
+            self._embedder = Embedder()
+        return await embed_request(
+            body,
+            embedder=self._embedder,
+            collection_name=collection_name,
+            is_query=is_query,
+            batch_size=self.local_inference_batch_size or DEFAULT_BATCH_SIZE,
+            get_schema=self._validator._schema if self._validator else None,
+        )
 
     # ==== collections ==========================================================================
     async def get_collections(self, *, timeout: float | None = None, headers: Headers = None) -> models.CollectionsResponse:
@@ -365,6 +386,7 @@ class AsyncQdrantClient:
             body = models.PointsList(
                 points=list(points), shard_key=shard_key_selector, update_filter=update_filter, update_mode=update_mode
             )
+        body = await self._embed_inputs(collection_name, body)
         if self._validator:
             await self._validator.check_upsert(collection_name, body)
         try:
@@ -395,6 +417,7 @@ class AsyncQdrantClient:
     ) -> models.UpdateResult:
         """Replace some vectors of existing points."""
         body = models.UpdateVectors(points=list(points), shard_key=shard_key_selector, update_filter=update_filter)
+        body = await self._embed_inputs(collection_name, body)
         if self._validator:
             await self._validator.check_update_vectors(collection_name, body)
         return await self._call(
@@ -557,6 +580,7 @@ class AsyncQdrantClient:
     ) -> list[models.UpdateResult]:
         """Several point updates in one request, applied in order."""
         body = models.UpdateOperations(operations=list(update_operations))
+        body = await self._embed_inputs(collection_name, body)
         return await self._call(
             "batch_update",
             path={"collection_name": collection_name},
@@ -778,6 +802,7 @@ class AsyncQdrantClient:
             lookup_from=lookup_from,
             shard_key=shard_key_selector,
         )
+        body = await self._embed_inputs(collection_name, body, is_query=True)
         return await self._call(
             "query_points",
             path={"collection_name": collection_name},
@@ -797,7 +822,9 @@ class AsyncQdrantClient:
         headers: Headers = None,
     ) -> list[models.QueryResponse]:
         """Several queries in one request."""
-        body = models.QueryRequestBatch(searches=list(requests))
+        body = await self._embed_inputs(
+            collection_name, models.QueryRequestBatch(searches=list(requests)), is_query=True
+        )
         return await self._call(
             "query_batch_points",
             path={"collection_name": collection_name},
@@ -846,6 +873,7 @@ class AsyncQdrantClient:
             lookup_from=lookup_from,
             shard_key=shard_key_selector,
         )
+        body = await self._embed_inputs(collection_name, body, is_query=True)
         return await self._call(
             "query_points_groups",
             path={"collection_name": collection_name},
@@ -1239,6 +1267,49 @@ class AsyncQdrantClient:
         """True when the server answers its health check."""
         text = await self._call("healthz", timeout=timeout, headers=headers)
         return bool(text)
+
+    # ==== local inference (fastembed) ==========================================================
+    async def get_embedding_size(self, model_name: str) -> int:
+        """Size of the vectors of a fastembed dense / late-interaction model (UnknownModelError if none)."""
+        from .inference import embedding_size, ensure_fastembed
+
+        await ensure_fastembed()
+        return embedding_size(model_name)
+
+    async def list_text_models(self) -> dict[str, tuple[int, models.Distance]]:
+        """fastembed's dense text models: ``{name: (dim, distance)}`` (custom models included)."""
+        from .inference import ensure_fastembed, list_text_models
+
+        await ensure_fastembed()
+        return list_text_models()
+
+    async def list_image_models(self) -> dict[str, tuple[int, models.Distance]]:
+        """fastembed's dense image models: ``{name: (dim, distance)}``."""
+        from .inference import ensure_fastembed, list_image_models
+
+        await ensure_fastembed()
+        return list_image_models()
+
+    async def list_late_interaction_text_models(self) -> dict[str, tuple[int, models.Distance]]:
+        """fastembed's late-interaction (multivector) text models: ``{name: (dim, distance)}``."""
+        from .inference import ensure_fastembed, list_late_interaction_text_models
+
+        await ensure_fastembed()
+        return list_late_interaction_text_models()
+
+    async def list_late_interaction_multimodal_models(self) -> dict[str, tuple[int, models.Distance]]:
+        """fastembed's late-interaction multimodal models: ``{name: (dim, distance)}``."""
+        from .inference import ensure_fastembed, list_late_interaction_multimodal_models
+
+        await ensure_fastembed()
+        return list_late_interaction_multimodal_models()
+
+    async def list_sparse_models(self) -> dict[str, dict[str, Any]]:
+        """fastembed's sparse models: ``{name: description}``."""
+        from .inference import ensure_fastembed, list_sparse_models
+
+        await ensure_fastembed()
+        return list_sparse_models()
 
     # ==== ingestion ============================================================================
     def ingest(self, collection_name: str, **options: Any) -> Ingestor:

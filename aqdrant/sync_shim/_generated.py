@@ -1281,6 +1281,30 @@ class QdrantClient:
         """True when the server answers its health check."""
         return self._runner.call(AsyncQdrantClient.health, timeout=timeout, headers=headers)
 
+    def get_embedding_size(self, model_name: str) -> int:
+        """Size of the vectors of a fastembed dense / late-interaction model (UnknownModelError if none)."""
+        return self._runner.call(AsyncQdrantClient.get_embedding_size, model_name)
+
+    def list_text_models(self) -> dict[str, tuple[int, models.Distance]]:
+        """fastembed's dense text models: ``{name: (dim, distance)}`` (custom models included)."""
+        return self._runner.call(AsyncQdrantClient.list_text_models)
+
+    def list_image_models(self) -> dict[str, tuple[int, models.Distance]]:
+        """fastembed's dense image models: ``{name: (dim, distance)}``."""
+        return self._runner.call(AsyncQdrantClient.list_image_models)
+
+    def list_late_interaction_text_models(self) -> dict[str, tuple[int, models.Distance]]:
+        """fastembed's late-interaction (multivector) text models: ``{name: (dim, distance)}``."""
+        return self._runner.call(AsyncQdrantClient.list_late_interaction_text_models)
+
+    def list_late_interaction_multimodal_models(self) -> dict[str, tuple[int, models.Distance]]:
+        """fastembed's late-interaction multimodal models: ``{name: (dim, distance)}``."""
+        return self._runner.call(AsyncQdrantClient.list_late_interaction_multimodal_models)
+
+    def list_sparse_models(self) -> dict[str, dict[str, Any]]:
+        """fastembed's sparse models: ``{name: description}``."""
+        return self._runner.call(AsyncQdrantClient.list_sparse_models)
+
     def ingest(self, collection_name: str, **options: Any) -> SyncContextManager[Any]:
         """A concurrent, backpressured upsert actor: ``async with client.ingest("c") as sink:``.
 
