@@ -673,3 +673,96 @@ async def test_real_model_names_are_resolved_not_hardcoded(client):
         await client.upsert("r", [models.PointStruct(id=1, vector=doc("x", "BAAI/bge-small-en-v1.5"))])
     assert not isinstance(e.value, UnknownModelError)
     assert not isinstance(e.value, FastembedNotInstalled)
+
+
+# ---- the blocking client, model options ----------------------------------------------------------------
+
+
+def test_blocking_client_embeds_documents():
+    from aqdrant import QdrantClient
+
+    with QdrantClient(":memory:") as c:
+        c.create_collection(
+            "b",
+            vectors_config={"dense": models.VectorParams(size=tm.DENSE_DIM, distance=models.Distance.COSINE)},
+        )
+        c.upsert("b", [models.PointStruct(id=i, vector={"dense": doc(t)}) for i, t in enumerate(TEXTS)])
+        hits = c.query_points("b", doc("sweet fruit"), using="dense", limit=1).points
+        assert [h.id for h in hits] == [2]
+        assert c.get_embedding_size(tm.DENSE) == tm.DENSE_DIM
+        assert tm.DENSE in c.list_text_models()
+
+
+async def test_document_options_reach_the_model(client):
+    """``options`` are the fastembed model's arguments: BM25's ``k``/``b`` change its weights,
+    and the model is loaded once per distinct options."""
+    from fastembed import SparseTextEmbedding
+
+    await make_collection(client)
+    text = "cat cat cat dog"
+    await client.upsert(
+        "c",
+        [
+            models.PointStruct(id=1, vector={"bm25": doc(text, tm.BM25)}),
+            models.PointStruct(id=2, vector={"bm25": doc(text, tm.BM25, options={"k": 3.0, "b": 0.1})}),
+        ],
+    )
+    recs = {r.id: r for r in await client.retrieve("c", [1, 2], with_vectors=True)}
+    default = next(iter(SparseTextEmbedding(tm.BM25).embed([text])))
+    tuned = next(iter(SparseTextEmbedding(tm.BM25, k=3.0, b=0.1).embed([text])))
+    assert not np.allclose(default.values, tuned.values)
+    sparse_equal(recs[1].vector["bm25"], default)
+    sparse_equal(recs[2].vector["bm25"], tuned)
+    assert client._embedder.loads == 2
+
+
+def test_embedded_bodies_convert_to_grpc(fastembed_cache):
+    """What the embedding step leaves in a request (float32 arrays, SparseVector, multivector
+    rows) goes through the gRPC conversion layer too (prefer_grpc=True)."""
+    from aqdrant.grpc import convert
+    from aqdrant.inference import Embedder, embed_request
+
+    schema = (
+        {"dense": (tm.DENSE_DIM, False), "colbert": (tm.COLBERT_DIM, True)},
+        {"bm25", "splade"},
+    )
+
+    async def get_schema(name):
+        return schema
+
+    async def main():
+        emb = Embedder()
+        body = await embed_request(
+            models.PointsList(points=[point(0, TEXTS[0])]),
+            embedder=emb,
+            collection_name="c",
+            is_query=False,
+            batch_size=8,
+            get_schema=get_schema,
+        )
+        query = await embed_request(
+            models.QueryRequest(
+                query=doc("cat"),
+                using="dense",
+                prefetch=[models.Prefetch(query=doc("cat", tm.BM25), using="bm25")],
+            ),
+            embedder=emb,
+            collection_name="c",
+            is_query=True,
+            batch_size=8,
+            get_schema=get_schema,
+        )
+        return body, query
+
+    body, query = anyio.run(main)
+    msg = convert.point_struct_to_grpc(body.points[0])
+    named = msg.vectors.vectors.vectors
+    np.testing.assert_allclose(list(named["dense"].dense.data), fe_dense([TEXTS[0]])[0], rtol=1e-6)
+    assert len(named["colbert"].multi_dense.vectors) == len(fe_colbert([TEXTS[0]])[0])
+    assert list(named["bm25"].sparse.indices) == fe_sparse(tm.BM25, [TEXTS[0]])[0].indices.tolist()
+    q = convert.query_to_grpc(query.query)
+    np.testing.assert_allclose(list(q.nearest.dense.data), fe_dense(["cat"], query=True)[0], rtol=1e-6)
+    pf = convert.prefetch_to_grpc(query.prefetch[0])
+    assert (
+        list(pf.query.nearest.sparse.indices) == fe_sparse(tm.BM25, ["cat"], query=True)[0].indices.tolist()
+    )
