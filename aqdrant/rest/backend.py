@@ -35,8 +35,9 @@ from ..errors import QdrantError, RateLimited, TransportError, UnexpectedRespons
 OFFLOAD_THRESHOLD = 1 << 20
 #: the longest server error text kept on an exception
 MAX_ERROR_TEXT = 2000
-#: connections kept open when ``pool_size`` is not given (httpx's own default)
-DEFAULT_POOL_SIZE = 100
+#: connections when ``pool_size`` is not given. httpcore's pool does work per connection on
+#: every request it assigns, so a big pool costs CPU on the loop; 20 is httpx's keep-alive default
+DEFAULT_POOL_SIZE = 20
 #: upload and download chunk size
 CHUNK_SIZE = 1 << 20
 
@@ -156,21 +157,22 @@ class RestBackend:
     async def execute(self, request: Request) -> Any:
         op = request.op
         client = self._get_client()
+        assert self._slots is not None
         opened = None
-        try:
-            content, headers, opened = await self._body(request)
-            http_request = client.build_request(
-                op.method, self._url(request), params=_query(request.query), content=content, headers=headers
-            )
-            assert self._slots is not None
-            async with self._slots:
+        # waiting calls do no work (and hold no encoded body) until a connection is theirs
+        async with self._slots:
+            try:
+                content, headers, opened = await self._body(request)
+                http_request = client.build_request(
+                    op.method, self._url(request), params=_query(request.query), content=content, headers=headers
+                )
                 try:
                     response = await client.send(http_request)
                 except httpx.RequestError as exc:
                     raise _transport_error(exc, request) from exc
-        finally:
-            if opened is not None:
-                await opened.aclose()
+            finally:
+                if opened is not None:
+                    await opened.aclose()
         if not 200 <= response.status_code < 300:
             raise _status_error(response, request)
         return await self._decode(op, response.content, response)
