@@ -595,6 +595,11 @@ async def test_wrong_input_kind_for_model(client):
         await client.upsert(
             "i", [models.PointStruct(id=1, vector={"clip": models.Image(image=b"x", model=tm.DENSE)})]
         )
+    with pytest.raises(InferenceError, match="UnidentifiedImageError") as e:
+        await client.upsert(
+            "i", [models.PointStruct(id=7, vector={"clip": models.Image(image=b"not a png", model=tm.CLIP)})]
+        )
+    assert e.value.path == "$.points[0].vector.clip"
     with pytest.raises(InferenceError, match="does not download"):
         await client.upsert(
             "i",

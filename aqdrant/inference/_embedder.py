@@ -77,7 +77,9 @@ class Embedder:
                     instance = cls(model_name=model_name, **options)
                 except TypeError as e:
                     raise InferenceError(f"model {model_name!r}: bad options {sorted(options)}: {e}") from e
-                except ValueError as e:  # fastembed: cannot load from any source, bad config, ...
+                except InferenceError:
+                    raise
+                except Exception as e:  # fastembed: cannot load from any source, bad files, ...
                     raise InferenceError(f"could not load model {model_name!r}: {e}") from e
                 loaded = self._models[key] = _Loaded(instance)
                 self.loads += 1

@@ -17,6 +17,7 @@ import anyio
 import anyio.to_thread
 
 from .. import models
+from ..errors import QdrantError
 from . import _registry as reg
 from ._embedder import Embedder, model_kwargs, options_key
 from ._errors import InferenceError, VectorNameError, VectorSizeMismatch
@@ -406,14 +407,24 @@ async def embed_request(
     for g in groups.values():
         for start in range(0, len(g.inputs), batch_size):
             chunk = g.inputs[start : start + batch_size]
-            if g.kind == reg.MULTIMODAL:
-                vectors = await anyio.to_thread.run_sync(
-                    embedder.embed_multimodal, g.model, g.options, chunk, g.images, batch_size
-                )
-            else:
-                vectors = await anyio.to_thread.run_sync(
-                    embedder.embed, g.kind, g.model, g.options, chunk, g.is_query, batch_size
-                )
+            try:
+                if g.kind == reg.MULTIMODAL:
+                    vectors = await anyio.to_thread.run_sync(
+                        embedder.embed_multimodal, g.model, g.options, chunk, g.images, batch_size
+                    )
+                else:
+                    vectors = await anyio.to_thread.run_sync(
+                        embedder.embed, g.kind, g.model, g.options, chunk, g.is_query, batch_size
+                    )
+            except QdrantError:
+                raise
+            except Exception as e:  # e.g. an image PIL cannot read: an input error, named
+                first = g.leaves[start].path
+                raise InferenceError(
+                    f"model {g.model!r} failed on the inputs from {first} on "
+                    f"({len(chunk)} of them): {type(e).__name__}: {e}",
+                    path=first,
+                ) from e
             if len(vectors) != len(chunk):
                 raise InferenceError(
                     f"model {g.model!r} returned {len(vectors)} vectors for {len(chunk)} inputs"
