@@ -302,7 +302,7 @@ def test_refused_under_plain_anyio_run_on_both_backends(client):
 
 
 def _engine_pid(c: QdrantClient) -> int:
-    return c._runner._state.target._backend._process.pid
+    return c._runner._state.target._backend.pid
 
 
 def _pid_gone(pid: int, timeout: float = 10.0) -> bool:

@@ -296,11 +296,21 @@ class Runner(Generic[T]):
         return SyncContextManager(self, state, fn, args, kwargs)
 
     def _run(self, state: _LoopState, make: Callable[[], Awaitable[Any]], what: str) -> Any:
-        return self._wait(state, self._submit(state, make, what), what)
-
-    def _submit(self, state: _LoopState, make: Callable[[], Awaitable[Any]], what: str) -> _Pending:
-        """Start ``make()`` as a task on the loop, in a copy of the caller's context."""
         pending = _Pending()
+        try:
+            self._submit(state, make, what, pending)
+            return self._wait(state, pending, what)
+        except BaseException:
+            # KeyboardInterrupt (at any point once submitted) or the loop died: do not leave
+            # the call running unowned. (An error *of* the call has ``finished`` set.)
+            if not pending.finished:
+                self._cancel(state, pending)
+            raise
+
+    def _submit(
+        self, state: _LoopState, make: Callable[[], Awaitable[Any]], what: str, pending: _Pending
+    ) -> None:
+        """Start ``make()`` as a task on the loop, in a copy of the caller's context."""
         done = pending.done
         box = pending.box
         ctx = contextvars.copy_context()
@@ -327,8 +337,21 @@ class Runner(Generic[T]):
         try:
             state.loop.call_soon_threadsafe(start)
         except RuntimeError:  # the loop is closed
+            pending.finished = True
             raise ClientClosedError(f"QdrantClient.{what}(): this client is closed") from None
-        return pending
+
+    @staticmethod
+    def _cancel(state: _LoopState, pending: _Pending) -> None:
+        box = pending.box
+
+        def cancel() -> None:  # runs after start(): call_soon_threadsafe keeps the order
+            if box and isinstance(box[0], asyncio.Task):
+                box[0].cancel()
+
+        try:
+            state.loop.call_soon_threadsafe(cancel)
+        except RuntimeError:
+            pass
 
     def _alive(self, state: _LoopState, what: str) -> None:
         if not state.thread.is_alive() or self._state is not state:
@@ -336,22 +359,10 @@ class Runner(Generic[T]):
 
     def _wait(self, state: _LoopState, pending: _Pending, what: str) -> Any:
         """Block until the task of ``pending`` is done; return its result or raise its error."""
-        done, box = pending.done, pending.box
-        try:
-            while not done.acquire(timeout=_LIVENESS_POLL):
-                self._alive(state, what)
-        except BaseException:
-            # KeyboardInterrupt (or the loop died): do not leave the call running unowned.
-            def cancel() -> None:
-                if box and isinstance(box[0], asyncio.Task):
-                    box[0].cancel()
-
-            try:
-                state.loop.call_soon_threadsafe(cancel)
-            except RuntimeError:
-                pass
-            raise
-        outcome = box[0]
+        while not pending.done.acquire(timeout=_LIVENESS_POLL):
+            self._alive(state, what)
+        pending.finished = True
+        outcome = pending.box[0]
         if not isinstance(outcome, asyncio.Task):
             raise outcome
         if outcome.cancelled():
@@ -365,12 +376,13 @@ class Runner(Generic[T]):
 
 
 class _Pending:
-    __slots__ = ("done", "box")
+    __slots__ = ("done", "box", "finished")
 
     def __init__(self) -> None:
         self.done = threading.Lock()
         self.done.acquire()
         self.box: list[Any] = []  # [task] or [exception]
+        self.finished = False  # set once the outcome is known to the caller
 
 
 class SyncIterator(Iterator[T]):
@@ -477,9 +489,15 @@ class SyncContextManager(Generic[T]):
         if self._pending is not None:
             raise RuntimeError(f"{self._what}(): this context manager was already entered")
         runner, state = self._runner, self._state
-        self._pending = runner._submit(state, self._host, self._what)
-        while not self._entered.wait(_LIVENESS_POLL):
-            runner._alive(state, self._what)
+        self._pending = pending = _Pending()
+        try:
+            runner._submit(state, self._host, self._what, pending)
+            while not self._entered.wait(_LIVENESS_POLL):
+                runner._alive(state, self._what)
+        except BaseException:
+            if not pending.finished:
+                runner._cancel(state, pending)
+            raise
         if not hasattr(self, "_value"):  # entering failed: the host task holds the error
             runner._wait(state, self._pending, self._what)
             raise RuntimeError(f"{self._what}(): entering failed")  # pragma: no cover - _wait raised
@@ -493,7 +511,13 @@ class SyncContextManager(Generic[T]):
             self._state.loop.call_soon_threadsafe(self._exit_requested.set)
         except RuntimeError:
             raise ClientClosedError(f"QdrantClient.{self._what}(): this client is closed") from None
-        return self._runner._wait(self._state, self._pending, self._what)
+        pending = self._pending
+        try:
+            return self._runner._wait(self._state, pending, self._what)
+        except BaseException:
+            if not pending.finished:
+                self._runner._cancel(self._state, pending)
+            raise
 
 
 def _has_async_methods(obj: Any) -> bool:
