@@ -771,3 +771,28 @@ def test_embedded_bodies_convert_to_grpc(fastembed_cache):
     assert (
         list(pf.query.nearest.sparse.indices) == fe_sparse(tm.BM25, ["cat"], query=True)[0].indices.tolist()
     )
+
+
+async def test_ingest_recuts_batches_that_embedding_made_too_large(client, monkeypatch):
+    """A Document is a few bytes, its ColBERT multivector kilobytes: the actor cuts an embedded
+    batch again so that no upsert passes ``max_batch_bytes``; every point still lands once."""
+    from aqdrant.ingest import point_bytes
+
+    await make_collection(client)
+    sizes = []
+    real_upsert = client.upsert
+
+    async def spy(name, points, **kw):
+        sizes.append(sum(point_bytes(p) for p in points))
+        return await real_upsert(name, points, **kw)
+
+    monkeypatch.setattr(client, "upsert", spy)
+    limit = 100_000  # ~3 embedded points (~10 rows x 128 floats, ~30 KB each); 50 Documents fit easily
+    async with client.ingest("c", batch_size=50, max_batch_bytes=limit, concurrency=2) as sink:
+        await sink.send_many(
+            {"id": i, "vector": {"colbert": doc(TEXTS[i % 6], tm.COLBERT)}} for i in range(100)
+        )
+    assert sink.report.acknowledged == 100 and not sink.report.failures
+    assert len(sizes) > 2 and max(sizes) <= limit
+    assert sink.report.batches == len(sizes)
+    assert (await client.count("c")).count == 100

@@ -309,8 +309,10 @@ class Ingestor:
         self._unsettled[token] = batch  # from here on a cancellation reports it as unconfirmed
         self._report.batches += 1
         embedded = await self._embed(token, batch)
-        if embedded is not None:
-            await self._send_stream.send((token, embedded))
+        if embedded is None:
+            return
+        for part_token, part in self._refit(token, batch, embedded):
+            await self._send_stream.send((part_token, part))
 
     async def _tick(self, interval: float) -> None:
         with self._ticker:
@@ -339,6 +341,33 @@ class Ingestor:
             return None
         if out is not batch:
             self._unsettled[token] = out
+        return out
+
+    def _refit(
+        self, token: int, batch: list[models.PointStruct], embedded: list[models.PointStruct]
+    ) -> list[tuple[int, list[models.PointStruct]]]:
+        """Embedding can make a batch far larger than its Documents were (a ColBERT multivector
+        per point): cut an embedded batch again by ``max_batch_bytes``."""
+        if embedded is batch:
+            return [(token, batch)]
+        parts: list[list[models.PointStruct]] = [[]]
+        size = 0
+        for p in embedded:
+            n = point_bytes(p)
+            if parts[-1] and size + n > self.max_batch_bytes:
+                parts.append([])
+                size = 0
+            parts[-1].append(p)
+            size += n
+        if len(parts) == 1:
+            return [(token, embedded)]
+        del self._unsettled[token]
+        out = []
+        for part in parts:
+            t = next(_tokens)
+            self._unsettled[t] = part
+            out.append((t, part))
+        self._report.batches += len(parts) - 1
         return out
 
     async def _deliver(self, token: int, batch: list[models.PointStruct]) -> None:
