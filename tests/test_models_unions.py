@@ -283,3 +283,50 @@ def test_response_with_unknown_fields_decodes() -> None:
 def test_models_are_structs_with_spec_names() -> None:
     assert issubclass(m.PointStruct, msgspec.Struct)
     assert m.Distance("Cosine") is m.Distance.COSINE
+
+
+# ---- response vectors stay raw until read ---------------------------------------------------
+
+
+def test_response_vectors_are_raw_until_read_and_behave_as_lists() -> None:
+    body = b'{"points":[{"id":1,"version":1,"score":0.5,"vector":[0.5,-1e-3,2]},' \
+           b'{"id":2,"version":1,"score":0.4,"vector":{"d":[1.5],"s":{"indices":[3],"values":[0.25]},"m":[[1.0],[2.0]]}}]}'
+    r = m.parse(m.QueryResponse, body)
+    v = r.points[0].vector
+    assert isinstance(v, m.RawVector) and v.raw == b"[0.5,-1e-3,2]"
+    assert v == [0.5, -0.001, 2.0] and len(v) == 3 and v[2] == 2.0 and list(v) == [0.5, -0.001, 2.0]
+    assert np.asarray(v, dtype=np.float32).tolist() == [0.5, np.float32(-0.001), 2.0]
+    named = r.points[1].vector
+    assert named["d"] == [1.5] and type(named["s"]) is m.SparseVector and named["m"] == [[1.0], [2.0]]
+    # Written back unchanged, and equal to what a list-built point writes.
+    assert b'"vector":[0.5,-1e-3,2]' in m.dump(r)
+    assert json.loads(m.dump(r)) == json.loads(body)
+    assert m.to_builtins(r.points[0])["vector"] == [0.5, -0.001, 2]
+    # From builtins the same types come out.
+    rb = m.parse(m.QueryResponse, json.loads(body))
+    assert rb.points[0].vector == v and rb.points[1].vector["s"] == named["s"]
+
+
+@pytest.mark.parametrize(
+    ("vector", "path"),
+    [
+        (b'[1.0,"x"]', "$.points[0].vector[1]"),
+        (b"[1.0,null]", "$.points[0].vector[1]"),
+        (b"[true]", "$.points[0].vector[0]"),
+        (b"[[1.0],2.0]", "$.points[0].vector"),
+        (b'[[1.0],["a"]]', "$.points[0].vector[1][0]"),
+        (b'{"a":[1.0,false]}', "$.points[0].vector.a"),
+        (b'{"a":{"indices":[1]}}', "$.points[0].vector.a"),
+        (b'"abc"', "$.points[0].vector"),
+        (b"7", "$.points[0].vector"),
+    ],
+)
+def test_raw_response_vectors_are_still_validated(vector: bytes, path: str) -> None:
+    body = b'{"points":[{"id":1,"version":1,"score":0.5,"vector":' + vector + b"}]}"
+    e = err(m.QueryResponse, body)
+    assert e.path.startswith(path), str(e)
+
+
+def test_null_response_vector_is_none() -> None:
+    r = m.parse(m.Record, b'{"id":1,"vector":null}')
+    assert r.vector is None and m.parse(m.Record, b'{"id":1}').vector is None

@@ -54,6 +54,9 @@ NON_IDEMPOTENT = {
     "update_aliases",
 }
 
+# The union of vectors in responses (Record, ScoredPoint): such fields are decoded as msgspec.Raw.
+RAW_VECTOR_UNION = "VectorStructOutput"
+
 # gRPC counterparts (service.Method) of REST operations, for the gRPC transport.
 GRPC = {
     "get_collections": "Collections.List",
@@ -324,6 +327,11 @@ class Gen:
             counts["str"] -= literal_strs - 1  # several Literals merge into one
         return any(n > 1 for c, n in counts.items())
 
+    def is_raw_vector(self, t: T) -> bool:
+        """A response-side vector field (``VectorStructOutput``, optionally null)."""
+        members = [m for m in (t.args if t.kind == "union" else (t,)) if m.kind != "none"]
+        return members == [T("ref", RAW_VECTOR_UNION)]
+
     # ---- rendering -------------------------------------------------------------------------
     def spec_expr(self, t: T) -> str:
         """A runtime spec for the resolver (see aqdrant/models/_unions.py)."""
@@ -344,7 +352,7 @@ class Gen:
             "from __future__ import annotations\n\n"
             "from enum import Enum\n"
             "from typing import Any, Dict, List, Literal, Union\n\n"
-            "from msgspec import field as _field\n\n"
+            "from msgspec import Raw as _Raw, field as _field\n\n"
             "from ._base import Model, resolve_fields as _resolve_fields\n"
             "from ._unions import ListSpec as _L, DictSpec as _D, UnionSpec as _U\n\n"
         )
@@ -369,7 +377,9 @@ class Gen:
                     ann = t.annotation()
                     if self.is_hard(t):
                         hard.append((pyname, t, req))
-                        ann_rt = "Any"
+                        # Vectors in responses stay raw JSON until read (see _unions.RawVector):
+                        # msgspec only scans them; __post_init__ checks their shape.
+                        ann_rt = "_Raw" if self.is_raw_vector(t) else "Any"
                     else:
                         ann_rt = ann
                     rename = f"name={wire!r}" if wire != pyname else ""
@@ -377,9 +387,9 @@ class Gen:
                         default = f" = _field({rename})" if rename else ""
                     else:
                         default = f" = _field(default=None, {rename})" if rename else " = None"
-                        if "None" not in ann_rt and ann_rt != "Any":
+                        if "None" not in ann_rt and ann_rt not in ("Any", "_Raw"):
                             ann_rt = f"Union[{ann_rt}, None]" if not ann_rt.startswith("Union[") else ann_rt[:-1] + ", None]"
-                    comment = f"  # {ann}" if ann_rt == "Any" and ann != "Any" else ""
+                    comment = f"  # {ann}" if ann_rt in ("Any", "_Raw") and ann != "Any" else ""
                     out.append(f"    {pyname}: {ann_rt}{default}{comment}\n")
                     if fdoc:
                         out.append(f"    {docstring(fdoc)}\n")

@@ -19,7 +19,7 @@ from ._base import Model
 from ._generated import *  # noqa: F403
 from ._generated import RESOLVED_UNIONS as _RESOLVED_BY_NAME
 from ._generated import __all__ as _generated_all
-from ._unions import merge_path, resolve, spec_for
+from ._unions import RawVector, merge_path, resolve, spec_for
 
 T = TypeVar("T")
 
@@ -36,6 +36,8 @@ def _enc_hook(obj: Any) -> Any:
             return obj.item()
     if isinstance(obj, uuid.UUID):
         return str(obj)
+    if isinstance(obj, RawVector):
+        return msgspec.Raw(obj.raw)
     raise NotImplementedError(f"cannot encode objects of type {type(obj).__name__}")
 
 
@@ -120,7 +122,12 @@ def parse(tp: type[T] | Any, data: Any) -> T:
             return resolve(spec, msgspec.json.decode(data))
         try:
             return msgspec.convert(data, native) if native is not None else resolve(spec, data)
-        except msgspec.ValidationError:
+        except msgspec.ValidationError as e:
+            if "Expected `raw`" in str(e):
+                # Response vectors are decoded as raw JSON (kept unparsed until read); from
+                # builtins, go through JSON text once.
+                text = msgspec.json.encode(_uuids_to_str(data), enc_hook=_enc_hook)
+                return msgspec.json.decode(text, type=native) if native is not None else resolve(spec, msgspec.json.decode(text))
             # Builtins from Python code may hold uuid.UUID objects (point ids) where the wire has
             # strings: retry once with them as strings. Only on failure, so the common path
             # never walks the data.
@@ -135,4 +142,4 @@ def parse(tp: type[T] | Any, data: Any) -> T:
         raise ValidationError(f"invalid JSON: {e}") from None
 
 
-__all__ = ["Model", "parse", "dump", "to_builtins", *_generated_all]
+__all__ = ["Model", "RawVector", "parse", "dump", "to_builtins", *_generated_all]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Dict, List, Literal, Union
 
-from msgspec import field as _field
+from msgspec import Raw as _Raw, field as _field
 
 from ._base import Model, resolve_fields as _resolve_fields
 from ._unions import ListSpec as _L, DictSpec as _D, UnionSpec as _U
@@ -847,7 +847,7 @@ class Record(Model, kw_only=True):
     id: ExtendedPointId
     payload: Union[Payload, None] = None
     """Payload - values assigned to the point"""
-    vector: Any = None  # Union[VectorStructOutput, None]
+    vector: _Raw = None  # Union[VectorStructOutput, None]
     """Vector of the point"""
     shard_key: Union[ShardKey, None] = None
     """Shard Key"""
@@ -876,7 +876,7 @@ class ScoredPoint(Model, kw_only=True):
     """Points vector distance to the query vector"""
     payload: Union[Payload, None] = None
     """Payload - values assigned to the point"""
-    vector: Any = None  # Union[VectorStructOutput, None]
+    vector: _Raw = None  # Union[VectorStructOutput, None]
     """Vector of the point"""
     shard_key: Union[ShardKey, None] = None
     """Shard Key"""

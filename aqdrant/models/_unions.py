@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
 import typing
 import uuid
 from functools import lru_cache
@@ -282,8 +283,106 @@ def _check_ndarray(arr: Any, depth: int) -> Any:
     return arr
 
 
+class RawVector(Sequence):
+    """A dense vector from a response, kept as the server's JSON until someone reads it.
+
+    Decoding 768 floats into Python objects costs most of a query response's decode time; most
+    callers never look at the numbers, or want numpy. The JSON was checked to be a flat array of
+    numbers when the response was decoded; items are decoded (to a list of floats) on first
+    access. Behaves as a read-only sequence of floats, equals a list with the same values,
+    ``numpy.asarray`` works, and ``models.dump`` writes the original bytes back unchanged.
+    """
+
+    __slots__ = ("_raw", "_list")
+
+    def __init__(self, raw: bytes) -> None:
+        self._raw = raw
+        self._list: list | None = None
+
+    def tolist(self) -> list:
+        if self._list is None:
+            self._list = msgspec.json.decode(self._raw, type=typing.List[float])
+        return self._list
+
+    def __len__(self) -> int:
+        return len(self.tolist())
+
+    def __getitem__(self, i: Any) -> Any:
+        return self.tolist()[i]
+
+    def __iter__(self) -> Any:
+        return iter(self.tolist())
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, RawVector):
+            other = other.tolist()
+        return self.tolist() == other if isinstance(other, (list, tuple)) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        import numpy as np
+
+        return np.asarray(self.tolist(), dtype=dtype)
+
+    def __repr__(self) -> str:
+        return repr(self.tolist())
+
+    def __reduce__(self) -> Any:
+        return (RawVector, (self._raw,))
+
+    @property
+    def raw(self) -> bytes:
+        """The JSON text of the vector, as received."""
+        return self._raw
+
+
+def _raw_vectors(spec: UnionSpec, raw: msgspec.Raw) -> Any:
+    """Resolve a response vector field decoded as ``msgspec.Raw``: fast shape check for flat
+    number arrays (kept raw), per-name for named vectors, a full decode otherwise."""
+    b = bytes(raw)
+    head = b[:1]
+    if head == b"[" and _flat_numbers(b):
+        return RawVector(b)
+    if head == b"{":
+        parts = msgspec.json.decode(b, type=typing.Dict[str, msgspec.Raw])
+        out = {}
+        for k, v in parts.items():
+            vb = bytes(v)
+            if vb[:1] == b"[" and _flat_numbers(vb):
+                out[k] = RawVector(vb)
+            else:
+                out[k] = msgspec.json.decode(vb)
+        value: Any = out
+    else:
+        value = msgspec.json.decode(b)
+    if value is None:
+        return None
+    return _resolve_union(spec, value)
+
+
+def _flat_numbers(b: bytes) -> bool:
+    """``b`` (valid JSON starting with ``[``) is a flat array of numbers. Each test is one
+    memchr-speed scan: a nested array has a second ``[``, a string a ``"``, an object a ``{``,
+    null/true/false an ``n``/``t``/``f`` - none of which a JSON number contains."""
+    return (
+        b.find(b"[", 1) == -1
+        and b'"' not in b
+        and b"{" not in b
+        and b"n" not in b
+        and b"t" not in b
+        and b"f" not in b
+    )
+
+
 def _resolve_union(spec: UnionSpec, value: Any) -> Any:
     members = spec.members
+    if isinstance(value, msgspec.Raw):
+        return _raw_vectors(spec, value)
+    if isinstance(value, RawVector):
+        if any(_numeric_depth(m) == 1 for m in members):
+            return value  # already checked to be a flat array of numbers
+        value = value.tolist()
     if isinstance(value, msgspec.Struct):
         for m in members:
             if isinstance(m, type) and isinstance(value, m):

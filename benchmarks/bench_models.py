@@ -1,0 +1,193 @@
+"""REST model (de)serialisation: aqdrant.models vs qdrant-client 1.20, side by side.
+
+    .venv/bin/python benchmarks/bench_models.py [--repeats N]
+
+One run, medians of repeats (shared machine: read the ratios, not the third digit).
+
+* encode an upsert body, 1,000 points x 768-d with a small payload: from Python lists and from a
+  (1000, 768) float32 array. aqdrant: build ``PointsList``/``PointStruct`` + ``models.dump``;
+  peer: build its pydantic ``PointsList``/``PointStruct`` + its REST body path
+  (``jsonable_encoder`` -> ``model_dump_json``), numpy via ``.tolist()`` as its REST path does.
+* decode a 1,000-hit ``QueryResponse`` (payload only; with 768-d vectors): ``models.parse``
+  vs the peer's ``QueryResponse.model_validate_json``.
+* ``import aqdrant`` vs ``import qdrant_client``: wall time of fresh interpreters, median of 5.
+
+Prints a markdown table; ``--json`` prints the rows as JSON as well (run_all.py uses it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+N, DIM = 1000, 768
+
+
+def median_time(fn, repeats: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def payload(i: int) -> dict:
+    return {"city": ["Berlin", "Paris", "Oslo"][i % 3], "n": i, "tags": ["a", "b"], "price": i * 0.5}
+
+
+def import_time(module: str, runs: int = 5) -> float:
+    code = f"import time; t=time.perf_counter(); import {module}; print(time.perf_counter()-t)"
+    wall = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, cwd=ROOT)
+        wall.append(time.perf_counter() - t0)
+    base = []
+    for _ in range(runs):  # the bare interpreter start, reported separately
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True, capture_output=True, cwd=ROOT)
+        base.append(time.perf_counter() - t0)
+    return statistics.median(wall) - statistics.median(base)
+
+
+def query_response_json(with_vectors: bool) -> bytes:
+    rng = np.random.default_rng(1)
+    vecs = rng.random((N, DIM), dtype=np.float32)
+    points = []
+    for i in range(N):
+        p = {"id": i, "version": 3, "score": float(1 - i / N), "payload": payload(i)}
+        if with_vectors:
+            p["vector"] = vecs[i].tolist()
+        points.append(p)
+    return json.dumps({"points": points}).encode()
+
+
+def run(repeats: int) -> list[dict]:
+    from qdrant_client.http import models as pm
+    from qdrant_client.http.api.points_api import jsonable_encoder
+
+    from aqdrant import models as am
+
+    rng = np.random.default_rng(0)
+    arr = rng.random((N, DIM), dtype=np.float32)
+    lists = arr.astype(np.float64).tolist()  # what a user's Python lists hold
+    payloads = [payload(i) for i in range(N)]
+    rows: list[dict] = []
+
+    # ---- encode from lists ------------------------------------------------------------------
+    def a_lists() -> bytes:
+        return am.dump(am.PointsList(points=[am.PointStruct(id=i, vector=lists[i], payload=payloads[i]) for i in range(N)]))
+
+    def p_lists() -> str:
+        body = pm.PointsList(points=[pm.PointStruct(id=i, vector=lists[i], payload=payloads[i]) for i in range(N)])
+        return jsonable_encoder(body)
+
+    def a_numpy() -> bytes:
+        return am.dump(am.PointsList(points=[am.PointStruct(id=i, vector=arr[i], payload=payloads[i]) for i in range(N)]))
+
+    def p_numpy() -> str:
+        vl = arr.tolist()
+        body = pm.PointsList(points=[pm.PointStruct(id=i, vector=vl[i], payload=payloads[i]) for i in range(N)])
+        return jsonable_encoder(body)
+
+    for label, a_fn, p_fn in (("encode upsert, from lists", a_lists, p_lists), ("encode upsert, from numpy float32", a_numpy, p_numpy)):
+        # Same JSON meaning on both sides (sanity check, not timed).
+        a_body, p_body = a_fn(), p_fn()
+        a_obj, p_obj = json.loads(a_body), json.loads(p_body)
+        assert [p["id"] for p in a_obj["points"]] == [p["id"] for p in p_obj["points"]]
+        assert np.allclose(np.array([p["vector"] for p in a_obj["points"]]), arr, rtol=1e-6)
+        ta, tp = median_time(a_fn, repeats), median_time(p_fn, repeats)
+        rows.append(
+            {
+                "measure": label,
+                "aqdrant": f"{ta / N * 1e6:.1f} µs/pt, {len(a_body) / N:,.0f} B/pt",
+                "qdrant-client 1.20": f"{tp / N * 1e6:.1f} µs/pt, {len(p_body.encode()) / N:,.0f} B/pt",
+                "speed-up": f"{tp / ta:.1f}x",
+                "_a_us": ta / N * 1e6,
+                "_p_us": tp / N * 1e6,
+                "_a_bytes": len(a_body) / N,
+            }
+        )
+
+    # ---- decode a query response ------------------------------------------------------------
+    for label, with_vectors in (("decode 1,000-hit QueryResponse, payload only", False),
+                                ("decode 1,000-hit QueryResponse, + 768-d vectors", True)):
+        body = query_response_json(with_vectors)
+        a_res = am.parse(am.QueryResponse, body)
+        p_res = pm.QueryResponse.model_validate_json(body)
+        assert len(a_res.points) == len(p_res.points) == N
+        assert a_res.points[7].payload == p_res.points[7].payload
+        if with_vectors:
+            assert list(a_res.points[5].vector) == p_res.points[5].vector
+        ta = median_time(lambda: am.parse(am.QueryResponse, body), repeats)
+        tp = median_time(lambda: pm.QueryResponse.model_validate_json(body), repeats)
+        rows.append(
+            {
+                "measure": label,
+                "aqdrant": f"{ta / N * 1e6:.2f} µs/hit",
+                "qdrant-client 1.20": f"{tp / N * 1e6:.2f} µs/hit",
+                "speed-up": f"{tp / ta:.1f}x",
+                "_a_us": ta / N * 1e6,
+                "_p_us": tp / N * 1e6,
+            }
+        )
+
+    # ---- import time ------------------------------------------------------------------------
+    ia, ip = import_time("aqdrant"), import_time("qdrant_client")
+    rows.append(
+        {
+            "measure": "import (fresh interpreter, median of 5, minus bare start-up)",
+            "aqdrant": f"{ia * 1e3:.0f} ms",
+            "qdrant-client 1.20": f"{ip * 1e3:.0f} ms",
+            "speed-up": f"{ip / ia:.1f}x",
+            "_a_ms": ia * 1e3,
+        }
+    )
+    return rows
+
+
+GOALS = [
+    ("encode upsert, from lists", lambda r: r["_p_us"] / r["_a_us"] >= 3, ">= 3x the peer"),
+    ("encode upsert, from numpy float32", lambda r: r["_a_us"] <= 20 and r["_a_bytes"] <= 9000, "<= 20 µs/pt, <= 9 KB/pt"),
+    ("decode 1,000-hit QueryResponse, payload only", lambda r: r["_p_us"] / r["_a_us"] >= 2, ">= 2x the peer"),
+    ("decode 1,000-hit QueryResponse, + 768-d vectors", lambda r: r["_p_us"] / r["_a_us"] >= 3, ">= 3x the peer"),
+    ("import", lambda r: r["_a_ms"] < 150, "< 150 ms"),
+]
+
+
+def table(rows: list[dict]) -> str:
+    cols = ["measure", "aqdrant", "qdrant-client 1.20", "speed-up", "goal"]
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        goal = next(((ok(r), text) for name, ok, text in GOALS if r["measure"].startswith(name)), None)
+        r["goal"] = f"{text}: {'met' if met else 'MISSED'}" if goal and (met := goal[0]) is not None and (text := goal[1]) else ""
+        out.append("| " + " | ".join(str(r.get(c, "")) for c in cols) + " |")
+    return "\n".join(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    rows = run(args.repeats)
+    print(f"## bench_models: REST models, {N} points x {DIM}-d, median of {args.repeats}\n")
+    print(table(rows))
+    if args.json:
+        print("\nJSON " + json.dumps([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]))
+
+
+if __name__ == "__main__":
+    main()
