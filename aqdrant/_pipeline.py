@@ -374,6 +374,8 @@ def _is_stream(body: Any) -> bool:
 def _tell(body: Any) -> int | None:
     if not _is_stream(body):
         return None
+    if inspect.iscoroutinefunction(getattr(body, "tell", None)):
+        return None  # an async file: not rewound, so not resent
     try:
         if hasattr(body, "seekable") and not body.seekable():
             return None

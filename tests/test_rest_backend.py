@@ -609,3 +609,12 @@ def test_sliced_parse_errors_keep_the_exact_path():
     with pytest.raises(ValidationError) as info:
         rest_backend._decode(OPERATIONS["query_points"], content, True)
     assert info.value.path == "$.points[2500].score"
+
+
+@pytest.mark.anyio
+async def test_multipart_upload_from_an_async_file(server, pipeline, tmp_path):
+    path = tmp_path / "a.snapshot"
+    path.write_bytes(b"async-data" * 1000)
+    async with await anyio.open_file(path, "rb") as f:
+        assert await pipeline.execute("recover_from_uploaded_snapshot", path_params=CP, body=f) is True
+    assert b"async-data" * 1000 in server.requests[0].body

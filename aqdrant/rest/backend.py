@@ -621,6 +621,8 @@ class _Upload:
 
 
 def _remaining_size(f: Any) -> int | None:
+    if inspect.iscoroutinefunction(getattr(f, "tell", None)):
+        return None  # an async file: sent chunked
     try:
         if hasattr(f, "seekable") and not f.seekable():
             return None
