@@ -277,9 +277,19 @@ class LocalBackend:
         if self.optimize_policy == "never":
             cmd.append("--no-optimize")
         cmd.append(f"--idle={self.optimize_after}")
-        process = await anyio.open_process(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, env=env, start_new_session=True
-        )
+        try:
+            process = await anyio.open_process(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=None,
+                env=env,
+                start_new_session=True,
+            )
+        except BaseException:
+            if temporary and not self._root:
+                shutil.rmtree(root, ignore_errors=True)
+            raise
         conn = _Conn(process)
         try:
             hello = await conn.read_frame()
