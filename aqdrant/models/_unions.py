@@ -80,6 +80,24 @@ class UnionSpec:
     def set_members(self, *members: Any) -> None:
         self._members = members
         self._flat = None
+        self._table = None
+
+    _table: dict | None = None
+
+    def table(self) -> dict:
+        """Candidates per JSON shape of a value, in preference order, computed once."""
+        if self._table is None:
+            members = self.members
+            any_members = [m for m in members if _shape_of_member(m) == "any"]
+            t: dict = {
+                shape: [m for s in accepts for m in members if _shape_of_member(m) == s] + any_members
+                for shape, accepts in _ACCEPTS.items()
+            }
+            t["ndims"] = frozenset(
+                _numeric_depth(m) for m in members if _shape_of_member(m) == "array" and _numeric_depth(m) > 0
+            )
+            self._table = t
+        return self._table
 
     def __repr__(self) -> str:
         return self.name or "Union[" + ", ".join(_name(m) for m in self._members) + "]"
@@ -380,7 +398,7 @@ def _resolve_union(spec: UnionSpec, value: Any) -> Any:
     if isinstance(value, msgspec.Raw):
         return _raw_vectors(spec, value)
     if isinstance(value, RawVector):
-        if any(_numeric_depth(m) == 1 for m in members):
+        if 1 in spec.table()["ndims"]:
             return value  # already checked to be a flat array of numbers
         value = value.tolist()
     if isinstance(value, msgspec.Struct):
@@ -388,18 +406,16 @@ def _resolve_union(spec: UnionSpec, value: Any) -> Any:
             if isinstance(m, type) and isinstance(value, m):
                 return value
         raise msgspec.ValidationError(f"Expected `{spec!r}`, got `{type(value).__name__}`")
+    table = spec.table()
     nd = _numpy_ndarray()
     if nd is not None and isinstance(value, nd):
-        for m in members:
-            if _shape_of_member(m) == "array" and _numeric_depth(m) == value.ndim:
-                return _check_ndarray(value, value.ndim)
+        if value.ndim in table["ndims"]:
+            return _check_ndarray(value, value.ndim)
         raise msgspec.ValidationError(f"Expected `{spec!r}`, got a {value.ndim}-D array")
     shape = _shape_of_value(value)
     if shape == "other":
         shape = "str" if isinstance(value, uuid.UUID) else _numpy_scalar_shape(value)
-    accepts = _ACCEPTS.get(shape, ())
-    candidates = [m for s in accepts for m in members if _shape_of_member(m) == s]
-    candidates += [m for m in members if _shape_of_member(m) == "any"]
+    candidates = table.get(shape, ())
     if not candidates:
         raise msgspec.ValidationError(f"Expected `{spec!r}`, got `{_json_kind(shape)}`")
     if shape == "object" and len(candidates) > 1:
