@@ -607,3 +607,44 @@ async def test_text_index_with_stopwords_and_stemmer(backend):
     assert await matching("fox") == [1]
     info = await call(backend, "get_collection", collection_name="c")
     assert info.payload_schema["t"].data_type == models.PayloadSchemaType.TEXT
+
+
+async def test_numpy_vectors_and_payload_arrays(backend):
+    import numpy as np
+
+    await make(backend)
+    emb = np.array([0.1, 0.2, 1 / 3], dtype=np.float64)
+    points = models.PointsList(
+        points=[
+            models.PointStruct(
+                id=1, vector=np.array([1, 2, 3, 4], dtype=np.float64), payload={"emb": emb, "n": np.int64(5)}
+            ),
+            models.PointStruct(
+                id=2, vector=np.array([4, 3, 2, 1], dtype=np.float32), payload={"m": np.float32(0.5)}
+            ),
+            models.PointStruct(
+                id=3, vector=np.array([1, 1, 1, 1], dtype=np.float16), payload={"ids": np.array([1, 2])}
+            ),
+        ]
+    )
+    await call(backend, "upsert_points", points, collection_name="c")
+    recs = {
+        r.id: r
+        for r in await call(
+            backend, "get_points", {"ids": [1, 2, 3], "with_vector": True}, collection_name="c"
+        )
+    }
+    assert recs[1].payload == {"emb": [0.1, 0.2, 1 / 3], "n": 5}  # float64 kept exactly
+    assert recs[2].payload == {"m": 0.5}
+    assert recs[3].payload == {"ids": [1, 2]}
+    v = np.asarray(recs[1].vector)
+    assert np.allclose(v, np.array([1, 2, 3, 4]) / np.linalg.norm([1, 2, 3, 4]), atol=1e-6)
+    res = await call(
+        backend,
+        "query_points",
+        {"query": np.array([4, 3, 2, 1], dtype=np.float32).tolist(), "limit": 1},
+        collection_name="c",
+    )
+    assert res.points[0].id == 2
+    q = models.QueryRequest(query=np.array([1, 1, 1, 1.0]), limit=1)
+    assert (await call(backend, "query_points", q, collection_name="c")).points[0].id == 3

@@ -472,6 +472,7 @@ class LocalBackend:
 # float formatting (JSON) or 50 ms of buffer copies.
 
 EXT_F32_BLOB = 2
+EXT_F64_BLOB = 3
 _BLOB_REF = struct.Struct("<QII")
 _BLOB_HEAD = struct.Struct(">Q")
 _CHUNK = 1 << 18
@@ -483,14 +484,17 @@ def _enc_hook(obj: Any) -> Any:
     if np is not None:
         if isinstance(obj, np.ndarray):
             if obj.dtype.kind == "f" and obj.ndim in (1, 2) and obj.size:
-                arr = np.ascontiguousarray(obj, dtype="<f4")
+                # float64 stays float64 (a payload array must not lose precision); the rest f32
+                wide = obj.dtype.itemsize == 8
+                arr = np.ascontiguousarray(obj, dtype="<f8" if wide else "<f4")
                 blobs: list = _local.blobs
                 offset = _local.size
                 view = memoryview(arr.reshape(-1)).cast("B")
                 blobs.append(view)
                 _local.size += len(view)
                 rows, cols = (0, arr.shape[0]) if arr.ndim == 1 else arr.shape
-                return msgspec.msgpack.Ext(EXT_F32_BLOB, _BLOB_REF.pack(offset, rows, cols))
+                code = EXT_F64_BLOB if wide else EXT_F32_BLOB
+                return msgspec.msgpack.Ext(code, _BLOB_REF.pack(offset, rows, cols))
             return obj.tolist()
         if isinstance(obj, np.generic):
             return obj.item()

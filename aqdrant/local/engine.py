@@ -1069,24 +1069,29 @@ class StorageLockedError(Exception):
 
 _encoder = msgspec.msgpack.Encoder()
 EXT_F32_BLOB = 2
+EXT_F64_BLOB = 3
 _BLOB_REF = struct.Struct("<QII")
 _BLOB_HEAD = struct.Struct(">Q")
 _blob = threading.local()
 
 
 def _ext_hook(code: int, data: memoryview) -> Any:
-    """A float array sent as raw little-endian float32 bytes in the frame's blob (see backend)."""
-    if code != EXT_F32_BLOB:
+    """A float array sent as raw little-endian float32/float64 bytes in the frame's blob."""
+    if code == EXT_F32_BLOB:
+        fmt, size = "f", 4
+    elif code == EXT_F64_BLOB:
+        fmt, size = "d", 8
+    else:
         raise ValueError(f"unknown msgpack extension type {code}")
     offset, rows, cols = _BLOB_REF.unpack(data)
     n = (rows or 1) * cols
-    raw = _blob.view[offset : offset + 4 * n]
+    raw = _blob.view[offset : offset + size * n]
     if sys.byteorder == "little":
-        flat = raw.cast("f").tolist()
+        flat = raw.cast(fmt).tolist()
     else:  # pragma: no cover
         import array
 
-        a = array.array("f", bytes(raw))
+        a = array.array(fmt, bytes(raw))
         a.byteswap()
         flat = a.tolist()
     if rows == 0:
