@@ -131,8 +131,8 @@ def run(repeats: int) -> list[dict]:
         assert a_res.points[7].payload == p_res.points[7].payload
         if with_vectors:
             assert list(a_res.points[5].vector) == p_res.points[5].vector
-        ta = median_time(lambda: am.parse(am.QueryResponse, body), repeats)
-        tp = median_time(lambda: pm.QueryResponse.model_validate_json(body), repeats)
+        ta = median_time(lambda body=body: am.parse(am.QueryResponse, body), repeats)
+        tp = median_time(lambda body=body: pm.QueryResponse.model_validate_json(body), repeats)
         rows.append(
             {
                 "measure": label,

@@ -20,7 +20,7 @@ import copy
 import json
 import math
 import typing
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import jsonschema
@@ -221,13 +221,13 @@ def same(a: typing.Any, b: typing.Any, path: str = "$") -> None:
             same(a[k], b[k], f"{path}.{k}")
     elif isinstance(a, list) and isinstance(b, list):
         assert len(a) == len(b), f"{path}: length {len(a)} != {len(b)}"
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             same(x, y, f"{path}[{i}]")
     else:
         assert a == b and type(a) is type(b), f"{path}: {a!r} != {b!r}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(name: str) -> jsonschema.protocols.Validator:
     return jsonschema.Draft202012Validator(validation_schema(name))
 
@@ -286,8 +286,8 @@ def test_operation_table_covers_every_method_and_path() -> None:
 
 
 def test_operation_table_parameters_match_the_spec() -> None:
-    for path, methods in SPEC["paths"].items():
-        for method, op in methods.items():
+    for methods in SPEC["paths"].values():
+        for op in methods.values():
             entry = OPERATIONS[op["operationId"]]
             params = op.get("parameters", [])
             assert entry.path_params == tuple(p["name"] for p in params if p["in"] == "path"), entry.name
@@ -321,3 +321,40 @@ def test_schema_translation_keeps_nullable_distinct() -> None:
     assert v.is_valid(None) and v.is_valid(5) and not v.is_valid(0) and not v.is_valid("5")
     assert to_json_schema({"nullable": True, "description": "x"}) == {"type": "null"}
     assert copy.deepcopy(DEFS) == DEFS
+
+
+# Recursive schemas are generated one level deep (MAX_NESTING); deeper nesting by hand, through
+# the same round trip and schema validation.
+NESTED = [
+    ("Filter", {
+        "must": [
+            {"should": [{"key": "a", "match": {"any": ["x", "y"]}}, {"has_id": [1, "5b6b1c52-1f1a-4c2d-9d0a-3c1c8b3f2a10"]}],
+             "min_should": {"conditions": [{"is_empty": {"key": "b"}}, {"must_not": {"key": "c", "range": {"gte": 1.5}}}],
+                            "min_count": 1}},
+            {"nested": {"key": "arr[]", "filter": {"must": {"nested": {"key": "inner", "filter": {
+                "must": [{"key": "d", "geo_radius": {"center": {"lon": 1.0, "lat": 2.0}, "radius": 5.0}}]}}}}}},
+        ],
+        "must_not": {"must": {"must": {"key": "e", "match": {"except": [1, 2]}}}},
+    }),
+    ("QueryRequest", {
+        "prefetch": [{"prefetch": {"prefetch": [{"query": [0.5, 1.5], "limit": 5}], "query": {"nearest": [[1.0], [2.0]]}},
+                      "query": {"fusion": "rrf"}, "filter": {"must": [{"key": "a", "match": {"value": 1}}]}}],
+        "query": {"formula": {"sum": ["$score", {"mult": [2.0, {"key": "tag", "match": {"value": "x"}}]},
+                                      {"gauss_decay": {"x": {"geo_distance": {"origin": {"lon": 1.0, "lat": 2.0}, "to": "loc"}},
+                                                       "scale": 100.0}},
+                                      {"div": {"left": {"neg": "price"}, "right": {"abs": {"sqrt": 4.0}}, "by_zero_default": 1.0}}]},
+                  "defaults": {"price": 1}},
+        "with_payload": {"include": ["a"]},
+        "limit": 3,
+    }),
+    ("UpdateOperations", {"operations": [
+        {"upsert": {"batch": {"ids": [1, 2], "vectors": {"d": [[1.0], {"indices": [1], "values": [0.5]}]}}}},
+        {"delete": {"filter": {"must": [{"should": [{"has_vector": "d"}]}]}}},
+        {"set_payload": {"payload": {"k": None, "l": [1, {"m": True}]}, "filter": {"must_not": [{"is_null": {"key": "k"}}]}}},
+    ]}),
+]
+
+
+@pytest.mark.parametrize(("name", "instance"), NESTED, ids=[n for n, _ in NESTED])
+def test_round_trip_deeply_nested_by_hand(name: str, instance: typing.Any) -> None:
+    check_round_trip(name, instance)

@@ -25,7 +25,7 @@ import json
 import keyword
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -288,7 +288,6 @@ class Gen:
         if k == "any":
             return "any"
         if k == "union":
-            cats = {self.category(a) for a in t.args}
             return "union"
         raise AssertionError(k)
 

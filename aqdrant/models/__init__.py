@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import sys
-import typing
 import uuid
 from functools import lru_cache
 from typing import Any, Literal, TypeVar  # noqa: F401  (Literal used by the operation table)
@@ -93,7 +92,7 @@ def _uuids_to_str(x: Any) -> Any:
         if x and type(x[0]) is float:  # a vector: no ids inside
             return x
         items = [_uuids_to_str(v) for v in x]
-        return x if all(a is b for a, b in zip(items, x)) else items
+        return x if all(a is b for a, b in zip(items, x, strict=True)) else items
     if isinstance(x, msgspec.Struct):
         return _uuids_to_str(msgspec.to_builtins(x, enc_hook=_builtins_hook))
     return x

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Sequence
 import typing
 import uuid
-from functools import lru_cache
+from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import msgspec
@@ -188,7 +188,7 @@ _ACCEPTS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _struct_keys(cls: type) -> tuple[frozenset, frozenset]:
     fields = msgspec.structs.fields(cls)
     return (
