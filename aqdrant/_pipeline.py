@@ -295,11 +295,16 @@ class Download:
         self._timeout = timeout
         self._headers = headers
         self._deadline: float | None = None
+        self._entered = False
+        self._auto = False
         self._chunks: AsyncIterator[bytes] | None = None
         self._first: bytes | None = None
         self._done = False
 
     async def __aenter__(self) -> Download:
+        if self._entered:
+            raise RuntimeError("a Download is opened once")
+        self._entered = True
         p = self._pipeline
         self._deadline = p._deadline(self._timeout)
         errors: list[BaseException] = []
@@ -334,13 +339,25 @@ class Download:
         return self
 
     async def __anext__(self) -> bytes:
+        if not self._entered:
+            # plain ``async for`` without ``async with``: open on the first chunk, close at the end
+            # or on an error (a loop left early keeps its connection until the Download is
+            # garbage collected - use ``async with`` for that)
+            self._auto = True
+            await self.__aenter__()
+        try:
+            return await self._next_chunk()
+        except BaseException:
+            if self._auto:
+                await self.__aexit__(None, None, None)
+            raise
+
+    async def _next_chunk(self) -> bytes:
         if self._first is not None:
             first, self._first = self._first, None
             return first
-        if self._done:
+        if self._done or self._chunks is None:
             raise StopAsyncIteration
-        if self._chunks is None:
-            raise RuntimeError("use `async with pipeline.stream(...) as chunks:` before iterating")
         with anyio.CancelScope(deadline=self._deadline if self._deadline is not None else math.inf) as scope:
             try:
                 return await self._chunks.__anext__()

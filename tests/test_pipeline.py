@@ -498,10 +498,24 @@ async def test_deadline_error_names_operation_and_collection():
 
 
 @pytest.mark.anyio
-async def test_download_must_be_entered_before_iterating():
-    p = Pipeline(FakeBackend([b"x"]))
-    with pytest.raises(RuntimeError, match="async with"):
-        async for _ in p.stream("get_snapshot", path_params={"collection_name": "c", "snapshot_name": "s"}):
+async def test_download_by_plain_async_for_opens_and_closes_itself():
+    closed = []
+
+    class Backend(FakeBackend):
+        async def stream(self, request):
+            try:
+                for chunk in (b"a", b"b"):
+                    yield chunk
+            finally:
+                closed.append(True)
+
+    p = Pipeline(Backend(), retry=FAST)
+    sp = {"collection_name": "c", "snapshot_name": "s"}
+    assert [c async for c in p.stream("get_snapshot", path_params=sp)] == [b"a", b"b"]
+    assert closed == [True]
+    p2 = Pipeline(FakeBackend(status(404, op="get_snapshot")), retry=FAST)
+    with pytest.raises(NotFound):
+        async for _ in p2.stream("get_snapshot", path_params=sp):
             pass
 
 

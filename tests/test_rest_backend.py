@@ -618,3 +618,16 @@ async def test_multipart_upload_from_an_async_file(server, pipeline, tmp_path):
     async with await anyio.open_file(path, "rb") as f:
         assert await pipeline.execute("recover_from_uploaded_snapshot", path_params=CP, body=f) is True
     assert b"async-data" * 1000 in server.requests[0].body
+
+
+@pytest.mark.anyio
+async def test_download_by_plain_async_for_releases_the_connection(server):
+    p = Pipeline(RestBackend(server.url, pool_size=1), retry=FAST)
+    sp = {"collection_name": "c", "snapshot_name": "s"}
+    server.push(Reply(200, b"x" * 100_000, headers={"content-type": "application/octet-stream"}))
+    got = b"".join([c async for c in p.stream("get_snapshot", path_params=sp)])
+    assert got == b"x" * 100_000
+    server.push(Reply(200, envelope({"collections": []})))
+    with anyio.fail_after(3):
+        await p.execute("get_collections")
+    await p.aclose()
