@@ -292,14 +292,20 @@ def test_response_vectors_are_raw_until_read_and_behave_as_lists() -> None:
     body = b'{"points":[{"id":1,"version":1,"score":0.5,"vector":[0.5,-1e-3,2]},' \
            b'{"id":2,"version":1,"score":0.4,"vector":{"d":[1.5],"s":{"indices":[3],"values":[0.25]},"m":[[1.0],[2.0]]}}]}'
     r = m.parse(m.QueryResponse, body)
-    v = r.points[0].vector
-    assert isinstance(v, m.RawVector) and v.raw == b"[0.5,-1e-3,2]"
-    assert v == [0.5, -0.001, 2.0] and len(v) == 3 and v[2] == 2.0 and list(v) == [0.5, -0.001, 2.0]
-    assert np.asarray(v, dtype=np.float32).tolist() == [0.5, np.float32(-0.001), 2.0]
-    named = r.points[1].vector
-    assert named["d"] == [1.5] and type(named["s"]) is m.SparseVector and named["m"] == [[1.0], [2.0]]
-    # Written back unchanged, and equal to what a list-built point writes.
+    slot = object.__getattribute__  # what encoders see, without the materialising attribute
+    raw = slot(r.points[0], "vector")
+    assert isinstance(raw, m.RawVector) and raw.raw == b"[0.5,-1e-3,2]"
+    assert raw == [0.5, -0.001, 2.0] and len(raw) == 3 and raw[2] == 2.0 and list(raw) == [0.5, -0.001, 2.0]
+    assert np.asarray(raw, dtype=np.float32).tolist() == [0.5, np.float32(-0.001), 2.0]
+    # Written back unchanged while unread.
     assert b'"vector":[0.5,-1e-3,2]' in m.dump(r)
+    assert isinstance(slot(r.points[1], "vector")["d"], m.RawVector)
+    # Read as an attribute, it is a plain list (every other layer sees lists), decoded once.
+    v = r.points[0].vector
+    assert type(v) is list and v == [0.5, -0.001, 2.0] and r.points[0].vector is v
+    named = r.points[1].vector
+    assert type(named["d"]) is list
+    assert named["d"] == [1.5] and type(named["s"]) is m.SparseVector and named["m"] == [[1.0], [2.0]]
     assert json.loads(m.dump(r)) == json.loads(body)
     assert m.to_builtins(r.points[0])["vector"] == [0.5, -0.001, 2]
     # From builtins the same types come out.

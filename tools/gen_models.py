@@ -352,7 +352,8 @@ class Gen:
             "from enum import Enum\n"
             "from typing import Any, Dict, List, Literal, Union\n\n"
             "from msgspec import Raw as _Raw, field as _field\n\n"
-            "from ._base import Model, resolve_fields as _resolve_fields\n"
+            "from ._base import LAZY as _LAZY, Model, materialize as _materialize, resolve_fields as _resolve_fields\n"
+            "_getattr = object.__getattribute__\n"
             "from ._unions import ListSpec as _L, DictSpec as _D, UnionSpec as _U\n\n"
         )
         hard_fields: dict[str, list[tuple[str, T]]] = {}
@@ -398,6 +399,16 @@ class Gen:
                     hard_fields[name] = hard
                     out.append("\n    def __post_init__(self) -> None:\n")
                     out.append(f"        _resolve_fields(self, _FIELDS_{name})\n")
+                raw = [p for p, _, t, _, _ in fields if self.is_hard(t) and self.is_raw_vector(t)]
+                if raw:
+                    # Raw vectors become lists when read as attributes (encoders read the slot
+                    # directly and write the raw bytes back unchanged).
+                    names = ", ".join(repr(p) for p in raw)
+                    out.append("\n    def __getattribute__(self, name: str) -> Any:\n")
+                    out.append("        value = _getattr(self, name)\n")
+                    out.append(f"        if value.__class__ in _LAZY and name in ({names},):\n")
+                    out.append("            return _materialize(self, name, value)\n")
+                    out.append("        return value\n")
                 out.append("\n")
         # Aliases are runtime expressions: emit them after every class, dependencies first.
         out.append("\n")

@@ -6,7 +6,22 @@ from typing import Any
 
 import msgspec
 
-from ._unions import resolve
+from ._unions import RawVector, resolve
+
+#: Classes of a raw response-vector slot that still hold undecoded vectors.
+LAZY = frozenset({RawVector, dict})
+
+
+def materialize(obj: Any, name: str, value: Any) -> Any:
+    """Replace the raw vector(s) in ``obj.<name>`` by lists, once; return the new value."""
+    if value.__class__ is RawVector:
+        value = value.tolist()
+    elif any(v.__class__ is RawVector for v in value.values()):
+        value = {k: v.tolist() if v.__class__ is RawVector else v for k, v in value.items()}
+    else:
+        return value
+    msgspec.structs.force_setattr(obj, name, value)
+    return value
 
 
 class Model(msgspec.Struct, kw_only=True, omit_defaults=True):

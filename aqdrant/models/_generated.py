@@ -6,7 +6,8 @@ from typing import Any, Dict, List, Literal, Union
 
 from msgspec import Raw as _Raw, field as _field
 
-from ._base import Model, resolve_fields as _resolve_fields
+from ._base import LAZY as _LAZY, Model, materialize as _materialize, resolve_fields as _resolve_fields
+_getattr = object.__getattribute__
 from ._unions import ListSpec as _L, DictSpec as _D, UnionSpec as _U
 
 
@@ -856,6 +857,12 @@ class Record(Model, kw_only=True):
     def __post_init__(self) -> None:
         _resolve_fields(self, _FIELDS_Record)
 
+    def __getattribute__(self, name: str) -> Any:
+        value = _getattr(self, name)
+        if value.__class__ in _LAZY and name in ('vector',):
+            return _materialize(self, name, value)
+        return value
+
 
 class SparseVector(Model, kw_only=True):
     """Sparse vector structure"""
@@ -885,6 +892,12 @@ class ScoredPoint(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         _resolve_fields(self, _FIELDS_ScoredPoint)
+
+    def __getattribute__(self, name: str) -> Any:
+        value = _getattr(self, name)
+        if value.__class__ in _LAZY and name in ('vector',):
+            return _materialize(self, name, value)
+        return value
 
 
 class UpdateResult(Model, kw_only=True):
