@@ -336,3 +336,45 @@ async def test_a_reply_reaches_its_caller_while_another_caller_reads():
         await anyio.sleep(0.01)
         await proc.stdout.send.send(frame(4))
     assert 4 in got
+
+
+async def test_large_reads_come_back_in_chunks_without_stalling_the_loop():
+    n, dim = 3000, 256
+    vectors = np.random.default_rng(5).random((n, dim), dtype=np.float32)
+    b = LocalBackend(None, optimize="never")
+    try:
+        await call(b, "create_collection", {"vectors": {"size": dim, "distance": "Dot"}}, collection_name="r")
+        batch = models.PointsBatch(
+            batch=models.Batch(ids=list(range(n)), vectors=vectors, payloads=[{"i": i} for i in range(n)])
+        )
+        await call(b, "upsert_points", batch, collection_name="r")
+        gaps: list[float] = []
+        done = anyio.Event()
+
+        async def heartbeat() -> None:
+            last = anyio.current_time()
+            while not done.is_set():
+                await anyio.sleep(0.002)
+                now = anyio.current_time()
+                gaps.append(now - last)
+                last = now
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(heartbeat)
+            await anyio.sleep(0.01)
+            page = await call(b, "scroll_points", {"limit": n, "with_vector": True}, collection_name="r")
+            recs = await call(b, "get_points", {"ids": list(range(n))}, collection_name="r")
+            res = await call(
+                b,
+                "query_points",
+                {"query": vectors[0].tolist(), "limit": n, "with_payload": True},
+                collection_name="r",
+            )
+            done.set()
+        assert [p.id for p in page.points] == list(range(n)) and page.next_page_offset is None
+        assert np.allclose(np.asarray(page.points[7].vector), vectors[7], atol=1e-6)
+        assert sorted(r.id for r in recs) == list(range(n)) and recs[0].payload == {"i": recs[0].id}
+        assert len(res.points) == n and res.points[0].id == int(np.argmax(vectors @ vectors[0]))
+        assert max(gaps) < 0.1, f"the loop stalled for {max(gaps) * 1000:.0f} ms"
+    finally:
+        await b.aclose()

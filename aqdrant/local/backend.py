@@ -37,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+import typing
 import warnings
 from typing import Any
 
@@ -150,9 +151,12 @@ class _Conn:
             if len(buf) >= 4:
                 (n,) = _HEADER.unpack_from(buf)
                 if len(buf) >= 4 + n:
-                    data = bytes(buf[4 : 4 + n])
+                    # decode in place (a large reply is not copied once more); release the views
+                    # before the buffer is resized
+                    with memoryview(buf) as view, view[4 : 4 + n] as frame:
+                        msg = msgspec.msgpack.decode(frame)
                     del buf[: 4 + n]
-                    return msgspec.msgpack.decode(data)
+                    return msg
             try:
                 chunk = await stdout.receive(1 << 20)
             except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
@@ -403,6 +407,8 @@ class LocalBackend:
         for text in reply.get("warnings") or ():
             warnings.warn(text, LocalEngineWarning, stacklevel=4)
         if reply.get("ok"):
+            if "chunks" in reply:
+                return await _parse_chunked(op.result_type, reply)
             return models.parse(op.result_type, reply["result"])
         err = reply["error"]
         kind, message = err["kind"], err["message"]
@@ -516,6 +522,32 @@ def _frame(msg: dict) -> list:
         return [buf, *_local.blobs]
     finally:
         _local.blobs = None
+
+
+def _item_type(list_type: Any) -> Any:
+    args = typing.get_args(list_type)
+    if typing.get_origin(list_type) is not list or len(args) != 1:
+        raise TypeError(f"not a list type: {list_type!r}")
+    return args[0]
+
+
+async def _parse_chunked(result_type: Any, reply: dict) -> Any:
+    """Decode a long point list chunk by chunk, letting the event loop run in between (a
+    5,000 x 384-d scroll would otherwise hold the loop for one long decode)."""
+    key = reply["chunk_key"]
+    if key:
+        field = next(f for f in msgspec.structs.fields(result_type) if f.encode_name == key)
+        item_list = typing.List[_item_type(field.type)]  # noqa: UP006
+    else:
+        item_list = typing.List[_item_type(result_type)]  # noqa: UP006
+    points: list = []
+    for chunk in reply["chunks"]:
+        points.extend(models.parse(item_list, chunk))
+        await anyio.lowlevel.checkpoint()
+    if not key:
+        return points
+    rest = models.parse(result_type, reply["result"])
+    return msgspec.structs.replace(rest, **{field.name: points})
 
 
 async def _terminate(process: Process) -> None:

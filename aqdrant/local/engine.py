@@ -1138,6 +1138,28 @@ def _read_frames(inp: BinaryIO, q: queue.Queue) -> None:
         q.put(None)
 
 
+CHUNK_POINTS = 256
+
+
+def _encode_result(result: Any) -> dict:
+    """The result as JSON; a long list of points goes as separate JSON chunks, so the caller can
+    decode it piece by piece and let its event loop run in between."""
+    points = None
+    if isinstance(result, list) and result and isinstance(result[0], dict) and "id" in result[0]:
+        points, rest, key = result, [], ""
+    elif isinstance(result, dict) and isinstance(result.get("points"), list):
+        points, rest, key = result["points"], {**result, "points": []}, "points"
+    if points is None or len(points) <= CHUNK_POINTS:
+        return {"result": msgspec.json.encode(result)}
+    return {
+        "result": msgspec.json.encode(rest),
+        "chunk_key": key,
+        "chunks": [
+            msgspec.json.encode(points[i : i + CHUNK_POINTS]) for i in range(0, len(points), CHUNK_POINTS)
+        ],
+    }
+
+
 def _request_id(data: bytes) -> Any:
     try:
         return msgspec.msgpack.decode(data, type=_IdOnly, ext_hook=lambda code, d: None).id
@@ -1243,15 +1265,7 @@ def serve(
                     msg.get("query") or {},
                     body,
                 )
-                _write(
-                    out,
-                    {
-                        "id": rid,
-                        "ok": True,
-                        "result": msgspec.json.encode(result),
-                        "warnings": engine.warnings,
-                    },
-                )
+                _write(out, {"id": rid, "ok": True, **_encode_result(result), "warnings": engine.warnings})
             except EngineError as e:
                 _write(
                     out,
