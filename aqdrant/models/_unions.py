@@ -100,7 +100,7 @@ class UnionSpec:
         return self._table
 
     def __repr__(self) -> str:
-        return self.name or "Union[" + ", ".join(_name(m) for m in self._members) + "]"
+        return self.name or " | ".join("null" if m is type(None) else _name(m) for m in self._members)
 
     @property
     def members(self) -> list:
