@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -36,6 +37,44 @@ def tables(text: str) -> list[str]:
     if cur:
         out.append("\n".join(cur))
     return [t for t in out if t.count("\n") >= 2]  # header, rule and at least one row
+
+
+_DASHES = re.compile(r"^[-=+| ]{3,}$")
+_GAP = re.compile(r"\s{2,}")
+
+
+def text_tables(text: str) -> tuple[list[str], list[str]]:
+    """Fixed-width text tables (columns two or more spaces apart) as markdown, and the other
+    lines (captions, notes). A table is a header and at least one row with the same number
+    (>= 2) of cells; rules of dashes are skipped."""
+    found: list[str] = []
+    notes: list[str] = []
+    run: list[list[str]] = []
+
+    def flush() -> None:
+        if len(run) >= 2:
+            head, *rows = run
+            md = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            md += ["| " + " | ".join(r) + " |" for r in rows]
+            found.append("\n".join(md))
+        else:
+            notes.extend("  ".join(r) for r in run)
+        run.clear()
+
+    for line in text.splitlines():
+        if _DASHES.match(line.strip() or "x"):
+            continue
+        cells = _GAP.split(line.strip()) if line.strip() else []
+        if len(cells) >= 2 and (not run or len(cells) == len(run[0])):
+            run.append(cells)
+            continue
+        flush()
+        if len(cells) >= 2:
+            run.append(cells)
+        elif line.strip():
+            notes.append(line.strip())
+    flush()
+    return found, notes
 
 
 def main() -> int:
@@ -63,9 +102,14 @@ def main() -> int:
         took = time.perf_counter() - t0
         print(stdout, end="", flush=True)
         found = tables(stdout)
+        notes = [ln.strip().lstrip("#").strip() for ln in stdout.splitlines()
+                 if ln.strip() and not ln.lstrip().startswith("|") and not ln.startswith("JSON ")]
+        if not found:  # a bench printing a fixed-width text table
+            found, notes = text_tables(stdout)
         head = f"## {path.stem}\n\n`.venv/bin/python {path.relative_to(ROOT)}` ({took:.0f} s)\n"
         if code == 0 and found:
-            sections.append(head + "\n" + "\n\n".join(found) + "\n")
+            text = "".join(f"> {n}  \n" for n in notes)
+            sections.append(head + "\n" + (text + "\n" if text else "") + "\n\n".join(found) + "\n")
         else:
             failed += 1
             tail = "\n".join((stdout + "\n" + stderr).strip().splitlines()[-15:])
