@@ -631,3 +631,10 @@ async def test_download_by_plain_async_for_releases_the_connection(server):
     with anyio.fail_after(3):
         await p.execute("get_collections")
     await p.aclose()
+
+
+@pytest.mark.anyio
+async def test_unencodable_body_is_a_validation_error_and_nothing_is_sent(server, pipeline):
+    with pytest.raises(ValidationError, match="upsert_points: cannot encode"):
+        await pipeline.execute("upsert_points", path_params=CP, body={"points": [{"id": 1, "vector": object()}]})
+    assert server.requests == []

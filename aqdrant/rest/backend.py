@@ -260,12 +260,17 @@ class RestBackend:
             return upload, _send_headers(request.headers, upload.headers()), upload
         if body is None or op.body_kind == "none":
             return None, _send_headers(request.headers, None), None
-        if isinstance(body, (bytes, bytearray, memoryview)):
-            content = bytes(body)
-        elif _approx_size(body, self.offload_threshold) > self.offload_threshold:
-            content = await anyio.to_thread.run_sync(encode_large, body, abandon_on_cancel=True)
-        else:
-            content = models.dump(body)
+        try:
+            if isinstance(body, (bytes, bytearray, memoryview)):
+                content = bytes(body)
+            elif _approx_size(body, self.offload_threshold) > self.offload_threshold:
+                content = await anyio.to_thread.run_sync(encode_large, body, abandon_on_cancel=True)
+            else:
+                content = models.dump(body)
+        except (TypeError, ValueError, NotImplementedError, msgspec.EncodeError) as exc:
+            if isinstance(exc, ValidationError):
+                raise
+            raise ValidationError(f"{op.name}: cannot encode the request body: {exc}") from exc
         return content, _send_headers(request.headers, {"content-type": "application/json"}), None
 
     async def _decode(self, op: Operation, content: bytes, response: httpx.Response) -> Any:
