@@ -1106,9 +1106,10 @@ class AsyncQdrantClient:
             path["shard_id"] = shard_id
             op = "get_shard_snapshot"
         dest = Path(destination)
-        async with await anyio.open_file(dest, "wb") as f:
-            async for chunk in self._pipeline.stream(op, path_params=path, timeout=timeout, headers=headers):
-                await f.write(chunk)
+        async with self._pipeline.stream(op, path_params=path, timeout=timeout, headers=headers) as chunks:
+            async with await anyio.open_file(dest, "wb") as f:
+                async for chunk in chunks:
+                    await f.write(chunk)
         return dest
 
     async def upload_snapshot(
