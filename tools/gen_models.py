@@ -398,6 +398,11 @@ class Gen:
                 if hard:
                     hard_fields[name] = hard
                     out.append("\n    def __post_init__(self) -> None:\n")
+                    if all(not r for _, _, r in hard):
+                        # All optional: nothing to resolve when none is set (the common case
+                        # for e.g. ScoredPoint without vectors); slots read without hooks.
+                        cond = " or ".join(f"_getattr(self, {p!r}) is not None" for p, _, _ in hard)
+                        out.append(f"        if {cond}:\n    ")
                     out.append(f"        _resolve_fields(self, _FIELDS_{name})\n")
                 raw = [p for p, _, t, _, _ in fields if self.is_hard(t) and self.is_raw_vector(t)]
                 if raw:

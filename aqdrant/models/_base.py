@@ -42,7 +42,7 @@ def resolve_fields(obj: Model, fields: tuple) -> None:
     path of ``obj`` itself; our message carries the path inside ``obj``.
     """
     for name, spec, required in fields:
-        value = getattr(obj, name)
+        value = object.__getattribute__(obj, name)  # the slot, without a class hook
         if value is None and not required:
             continue
         try:

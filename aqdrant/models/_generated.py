@@ -96,7 +96,8 @@ class CollectionConfig(Model, kw_only=True):
     """Arbitrary JSON metadata for the collection This can be used to store application-specific information such as creation time, migration data, inference model info, etc."""
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_CollectionConfig)
+        if _getattr(self, 'quantization_config') is not None:
+            _resolve_fields(self, _FIELDS_CollectionConfig)
 
 
 class CollectionParams(Model, kw_only=True):
@@ -124,7 +125,8 @@ class CollectionParams(Model, kw_only=True):
     """Configuration of the sparse vector storage"""
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_CollectionParams)
+        if _getattr(self, 'vectors') is not None:
+            _resolve_fields(self, _FIELDS_CollectionParams)
 
 
 class VectorParams(Model, kw_only=True):
@@ -149,7 +151,8 @@ class VectorParams(Model, kw_only=True):
     multivector_config: Union[MultiVectorConfig, None] = None
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_VectorParams)
+        if _getattr(self, 'quantization_config') is not None:
+            _resolve_fields(self, _FIELDS_VectorParams)
 
 
 class Distance(str, Enum):
@@ -513,7 +516,8 @@ class PayloadIndexInfo(Model, kw_only=True):
     """Number of points indexed with this index"""
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_PayloadIndexInfo)
+        if _getattr(self, 'params') is not None:
+            _resolve_fields(self, _FIELDS_PayloadIndexInfo)
 
 
 class PayloadSchemaType(str, Enum):
@@ -637,7 +641,8 @@ class TextIndexParams(Model, kw_only=True):
     """Enable HNSW graph building for this payload field. If true, builds additional HNSW links (Need payload_m > 0). Default: true."""
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_TextIndexParams)
+        if _getattr(self, 'stemmer') is not None:
+            _resolve_fields(self, _FIELDS_TextIndexParams)
 
 
 class TextIndexType(str, Enum):
@@ -824,7 +829,8 @@ class PointRequest(Model, kw_only=True):
     with_vector: Union[WithVector, None] = None
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_PointRequest)
+        if _getattr(self, 'with_payload') is not None:
+            _resolve_fields(self, _FIELDS_PointRequest)
 
 
 class ShardKeyWithFallback(Model, kw_only=True):
@@ -855,7 +861,8 @@ class Record(Model, kw_only=True):
     order_value: Union[OrderValue, None] = None
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_Record)
+        if _getattr(self, 'vector') is not None:
+            _resolve_fields(self, _FIELDS_Record)
 
     def __getattribute__(self, name: str) -> Any:
         value = _getattr(self, name)
@@ -891,7 +898,8 @@ class ScoredPoint(Model, kw_only=True):
     """Order-by value"""
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_ScoredPoint)
+        if _getattr(self, 'vector') is not None:
+            _resolve_fields(self, _FIELDS_ScoredPoint)
 
     def __getattribute__(self, name: str) -> Any:
         value = _getattr(self, name)
@@ -935,7 +943,8 @@ class ScrollRequest(Model, kw_only=True):
     """Order the records by a payload field."""
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_ScrollRequest)
+        if _getattr(self, 'with_payload') is not None:
+            _resolve_fields(self, _FIELDS_ScrollRequest)
 
 
 class Filter(Model, kw_only=True):
@@ -949,7 +958,8 @@ class Filter(Model, kw_only=True):
     """All conditions must NOT match"""
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_Filter)
+        if _getattr(self, 'should') is not None or _getattr(self, 'must') is not None or _getattr(self, 'must_not') is not None:
+            _resolve_fields(self, _FIELDS_Filter)
 
 
 class FieldCondition(Model, kw_only=True):
@@ -975,7 +985,8 @@ class FieldCondition(Model, kw_only=True):
     """Check that the field is null, alternative syntax for `is_null: "field_name"`"""
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_FieldCondition)
+        if _getattr(self, 'match') is not None or _getattr(self, 'range') is not None:
+            _resolve_fields(self, _FIELDS_FieldCondition)
 
 
 class MatchValue(Model, kw_only=True):
@@ -1247,7 +1258,8 @@ class CreateCollection(Model, kw_only=True):
     """Arbitrary JSON metadata for the collection This can be used to store application-specific information such as creation time, migration data, inference model info, etc."""
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_CreateCollection)
+        if _getattr(self, 'vectors') is not None or _getattr(self, 'quantization_config') is not None:
+            _resolve_fields(self, _FIELDS_CreateCollection)
 
 
 class WalConfigDiff(Model, kw_only=True):
@@ -1387,7 +1399,8 @@ class UpdateCollection(Model, kw_only=True):
     """Metadata to update for the collection. If provided, this will merge with existing metadata. Individual keys can be removed by setting their value to `null`."""
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_UpdateCollection)
+        if _getattr(self, 'quantization_config') is not None:
+            _resolve_fields(self, _FIELDS_UpdateCollection)
 
 
 class VectorParamsDiff(Model, kw_only=True):
@@ -1401,7 +1414,8 @@ class VectorParamsDiff(Model, kw_only=True):
     """Memory placement of the original vector storage. Overrides the deprecated `on_disk` flag if both are set. `pinned` is not supported for dense vector storage."""
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_VectorParamsDiff)
+        if _getattr(self, 'quantization_config') is not None:
+            _resolve_fields(self, _FIELDS_VectorParamsDiff)
 
 
 class Disabled(str, Enum):
@@ -1476,7 +1490,8 @@ class CreateFieldIndex(Model, kw_only=True):
     field_schema: Any = None  # Union[PayloadFieldSchema, None]
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_CreateFieldIndex)
+        if _getattr(self, 'field_schema') is not None:
+            _resolve_fields(self, _FIELDS_CreateFieldIndex)
 
 
 class PointIdsList(Model, kw_only=True):
@@ -1521,7 +1536,8 @@ class Document(Model, kw_only=True):
     """Additional options for the model, will be passed to the inference service as-is. See model cards for available options."""
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_Document)
+        if _getattr(self, 'options') is not None:
+            _resolve_fields(self, _FIELDS_Document)
 
 
 class Bm25Config(Model, kw_only=True):
@@ -1550,7 +1566,8 @@ class Bm25Config(Model, kw_only=True):
     """Maximum token length to keep. If token is longer than this, it will be discarded. Default is `None`, which means no maximum length."""
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_Bm25Config)
+        if _getattr(self, 'stemmer') is not None:
+            _resolve_fields(self, _FIELDS_Bm25Config)
 
 
 class Image(Model, kw_only=True):
@@ -1996,7 +2013,8 @@ class CollectionsTelemetry(Model, kw_only=True):
     snapshots: Union[List[CollectionSnapshotTelemetry], None] = None
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_CollectionsTelemetry)
+        if _getattr(self, 'collections') is not None:
+            _resolve_fields(self, _FIELDS_CollectionsTelemetry)
 
 
 class CollectionTelemetry(Model, kw_only=True):
@@ -2009,7 +2027,8 @@ class CollectionTelemetry(Model, kw_only=True):
     shard_clean_tasks: Any = None  # Union[Dict[str, ShardCleanStatusTelemetry], None]
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_CollectionTelemetry)
+        if _getattr(self, 'shard_clean_tasks') is not None:
+            _resolve_fields(self, _FIELDS_CollectionTelemetry)
 
 
 class CollectionConfigTelemetry(Model, kw_only=True):
@@ -2024,7 +2043,8 @@ class CollectionConfigTelemetry(Model, kw_only=True):
     """Arbitrary JSON metadata for the collection"""
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_CollectionConfigTelemetry)
+        if _getattr(self, 'quantization_config') is not None:
+            _resolve_fields(self, _FIELDS_CollectionConfigTelemetry)
 
 
 class ReplicaSetTelemetry(Model, kw_only=True):
@@ -2861,7 +2881,8 @@ class QueryRequest(Model, kw_only=True):
     """The location to use for IDs lookup, if not specified - use the current collection and the 'using' vector Note: the other collection vectors should have the same vector size as the 'using' vector in the current collection"""
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_QueryRequest)
+        if _getattr(self, 'query') is not None or _getattr(self, 'with_payload') is not None:
+            _resolve_fields(self, _FIELDS_QueryRequest)
 
 
 class Prefetch(Model, kw_only=True):
@@ -2883,7 +2904,8 @@ class Prefetch(Model, kw_only=True):
     """The location to use for IDs lookup, if not specified - use the current collection and the 'using' vector Note: the other collection vectors should have the same vector size as the 'using' vector in the current collection"""
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_Prefetch)
+        if _getattr(self, 'query') is not None:
+            _resolve_fields(self, _FIELDS_Prefetch)
 
 
 class NearestQuery(Model, kw_only=True):
@@ -2925,7 +2947,8 @@ class RecommendInput(Model, kw_only=True):
     """How to use the provided vectors to find the results"""
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_RecommendInput)
+        if _getattr(self, 'positive') is not None or _getattr(self, 'negative') is not None:
+            _resolve_fields(self, _FIELDS_RecommendInput)
 
 
 class RecommendStrategy(str, Enum):
@@ -3292,7 +3315,8 @@ class QueryGroupsRequest(Model, kw_only=True):
     """Look for points in another collection using the group ids"""
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_QueryGroupsRequest)
+        if _getattr(self, 'query') is not None or _getattr(self, 'with_payload') is not None:
+            _resolve_fields(self, _FIELDS_QueryGroupsRequest)
 
 
 class WithLookup(Model, kw_only=True):
@@ -3304,7 +3328,8 @@ class WithLookup(Model, kw_only=True):
     """Options for specifying which vectors to include (or not)"""
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_WithLookup)
+        if _getattr(self, 'with_payload') is not None:
+            _resolve_fields(self, _FIELDS_WithLookup)
 
 
 class SearchMatrixRequest(Model, kw_only=True):
@@ -3514,7 +3539,8 @@ class DistributedReplicaTelemetry(Model, kw_only=True):
     """Partial snapshot telemetry"""
 
     def __post_init__(self) -> None:
-        _resolve_fields(self, _FIELDS_DistributedReplicaTelemetry)
+        if _getattr(self, 'shard_cleaning_status') is not None:
+            _resolve_fields(self, _FIELDS_DistributedReplicaTelemetry)
 
 
 class DistributedClusterTelemetry(Model, kw_only=True):
