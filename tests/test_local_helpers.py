@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from aqdrant import models
 from aqdrant._backend import Request
 from aqdrant._operations import OPERATIONS
@@ -22,3 +24,15 @@ async def call(
     backend: LocalBackend, op: str, body: Any = None, *, query: dict | None = None, **path: Any
 ) -> Any:
     return await backend.execute(req(op, body, query=query, **path))
+
+
+@pytest.mark.anyio
+async def test_integer_beyond_64_bits_is_a_clear_validation_error():
+    from aqdrant import AsyncQdrantClient, ValidationError, models
+
+    async with AsyncQdrantClient(":memory:") as client:
+        await client.create_collection("c", vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT))
+        with pytest.raises(ValidationError, match="does not fit the embedded engine"):
+            await client.upsert("c", [models.PointStruct(id=1, vector=[1.0, 2.0], payload={"n": -(2**63) - 1})])
+        await client.upsert("c", [models.PointStruct(id=2, vector=[1.0, 2.0], payload={"n": 2**63 - 1})])
+        assert (await client.count("c")).count == 1  # the engine keeps working

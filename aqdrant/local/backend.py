@@ -48,7 +48,14 @@ from anyio.abc import Process
 
 from .. import models
 from .._backend import Request
-from ..errors import DeadlineExceeded, QdrantError, TransportError, UnexpectedResponse, UnsupportedOperation
+from ..errors import (
+    DeadlineExceeded,
+    QdrantError,
+    TransportError,
+    UnexpectedResponse,
+    UnsupportedOperation,
+    ValidationError,
+)
 
 _HEADER = struct.Struct(">I")
 _ENGINE_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "engine.py")
@@ -516,7 +523,10 @@ def _frame(msg: dict) -> list:
     _local.size = 0
     try:
         buf = bytearray(4)
-        _encoder.encode_into(msg, buf, 4)
+        try:
+            _encoder.encode_into(msg, buf, 4)
+        except OverflowError as e:  # e.g. a payload integer beyond 64 bits: the engine cannot store it
+            raise ValidationError(f"a value does not fit the embedded engine: {e}") from None
         _HEADER.pack_into(buf, 0, len(buf) - 4)
         buf += _BLOB_HEAD.pack(_local.size)
         return [buf, *_local.blobs]
