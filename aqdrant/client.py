@@ -147,6 +147,45 @@ class AsyncQdrantClient:
             op, path_params=path or {}, query=query, body=body, timeout=timeout, headers=headers
         )
 
+    async def _write(
+        self,
+        op: str,
+        collection_name: str,
+        body: Any,
+        wait: bool,
+        ordering: Any,
+        timeout: float | None,
+        headers: Headers,
+    ) -> Any:
+        """A point/index write: ``wait`` and ``ordering`` go to the query string."""
+        return await self._call(
+            op,
+            path={"collection_name": collection_name},
+            query={"wait": wait, "ordering": ordering},
+            body=body,
+            timeout=timeout,
+            headers=headers,
+        )
+
+    async def _read(
+        self,
+        op: str,
+        collection_name: str,
+        body: Any,
+        consistency: Any,
+        timeout: float | None,
+        headers: Headers,
+    ) -> Any:
+        """A point read: ``consistency`` goes to the query string."""
+        return await self._call(
+            op,
+            path={"collection_name": collection_name},
+            query={"consistency": consistency},
+            body=body,
+            timeout=timeout,
+            headers=headers,
+        )
+
     async def _warn_if_incompatible(self) -> None:
         try:
             version = (await self._pipeline.execute("root", timeout=5)).version
@@ -184,7 +223,9 @@ class AsyncQdrantClient:
         )
 
     # ==== collections ==========================================================================
-    async def get_collections(self, *, timeout: float | None = None, headers: Headers = None) -> models.CollectionsResponse:
+    async def get_collections(
+        self, *, timeout: float | None = None, headers: Headers = None
+    ) -> models.CollectionsResponse:
         """Names of all collections."""
         return await self._call("get_collections", timeout=timeout, headers=headers)
 
@@ -244,12 +285,18 @@ class AsyncQdrantClient:
         if self._validator:
             self._validator.forget(collection_name)
         return await self._call(
-            "create_collection", path={"collection_name": collection_name}, body=body, timeout=timeout, headers=headers
+            "create_collection",
+            path={"collection_name": collection_name},
+            body=body,
+            timeout=timeout,
+            headers=headers,
         )
 
     async def recreate_collection(self, collection_name: str, *args: Any, **kwargs: Any) -> bool:
         """Delete the collection if it exists, then create it (same arguments as create)."""
-        await self.delete_collection(collection_name, timeout=kwargs.get("timeout"), headers=kwargs.get("headers"))
+        await self.delete_collection(
+            collection_name, timeout=kwargs.get("timeout"), headers=kwargs.get("headers")
+        )
         return await self.create_collection(collection_name, *args, **kwargs)
 
     async def update_collection(
@@ -281,7 +328,11 @@ class AsyncQdrantClient:
         if self._validator:
             self._validator.forget(collection_name)
         return await self._call(
-            "update_collection", path={"collection_name": collection_name}, body=body, timeout=timeout, headers=headers
+            "update_collection",
+            path={"collection_name": collection_name},
+            body=body,
+            timeout=timeout,
+            headers=headers,
         )
 
     async def delete_collection(
@@ -294,7 +345,9 @@ class AsyncQdrantClient:
             "delete_collection", path={"collection_name": collection_name}, timeout=timeout, headers=headers
         )
 
-    async def get_aliases(self, *, timeout: float | None = None, headers: Headers = None) -> models.CollectionsAliasesResponse:
+    async def get_aliases(
+        self, *, timeout: float | None = None, headers: Headers = None
+    ) -> models.CollectionsAliasesResponse:
         """Every alias of every collection."""
         return await self._call("get_collections_aliases", timeout=timeout, headers=headers)
 
@@ -303,7 +356,10 @@ class AsyncQdrantClient:
     ) -> models.CollectionsAliasesResponse:
         """The aliases of one collection."""
         return await self._call(
-            "get_collection_aliases", path={"collection_name": collection_name}, timeout=timeout, headers=headers
+            "get_collection_aliases",
+            path={"collection_name": collection_name},
+            timeout=timeout,
+            headers=headers,
         )
 
     async def update_collection_aliases(
@@ -380,24 +436,23 @@ class AsyncQdrantClient:
         """Insert or replace points. Vectors are checked against the collection first."""
         if isinstance(points, models.Batch):
             body: Any = models.PointsBatch(
-                batch=points, shard_key=shard_key_selector, update_filter=update_filter, update_mode=update_mode
+                batch=points,
+                shard_key=shard_key_selector,
+                update_filter=update_filter,
+                update_mode=update_mode,
             )
         else:
             body = models.PointsList(
-                points=list(points), shard_key=shard_key_selector, update_filter=update_filter, update_mode=update_mode
+                points=list(points),
+                shard_key=shard_key_selector,
+                update_filter=update_filter,
+                update_mode=update_mode,
             )
         body = await self._embed_inputs(collection_name, body)
         if self._validator:
             await self._validator.check_upsert(collection_name, body)
         try:
-            return await self._call(
-                "upsert_points",
-                path={"collection_name": collection_name},
-                query={"wait": wait, "ordering": ordering},
-                body=body,
-                timeout=timeout,
-                headers=headers,
-            )
+            return await self._write("upsert_points", collection_name, body, wait, ordering, timeout, headers)
         except BadRequest:
             if self._validator:  # the collection may have changed under us: refetch next time
                 self._validator.forget(collection_name)
@@ -416,18 +471,13 @@ class AsyncQdrantClient:
         headers: Headers = None,
     ) -> models.UpdateResult:
         """Replace some vectors of existing points."""
-        body = models.UpdateVectors(points=list(points), shard_key=shard_key_selector, update_filter=update_filter)
+        body = models.UpdateVectors(
+            points=list(points), shard_key=shard_key_selector, update_filter=update_filter
+        )
         body = await self._embed_inputs(collection_name, body)
         if self._validator:
             await self._validator.check_update_vectors(collection_name, body)
-        return await self._call(
-            "update_vectors",
-            path={"collection_name": collection_name},
-            query={"wait": wait, "ordering": ordering},
-            body=body,
-            timeout=timeout,
-            headers=headers,
-        )
+        return await self._write("update_vectors", collection_name, body, wait, ordering, timeout, headers)
 
     async def delete_vectors(
         self,
@@ -443,15 +493,10 @@ class AsyncQdrantClient:
     ) -> models.UpdateResult:
         """Delete named vectors of the selected points."""
         ids, flt = _split_selector(points)
-        body = models.DeleteVectors(points=ids, filter=flt, vector=list(vectors), shard_key=shard_key_selector)
-        return await self._call(
-            "delete_vectors",
-            path={"collection_name": collection_name},
-            query={"wait": wait, "ordering": ordering},
-            body=body,
-            timeout=timeout,
-            headers=headers,
+        body = models.DeleteVectors(
+            points=ids, filter=flt, vector=list(vectors), shard_key=shard_key_selector
         )
+        return await self._write("delete_vectors", collection_name, body, wait, ordering, timeout, headers)
 
     async def delete(
         self,
@@ -465,13 +510,14 @@ class AsyncQdrantClient:
         headers: Headers = None,
     ) -> models.UpdateResult:
         """Delete points by ids or by filter."""
-        return await self._call(
+        return await self._write(
             "delete_points",
-            path={"collection_name": collection_name},
-            query={"wait": wait, "ordering": ordering},
-            body=_points_selector(points_selector, shard_key_selector),
-            timeout=timeout,
-            headers=headers,
+            collection_name,
+            _points_selector(points_selector, shard_key_selector),
+            wait,
+            ordering,
+            timeout,
+            headers,
         )
 
     async def set_payload(
@@ -489,15 +535,10 @@ class AsyncQdrantClient:
     ) -> models.UpdateResult:
         """Merge ``payload`` into the selected points' payload (at ``key`` if given)."""
         ids, flt = _split_selector(points)
-        body = models.SetPayload(payload=payload, points=ids, filter=flt, shard_key=shard_key_selector, key=key)
-        return await self._call(
-            "set_payload",
-            path={"collection_name": collection_name},
-            query={"wait": wait, "ordering": ordering},
-            body=body,
-            timeout=timeout,
-            headers=headers,
+        body = models.SetPayload(
+            payload=payload, points=ids, filter=flt, shard_key=shard_key_selector, key=key
         )
+        return await self._write("set_payload", collection_name, body, wait, ordering, timeout, headers)
 
     async def overwrite_payload(
         self,
@@ -514,14 +555,7 @@ class AsyncQdrantClient:
         """Replace the selected points' whole payload."""
         ids, flt = _split_selector(points)
         body = models.SetPayload(payload=payload, points=ids, filter=flt, shard_key=shard_key_selector)
-        return await self._call(
-            "overwrite_payload",
-            path={"collection_name": collection_name},
-            query={"wait": wait, "ordering": ordering},
-            body=body,
-            timeout=timeout,
-            headers=headers,
-        )
+        return await self._write("overwrite_payload", collection_name, body, wait, ordering, timeout, headers)
 
     async def delete_payload(
         self,
@@ -538,14 +572,7 @@ class AsyncQdrantClient:
         """Remove payload keys from the selected points."""
         ids, flt = _split_selector(points)
         body = models.DeletePayload(keys=list(keys), points=ids, filter=flt, shard_key=shard_key_selector)
-        return await self._call(
-            "delete_payload",
-            path={"collection_name": collection_name},
-            query={"wait": wait, "ordering": ordering},
-            body=body,
-            timeout=timeout,
-            headers=headers,
-        )
+        return await self._write("delete_payload", collection_name, body, wait, ordering, timeout, headers)
 
     async def clear_payload(
         self,
@@ -559,13 +586,14 @@ class AsyncQdrantClient:
         headers: Headers = None,
     ) -> models.UpdateResult:
         """Remove the whole payload of the selected points."""
-        return await self._call(
+        return await self._write(
             "clear_payload",
-            path={"collection_name": collection_name},
-            query={"wait": wait, "ordering": ordering},
-            body=_points_selector(points_selector, shard_key_selector),
-            timeout=timeout,
-            headers=headers,
+            collection_name,
+            _points_selector(points_selector, shard_key_selector),
+            wait,
+            ordering,
+            timeout,
+            headers,
         )
 
     async def batch_update_points(
@@ -581,14 +609,7 @@ class AsyncQdrantClient:
         """Several point updates in one request, applied in order."""
         body = models.UpdateOperations(operations=list(update_operations))
         body = await self._embed_inputs(collection_name, body)
-        return await self._call(
-            "batch_update",
-            path={"collection_name": collection_name},
-            query={"wait": wait, "ordering": ordering},
-            body=body,
-            timeout=timeout,
-            headers=headers,
-        )
+        return await self._write("batch_update", collection_name, body, wait, ordering, timeout, headers)
 
     async def create_payload_index(
         self,
@@ -606,13 +627,8 @@ class AsyncQdrantClient:
         if field_schema is not None and field_type is not None:
             raise ValidationError("give field_schema or field_type, not both")
         body = models.CreateFieldIndex(field_name=field_name, field_schema=field_schema or field_type)
-        return await self._call(
-            "create_field_index",
-            path={"collection_name": collection_name},
-            query={"wait": wait, "ordering": ordering},
-            body=body,
-            timeout=timeout,
-            headers=headers,
+        return await self._write(
+            "create_field_index", collection_name, body, wait, ordering, timeout, headers
         )
 
     async def delete_payload_index(
@@ -649,16 +665,12 @@ class AsyncQdrantClient:
     ) -> list[models.Record]:
         """Points by id (missing ids are left out)."""
         body = models.PointRequest(
-            ids=[_point_id(i) for i in ids], with_payload=with_payload, with_vector=with_vectors, shard_key=shard_key_selector
+            ids=[_point_id(i) for i in ids],
+            with_payload=with_payload,
+            with_vector=with_vectors,
+            shard_key=shard_key_selector,
         )
-        return await self._call(
-            "get_points",
-            path={"collection_name": collection_name},
-            query={"consistency": consistency},
-            body=body,
-            timeout=timeout,
-            headers=headers,
-        )
+        return await self._read("get_points", collection_name, body, consistency, timeout, headers)
 
     async def scroll(
         self,
@@ -737,7 +749,11 @@ class AsyncQdrantClient:
         """Number of points (matching the filter)."""
         body = models.CountRequest(filter=count_filter, exact=exact, shard_key=shard_key_selector)
         return await self._call(
-            "count_points", path={"collection_name": collection_name}, body=body, timeout=timeout, headers=headers
+            "count_points",
+            path={"collection_name": collection_name},
+            body=body,
+            timeout=timeout,
+            headers=headers,
         )
 
     async def facet(
@@ -754,15 +770,10 @@ class AsyncQdrantClient:
         headers: Headers = None,
     ) -> models.FacetResponse:
         """Counts of the distinct values of a payload key."""
-        body = models.FacetRequest(key=key, filter=facet_filter, limit=limit, exact=exact, shard_key=shard_key_selector)
-        return await self._call(
-            "facet",
-            path={"collection_name": collection_name},
-            query={"consistency": consistency},
-            body=body,
-            timeout=timeout,
-            headers=headers,
+        body = models.FacetRequest(
+            key=key, filter=facet_filter, limit=limit, exact=exact, shard_key=shard_key_selector
         )
+        return await self._read("facet", collection_name, body, consistency, timeout, headers)
 
     async def query_points(
         self,
@@ -803,14 +814,7 @@ class AsyncQdrantClient:
             shard_key=shard_key_selector,
         )
         body = await self._embed_inputs(collection_name, body, is_query=True)
-        return await self._call(
-            "query_points",
-            path={"collection_name": collection_name},
-            query={"consistency": consistency},
-            body=body,
-            timeout=timeout,
-            headers=headers,
-        )
+        return await self._read("query_points", collection_name, body, consistency, timeout, headers)
 
     async def query_batch_points(
         self,
@@ -825,14 +829,7 @@ class AsyncQdrantClient:
         body = await self._embed_inputs(
             collection_name, models.QueryRequestBatch(searches=list(requests)), is_query=True
         )
-        return await self._call(
-            "query_batch_points",
-            path={"collection_name": collection_name},
-            query={"consistency": consistency},
-            body=body,
-            timeout=timeout,
-            headers=headers,
-        )
+        return await self._read("query_batch_points", collection_name, body, consistency, timeout, headers)
 
     async def query_points_groups(
         self,
@@ -874,14 +871,7 @@ class AsyncQdrantClient:
             shard_key=shard_key_selector,
         )
         body = await self._embed_inputs(collection_name, body, is_query=True)
-        return await self._call(
-            "query_points_groups",
-            path={"collection_name": collection_name},
-            query={"consistency": consistency},
-            body=body,
-            timeout=timeout,
-            headers=headers,
-        )
+        return await self._read("query_points_groups", collection_name, body, consistency, timeout, headers)
 
     async def search_matrix_pairs(
         self,
@@ -900,14 +890,7 @@ class AsyncQdrantClient:
         body = models.SearchMatrixRequest(
             filter=query_filter, limit=limit, sample=sample, using=using, shard_key=shard_key_selector
         )
-        return await self._call(
-            "search_matrix_pairs",
-            path={"collection_name": collection_name},
-            query={"consistency": consistency},
-            body=body,
-            timeout=timeout,
-            headers=headers,
-        )
+        return await self._read("search_matrix_pairs", collection_name, body, consistency, timeout, headers)
 
     async def search_matrix_offsets(
         self,
@@ -926,18 +909,16 @@ class AsyncQdrantClient:
         body = models.SearchMatrixRequest(
             filter=query_filter, limit=limit, sample=sample, using=using, shard_key=shard_key_selector
         )
-        return await self._call(
-            "search_matrix_offsets",
-            path={"collection_name": collection_name},
-            query={"consistency": consistency},
-            body=body,
-            timeout=timeout,
-            headers=headers,
-        )
+        return await self._read("search_matrix_offsets", collection_name, body, consistency, timeout, headers)
 
     # ==== snapshots ============================================================================
     async def create_snapshot(
-        self, collection_name: str, wait: bool = True, *, timeout: float | None = None, headers: Headers = None
+        self,
+        collection_name: str,
+        wait: bool = True,
+        *,
+        timeout: float | None = None,
+        headers: Headers = None,
     ) -> models.SnapshotDescription | None:
         """Snapshot one collection."""
         return await self._call(
@@ -978,7 +959,9 @@ class AsyncQdrantClient:
         self, wait: bool = True, *, timeout: float | None = None, headers: Headers = None
     ) -> models.SnapshotDescription | None:
         """Snapshot the whole storage."""
-        return await self._call("create_full_snapshot", query={"wait": wait}, timeout=timeout, headers=headers)
+        return await self._call(
+            "create_full_snapshot", query={"wait": wait}, timeout=timeout, headers=headers
+        )
 
     async def list_full_snapshots(
         self, *, timeout: float | None = None, headers: Headers = None
@@ -1011,7 +994,9 @@ class AsyncQdrantClient:
         headers: Headers = None,
     ) -> bool | None:
         """Recover a collection from a snapshot URL or server-side file."""
-        body = models.SnapshotRecover(location=location, priority=priority, checksum=checksum, api_key=api_key)
+        body = models.SnapshotRecover(
+            location=location, priority=priority, checksum=checksum, api_key=api_key
+        )
         return await self._call(
             "recover_from_snapshot",
             path={"collection_name": collection_name},
@@ -1022,7 +1007,13 @@ class AsyncQdrantClient:
         )
 
     async def create_shard_snapshot(
-        self, collection_name: str, shard_id: int, wait: bool = True, *, timeout: float | None = None, headers: Headers = None
+        self,
+        collection_name: str,
+        shard_id: int,
+        wait: bool = True,
+        *,
+        timeout: float | None = None,
+        headers: Headers = None,
     ) -> models.SnapshotDescription | None:
         """Snapshot one shard."""
         return await self._call(
@@ -1077,7 +1068,9 @@ class AsyncQdrantClient:
         headers: Headers = None,
     ) -> bool | None:
         """Recover a shard from a snapshot URL or server-side file."""
-        body = models.ShardSnapshotRecover(location=location, priority=priority, checksum=checksum, api_key=api_key)
+        body = models.ShardSnapshotRecover(
+            location=location, priority=priority, checksum=checksum, api_key=api_key
+        )
         return await self._call(
             "recover_shard_from_snapshot",
             path={"collection_name": collection_name, "shard_id": shard_id},
@@ -1153,19 +1146,35 @@ class AsyncQdrantClient:
     ) -> bool:
         """Create a shard key (custom sharding)."""
         body = models.CreateShardingKey(
-            shard_key=shard_key, shards_number=shards_number, replication_factor=replication_factor, placement=placement
+            shard_key=shard_key,
+            shards_number=shards_number,
+            replication_factor=replication_factor,
+            placement=placement,
         )
         return await self._call(
-            "create_shard_key", path={"collection_name": collection_name}, body=body, timeout=timeout, headers=headers
+            "create_shard_key",
+            path={"collection_name": collection_name},
+            body=body,
+            timeout=timeout,
+            headers=headers,
         )
 
     async def delete_shard_key(
-        self, collection_name: str, shard_key: models.ShardKey, *, timeout: float | None = None, headers: Headers = None
+        self,
+        collection_name: str,
+        shard_key: models.ShardKey,
+        *,
+        timeout: float | None = None,
+        headers: Headers = None,
     ) -> bool:
         """Delete a shard key and its data."""
         body = models.DropShardingKey(shard_key=shard_key)
         return await self._call(
-            "delete_shard_key", path={"collection_name": collection_name}, body=body, timeout=timeout, headers=headers
+            "delete_shard_key",
+            path={"collection_name": collection_name},
+            body=body,
+            timeout=timeout,
+            headers=headers,
         )
 
     async def list_shard_keys(
@@ -1176,7 +1185,9 @@ class AsyncQdrantClient:
             "list_shard_keys", path={"collection_name": collection_name}, timeout=timeout, headers=headers
         )
 
-    async def cluster_status(self, *, timeout: float | None = None, headers: Headers = None) -> models.ClusterStatus:
+    async def cluster_status(
+        self, *, timeout: float | None = None, headers: Headers = None
+    ) -> models.ClusterStatus:
         """Raft status of the cluster."""
         return await self._call("cluster_status", timeout=timeout, headers=headers)
 
@@ -1185,7 +1196,10 @@ class AsyncQdrantClient:
     ) -> models.CollectionClusterInfo:
         """Shards and replicas of a collection."""
         return await self._call(
-            "collection_cluster_info", path={"collection_name": collection_name}, timeout=timeout, headers=headers
+            "collection_cluster_info",
+            path={"collection_name": collection_name},
+            timeout=timeout,
+            headers=headers,
         )
 
     async def cluster_collection_update(
@@ -1210,7 +1224,12 @@ class AsyncQdrantClient:
         return await self._call("recover_current_peer", timeout=timeout, headers=headers)
 
     async def remove_peer(
-        self, peer_id: int, force: bool | None = None, timeout: float | None = None, *, headers: Headers = None
+        self,
+        peer_id: int,
+        force: bool | None = None,
+        timeout: float | None = None,
+        *,
+        headers: Headers = None,
     ) -> bool:
         """Remove a peer from the cluster."""
         return await self._call(
@@ -1402,7 +1421,9 @@ def _grpc_backend(rest: Any, grpc_port: int, https: bool | None, grpc_options: d
     options = dict(grpc_options or {})
     tls = {k: options.pop(k) for k in ("ca_cert", "client_cert", "client_key") if k in options}
     if options:
-        raise ValueError(f"unsupported grpc_options {sorted(options)}; known: ca_cert, client_cert, client_key")
+        raise ValueError(
+            f"unsupported grpc_options {sorted(options)}; known: ca_cert, client_cert, client_key"
+        )
     parts = urlsplit(rest.base_url)
     secure = parts.scheme == "https" if https is None else https
     return GrpcBackend(parts.hostname or "localhost", grpc_port, ssl=secure, fallback=rest, **tls)
