@@ -1058,3 +1058,253 @@ def result_from_grpc(op_name: str, reply: Any) -> Any:
     if op_name == "root":
         return version_info_from_grpc(reply)
     raise _unsupported(f"operation {op_name}")
+
+
+# --------------------------------------------------------------------------- server side
+# The dev server's gRPC endpoint (aqdrant/server/grpc.py) reads request messages into the
+# REST-shaped (path_params, query, body) the engine takes and writes the engine's results back
+# as reply messages.
+
+
+def _write_query(msg: Any) -> dict[str, Any]:
+    query: dict[str, Any] = {}
+    if getattr(msg, "wait", None) is not None:
+        query["wait"] = msg.wait
+    ordering = getattr(msg, "ordering", None)
+    if ordering is not None and ordering.type is not None:
+        query["ordering"] = _enum_from_grpc(ordering.type, m.WriteOrdering)
+    if getattr(msg, "timeout", None) is not None:
+        query["timeout"] = msg.timeout
+    return query
+
+
+def _read_query(msg: Any) -> dict[str, Any]:
+    if getattr(msg, "read_consistency", None) is not None:
+        raise _unsupported("read_consistency")
+    return {"timeout": msg.timeout} if getattr(msg, "timeout", None) is not None else {}
+
+
+def _selector_from_grpc(sel: q.PointsSelector | None, shard_key: Any) -> Any:
+    if sel is None:
+        raise _unsupported("a points operation without a points selector")
+    kind = betterproto_which(sel, "points_selector_one_of")
+    if kind == "points":
+        return m.PointIdsList(points=[point_id_from_grpc(i) for i in sel.points.ids], shard_key=shard_key)
+    if kind == "filter":
+        return m.FilterSelector(filter=filter_from_grpc(sel.filter) or m.Filter(), shard_key=shard_key)
+    raise _unsupported(f"points selector {kind}")
+
+
+def _selector_fields(sel: q.PointsSelector | None) -> dict[str, Any]:
+    if sel is None:
+        return {}
+    kind = betterproto_which(sel, "points_selector_one_of")
+    if kind == "points":
+        return {"points": [point_id_from_grpc(i) for i in sel.points.ids]}
+    if kind == "filter":
+        return {"filter": filter_from_grpc(sel.filter) or m.Filter()}
+    raise _unsupported(f"points selector {kind}")
+
+
+def request_from_grpc(op_name: str, msg: Any) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    """Inverse of :func:`request_to_grpc`: ``(path_params, query, body)`` for one request message."""
+    name = getattr(msg, "collection_name", None)
+    path = {"collection_name": name} if name is not None else {}
+    sk = shard_key_selector_from_grpc(getattr(msg, "shard_key_selector", None))
+    if op_name == "upsert_points":
+        if msg.update_mode is not None:
+            raise _unsupported("upsert update_mode")
+        body: Any = m.PointsList(
+            points=[point_struct_from_grpc(p) for p in msg.points],
+            shard_key=sk,
+            update_filter=filter_from_grpc(msg.update_filter),
+        )
+        return path, _write_query(msg), body
+    if op_name in ("delete_points", "clear_payload"):
+        return path, _write_query(msg), _selector_from_grpc(msg.points, sk)
+    if op_name in ("set_payload", "overwrite_payload"):
+        body = m.SetPayload(
+            payload=payload_from_grpc(msg.payload),
+            shard_key=sk,
+            key=msg.key,
+            **_selector_fields(msg.points_selector),
+        )
+        return path, _write_query(msg), body
+    if op_name == "delete_payload":
+        body = m.DeletePayload(keys=list(msg.keys), shard_key=sk, **_selector_fields(msg.points_selector))
+        return path, _write_query(msg), body
+    if op_name == "count_points":
+        return (
+            path,
+            _read_query(msg),
+            m.CountRequest(filter=filter_from_grpc(msg.filter), exact=msg.exact, shard_key=sk),
+        )
+    if op_name == "get_points":
+        body = m.PointRequest(
+            ids=[point_id_from_grpc(i) for i in msg.ids],
+            with_payload=with_payload_from_grpc(msg.with_payload),
+            with_vector=with_vectors_from_grpc(msg.with_vectors),
+            shard_key=sk,
+        )
+        return path, _read_query(msg), body
+    if op_name == "scroll_points":
+        body = m.ScrollRequest(
+            filter=filter_from_grpc(msg.filter),
+            offset=point_id_from_grpc(msg.offset) if msg.offset is not None else None,
+            limit=msg.limit,
+            with_payload=with_payload_from_grpc(msg.with_payload),
+            with_vector=with_vectors_from_grpc(msg.with_vectors),
+            order_by=order_by_from_grpc(msg.order_by),
+            shard_key=sk,
+        )
+        return path, _read_query(msg), body
+    if op_name == "query_points":
+        if msg.lookup_from is not None:
+            raise _unsupported("query lookup_from")
+        body = m.QueryRequest(
+            prefetch=[prefetch_from_grpc(p) for p in msg.prefetch] or None,
+            query=query_from_grpc(msg.query),
+            using=msg.using,
+            filter=filter_from_grpc(msg.filter),
+            params=search_params_from_grpc(msg.params),
+            score_threshold=msg.score_threshold,
+            limit=msg.limit,
+            offset=msg.offset,
+            with_vector=with_vectors_from_grpc(msg.with_vectors),
+            with_payload=with_payload_from_grpc(msg.with_payload),
+            shard_key=sk,
+        )
+        return path, _read_query(msg), body
+    if op_name == "create_collection":
+        unsupported = [
+            f
+            for f in ("quantization_config", "sparse_vectors_config", "strict_mode_config", "sharding_method")
+            if getattr(msg, f, None) is not None
+        ]
+        if unsupported:
+            raise _unsupported("create_collection " + ", ".join(unsupported))
+        _, body = create_collection_from_grpc(msg)
+        return path, ({"timeout": msg.timeout} if msg.timeout is not None else {}), body
+    if op_name == "delete_collection":
+        return path, ({"timeout": msg.timeout} if msg.timeout is not None else {}), None
+    if op_name in ("get_collection", "collection_exists", "get_collections"):
+        return path, {}, None
+    raise _unsupported(f"operation {op_name}")
+
+
+def _hnsw_config_to_grpc(h: Any) -> q.HnswConfigDiff | None:
+    if h is None:
+        return None
+    return q.HnswConfigDiff(
+        m=h.m,
+        ef_construct=h.ef_construct,
+        full_scan_threshold=h.full_scan_threshold,
+        max_indexing_threads=h.max_indexing_threads,
+        on_disk=h.on_disk,
+        payload_m=h.payload_m,
+    )
+
+
+def _optimizer_config_to_grpc(o: Any) -> q.OptimizersConfigDiff | None:
+    if o is None:
+        return None
+    return q.OptimizersConfigDiff(
+        deleted_threshold=o.deleted_threshold,
+        vacuum_min_vector_number=o.vacuum_min_vector_number,
+        default_segment_number=o.default_segment_number,
+        max_segment_size=o.max_segment_size,
+        memmap_threshold=o.memmap_threshold,
+        indexing_threshold=o.indexing_threshold,
+        flush_interval_sec=o.flush_interval_sec,
+    )
+
+
+def _vector_params_out(p: Any) -> q.VectorParams:
+    # the engine reports every field; carry the ones the reply reader maps back
+    return q.VectorParams(
+        size=p.size,
+        distance=_enum_to_grpc(p.distance, q.Distance),
+        hnsw_config=_diff_to_grpc(p.hnsw_config, q.HnswConfigDiff),
+        on_disk=p.on_disk,
+        datatype=_enum_to_grpc(p.datatype, q.Datatype) if p.datatype is not None else None,
+    )
+
+
+def _vectors_config_out(vc: Any) -> q.VectorsConfig | None:
+    if vc is None:
+        return None
+    if isinstance(vc, m.VectorParams):
+        return q.VectorsConfig(params=_vector_params_out(vc))
+    return q.VectorsConfig(
+        params_map=q.VectorParamsMap(map={k: _vector_params_out(v) for k, v in vc.items()})
+    )
+
+
+def collection_info_to_grpc(info: m.CollectionInfo) -> q.CollectionInfo:
+    """The parts of a ``CollectionInfo`` that :func:`collection_info_from_grpc` reads back."""
+    cfg = info.config
+    params = cfg.params
+    opt_status = info.optimizer_status
+    ok = opt_status == m.OptimizersStatusOneOf.OK or getattr(opt_status, "value", None) == "ok"
+    return q.CollectionInfo(
+        status=_enum_to_grpc(info.status, q.CollectionStatus),
+        optimizer_status=q.OptimizerStatus(ok=ok, error="" if ok else str(getattr(opt_status, "error", ""))),
+        segments_count=info.segments_count,
+        points_count=info.points_count,
+        indexed_vectors_count=info.indexed_vectors_count,
+        config=q.CollectionConfig(
+            params=q.CollectionParams(
+                shard_number=params.shard_number or 1,
+                on_disk_payload=bool(params.on_disk_payload),
+                vectors_config=_vectors_config_out(params.vectors),
+                replication_factor=params.replication_factor,
+                write_consistency_factor=params.write_consistency_factor,
+            ),
+            hnsw_config=_hnsw_config_to_grpc(cfg.hnsw_config) or q.HnswConfigDiff(),
+            optimizer_config=_optimizer_config_to_grpc(cfg.optimizer_config) or q.OptimizersConfigDiff(),
+            wal_config=q.WalConfigDiff(
+                wal_capacity_mb=cfg.wal_config.wal_capacity_mb,
+                wal_segments_ahead=cfg.wal_config.wal_segments_ahead,
+            )
+            if cfg.wal_config is not None
+            else q.WalConfigDiff(),
+            metadata=payload_to_grpc(cfg.metadata),
+        ),
+    )
+
+
+def result_to_grpc(op_name: str, result: Any, elapsed: float = 0.0) -> Any:
+    """Inverse of :func:`result_from_grpc`: the reply message for the engine's ``result``."""
+    if op_name in (
+        "upsert_points",
+        "delete_points",
+        "set_payload",
+        "overwrite_payload",
+        "delete_payload",
+        "clear_payload",
+    ):
+        return q.PointsOperationResponse(result=update_result_to_grpc(result), time=elapsed)
+    if op_name == "count_points":
+        return q.CountResponse(result=q.CountResult(count=result.count), time=elapsed)
+    if op_name == "get_points":
+        return q.GetResponse(result=[record_to_grpc(p) for p in result], time=elapsed)
+    if op_name == "scroll_points":
+        nxt = result.next_page_offset
+        return q.ScrollResponse(
+            result=[record_to_grpc(p) for p in result.points],
+            next_page_offset=point_id_to_grpc(nxt) if nxt is not None else None,
+            time=elapsed,
+        )
+    if op_name == "query_points":
+        return q.QueryResponse(result=[scored_point_to_grpc(p) for p in result.points], time=elapsed)
+    if op_name in ("create_collection", "delete_collection"):
+        return q.CollectionOperationResponse(result=bool(result), time=elapsed)
+    if op_name == "get_collection":
+        return q.GetCollectionInfoResponse(result=collection_info_to_grpc(result), time=elapsed)
+    if op_name == "collection_exists":
+        return q.CollectionExistsResponse(result=q.CollectionExists(exists=result.exists), time=elapsed)
+    if op_name == "get_collections":
+        return q.ListCollectionsResponse(
+            collections=[q.CollectionDescription(name=c.name) for c in result.collections], time=elapsed
+        )
+    raise _unsupported(f"operation {op_name}")

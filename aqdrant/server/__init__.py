@@ -1,8 +1,9 @@
 """A Qdrant-compatible dev server over the embedded engine: ``aqdrant serve`` /
 ``python -m aqdrant.server``.
 
-It speaks Qdrant's REST API (routes from the operation table) over
-:class:`aqdrant.local.LocalBackend`, served by uvicorn (install ``aqdrant[server]``). Meant for
+It speaks Qdrant's REST API (routes from the operation table) and, on ``--grpc-port`` (default
+6334), Qdrant's gRPC API (:mod:`aqdrant.server.grpc`) over :class:`aqdrant.local.LocalBackend`,
+served by uvicorn (install ``aqdrant[server]``). Meant for
 tests and CI where no Qdrant binary or Docker is available.
 """
 
@@ -26,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--path", default=None, help="storage directory (default: in memory, lost on exit)")
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=6333, help="port (default 6333; 0 picks a free one)")
+    p.add_argument("--grpc-port", type=int, default=6334, help="gRPC port (default 6334; 0 picks a free one)")
+    p.add_argument("--no-grpc", action="store_true", help="serve REST only")
     p.add_argument("--api-key", default=None, help="require this API key (api-key header or Bearer token)")
     p.add_argument(
         "--log-level",
@@ -79,17 +82,29 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:
         print(f"aqdrant serve: cannot listen on {args.host}:{args.port}: {e}", file=sys.stderr)
         return 1
+    grpc_sock = None
+    if not args.no_grpc:
+        try:
+            grpc_sock = bind(args.host, args.grpc_port)
+        except OSError as e:
+            sock.close()
+            print(
+                f"aqdrant serve: cannot listen on {args.host}:{args.grpc_port} (gRPC): {e}", file=sys.stderr
+            )
+            return 1
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     storage = args.path if args.path else "in memory"
+    grpc_note = f" (gRPC on port {grpc_sock.getsockname()[1]})" if grpc_sock is not None else ""
 
     def announce() -> None:
         print(
-            f"aqdrant dev server ({TITLE} {VERSION} API) listening on http://{shown}:{port} - storage: {storage}",
+            f"aqdrant dev server ({TITLE} {VERSION} API) listening on http://{shown}:{port}{grpc_note}"
+            f" - storage: {storage}",
             flush=True,
         )
 
-    app = create_app(args.path, api_key=args.api_key)
+    app = create_app(args.path, api_key=args.api_key, grpc_sock=grpc_sock)
     server = make_server(app, log_level=args.log_level, on_started=announce)
     server.run(sockets=[sock])
     return 0 if server.started else 1

@@ -24,14 +24,18 @@ class ServerThread:
         host: str = "127.0.0.1",
         port: int = 0,
         backend: Any = None,
+        grpc_port: int | None = None,
         log_level: str = "warning",
         start_timeout: float = 60.0,
     ) -> None:
         from . import bind, create_app, make_server
 
-        self.app = create_app(path, api_key=api_key, backend=backend)
         self._sock = bind(host, port)
         self.host, self.port = self._sock.getsockname()[:2]
+        #: with ``grpc_port`` (0: a free port) Qdrant's gRPC API is served there too (asyncio only)
+        self._grpc_sock = bind(host, grpc_port) if grpc_port is not None else None
+        self.grpc_port: int | None = self._grpc_sock.getsockname()[1] if self._grpc_sock is not None else None
+        self.app = create_app(path, api_key=api_key, backend=backend, grpc_sock=self._grpc_sock)
         self._ready = threading.Event()
         self._server = make_server(self.app, log_level=log_level, on_started=self._ready.set)
         self._thread = threading.Thread(target=self._run, name=f"aqdrant-server-{self.port}", daemon=True)
@@ -65,6 +69,13 @@ class ServerThread:
         if self._thread.is_alive():
             self._thread.join(30)
         self._sock.close()
+        if self._grpc_sock is not None:
+            self._grpc_sock.close()
+
+    @property
+    def grpc(self) -> Any:
+        """The running gRPC endpoint (``.calls`` counts handled calls per method), or None."""
+        return self.app.state.server.grpc
 
     @property
     def alive(self) -> bool:

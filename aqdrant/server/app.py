@@ -170,10 +170,15 @@ def _credentials_ok(http: HttpRequest, api_key: str) -> bool | None:
 
 # ---- the app -----------------------------------------------------------------------------------
 class _Server:
-    def __init__(self, backend_factory: Callable[[], Any], api_key: str | None) -> None:
+    def __init__(
+        self, backend_factory: Callable[[], Any], api_key: str | None, grpc_sock: Any = None
+    ) -> None:
         self._backend_factory = backend_factory
         self.api_key = api_key
         self.backend: Any = None
+        #: the gRPC endpoint (aqdrant/server/grpc.py) served on ``grpc_sock`` over the same backend
+        self.grpc: Any = None
+        self._grpc_sock = grpc_sock
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -182,10 +187,18 @@ class _Server:
         if enter is not None:
             await enter()
         self.backend = backend
+        if self._grpc_sock is not None:
+            from .grpc import GrpcEndpoint
+
+            self.grpc = GrpcEndpoint(lambda: self.backend, self.api_key)
+            await self.grpc.start(self._grpc_sock)
         try:
             yield
         finally:
             self.backend = None
+            if self.grpc is not None:
+                with anyio.CancelScope(shield=True):
+                    await self.grpc.stop()
             with anyio.CancelScope(shield=True):
                 exit_ = getattr(backend, "__aexit__", None)
                 if exit_ is not None:
@@ -304,6 +317,7 @@ def create_app(
     api_key: str | None = None,
     *,
     backend: Any = None,
+    grpc_sock: Any = None,
 ) -> Starlette:
     """The ASGI app of the dev server.
 
@@ -312,6 +326,8 @@ def create_app(
         header or ``Authorization: Bearer``); missing gives 401, wrong gives 403.
     :param backend: a ready backend object or a zero-argument factory (tests); default
         ``aqdrant.local.LocalBackend(path)``.
+    :param grpc_sock: a bound socket (``aqdrant.server.bind``) to serve Qdrant's gRPC API on, over
+        the same backend, while the app runs (started in the lifespan, on its asyncio loop).
     """
     if backend is None:
 
@@ -327,7 +343,7 @@ def create_app(
         def factory() -> Any:
             return backend
 
-    server = _Server(factory, api_key)
+    server = _Server(factory, api_key, grpc_sock)
 
     async def not_found(http: HttpRequest, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)

@@ -1,0 +1,232 @@
+"""The dev server's gRPC endpoint: Qdrant's ``qdrant.Points``, ``qdrant.Collections`` and
+``qdrant.Qdrant`` services over the same backend the REST app uses (grpclib, asyncio only).
+
+Every method of the generated service bases is routed. A method whose operation
+:mod:`aqdrant.grpc.convert` can read (points upsert/delete/payload ops/count/get/scroll/query,
+collections create/get/list/exists/delete, health check) is handled like a REST request: the
+request message becomes the REST-shaped ``(path_params, query, body)``, the backend runs it as an
+:class:`aqdrant._backend.Request`, and the result is written back as the reply message. Any
+other method answers UNIMPLEMENTED naming it - never a fake success.
+
+Errors map to gRPC statuses: NotFound -> NOT_FOUND, Conflict -> ALREADY_EXISTS,
+BadRequest/ValidationError -> INVALID_ARGUMENT, UnsupportedOperation -> UNIMPLEMENTED, a passed
+deadline -> DEADLINE_EXCEEDED, anything else -> INTERNAL, each with the message. With an API
+key, every call must carry it as ``api-key`` (or ``authorization: Bearer``) metadata: missing
+gives UNAUTHENTICATED, wrong gives PERMISSION_DENIED.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import socket
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+
+from .._backend import Request
+from .._operations import OPERATIONS
+from ..errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    QdrantError,
+    UnexpectedResponse,
+    UnsupportedOperation,
+    ValidationError,
+)
+
+logger = logging.getLogger("aqdrant.server.grpc")
+
+__all__ = ["GrpcEndpoint"]
+
+
+class _RawCodec:
+    """Requests and replies pass as bytes; this module parses and serializes them."""
+
+    __content_subtype__ = "proto"
+
+    def encode(self, message: Any, message_type: Any) -> bytes:
+        return message if isinstance(message, (bytes, bytearray, memoryview)) else bytes(message)
+
+    def decode(self, data: bytes, message_type: Any) -> bytes:
+        return data
+
+
+def _http_to_grpc(status: int) -> Any:
+    from grpclib.const import Status
+
+    return {
+        400: Status.INVALID_ARGUMENT,
+        401: Status.UNAUTHENTICATED,
+        403: Status.PERMISSION_DENIED,
+        404: Status.NOT_FOUND,
+        408: Status.DEADLINE_EXCEEDED,
+        409: Status.ALREADY_EXISTS,
+        429: Status.RESOURCE_EXHAUSTED,
+        501: Status.UNIMPLEMENTED,
+        503: Status.UNAVAILABLE,
+        504: Status.DEADLINE_EXCEEDED,
+    }.get(status, Status.INTERNAL)
+
+
+class GrpcEndpoint:
+    """grpclib handlers for every Qdrant gRPC method, over ``get_backend()``.
+
+    ``calls`` counts the handled calls per method name (``"Points.Upsert"``), answered or not.
+    """
+
+    def __init__(self, get_backend: Callable[[], Any], api_key: str | None = None) -> None:
+        self._get_backend = get_backend
+        self.api_key = api_key
+        self.calls: Counter[str] = Counter()
+        self._server: Any = None
+
+    # -- grpclib's handler protocol ----------------------------------------------------------------
+    def __mapping__(self) -> dict[str, Any]:
+        from grpclib.const import Cardinality, Handler
+
+        from ..grpc._proto import qdrant as q
+
+        by_grpc = {op.grpc: op for op in OPERATIONS.values() if op.grpc}
+        table: dict[str, Any] = {}
+        for base in (q.CollectionsBase, q.PointsBase, q.SnapshotsBase, q.QdrantBase):
+            for path, h in base.__mapping__(base()).items():  # type: ignore[abstract]
+                service, method = path.rsplit("/", 2)[1:]
+                key = f"{service.removeprefix('qdrant.')}.{method}"
+                op = by_grpc.get(key)
+                unary = h.cardinality == Cardinality.UNARY_UNARY
+                table[path] = Handler(
+                    self._handler(key, op, h.request_type, unary), h.cardinality, h.request_type, h.reply_type
+                )
+        return table
+
+    def _handler(self, key: str, op: Any, request_type: type, unary: bool) -> Callable[[Any], Any]:
+        async def handle(stream: Any) -> None:
+            from grpclib.const import Status
+            from grpclib.exceptions import GRPCError
+
+            self.calls[key] += 1
+            started = time.perf_counter()
+            data = await stream.recv_message()
+            self._check_auth(stream.metadata)
+            if not unary or op is None:
+                raise GRPCError(
+                    Status.UNIMPLEMENTED, f"qdrant.{key} is not implemented by the aqdrant dev server"
+                )
+            reply = await self._run(op, key, request_type, data, stream)
+            elapsed = time.perf_counter() - started
+            await stream.send_message(self._encode_reply(op.name, reply, elapsed))
+
+        return handle
+
+    # -- one call ----------------------------------------------------------------------------------
+    def _check_auth(self, metadata: Any) -> None:
+        if self.api_key is None:
+            return
+        from grpclib.const import Status
+        from grpclib.exceptions import GRPCError
+
+        given = metadata.get("api-key") if metadata is not None else None
+        if given is None and metadata is not None and metadata.get("authorization") is not None:
+            scheme, _, token = metadata["authorization"].partition(" ")
+            given = token.strip() if scheme.lower() == "bearer" else ""
+        if given is None:
+            raise GRPCError(
+                Status.UNAUTHENTICATED, "Must provide an API key or an Authorization bearer token"
+            )
+        if not hmac.compare_digest(given.encode(), self.api_key.encode()):
+            raise GRPCError(Status.PERMISSION_DENIED, "Invalid API key or JWT")
+
+    async def _run(self, op: Any, key: str, request_type: type, data: bytes, stream: Any) -> Any:
+        from grpclib.const import Status
+        from grpclib.exceptions import GRPCError
+
+        from ..grpc import convert
+
+        if op.name == "healthz":  # answered by the server itself, as REST's probes are
+            from ..grpc._proto import qdrant as q
+            from .app import TITLE, VERSION
+
+            return q.HealthCheckReply(title=TITLE, version=VERSION)
+        backend = self._get_backend()
+        if backend is None:
+            raise GRPCError(Status.UNAVAILABLE, "Service unavailable: the engine is not running")
+        try:
+            message = request_type.parse(data)  # type: ignore[attr-defined]
+            path_params, query, body = convert.request_from_grpc(op.name, message)
+        except UnsupportedOperation as e:
+            raise GRPCError(Status.UNIMPLEMENTED, f"qdrant.{key}: {e}") from None
+        except (ValueError, TypeError, KeyError) as e:
+            raise GRPCError(Status.INVALID_ARGUMENT, f"qdrant.{key}: cannot read the request: {e}") from None
+        timeout = query.get("timeout")
+        remaining = stream.deadline.time_remaining() if stream.deadline is not None else None
+        if timeout is not None and (remaining is None or timeout < remaining):
+            remaining = float(timeout)
+        deadline = anyio.current_time() + remaining if remaining is not None else None
+        headers = {k: v for k, v in (stream.metadata or {}).items() if isinstance(v, str)}
+        headers.pop("api-key", None)
+        headers.pop("authorization", None)
+        request = Request(
+            op=op, path_params=path_params, query=query, body=body, headers=headers, deadline=deadline
+        )
+        try:
+            with anyio.fail_after(remaining):
+                return await backend.execute(request)
+        except TimeoutError:
+            raise GRPCError(
+                Status.DEADLINE_EXCEEDED,
+                f"Timeout error: qdrant.{key} did not finish within {remaining:.3g} s",
+            ) from None
+        except NotFound as e:
+            raise GRPCError(Status.NOT_FOUND, e.server_message) from None
+        except Conflict as e:
+            raise GRPCError(Status.ALREADY_EXISTS, e.server_message) from None
+        except BadRequest as e:
+            raise GRPCError(Status.INVALID_ARGUMENT, e.server_message) from None
+        except UnexpectedResponse as e:
+            raise GRPCError(_http_to_grpc(e.status_code), e.server_message) from None
+        except ValidationError as e:
+            raise GRPCError(Status.INVALID_ARGUMENT, f"Validation error: {e}") from None
+        except UnsupportedOperation as e:
+            raise GRPCError(Status.UNIMPLEMENTED, f"Not implemented by the aqdrant dev server: {e}") from None
+        except QdrantError as e:
+            raise GRPCError(Status.INTERNAL, f"Service internal error: {e}") from None
+        except Exception as e:  # never let one call take the server down
+            logger.exception("unexpected error in qdrant.%s", key)
+            raise GRPCError(Status.INTERNAL, f"Service internal error: {type(e).__name__}: {e}") from None
+
+    def _encode_reply(self, op_name: str, result: Any, elapsed: float) -> bytes:
+        from grpclib.const import Status
+        from grpclib.exceptions import GRPCError
+
+        from ..grpc import convert
+
+        if op_name == "healthz":
+            return bytes(result)
+        try:
+            return bytes(convert.result_to_grpc(op_name, result, elapsed))
+        except UnsupportedOperation as e:
+            raise GRPCError(Status.UNIMPLEMENTED, f"{op_name}: {e}") from None
+        except Exception as e:
+            logger.exception("cannot encode the reply of %s", op_name)
+            raise GRPCError(
+                Status.INTERNAL, f"Service internal error: cannot encode the reply: {e}"
+            ) from None
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    async def start(self, sock: socket.socket) -> None:
+        """Serve on the listening-ready ``sock`` (from :func:`aqdrant.server.bind`)."""
+        from grpclib.server import Server
+
+        self._server = Server([self], codec=_RawCodec())  # type: ignore[arg-type]
+        await self._server.start(sock=sock)
+
+    async def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+            await server.wait_closed()

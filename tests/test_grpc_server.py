@@ -1,0 +1,169 @@
+"""The dev server's gRPC endpoint (aqdrant/server/grpc.py): statuses, auth, unimplemented methods.
+
+grpclib is asyncio-only, so these run on asyncio; the endpoint shares the REST app's engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from aqdrant.grpc._proto import qdrant as q
+from aqdrant.server import ServerThread, main
+
+
+@pytest.fixture(scope="module")
+def srv():
+    with ServerThread(grpc_port=0) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def secured():
+    with ServerThread(grpc_port=0, api_key="secret") as s:
+        yield s
+
+
+async def call(port: int, path: str, message: Any, reply_type: type, metadata: dict | None = None) -> Any:
+    """One raw unary call; returns the parsed reply or raises grpclib's GRPCError."""
+    from grpclib.client import Channel
+    from grpclib.const import Cardinality
+
+    from aqdrant.grpc.backend import _RawCodec
+
+    channel = Channel("127.0.0.1", port, codec=_RawCodec())  # type: ignore[arg-type]
+    try:
+        async with channel.request(
+            path, Cardinality.UNARY_UNARY, bytes, bytes, timeout=10, metadata=metadata
+        ) as stream:
+            await stream.send_message(bytes(message), end=True)
+            return reply_type.parse(await stream.recv_message())  # type: ignore[attr-defined]
+    finally:
+        channel.close()
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_statuses_and_unimplemented(srv, anyio_backend) -> None:
+    from grpclib.const import Status
+    from grpclib.exceptions import GRPCError
+
+    port = srv.grpc_port
+    health = await call(port, "/qdrant.Qdrant/HealthCheck", q.HealthCheckRequest(), q.HealthCheckReply)
+    assert health.version == "1.19.0"
+
+    create = q.CreateCollection(
+        collection_name="st",
+        vectors_config=q.VectorsConfig(params=q.VectorParams(size=2, distance=q.Distance.Dot)),
+    )
+    ok = await call(port, "/qdrant.Collections/Create", create, q.CollectionOperationResponse)
+    assert ok.result is True
+    with pytest.raises(GRPCError) as exists:
+        await call(port, "/qdrant.Collections/Create", create, q.CollectionOperationResponse)
+    assert exists.value.status == Status.ALREADY_EXISTS and "st" in exists.value.message
+
+    with pytest.raises(GRPCError) as missing:
+        await call(
+            port,
+            "/qdrant.Collections/Get",
+            q.GetCollectionInfoRequest(collection_name="nope"),
+            q.GetCollectionInfoResponse,
+        )
+    assert missing.value.status == Status.NOT_FOUND and "nope" in missing.value.message
+
+    bad = q.UpsertPoints(
+        collection_name="st",
+        points=[
+            q.PointStruct(
+                id=q.PointId(num=1), vectors=q.Vectors(vector=q.Vector(dense=q.DenseVector(data=[1.0])))
+            )
+        ],
+        wait=True,
+    )
+    with pytest.raises(GRPCError) as invalid:
+        await call(port, "/qdrant.Points/Upsert", bad, q.PointsOperationResponse)
+    assert invalid.value.status == Status.INVALID_ARGUMENT, invalid.value
+
+    # methods with no conversion: UNIMPLEMENTED naming the method, never a fake success
+    for path, msg, reply in [
+        ("/qdrant.Points/Facet", q.FacetCounts(collection_name="st", key="k"), q.FacetResponse),
+        ("/qdrant.Snapshots/List", q.ListSnapshotsRequest(collection_name="st"), q.ListSnapshotsResponse),
+        ("/qdrant.Collections/ListAliases", q.ListAliasesRequest(), q.ListAliasesResponse),
+    ]:
+        with pytest.raises(GRPCError) as unimpl:
+            await call(port, path, msg, reply)
+        assert unimpl.value.status == Status.UNIMPLEMENTED, path
+        assert path.rsplit("/", 1)[1] in unimpl.value.message
+    # a shape the conversion does not read is UNIMPLEMENTED too
+    with pytest.raises(GRPCError) as shape:
+        await call(
+            port,
+            "/qdrant.Points/Count",
+            q.CountPoints(collection_name="st", read_consistency=q.ReadConsistency(factor=2)),
+            q.CountResponse,
+        )
+    assert shape.value.status == Status.UNIMPLEMENTED and "read_consistency" in shape.value.message
+    assert srv.grpc.calls["Points.Facet"] == 1 and srv.grpc.calls["Collections.Create"] == 2
+    # the server still answers after all that
+    listed = await call(
+        port, "/qdrant.Collections/List", q.ListCollectionsRequest(), q.ListCollectionsResponse
+    )
+    assert "st" in [c.name for c in listed.collections]
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_api_key_metadata(secured, anyio_backend) -> None:
+    from grpclib.const import Status
+    from grpclib.exceptions import GRPCError
+
+    from aqdrant import AsyncQdrantClient
+    from aqdrant.errors import UnexpectedResponse
+
+    port = secured.grpc_port
+    path, msg = "/qdrant.Collections/List", q.ListCollectionsRequest()
+    with pytest.raises(GRPCError) as none:
+        await call(port, path, msg, q.ListCollectionsResponse)
+    assert none.value.status == Status.UNAUTHENTICATED
+    with pytest.raises(GRPCError) as wrong:
+        await call(port, path, msg, q.ListCollectionsResponse, {"api-key": "nope"})
+    assert wrong.value.status == Status.PERMISSION_DENIED
+    assert (await call(port, path, msg, q.ListCollectionsResponse, {"api-key": "secret"})).collections == []
+    bearer = {"authorization": "Bearer secret"}
+    assert (await call(port, path, msg, q.ListCollectionsResponse, bearer)).collections == []
+
+    before = secured.grpc.calls["Collections.List"]
+    async with AsyncQdrantClient(url=secured.url, prefer_grpc=True, grpc_port=port, api_key="secret") as c:
+        assert (await c.get_collections()).collections == []
+    async with AsyncQdrantClient(url=secured.url, prefer_grpc=True, grpc_port=port, api_key="bad") as c:
+        with pytest.raises(UnexpectedResponse) as denied:
+            await c.get_collections()
+    assert denied.value.status_code == 403
+    assert secured.grpc.calls["Collections.List"] == before + 2
+
+
+def test_cli_flags(monkeypatch) -> None:
+    """``--grpc-port``/``--no-grpc`` reach create_app (the server itself is not run here)."""
+    import aqdrant.server as server_mod
+
+    seen: dict[str, Any] = {}
+
+    def fake_create_app(path: Any, api_key: Any = None, grpc_sock: Any = None) -> Any:
+        seen["grpc_sock"] = grpc_sock
+        return object()
+
+    class FakeServer:
+        started = True
+
+        def run(self, sockets: Any) -> None:
+            seen["sockets"] = sockets
+
+    monkeypatch.setattr(server_mod, "create_app", fake_create_app)
+    monkeypatch.setattr(server_mod, "make_server", lambda app, **kw: FakeServer())
+    assert main(["--port", "0", "--grpc-port", "0"]) == 0
+    assert seen["grpc_sock"] is not None and seen["grpc_sock"].getsockname()[1] != 0
+    seen["grpc_sock"].close()
+    assert main(["--port", "0", "--no-grpc"]) == 0
+    assert seen["grpc_sock"] is None
+    for s in seen["sockets"]:
+        s.close()
+    assert server_mod._parser().parse_args([]).grpc_port == 6334
