@@ -235,10 +235,15 @@ class GrpcBackend:
             from . import fast
 
             if name == "query_points":
-                return fast.decode_query_response(data)
-            if name == "get_points":
-                return fast.decode_get_response(data)
-            return fast.decode_scroll_response(data)
+                result = fast.decode_query_response(data)
+                points = result.points
+            elif name == "get_points":
+                result = points = fast.decode_get_response(data)
+            else:
+                result = fast.decode_scroll_response(data)
+                points = result.points
+            _empty_payloads(request, points)
+            return result
         return convert.result_from_grpc(name, reply_type.parse(data))  # type: ignore[attr-defined]
 
     def _call_metadata(self, request: Request) -> list[tuple[str, str]]:
@@ -288,6 +293,23 @@ class GrpcBackend:
             raise TransportError(
                 f"{op.name}{where}: {type(exc).__name__}: {exc or 'no detail'}", operation=op.name, sent=sent
             ) from None
+
+
+#: REST's ``with_payload`` default per point-returning operation (the body field left unset)
+_PAYLOAD_DEFAULT = {"get_points": True, "scroll_points": True, "query_points": False}
+
+
+def _empty_payloads(request: Request, points: Any) -> None:
+    """gRPC cannot tell an empty payload map from none: where REST answers ``{}`` (payload was
+    asked for and the point has none), give ``{}`` rather than None."""
+    wanted = getattr(request.body, "with_payload", None)
+    if wanted is None:
+        wanted = _PAYLOAD_DEFAULT[request.op.name]
+    if wanted is False:
+        return
+    for p in points:
+        if p.payload is None:
+            p.payload = {}
 
 
 def _grpc_path(service_method: str) -> str:

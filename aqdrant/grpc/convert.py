@@ -793,6 +793,14 @@ def collections_list_to_grpc(res: m.CollectionsResponse) -> q.ListCollectionsRes
 
 def collection_info_from_grpc(msg: q.CollectionInfo) -> m.CollectionInfo:
     """The parts of ``CollectionInfo`` the client reads: status, counts, vector config."""
+    import warnings
+
+    with warnings.catch_warnings():  # on_disk_payload and hnsw on_disk are deprecated in the proto
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _collection_info_from_grpc(msg)
+
+
+def _collection_info_from_grpc(msg: q.CollectionInfo) -> m.CollectionInfo:
     cfg = msg.config
     params = cfg.params if cfg is not None else None
     hnsw = cfg.hnsw_config if cfg is not None else None
@@ -1242,6 +1250,14 @@ def _vectors_config_out(vc: Any) -> q.VectorsConfig | None:
 
 def collection_info_to_grpc(info: m.CollectionInfo) -> q.CollectionInfo:
     """The parts of a ``CollectionInfo`` that :func:`collection_info_from_grpc` reads back."""
+    import warnings
+
+    with warnings.catch_warnings():  # on_disk_payload and hnsw on_disk are deprecated in the proto
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _collection_info_to_grpc(info)
+
+
+def _collection_info_to_grpc(info: m.CollectionInfo) -> q.CollectionInfo:
     cfg = info.config
     params = cfg.params
     opt_status = info.optimizer_status
