@@ -336,3 +336,40 @@ def test_raw_response_vectors_are_still_validated(vector: bytes, path: str) -> N
 def test_null_response_vector_is_none() -> None:
     r = m.parse(m.Record, b'{"id":1,"vector":null}')
     assert r.vector is None and m.parse(m.Record, b'{"id":1}').vector is None
+
+
+# ---- the flat float-vector fast path still validates every item --------------------------------
+
+
+@pytest.mark.parametrize(
+    "bad, path",
+    [
+        (True, "$.vector[700]"),
+        ("x", "$.vector[700]"),
+        (None, "$.vector[700]"),
+        (np.float32(0.5), "$.vector[700]"),
+        ([0.5], "$.vector[700]"),
+    ],
+)
+def test_float_list_with_a_bad_item_late_in_it_is_rejected(bad, path) -> None:
+    vec = [0.25] * 768
+    vec[700] = bad
+    with pytest.raises(ValueError) as ei:  # direct construction: __post_init__'s ValueError
+        m.PointStruct(id=1, vector=vec)
+    assert path in str(ei.value)
+    assert path in str(err(m.PointStruct, {"id": 1, "vector": vec}))
+    if not isinstance(bad, np.generic):
+        assert path in str(err(m.PointStruct, json.dumps({"id": 1, "vector": vec}).encode()))
+
+
+def test_float_list_is_kept_not_copied_and_encodes_the_same() -> None:
+    vec = [0.25, -1.5, 3.0, 1]  # an int among floats stays a number on the wire
+    p = m.PointStruct(id=1, vector=vec)
+    assert p.vector is vec
+    assert json.loads(m.dump(p)) == {"id": 1, "vector": [0.25, -1.5, 3.0, 1.0]}
+    # Multivectors and named vectors are not taken by the flat fast path.
+    mv = m.PointStruct(id=2, vector=[[0.5, 1.5], [2.5, 3.5]])
+    assert mv.vector == [[0.5, 1.5], [2.5, 3.5]]
+    named = m.PointStruct(id=3, vector={"a": [0.5, 1.0], "s": {"indices": [1], "values": [0.5]}})
+    assert isinstance(named.vector["s"], m.SparseVector)
+    assert named.vector["a"] == [0.5, 1.0]

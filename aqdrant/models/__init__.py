@@ -29,6 +29,11 @@ _RESOLVED: dict[Any, Any] = {getattr(sys.modules[__name__], n): s for n, s in _R
 def _enc_hook(obj: Any) -> Any:
     np = sys.modules.get("numpy")
     if np is not None:
+        if obj.__class__ is np.ndarray:
+            # The common case (a float32/float64 C-contiguous vector): one orjson call.
+            if obj.dtype.kind == "f" and obj.flags.c_contiguous and obj.dtype.itemsize in (4, 8):
+                return msgspec.Raw(_orjson().dumps(obj, option=_OPT_NUMPY))
+            return _ndarray_json(obj)
         if isinstance(obj, np.ndarray):
             return _ndarray_json(obj)
         if isinstance(obj, np.generic):
@@ -56,6 +61,18 @@ def _ndarray_json(arr: Any) -> msgspec.Raw:
         return msgspec.Raw(orjson.dumps(arr, option=orjson.OPT_SERIALIZE_NUMPY))
     except TypeError:  # dtypes orjson does not take (e.g. float16 views): fall back
         return msgspec.Raw(orjson.dumps(arr.tolist()))
+
+
+_OPT_NUMPY = 0x10  # orjson.OPT_SERIALIZE_NUMPY (checked in _orjson)
+
+
+@lru_cache(maxsize=1)
+def _orjson() -> Any:
+    """orjson, imported on first use (not at ``import aqdrant``)."""
+    import orjson
+
+    assert orjson.OPT_SERIALIZE_NUMPY == _OPT_NUMPY
+    return orjson
 
 
 _encoder = msgspec.json.Encoder(enc_hook=_enc_hook)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import re
+import sys
 import typing
 import uuid
 from collections.abc import Sequence
@@ -95,6 +96,13 @@ class UnionSpec:
             }
             t["ndims"] = frozenset(
                 _numeric_depth(m) for m in members if _shape_of_member(m) == "array" and _numeric_depth(m) > 0
+            )
+            # A list starting with a float can only be a flat float vector here: every other
+            # array member holds arrays or objects (``List[List[float]]``, ``List[Document]``).
+            t["floats"] = any(isinstance(m, ListSpec) and m.item is float for m in t["array"]) and all(
+                (isinstance(m, ListSpec) and m.item is float) or _numeric_depth(m) > 1
+                or (isinstance(m, ListSpec) and not (m.item in (int, float) or _shape_of_member(m.item) in ("any", "float", "int")))
+                for m in t["array"]
             )
             self._table = t
         return self._table
@@ -235,8 +243,6 @@ def _numeric_depth(m: Any) -> int:
 
 
 def _numpy_ndarray() -> type | None:
-    import sys
-
     np = sys.modules.get("numpy")  # only a value from numpy can be an ndarray; never import it here
     return np.ndarray if np is not None else None
 
@@ -393,7 +399,28 @@ def _flat_numbers(b: bytes) -> bool:
     )
 
 
+_FLOATS = typing.List[float]
+
+
 def _resolve_union(spec: UnionSpec, value: Any) -> Any:
+    cls = value.__class__
+    if cls is list and value and value[0].__class__ is float and spec.table()["floats"]:
+        # A dense vector of Python floats (the common case when building points from lists).
+        # Validated in full (every item a float or an int, not bool/str/None/numpy scalar) by
+        # one msgspec.convert whose copy is dropped: the caller's list is kept, so building a
+        # point neither copies 768 floats nor leaves a new 768-item list for the GC to walk.
+        # An int among the floats stays an int (the same number on the wire: JSON `1`).
+        try:
+            msgspec.convert(value, _FLOATS)
+        except msgspec.ValidationError:
+            pass  # the general path below names the offending item
+        else:
+            return value
+    np = sys.modules.get("numpy")  # only a value from numpy can be an ndarray; never import it here
+    if np is not None and cls is np.ndarray:
+        if value.ndim in spec.table()["ndims"]:
+            return _check_ndarray(value, value.ndim)
+        raise msgspec.ValidationError(f"Expected `{spec!r}`, got a {value.ndim}-D array")
     members = spec.members
     if isinstance(value, msgspec.Raw):
         return _raw_vectors(spec, value)
