@@ -7,6 +7,13 @@ replies come back on its stdout and are routed to their callers by request id, s
 calls may be in flight (the engine serves them one at a time, in order). Nothing is bound to an
 event loop at construction.
 
+Catalog-only operations (``collection_exists``, ``get_collections``, ``get_collections_aliases``,
+``get_collection_aliases``, ``root``, ``healthz``/``livez``/``readyz``) are answered in the
+caller's process, without a frame: the engine sends its collection names and aliases in its
+first frame and in every reply to a name or alias change, and while such a change is sent but
+its reply not yet read (a cancelled caller), these operations go to the engine as before. The
+first call of a client still starts the engine (which takes the storage lock).
+
 Parameters with no local effect are reported, never dropped silently: ``consistency`` and
 ``ordering`` are satisfied trivially (one replica, operations applied in order before the reply)
 and raise a :class:`LocalEngineWarning`; so do ``shard_number``/``replication_factor``/
@@ -77,6 +84,22 @@ SUPPORTED_OPERATIONS = frozenset(
     """.split()
 )
 
+#: operations answered in the caller's process from the engine's names (no frame, no round trip)
+CATALOG_ONLY_OPERATIONS = frozenset(
+    "root healthz livez readyz get_collections collection_exists get_collection_aliases "
+    "get_collections_aliases".split()
+)
+#: the operations whose replies carry the engine's names (kept equal to engine.CATALOG_CHANGING)
+CATALOG_CHANGING = frozenset({"create_collection", "delete_collection", "update_aliases"})
+#: the engine's qdrant-edge version (engine.ENGINE_VERSION; importing engine.py would load the engine)
+ENGINE_VERSION = "0.9.0"
+_ENGINE = object()  # "ask the engine" (LocalBackend._catalog_only)
+_HEALTH = {
+    "healthz": "healthz check passed",
+    "livez": "healthz check passed",
+    "readyz": "all shards are ready",
+}
+
 
 class LocalEngineWarning(UserWarning):
     """A parameter has no effect on the local engine (documented in ``aqdrant.local``)."""
@@ -115,8 +138,19 @@ class _Conn:
         #: a caller is reading frames for everyone
         self.reading = False
         self.dead: str | None = None
+        #: the engine's collection names and aliases (alias -> collection), from its first frame
+        #: and from every reply to a CATALOG_CHANGING operation (whoever reads it)
+        self.collections: frozenset[str] = frozenset()
+        self.aliases: dict[str, str] = {}
+        #: ids of CATALOG_CHANGING requests (at least partly) sent whose reply is not read yet:
+        #: while any is unsettled, catalog-only operations go to the engine (ordered after them)
+        self.unsettled: set[int] = set()
 
-    async def send_frame(self, pieces: list) -> None:
+    def set_names(self, names: dict) -> None:
+        self.collections = frozenset(names["collections"])
+        self.aliases = dict(names["aliases"])
+
+    async def send_frame(self, pieces: list, rid: int | None = None) -> None:
         """Write one frame, in slices; cancellation-safe.
 
         Each slice is written shielded (a stream cancelled in the middle of a write is in an
@@ -128,6 +162,10 @@ class _Conn:
         stdin = self.process.stdin
         assert stdin is not None
         async with self.send_lock:
+            if rid is not None:
+                # from here on the frame reaches the engine (the rest of a cancelled send goes first
+                # with the next frame), so its reply will come: unsettled until it is read
+                self.unsettled.add(rid)
             queue = self.pending + [memoryview(p) for p in pieces]
             self.pending = []
             try:
@@ -192,6 +230,10 @@ class _Conn:
                             self.dead = "the local engine process exited unexpectedly (see its stderr)"
                             break
                         other = msg.get("id")
+                        names = msg.get("catalog")
+                        if names is not None:
+                            self.set_names(names)
+                        self.unsettled.discard(other)
                         if other in self.replies:  # else: its caller gave up (cancelled)
                             self.replies[other] = msg
                             event = self.events.get(other)
@@ -327,6 +369,7 @@ class LocalBackend:
             raise EngineProcessError(f"the local engine failed to start: {err['message']}", sent=False)
         self._root = root
         self.engine_info = hello["result"]
+        conn.set_names(hello["result"]["catalog"])
         self.starts += 1
         return conn
 
@@ -402,6 +445,10 @@ class LocalBackend:
                 raise DeadlineExceeded(
                     f"{op.name}: the deadline passed before the call was sent", operation=op.name
                 )
+        if op.name in CATALOG_ONLY_OPERATIONS:
+            result = await self._catalog_only(op.name, request)
+            if result is not _ENGINE:
+                return result
         reply = await self.call(
             op.name,
             path={
@@ -429,6 +476,57 @@ class LocalBackend:
             )
         raise UnexpectedResponse.for_status(
             err["status"], message, operation=op.name, collection=request.collection
+        )
+
+    async def _catalog_only(self, name: str, request: Request) -> Any:
+        """A catalog-only operation answered from the engine's names in this process, or _ENGINE
+        when they may be behind the engine (a name or alias change not acknowledged yet, an
+        engine that died): then the engine answers, after whatever it has in hand.
+
+        The engine is started by the first call as before (its start takes the storage lock and
+        reads the catalog); after that, these operations cost no frame and no round trip.
+        """
+        conn = await self._connection()
+        # a cancellation point, but no yield to the loop: answered without I/O, like a cache hit
+        # (a yield costs a loop iteration, ~50 us per call through the blocking shim)
+        await anyio.lowlevel.checkpoint_if_cancelled()
+        if conn.dead or conn.unsettled or conn is not self._conn:
+            return _ENGINE
+        if name in _HEALTH:
+            return _HEALTH[name]
+        result_type = request.op.result_type
+        if name == "root":
+            return models.parse(
+                result_type, {"title": "aqdrant local engine (qdrant-edge)", "version": ENGINE_VERSION}
+            )
+        if request.query and not set(request.query) <= {"timeout"}:
+            return _ENGINE  # let the engine report parameters without local effect, as before
+        collections, aliases = conn.collections, conn.aliases
+        if name == "get_collections":
+            return models.parse(result_type, {"collections": [{"name": n} for n in sorted(collections)]})
+        if name == "get_collections_aliases":
+            return models.parse(
+                result_type,
+                {"aliases": [{"alias_name": a, "collection_name": c} for a, c in sorted(aliases.items())]},
+            )
+        target = str(request.path_params["collection_name"])
+        if name == "collection_exists":
+            # an alias counts, as on the server
+            return models.parse(
+                result_type, {"exists": target in collections or aliases.get(target) in collections}
+            )
+        # get_collection_aliases
+        if target not in collections:
+            raise UnexpectedResponse.for_status(
+                404, f"Collection `{target}` doesn't exist!", operation=name, collection=request.collection
+            )
+        return models.parse(
+            result_type,
+            {
+                "aliases": [
+                    {"alias_name": a, "collection_name": c} for a, c in sorted(aliases.items()) if c == target
+                ]
+            },
         )
 
     async def call(
@@ -463,7 +561,7 @@ class LocalBackend:
                 }
             )
             try:
-                await conn.send_frame(frame)
+                await conn.send_frame(frame, rid if op in CATALOG_CHANGING else None)
             except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as e:
                 raise EngineProcessError(
                     f"{op}: the local engine process is gone ({e})", operation=op

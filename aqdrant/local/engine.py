@@ -86,6 +86,12 @@ _HEALTH = {
 # order before answering, so they are satisfied (and reported with a warning when given).
 _NO_EFFECT_QUERY = {"consistency", "ordering"}
 
+# The operations that may change collection names or aliases: their replies (success or error)
+# carry ``"catalog": Engine.names()``, and the first frame carries it too, so the parent keeps an
+# exact copy and answers catalog-only operations (collection_exists, get_collections, aliases,
+# health) without a round trip.
+CATALOG_CHANGING = frozenset({"create_collection", "delete_collection", "update_aliases"})
+
 
 class Engine:
     """Every collection of one root directory. Synchronous: the process serves it one call at a time."""
@@ -173,6 +179,10 @@ class Engine:
 
     # -- helpers --------------------------------------------------------------------------
 
+    def names(self) -> dict:
+        """The names the parent serves catalog-only operations from (see ``CATALOG_CHANGING``)."""
+        return {"collections": sorted(self.catalog.collections), "aliases": dict(self.catalog.aliases)}
+
     def resolve(self, name: str) -> str:
         if name in self.catalog.collections:
             return name
@@ -232,7 +242,12 @@ class Engine:
         return {"collections": [{"name": n} for n in sorted(self.catalog.collections)]}
 
     def op_collection_exists(self, path: dict, query: dict, body: Any) -> Any:
-        return {"exists": path["collection_name"] in self.catalog.collections}
+        # an alias counts, as on the server (its `collection_exists` resolves aliases)
+        name = path["collection_name"]
+        exists = (
+            name in self.catalog.collections or self.catalog.aliases.get(name) in self.catalog.collections
+        )
+        return {"exists": exists}
 
     def op_create_collection(self, path: dict, query: dict, body: Any) -> Any:
         name = path["collection_name"]
@@ -1201,7 +1216,12 @@ def serve(
             {
                 "id": 0,
                 "ok": True,
-                "result": {"pid": os.getpid(), "root": engine.root, "version": ENGINE_VERSION},
+                "result": {
+                    "pid": os.getpid(),
+                    "root": engine.root,
+                    "version": ENGINE_VERSION,
+                    "catalog": engine.names(),
+                },
             },
         )
         while True:
@@ -1265,26 +1285,23 @@ def serve(
                     msg.get("query") or {},
                     body,
                 )
-                _write(out, {"id": rid, "ok": True, **_encode_result(result), "warnings": engine.warnings})
+                reply = {"id": rid, "ok": True, **_encode_result(result), "warnings": engine.warnings}
             except EngineError as e:
-                _write(
-                    out,
-                    {
-                        "id": rid,
-                        "ok": False,
-                        "error": {"kind": e.kind, "status": e.status, "message": e.message},
-                    },
-                )
+                reply = {
+                    "id": rid,
+                    "ok": False,
+                    "error": {"kind": e.kind, "status": e.status, "message": e.message},
+                }
             except Exception as e:  # noqa: BLE001
                 traceback.print_exc()
-                _write(
-                    out,
-                    {
-                        "id": rid,
-                        "ok": False,
-                        "error": {"kind": "internal", "status": 500, "message": f"{type(e).__name__}: {e}"},
-                    },
-                )
+                reply = {
+                    "id": rid,
+                    "ok": False,
+                    "error": {"kind": "internal", "status": 500, "message": f"{type(e).__name__}: {e}"},
+                }
+            if msg.get("op") in CATALOG_CHANGING:
+                reply["catalog"] = engine.names()
+            _write(out, reply)
     finally:
         engine.close()
 
