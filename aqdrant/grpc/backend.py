@@ -19,11 +19,19 @@ absolute deadline) and gets the REST-shaped ``result`` back.
   ``fallback`` (e.g. a RestBackend) when one is given, and otherwise raises
   :class:`~aqdrant.errors.UnsupportedOperation` saying so. Operations without a gRPC counterpart
   or with shapes convert.py does not cover take the same route.
+
+**trio.** ``AsyncQdrantClient(prefer_grpc=True)`` can be built outside any event loop, so the
+loop is only known at the first call: on the first call under trio the backend emits one
+``UserWarning`` ("gRPC needs asyncio (grpclib); this client uses REST under trio") and every call
+of that client then goes over REST - same methods, same pipeline (deadline, retries, typed
+errors), REST's wire format. A gRPC channel on anyio + the sans-IO ``h2`` library would lift this;
+it is not built yet.
 """
 
 from __future__ import annotations
 
 import ssl as _ssl
+import warnings
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -32,7 +40,10 @@ import anyio
 from .._backend import Backend, Request
 from ..errors import DeadlineExceeded, RateLimited, TransportError, UnexpectedResponse, UnsupportedOperation
 
-__all__ = ["GrpcBackend", "GRPC_TO_HTTP_STATUS"]
+__all__ = ["GrpcBackend", "GRPC_TO_HTTP_STATUS", "TRIO_WARNING"]
+
+#: emitted once per backend (client) on its first call outside asyncio, when REST takes over
+TRIO_WARNING = "gRPC needs asyncio (grpclib); this client uses REST under trio"
 
 #: gRPC status code -> the HTTP status the REST API uses for the same condition
 GRPC_TO_HTTP_STATUS: dict[int, int] = {
@@ -146,6 +157,7 @@ class GrpcBackend:
         self.fallback = fallback
         self._metadata = {k.lower(): v for k, v in (metadata or {}).items()}
         self._channel: Any = None
+        self._warned_not_asyncio = False
 
     def __repr__(self) -> str:
         scheme = "grpcs" if self._ssl else "grpc"
@@ -155,9 +167,13 @@ class GrpcBackend:
 
     async def execute(self, request: Request) -> Any:
         op = request.op
+        asyncio_loop = _is_asyncio()
+        if not asyncio_loop and self.fallback is not None and not self._warned_not_asyncio:
+            self._warned_not_asyncio = True
+            warnings.warn(TRIO_WARNING, UserWarning, stacklevel=3)
         if op.grpc is None:
             return await self._fallback(request, f"{op.name} has no gRPC counterpart")
-        if not _is_asyncio():
+        if not asyncio_loop:
             return await self._fallback(
                 request,
                 "gRPC (grpclib) needs the asyncio event loop; under trio use REST "
