@@ -156,8 +156,16 @@ class GrpcEndpoint:
         if backend is None:
             raise GRPCError(Status.UNAVAILABLE, "Service unavailable: the engine is not running")
         try:
-            message = request_type.parse(data)  # type: ignore[attr-defined]
-            path_params, query, body = convert.request_from_grpc(op.name, message)
+            fast_read = None
+            if op.name == "upsert_points":  # dense batches: vectors straight from the bytes
+                from ..grpc import fast
+
+                fast_read = fast.decode_upsert_points(data)
+            if fast_read is not None:
+                path_params, query, body = fast_read
+            else:
+                message = request_type.parse(data)  # type: ignore[attr-defined]
+                path_params, query, body = convert.request_from_grpc(op.name, message)
         except UnsupportedOperation as e:
             raise GRPCError(Status.UNIMPLEMENTED, f"qdrant.{key}: {e}") from None
         except (ValueError, TypeError, KeyError) as e:
