@@ -97,3 +97,45 @@ async def test_batch_form_is_checked_with_ids():
     batch = models.PointsBatch(batch=models.Batch(ids=[7, 8], vectors=[[1.0, 2.0, 3.0], [1.0, 2.0]]))
     with pytest.raises(ValidationError, match="point 8"):
         await v.check_upsert("c", batch)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+async def test_batch_of_one_2d_array_is_checked_row_by_row_in_bulk(dtype):
+    v = VectorValidator(_params(UNNAMED))
+    ids = list(range(100, 110))
+    good = np.ones((10, 3), dtype)
+    await v.check_upsert("c", models.PointsBatch(batch=models.Batch(ids=ids, vectors=good)))
+    bad = good.copy()
+    bad[6, 1] = np.nan
+    with pytest.raises(ValidationError, match="point 106: the unnamed vector contains NaN") as ei:
+        await v.check_upsert("c", models.PointsBatch(batch=models.Batch(ids=ids, vectors=bad)))
+    assert ei.value.path == "$.batch.vectors[6]"
+    with pytest.raises(ValidationError, match="point 100: the unnamed vector has 4 dimensions"):
+        await v.check_upsert("c", models.PointsBatch(batch=models.Batch(ids=ids, vectors=np.ones((10, 4), dtype))))
+    with pytest.raises(ValidationError, match="10 ids but 9 vectors"):
+        await v.check_upsert("c", models.PointsBatch(batch=models.Batch(ids=ids, vectors=good[:9])))
+
+
+@pytest.mark.anyio
+async def test_a_long_upsert_lets_the_event_loop_run_while_it_is_checked(monkeypatch):
+    # Structural, not timed: the check yields to the loop before it starts and every
+    # CHECKPOINT_EVERY points, so concurrent upserts are not all checked in one loop iteration.
+    import aqdrant._validate as validate
+
+    calls = []
+    real = validate.checkpoint
+
+    async def counting():
+        calls.append(1)
+        await real()
+
+    monkeypatch.setattr(validate, "checkpoint", counting)
+    v = VectorValidator(_params(UNNAMED))
+    n = 3 * validate.CHECKPOINT_EVERY + 1
+    body = models.PointsList(points=[models.PointStruct(id=i, vector=[0.1, 0.2, 0.3]) for i in range(n)])
+    await v.check_upsert("c", body)
+    assert len(calls) == 1 + 3
+    calls.clear()
+    await v.check_upsert("c", models.PointsBatch(batch=models.Batch(ids=list(range(n)), vectors=[[0.1, 0.2, 0.3]] * n)))
+    assert len(calls) == 1 + 3
