@@ -931,3 +931,51 @@ def decode_upsert_points(data: bytes) -> tuple[dict[str, Any], dict[str, Any], A
         batch=models.Batch(ids=ids, vectors=vectors, payloads=payloads if any_payload else None)
     )
     return {"collection_name": name}, query, body
+
+
+# --------------------------------------------------------------------------- server side: point replies
+
+_pack_f = struct.Struct("<f").pack
+
+
+def _point_out_body(p: Any, scored: bool) -> bytes:
+    """The body of a ``ScoredPoint`` / ``RetrievedPoint`` for an aqdrant model point; points with a
+    shard key or an order value go through betterproto2 (rare, and their oneofs are fiddly)."""
+    if p.shard_key is not None or p.order_value is not None:
+        from . import convert
+
+        return bytes(convert.scored_point_to_grpc(p) if scored else convert.record_to_grpc(p))
+    body = _ld(_T1_LD, _point_id(p.id))
+    if p.payload:
+        body += _encode_map(p.payload, b"\x12")
+    if scored:
+        if p.score:
+            body += b"\x1d" + _pack_f(p.score)
+        if p.version:
+            body += b"\x28" + _varint(p.version)
+        if p.vector is not None:
+            body += _ld(b"\x32", _vectors_body(p.vector))
+    elif p.vector is not None:
+        body += _ld(b"\x22", _vectors_body(p.vector))
+    return body
+
+
+def encode_get_response(points: Sequence[Any], time: float = 0.0) -> bytes:
+    """``GetResponse`` bytes for a list of ``models.Record`` (the dev server's reply)."""
+    out = b"".join([_ld(_T1_LD, _point_out_body(p, False)) for p in points])
+    return out + (b"\x11" + _pack_d(time) if time else b"")
+
+
+def encode_scroll_response(result: Any, time: float = 0.0) -> bytes:
+    """``ScrollResponse`` bytes for a ``models.ScrollResult``."""
+    out = b""
+    if result.next_page_offset is not None:
+        out += _ld(_T1_LD, _point_id(result.next_page_offset))
+    out += b"".join([_ld(_T2_LD, _point_out_body(p, False)) for p in result.points])
+    return out + (b"\x19" + _pack_d(time) if time else b"")
+
+
+def encode_query_response(result: Any, time: float = 0.0) -> bytes:
+    """``QueryResponse`` bytes for a ``models.QueryResponse``."""
+    out = b"".join([_ld(_T1_LD, _point_out_body(p, True)) for p in result.points])
+    return out + (b"\x11" + _pack_d(time) if time else b"")

@@ -44,6 +44,26 @@ logger = logging.getLogger("aqdrant.server.grpc")
 __all__ = ["GrpcEndpoint"]
 
 
+def _fast_replies() -> dict[str, Callable[[Any, float], bytes]]:
+    from ..grpc import fast
+
+    return {
+        "get_points": fast.encode_get_response,
+        "scroll_points": fast.encode_scroll_response,
+        "query_points": fast.encode_query_response,
+    }
+
+
+class _LazyReplies(dict):  # imported on first use, like the rest of grpc
+    def get(self, key: Any, default: Any = None) -> Any:
+        if not self:
+            self.update(_fast_replies())
+        return super().get(key, default)
+
+
+_FAST_REPLIES: dict[str, Callable[[Any, float], bytes]] = _LazyReplies()
+
+
 class _RawCodec:
     """Requests and replies pass as bytes; this module parses and serializes them."""
 
@@ -216,6 +236,9 @@ class GrpcEndpoint:
         if op_name == "healthz":
             return bytes(result)
         try:
+            encoder = _FAST_REPLIES.get(op_name)
+            if encoder is not None:  # point replies: written directly, not through betterproto2
+                return encoder(result, elapsed)
             return bytes(convert.result_to_grpc(op_name, result, elapsed))
         except UnsupportedOperation as e:
             raise GRPCError(Status.UNIMPLEMENTED, f"{op_name}: {e}") from None
