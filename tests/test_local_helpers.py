@@ -36,3 +36,25 @@ async def test_integer_beyond_64_bits_is_a_clear_validation_error():
             await client.upsert("c", [models.PointStruct(id=1, vector=[1.0, 2.0], payload={"n": -(2**63) - 1})])
         await client.upsert("c", [models.PointStruct(id=2, vector=[1.0, 2.0], payload={"n": 2**63 - 1})])
         assert (await client.count("c")).count == 1  # the engine keeps working
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("vector", [[], [[]], [[1.0, 2.0], []]])
+async def test_empty_vectors_are_rejected_without_killing_the_engine(vector):
+    from aqdrant import AsyncQdrantClient, BadRequest, models
+
+    async with AsyncQdrantClient(":memory:", validate_vectors=False) as client:
+        await client.create_collection(
+            "m",
+            vectors_config=models.VectorParams(
+                size=2,
+                distance=models.Distance.DOT,
+                multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM),
+            ),
+        )
+        pid = client._backend.pid
+        with pytest.raises(BadRequest, match="at least one value"):
+            await client.upsert("m", [models.PointStruct(id=1, vector=vector)])
+        await client.upsert("m", [models.PointStruct(id=2, vector=[[1.0, 2.0]])])
+        assert (await client.count("m")).count == 1
+        assert client._backend.pid == pid  # the same engine process served every call

@@ -145,6 +145,9 @@ def named_vector_in(v: Any) -> Any:
     if _is_sparse(v):
         return qe.SparseVector(list(v["indices"]), [float(x) for x in v["values"]])
     if isinstance(v, list):
+        # The engine panics (and its process dies) on an empty vector or multivector row.
+        if not v or any(isinstance(row, list) and not row for row in v):
+            raise ConversionError("a vector (and every row of a multivector) must have at least one value")
         return v
     raise ConversionError(f"unsupported vector value of type {type(v).__name__}")
 
