@@ -119,8 +119,8 @@ async def test_batch_of_one_2d_array_is_checked_row_by_row_in_bulk(dtype):
 
 @pytest.mark.anyio
 async def test_a_long_upsert_lets_the_event_loop_run_while_it_is_checked(monkeypatch):
-    # Structural, not timed: the check yields to the loop before it starts and every
-    # CHECKPOINT_EVERY points, so concurrent upserts are not all checked in one loop iteration.
+    # Structural, not timed: a long check yields to the loop before it starts and every
+    # CHECKPOINT_EVERY points, so it never holds the loop for long.
     import aqdrant._validate as validate
 
     calls = []
@@ -139,3 +139,7 @@ async def test_a_long_upsert_lets_the_event_loop_run_while_it_is_checked(monkeyp
     calls.clear()
     await v.check_upsert("c", models.PointsBatch(batch=models.Batch(ids=list(range(n)), vectors=[[0.1, 0.2, 0.3]] * n)))
     assert len(calls) == 1 + 3
+    # A short body is checked without yielding: concurrent small upserts keep their order.
+    calls.clear()
+    await v.check_upsert("c", models.PointsList(points=body.points[: validate.CHECKPOINT_EVERY]))
+    assert calls == []
