@@ -80,7 +80,52 @@ _encoder = msgspec.json.Encoder(enc_hook=_enc_hook)
 
 def dump(obj: Any) -> bytes:
     """Encode a model (or builtins holding models / numpy arrays) as JSON bytes."""
+    cls = obj.__class__
+    if not _FAST_POINTS:
+        pass
+    elif cls is PointsList:  # noqa: F405
+        points = obj.points
+        if points.__class__ is list and obj.shard_key is None and obj.update_filter is None and obj.update_mode is None:
+            fast = _points_json(points, True)
+            if fast is not None:
+                return fast
+    elif cls is list and obj and obj[0].__class__ is PointStruct:  # noqa: F405  (slices of a large upsert)
+        fast = _points_json(obj, False)
+        if fast is not None:
+            return fast
     return _encoder.encode(obj)
+
+
+#: the orjson path writes a point's fields by hand: only while PointStruct has exactly these
+_FAST_POINTS = PointStruct.__struct_fields__ == ("id", "vector", "payload") and PointsList.__struct_fields__ == (  # noqa: F405
+    "points", "shard_key", "update_filter", "update_mode"
+)
+
+
+def _points_json(points: list, wrap: bool) -> bytes | None:
+    """Points whose vectors are Python lists, in one orjson call (about 25 % faster than msgspec
+    on float64 digits); ``None`` when any point does not fit, and ``dump`` takes msgspec's path.
+
+    Only plain lists (a dense vector or a multivector, already checked at construction) take
+    this path; named vectors, numpy arrays (msgspec's hook writes float32 digits), sparse
+    vectors and inference objects do not. Payload values orjson encodes differently from
+    msgspec (bytes, Decimal, sets, numpy scalars, ints beyond 64 bits, non-str keys, Structs)
+    make orjson raise, and the whole body goes through msgspec. For every other value the JSON
+    is the same, up to how an exponent is spelled (``1e+16`` vs ``1e16``); UTC datetimes end in
+    ``Z`` on both paths.
+    """
+    rows = []
+    append = rows.append
+    for p in points:
+        if p.__class__ is not PointStruct or p.vector.__class__ is not list:  # noqa: F405
+            return None
+        payload = p.payload
+        append({"id": p.id, "vector": p.vector} if payload is None else {"id": p.id, "vector": p.vector, "payload": payload})
+    orjson = _orjson()
+    try:
+        return orjson.dumps({"points": rows} if wrap else rows, option=orjson.OPT_UTC_Z)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
 
 
 def to_builtins(obj: Any) -> Any:
