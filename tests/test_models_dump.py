@@ -81,3 +81,34 @@ def test_a_points_list_holding_raw_json_is_encoded_by_msgspec() -> None:
     body = m.PointsList(points=[m.PointStruct(id=1, vector=[0.5])])
     msgspec.structs.force_setattr(body, "points", msgspec.Raw(b'"X"'))
     assert m.dump(body) == b'{"points":"X"}'
+
+
+@pytest.mark.parametrize("payload", PAYLOADS, ids=range(len(PAYLOADS)))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_points_with_numpy_vectors_dump_equals_msgspec_path(payload, dtype) -> None:
+    rng = np.random.default_rng(0)
+    arr = rng.random((3, 8)).astype(dtype)
+    points = [m.PointStruct(id=pid, vector=arr[i % 3], payload=payload) for i, pid in enumerate(IDS)]
+    points.append(m.PointStruct(id=8, vector=[0.25, 0.5], payload=payload))  # lists mix in
+    points.append(m.PointStruct(id=9, vector=arr[:2], payload=payload))  # a 2-D multivector
+    for body in (m.PointsList(points=points), points):
+        fast, slow = m.dump(body), msgspec_path(body)
+        assert json.loads(fast) == json.loads(slow)
+        assert len(fast) == len(slow) or b"e+" in fast  # the same digits (float32 ones for float32)
+
+
+def test_numpy_scalar_in_payload_keeps_msgspec_semantics_next_to_array_vectors() -> None:
+    body = m.PointsList(points=[m.PointStruct(id=1, vector=np.ones(2, np.float32), payload={"x": np.float32(0.1)})])
+    assert m.dump(body) == msgspec_path(body)
+    assert b"0.10000000149011612" in m.dump(body)  # .item(): float64 digits, as before
+
+
+def test_arrays_orjson_does_not_take_the_same_way_go_through_msgspec() -> None:
+    odd = [
+        np.ones(3, np.float16),
+        np.ones(3, np.int32),
+        np.ones((2, 6), np.float32)[:, ::2],  # not C-contiguous
+    ]
+    for v in odd:
+        points = [m.PointStruct(id=1, vector=v)]
+        assert m.dump(points) == msgspec_path(points)
