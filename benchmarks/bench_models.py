@@ -5,7 +5,8 @@
 One run, medians of repeats (shared machine: read the ratios, not the third digit).
 
 * encode an upsert body, 1,000 points x 768-d with a small payload: from Python lists and from a
-  (1000, 768) float32 array. aqdrant: build ``PointsList``/``PointStruct`` + ``models.dump``;
+  (1000, 768) float32 array (and, no goal, as one ``Batch`` of the whole array). aqdrant: build
+  ``PointsList``/``PointStruct`` (the vector union resolved and checked) + ``models.dump``;
   peer: build its pydantic ``PointsList``/``PointStruct`` + its REST body path
   (``jsonable_encoder`` -> ``model_dump_json``), numpy via ``.tolist()`` as its REST path does.
 * decode a 1,000-hit ``QueryResponse`` (payload only; with 768-d vectors): ``models.parse``
@@ -102,12 +103,29 @@ def run(repeats: int) -> list[dict]:
         body = pm.PointsList(points=[pm.PointStruct(id=i, vector=vl[i], payload=payloads[i]) for i in range(N)])
         return jsonable_encoder(body)
 
-    for label, a_fn, p_fn in (("encode upsert, from lists", a_lists, p_lists), ("encode upsert, from numpy float32", a_numpy, p_numpy)):
+    ids = list(range(N))
+
+    def a_batch() -> bytes:  # the whole (1000, 768) array written by one orjson call
+        return am.dump(am.PointsBatch(batch=am.Batch(ids=ids, vectors=arr, payloads=payloads)))
+
+    def p_batch() -> str:
+        body = pm.PointsBatch(batch=pm.Batch(ids=ids, vectors=arr.tolist(), payloads=payloads))
+        return jsonable_encoder(body)
+
+    for label, a_fn, p_fn in (
+        ("encode upsert, from lists", a_lists, p_lists),
+        ("encode upsert, from numpy float32", a_numpy, p_numpy),
+        ("encode upsert, Batch of one float32 array (no goal)", a_batch, p_batch),
+    ):
         # Same JSON meaning on both sides (sanity check, not timed).
         a_body, p_body = a_fn(), p_fn()
         a_obj, p_obj = json.loads(a_body), json.loads(p_body)
-        assert [p["id"] for p in a_obj["points"]] == [p["id"] for p in p_obj["points"]]
-        assert np.allclose(np.array([p["vector"] for p in a_obj["points"]]), arr, rtol=1e-6)
+        if "batch" in a_obj:
+            assert a_obj["batch"]["ids"] == p_obj["batch"]["ids"]
+            assert np.allclose(np.array(a_obj["batch"]["vectors"]), arr, rtol=1e-6)
+        else:
+            assert [p["id"] for p in a_obj["points"]] == [p["id"] for p in p_obj["points"]]
+            assert np.allclose(np.array([p["vector"] for p in a_obj["points"]]), arr, rtol=1e-6)
         ta, tp = median_time(a_fn, repeats), median_time(p_fn, repeats)
         rows.append(
             {
