@@ -16,8 +16,11 @@ does (``models--org--name/refs/main`` + ``snapshots/<sha>/``), so fastembed's ow
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -253,3 +256,30 @@ def install_models(cache_dir: str | Path) -> Path:
             dim=DENSE_DIM,
         )
     return cache
+
+
+TEXTS = [
+    "the cat and the dog are pets",
+    "a fast car on the road",
+    "apple and banana are sweet fruit",
+    "a boat on the ocean water",
+    "the moon and a star in the night sky",
+    "dogs and cats are animals",
+]
+
+
+@contextlib.contextmanager
+def offline_models(cache_dir: Path) -> Iterator[Path]:
+    """The tiny models installed in ``cache_dir``, with fastembed pointed at it and offline."""
+    saved = {k: os.environ.get(k) for k in ("FASTEMBED_CACHE_PATH", "HF_HUB_OFFLINE")}
+    os.environ["FASTEMBED_CACHE_PATH"] = str(cache_dir)
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    install_models(cache_dir)
+    try:
+        yield cache_dir
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

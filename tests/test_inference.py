@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gc
 import io
-import os
 import subprocess
 import sys
 import threading
@@ -36,29 +35,13 @@ from aqdrant.inference import (
 
 pytestmark = pytest.mark.anyio
 
-TEXTS = [
-    "the cat and the dog are pets",
-    "a fast car on the road",
-    "apple and banana are sweet fruit",
-    "a boat on the ocean water",
-    "the moon and a star in the night sky",
-    "dogs and cats are animals",
-]
+TEXTS = tm.TEXTS
 
 
 @pytest.fixture(scope="module", autouse=True)
 def fastembed_cache(tmp_path_factory):
-    cache = tmp_path_factory.mktemp("fastembed") / "cache"
-    saved = {k: os.environ.get(k) for k in ("FASTEMBED_CACHE_PATH", "HF_HUB_OFFLINE")}
-    os.environ["FASTEMBED_CACHE_PATH"] = str(cache)
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    tm.install_models(cache)
-    yield cache
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with tm.offline_models(tmp_path_factory.mktemp("fastembed") / "cache") as cache:
+        yield cache
 
 
 def fe_dense(texts, query=False):
