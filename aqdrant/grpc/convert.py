@@ -698,8 +698,13 @@ def _diff_from_grpc(msg: Any, cls: type) -> Any:
 
 
 def vector_params_to_grpc(p: m.VectorParams) -> q.VectorParams:
+    """For a request: fields the message cannot carry are refused, not dropped."""
     if p.quantization_config is not None or p.multivector_config is not None or p.memory is not None:
         raise _unsupported("vector params quantization/multivector/memory")
+    return _vector_params_message(p)
+
+
+def _vector_params_message(p: Any) -> q.VectorParams:
     return q.VectorParams(
         size=p.size,
         distance=_enum_to_grpc(p.distance, q.Distance),
@@ -719,14 +724,13 @@ def vector_params_from_grpc(p: q.VectorParams) -> m.VectorParams:
     )
 
 
-def vectors_config_to_grpc(vc: Any) -> q.VectorsConfig | None:
+def vectors_config_to_grpc(vc: Any, params: Any = vector_params_to_grpc) -> q.VectorsConfig | None:
+    """Unnamed or named vector params; ``params`` converts one VectorParams."""
     if vc is None:
         return None
     if isinstance(vc, m.VectorParams):
-        return q.VectorsConfig(params=vector_params_to_grpc(vc))
-    return q.VectorsConfig(
-        params_map=q.VectorParamsMap(map={k: vector_params_to_grpc(v) for k, v in vc.items()})
-    )
+        return q.VectorsConfig(params=params(vc))
+    return q.VectorsConfig(params_map=q.VectorParamsMap(map={k: params(v) for k, v in vc.items()}))
 
 
 def vectors_config_from_grpc(vc: q.VectorsConfig | None) -> Any:
@@ -1227,27 +1231,6 @@ def _optimizer_config_to_grpc(o: Any) -> q.OptimizersConfigDiff | None:
     )
 
 
-def _vector_params_out(p: Any) -> q.VectorParams:
-    # the engine reports every field; carry the ones the reply reader maps back
-    return q.VectorParams(
-        size=p.size,
-        distance=_enum_to_grpc(p.distance, q.Distance),
-        hnsw_config=_diff_to_grpc(p.hnsw_config, q.HnswConfigDiff),
-        on_disk=p.on_disk,
-        datatype=_enum_to_grpc(p.datatype, q.Datatype) if p.datatype is not None else None,
-    )
-
-
-def _vectors_config_out(vc: Any) -> q.VectorsConfig | None:
-    if vc is None:
-        return None
-    if isinstance(vc, m.VectorParams):
-        return q.VectorsConfig(params=_vector_params_out(vc))
-    return q.VectorsConfig(
-        params_map=q.VectorParamsMap(map={k: _vector_params_out(v) for k, v in vc.items()})
-    )
-
-
 def collection_info_to_grpc(info: m.CollectionInfo) -> q.CollectionInfo:
     """The parts of a ``CollectionInfo`` that :func:`collection_info_from_grpc` reads back."""
     import warnings
@@ -1272,7 +1255,8 @@ def _collection_info_to_grpc(info: m.CollectionInfo) -> q.CollectionInfo:
             params=q.CollectionParams(
                 shard_number=params.shard_number or 1,
                 on_disk_payload=bool(params.on_disk_payload),
-                vectors_config=_vectors_config_out(params.vectors),
+                # a reply carries what the reader maps back rather than refusing extras
+                vectors_config=vectors_config_to_grpc(params.vectors, _vector_params_message),
                 replication_factor=params.replication_factor,
                 write_consistency_factor=params.write_consistency_factor,
             ),
