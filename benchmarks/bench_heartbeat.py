@@ -16,7 +16,8 @@ trips all run on the same loop):
 aqdrant's ``AsyncQdrantClient`` (from Python lists and from a float32 numpy array) side by side
 with ``qdrant_client.AsyncQdrantClient`` 1.20 (from lists), on asyncio and on trio. Reported:
 the largest gap and the 99th percentile over all rounds, and the median wall time of a round.
-Goal: no gap over 20 ms. Not a test: a shared 2-core machine adds its own noise.
+Goal: no gap over 20 ms. Each client runs in its own fresh process (its own heap, so its own
+garbage-collection pauses). Not a test: a shared 2-core machine adds its own noise.
 """
 
 from __future__ import annotations
@@ -219,7 +220,10 @@ async def one_case(client_name: str, source: str, shape: str, url: str, rounds: 
     }
 
 
-def run_backend(backend: str, url: str, rounds: int) -> list[dict]:
+CASES = {"aqdrant": [("aqdrant", "lists"), ("aqdrant", "numpy")], "peer": [("qdrant-client 1.20", "lists")]}
+
+
+def run_backend(backend: str, client: str, url: str, rounds: int) -> list[dict]:
     import anyio
     import numpy as np
 
@@ -227,9 +231,8 @@ def run_backend(backend: str, url: str, rounds: int) -> list[dict]:
     arr = rng.random((N, DIM), dtype=np.float32)
     lists = arr.astype(np.float64).tolist()
     rows = []
-    cases = [("aqdrant", "lists"), ("aqdrant", "numpy"), ("qdrant-client 1.20", "lists")]
     for shape in ("10 x 100", "1 x 1,000"):
-        for client_name, source in cases:
+        for client_name, source in CASES[client]:
             row = {"backend": backend, "upserts": shape, "client": client_name, "from": source}
             try:
                 row.update(anyio.run(one_case, client_name, source, shape, url, rounds, arr, lists, backend=backend))
@@ -261,16 +264,31 @@ def main() -> None:
     ap.add_argument("--backends", default="asyncio,trio")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--child", nargs=3, metavar=("BACKEND", "CLIENT", "URL"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
         asyncio.run(_serve(args.serve))
+        return
+    if args.child:
+        backend, client, url = args.child
+        print(json.dumps(run_backend(backend, client, url, args.rounds)))
         return
     from aqdrant import models
 
     models.parse(models.CollectionInfo, json.loads(INFO)["result"])  # the sink's answer is valid
     proc, url = start_sink()
+    rows = []
     try:
-        rows = [r for b in args.backends.split(",") for r in run_backend(b, url, args.rounds)]
+        # Each client runs in a fresh process: a full GC pass scans every live object, so the
+        # peer's imports (pydantic models: ~90k objects, an 80 ms full collection) would
+        # lengthen aqdrant's pauses too if both lived in one heap.
+        for backend in args.backends.split(","):
+            for client in CASES:
+                out = subprocess.run(
+                    [sys.executable, __file__, "--rounds", str(args.rounds), "--child", backend, client, url],
+                    cwd=ROOT, check=True, capture_output=True, text=True,
+                ).stdout
+                rows += json.loads(out.strip().splitlines()[-1])
     finally:
         proc.terminate()
         proc.wait(5)

@@ -24,3 +24,15 @@ def test_wrong_shape_names_the_path():
 
 def test_operation_table_has_every_spec_operation():
     assert "upsert_points" in OPERATIONS and OPERATIONS["upsert_points"].method == "PUT"
+
+
+def test_models_are_not_tracked_by_the_cyclic_gc():
+    # Bulk writes and large replies create models by the thousand; untracked, they do not
+    # trigger garbage collections (a full one pauses the event loop).
+    import gc
+
+    p = models.PointStruct(id=1, vector=[0.5], payload={"a": [1]})
+    reply = models.parse(models.QueryResponse, {"points": [{"id": 1, "version": 0, "score": 0.5}]})
+    assert not gc.is_tracked(p)
+    assert not gc.is_tracked(reply) and not gc.is_tracked(reply.points[0])
+    assert gc.is_tracked(p.payload)  # plain containers inside stay tracked as usual

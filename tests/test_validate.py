@@ -120,7 +120,7 @@ async def test_batch_of_one_2d_array_is_checked_row_by_row_in_bulk(dtype):
 @pytest.mark.anyio
 async def test_a_long_upsert_lets_the_event_loop_run_while_it_is_checked(monkeypatch):
     # Structural, not timed: a long check yields to the loop before it starts and every
-    # CHECKPOINT_EVERY points, so it never holds the loop for long.
+    # CHECKPOINT_FLOATS vector components (here 3 per point), so it never holds the loop for long.
     import aqdrant._validate as validate
 
     calls = []
@@ -132,7 +132,8 @@ async def test_a_long_upsert_lets_the_event_loop_run_while_it_is_checked(monkeyp
 
     monkeypatch.setattr(validate, "checkpoint", counting)
     v = VectorValidator(_params(UNNAMED))
-    n = 3 * validate.CHECKPOINT_EVERY + 1
+    every = validate.CHECKPOINT_FLOATS // 3
+    n = 3 * every + 1
     body = models.PointsList(points=[models.PointStruct(id=i, vector=[0.1, 0.2, 0.3]) for i in range(n)])
     await v.check_upsert("c", body)
     assert len(calls) == 1 + 3
@@ -141,5 +142,5 @@ async def test_a_long_upsert_lets_the_event_loop_run_while_it_is_checked(monkeyp
     assert len(calls) == 1 + 3
     # A short body is checked without yielding: concurrent small upserts keep their order.
     calls.clear()
-    await v.check_upsert("c", models.PointsList(points=body.points[: validate.CHECKPOINT_EVERY]))
+    await v.check_upsert("c", models.PointsList(points=body.points[:every]))
     assert calls == []

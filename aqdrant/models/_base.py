@@ -24,9 +24,16 @@ def materialize(obj: Any, name: str, value: Any) -> Any:
     return value
 
 
-class Model(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Model(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """A Qdrant API object. Unset optional fields are omitted from the wire; unknown fields
-    sent by a newer server are ignored."""
+    sent by a newer server are ignored.
+
+    ``gc=False`` (inherited by every model): instances are not tracked by the cyclic garbage
+    collector. Models are trees of values that never refer back to themselves, and a bulk
+    upsert or a 10,000-hit reply creates them by the thousand; untracked, they no longer count
+    towards triggering collections, so a service's loop sees fewer full-GC pauses (each one
+    scans every live object: tens of ms in a big process).
+    """
 
     def model_dump(self, *, exclude_none: bool = True) -> dict[str, Any]:
         """This object as JSON-ready builtins (the names the server uses)."""
