@@ -148,14 +148,41 @@ class Pipeline:
             auth["api-key"] = self._api_key
         merged = _headers.merge(self._headers, _headers.scoped_headers(), per_call)
         if self._token_provider is not None and "authorization" not in merged:
-            token = self._token_provider()
-            if inspect.isawaitable(token):
-                token = await token
-            if token:
-                auth["authorization"] = f"Bearer {token}"
-                self._remember_secret(str(token))
+            bearer = await self._bearer()
+            if bearer:
+                auth["authorization"] = bearer
         # credentials are the lowest layer: an explicit header (e.g. per tenant) replaces them
         return _headers.merge(auth, merged)
+
+    async def _bearer(self) -> str | None:
+        """``Bearer <token>`` from the token provider (sync or async), or None for no token."""
+        assert self._token_provider is not None
+        token = self._token_provider()
+        if inspect.isawaitable(token):
+            token = await token
+        if not token:
+            return None
+        self._remember_secret(str(token))
+        return f"Bearer {token}"
+
+    async def _refreshed(self, error: QdrantError, headers: _headers.Headers) -> _headers.Headers | None:
+        """After a 401, the headers with a fresh token from the provider, or None.
+
+        A token that expired between the provider's answer and the server's check is the common
+        case: asking the provider again and sending once more is safe for every operation (a
+        401 means the server did nothing). Only a token the provider supplied is replaced, and
+        only when the provider now gives a different one.
+        """
+        if self._token_provider is None or getattr(error, "status_code", None) != 401:
+            return None
+        sent = headers.get("authorization")
+        if sent is None or sent.removeprefix("Bearer ") not in self._secrets:
+            return None  # the caller set this header: not ours to replace
+        fresh = await self._bearer()
+        if fresh is None or fresh == sent:
+            return None
+        logger.debug("aqdrant: the server refused the bearer token (401); sending again with a fresh one")
+        return _headers.merge(headers, {"authorization": fresh})
 
     def _remember_secret(self, token: str) -> None:
         if token not in self._secrets:
@@ -199,10 +226,12 @@ class Pipeline:
     ) -> Any:
         policy = self.retry
         start_pos = _tell(body) if op.body_kind == "multipart" else None
+        rewindable = not (op.body_kind == "multipart" and start_pos is None and _is_stream(body))
         attempt = 0
+        refreshed = False  # a 401 gets one more try with a fresh token, at most
         while True:
             attempt += 1
-            if attempt > 1 and start_pos is not None:
+            if errors and start_pos is not None:
                 body.seek(start_pos)
             request = self._request(op, path_params, query, body, headers, deadline)
             try:
@@ -210,12 +239,14 @@ class Pipeline:
             except QdrantError as error:
                 self._scrub(error)
                 errors.append(error)
+                if not refreshed and rewindable and (fresh := await self._refreshed(error, headers)) is not None:
+                    refreshed, headers = True, fresh
+                    attempt -= 1  # an expired token is not a failed attempt
+                    continue
                 delay = None
-                if attempt < policy.max_attempts and policy.is_retryable(op, error):
-                    if op.body_kind == "multipart" and start_pos is None and _is_stream(body):
-                        delay = None  # a stream we cannot rewind cannot be sent again
-                    else:
-                        delay = policy.delay(attempt, error)
+                # a stream we cannot rewind cannot be sent again
+                if attempt < policy.max_attempts and rewindable and policy.is_retryable(op, error):
+                    delay = policy.delay(attempt, error)
                 if delay is not None and deadline is not None and anyio.current_time() + delay >= deadline:
                     # waiting would end past the deadline: the last error says more than a timeout
                     delay = None

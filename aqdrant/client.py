@@ -37,7 +37,14 @@ API_VERSION = (1, 19)
 
 class AsyncQdrantClient:
     """Async client for Qdrant: REST (``url=``/``host=``), gRPC (``prefer_grpc=True``) or the
-    embedded engine (``":memory:"`` / ``path=``). Use ``async with`` or call :meth:`close`."""
+    embedded engine (``":memory:"`` / ``path=``). Use ``async with`` or call :meth:`close`.
+
+    Beyond the official client's arguments (keyword-only): ``retry`` (a :class:`RetryPolicy`),
+    ``validate_vectors`` (check sizes/names/NaN before sending), and the REST transport's TLS
+    and HTTP version: ``verify`` (True, False, a CA bundle path or an ``ssl.SSLContext``),
+    ``cert`` (client certificate for mutual TLS: a path, or ``(cert, key)``), ``http2``
+    (needs the ``h2`` package). gRPC takes its certificates in ``grpc_options``.
+    """
 
     def __init__(
         self,
@@ -63,6 +70,8 @@ class AsyncQdrantClient:
         retry: Any = None,
         validate_vectors: bool = True,
         verify: Any = True,
+        cert: Any = None,
+        http2: bool = False,
     ) -> None:
         from ._pipeline import Pipeline
 
@@ -90,6 +99,8 @@ class AsyncQdrantClient:
                 prefix=prefix,
                 pool_size=pool_size,
                 verify=verify,
+                cert=cert,
+                http2=http2,
             )
             if prefer_grpc:
                 backend = _grpc_backend(backend, grpc_port, https, grpc_options)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -71,7 +72,11 @@ _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"
 
 
 class FaultServer:
-    def __init__(self, port: int = 0) -> None:
+    """``ssl_context``: serve HTTPS with it (handshake failures are kept in ``tls_errors``)."""
+
+    def __init__(self, port: int = 0, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.ssl_context = ssl_context
+        self.tls_errors: list[str] = []
         self.requests: list[Recorded] = []
         self.default: Any = Reply()
         self.connections = 0
@@ -90,7 +95,7 @@ class FaultServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.ssl_context else 'http'}://127.0.0.1:{self.port}"
 
     def push(self, *actions: Any) -> None:
         with self._lock:
@@ -147,6 +152,13 @@ class FaultServer:
         return action
 
     def _serve(self, conn: socket.socket) -> None:
+        if self.ssl_context is not None:
+            try:  # the handshake runs here, not in the accept loop, so one bad client blocks nothing
+                conn = self.ssl_context.wrap_socket(conn, server_side=True)
+            except (ssl.SSLError, OSError) as exc:
+                self.tls_errors.append(f"{type(exc).__name__}: {exc}")
+                conn.close()
+                return
         reader = conn.makefile("rb")
         try:
             while not self._stop.is_set():

@@ -162,6 +162,56 @@ async def test_token_provider_is_called_once_per_call_not_per_attempt():
     assert len(backend.requests) == 2 and len(calls) == 1
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize("op", [IDEMPOTENT, NON_IDEMPOTENT])
+async def test_a_401_is_sent_once_more_with_a_fresh_token(op):
+    # An expired token is refused with 401: the provider is asked again and the call goes once
+    # more with the new token, even for a non-idempotent operation (a 401 means nothing ran).
+    tokens = iter(["tok-old-1111", "tok-new-2222", "tok-newer-3333"])
+    backend = FakeBackend(status(401, "token expired", op=op), True)
+    p = Pipeline(backend, auth_token_provider=lambda: next(tokens), retry=RetryPolicy(max_attempts=1))
+    assert await p.execute(op, path_params=CP) is True
+    assert [r.headers["authorization"] for r in backend.requests] == ["Bearer tok-old-1111", "Bearer tok-new-2222"]
+
+
+@pytest.mark.anyio
+async def test_a_401_is_final_when_the_token_does_not_change_or_is_the_callers_own():
+    backend = FakeBackend(status(401, "bad token"), True)
+    p = Pipeline(backend, auth_token_provider=lambda: TOKEN, retry=FAST)
+    with pytest.raises(aqdrant.Unauthorized) as ei:
+        await p.execute(IDEMPOTENT, path_params=CP)
+    assert len(backend.requests) == 1 and TOKEN not in str(ei.value)
+    # an authorization header the caller set is never replaced by the provider's token
+    tokens = iter(["tok-a-1111", "tok-b-2222"])
+    backend = FakeBackend(status(401, "bad token"), True)
+    p = Pipeline(backend, auth_token_provider=lambda: next(tokens), retry=FAST)
+    with pytest.raises(aqdrant.Unauthorized):
+        await p.execute(IDEMPOTENT, path_params=CP, headers={"Authorization": "Bearer mine"})
+    assert len(backend.requests) == 1
+    # only one refresh per call: a second 401 is final, with both errors kept
+    tokens = iter(["tok-1-1111", "tok-2-2222", "tok-3-3333"])
+    backend = FakeBackend(status(401), status(401), True)
+    p = Pipeline(backend, auth_token_provider=lambda: next(tokens), retry=FAST)
+    with pytest.raises(aqdrant.Unauthorized) as ei:
+        await p.execute(IDEMPOTENT, path_params=CP)
+    assert len(backend.requests) == 2 and len(ei.value.attempts) == 2
+
+
+@pytest.mark.anyio
+async def test_a_401_refresh_rewinds_a_multipart_file_body():
+    seen = []
+    tokens = iter(["tok-old-1111", "tok-new-2222"])
+
+    def read_all(request):
+        seen.append(request.body.read())
+        return status(401, op="recover_from_uploaded_snapshot") if len(seen) == 1 else True
+
+    f = io.BytesIO(b"SNAPSHOT")
+    p = Pipeline(FakeBackend(read_all, read_all), auth_token_provider=lambda: next(tokens), retry=FAST)
+    assert await p.execute("recover_from_uploaded_snapshot", path_params=CP, body=f) is True
+    assert seen == [b"SNAPSHOT", b"SNAPSHOT"]
+
+
 # -- retries -----------------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ import enum
 import inspect
 import os
 import secrets
+import ssl
 import sys
 import time
 import typing
@@ -141,9 +142,10 @@ class RestBackend:
     ) -> None:
         self.base_url = base_url(url, host=host, port=port, https=https, prefix=prefix)
         self.pool_size = pool_size
+        from .._tls import ssl_context
+
         self._client_kwargs: dict[str, Any] = {
-            "verify": verify,
-            "cert": cert,
+            "verify": ssl_context(verify, cert),  # built here: bad paths fail at construction
             "http2": http2,
             "trust_env": trust_env,
             "transport": transport,
@@ -173,7 +175,7 @@ class RestBackend:
                 )
                 try:
                     response = await client.send(http_request)
-                except httpx.RequestError as exc:
+                except _TRANSPORT_ERRORS as exc:
                     raise _transport_error(exc, request) from exc
             finally:
                 if opened is not None:
@@ -197,14 +199,14 @@ class RestBackend:
             response = await client.send(http_request, stream=True)
         except BaseException as exc:
             self._slots.release()
-            if isinstance(exc, httpx.RequestError):
+            if isinstance(exc, _TRANSPORT_ERRORS):
                 raise _transport_error(exc, request) from exc
             raise
         try:
             if not 200 <= response.status_code < 300:
                 try:
                     await response.aread()
-                except httpx.RequestError as exc:
+                except _TRANSPORT_ERRORS as exc:
                     raise _transport_error(exc, request) from exc
                 raise _status_error(response, request)
             chunks = response.aiter_bytes()  # as received: a chunk_size would buffer
@@ -213,7 +215,7 @@ class RestBackend:
                     chunk = await chunks.__anext__()
                 except StopAsyncIteration:
                     break
-                except httpx.RequestError as exc:
+                except _TRANSPORT_ERRORS as exc:
                     raise _transport_error(exc, request) from exc
                 yield chunk
         finally:
@@ -354,14 +356,32 @@ def _send_headers(headers: Mapping[str, str], extra: Mapping[str, str] | None) -
     return out
 
 
-def _transport_error(exc: httpx.RequestError, request: Request) -> TransportError:
+#: what a failed exchange raises: httpx's errors, and ssl.SSLError, which httpcore lets through
+#: unwrapped when a TLS 1.3 server rejects the handshake after the client sent its request
+_TRANSPORT_ERRORS = (httpx.RequestError, ssl.SSLError)
+
+
+def _transport_error(exc: Exception, request: Request) -> TransportError:
     sent = not isinstance(
         exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
     )
     op = request.op.name
     where = f" on collection {request.collection!r}" if request.collection else ""
-    detail = str(exc) or "no detail"
+    detail = _detail(exc)
     return TransportError(f"{op}{where}: {type(exc).__name__}: {detail}", operation=op, sent=sent)
+
+
+def _detail(exc: BaseException) -> str:
+    """The first non-empty message down the exception's chain (httpx wraps e.g. a TLS failure
+    in an exception with no text of its own on some event loops)."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            break
+        if str(seen):
+            return str(seen) if seen is exc else f"{type(seen).__name__}: {seen}"
+        seen = seen.__cause__ or seen.__context__
+    return "no detail"
 
 
 def _status_error(response: httpx.Response, request: Request) -> UnexpectedResponse:

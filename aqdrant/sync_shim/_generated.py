@@ -31,6 +31,12 @@ class QdrantClient:
 
     Async client: Async client for Qdrant: REST (``url=``/``host=``), gRPC (``prefer_grpc=True``) or the
     embedded engine (``":memory:"`` / ``path=``). Use ``async with`` or call :meth:`close`.
+
+    Beyond the official client's arguments (keyword-only): ``retry`` (a :class:`RetryPolicy`),
+    ``validate_vectors`` (check sizes/names/NaN before sending), and the REST transport's TLS
+    and HTTP version: ``verify`` (True, False, a CA bundle path or an ``ssl.SSLContext``),
+    ``cert`` (client certificate for mutual TLS: a path, or ``(cert, key)``), ``http2``
+    (needs the ``h2`` package). gRPC takes its certificates in ``grpc_options``.
     """
 
     def __init__(
@@ -57,6 +63,8 @@ class QdrantClient:
         retry: Any = None,
         validate_vectors: bool = True,
         verify: Any = True,
+        cert: Any = None,
+        http2: bool = False,
     ) -> None:
         # the async client is built on the loop thread and lives there (aqdrant/sync_shim/_runner.py)
         self._runner: Runner[AsyncQdrantClient] = Runner(
@@ -82,6 +90,8 @@ class QdrantClient:
                 retry=retry,
                 validate_vectors=validate_vectors,
                 verify=verify,
+                cert=cert,
+                http2=http2,
             ),
             aclose=_aclose,
             reopen_after_fork=_reopen_after_fork,
