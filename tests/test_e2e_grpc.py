@@ -118,8 +118,7 @@ async def scenario(client: AsyncQdrantClient, name: str) -> dict[str, Any]:
             limit=3,
         )
     )
-    # order_by needs a payload index: create_payload_index has no conversion yet, so it goes
-    # over REST (the client's per-call fallback) and the order_by queries over gRPC
+    # order_by needs a payload index
     await client.create_payload_index(name, "n", field_schema=models.PayloadSchemaType.INTEGER)
     out["query_order_by"] = [
         p.id
@@ -205,8 +204,9 @@ def check_by_hand(out: dict[str, Any]) -> None:
     assert out["delete"] is True and out["exists_after"] is False
 
 
-#: gRPC methods the scenario calls, with how often (everything but create_payload_index)
+#: gRPC methods the scenario calls, with how often (all of its calls)
 EXPECTED_GRPC_CALLS = {
+    "Points.CreateFieldIndex": 1,
     "Collections.CollectionExists": 3,
     "Collections.Create": 2,
     "Collections.List": 1,

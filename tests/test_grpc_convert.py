@@ -387,7 +387,7 @@ def test_replies_become_rest_results() -> None:
 
 def test_unsupported_shapes_raise_unsupported_operation() -> None:
     with pytest.raises(UnsupportedOperation, match="REST"):
-        convert.request_to_grpc("facet", {"collection_name": "c"}, {}, None)
+        convert.request_to_grpc("telemetry", {}, {}, None)
     with pytest.raises(UnsupportedOperation):
         convert.condition_to_grpc(
             m.FieldCondition(key="loc", geo_radius=m.GeoRadius(center=m.GeoPoint(lon=0, lat=0), radius=1.0))

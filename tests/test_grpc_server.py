@@ -84,26 +84,41 @@ async def test_statuses_and_unimplemented(srv, anyio_backend) -> None:
         await call(port, "/qdrant.Points/Upsert", bad, q.PointsOperationResponse)
     assert invalid.value.status == Status.INVALID_ARGUMENT, invalid.value
 
-    # methods with no conversion: UNIMPLEMENTED naming the method, never a fake success
+    # methods with no conversion (or no operation at all): UNIMPLEMENTED naming the method,
+    # never a fake success
     for path, msg, reply in [
-        ("/qdrant.Points/Facet", q.FacetCounts(collection_name="st", key="k"), q.FacetResponse),
-        ("/qdrant.Snapshots/List", q.ListSnapshotsRequest(collection_name="st"), q.ListSnapshotsResponse),
-        ("/qdrant.Collections/ListAliases", q.ListAliasesRequest(), q.ListAliasesResponse),
+        (
+            "/qdrant.Collections/CollectionClusterInfo",
+            q.CollectionClusterInfoRequest(collection_name="st"),
+            q.CollectionClusterInfoResponse,
+        ),
+        (
+            "/qdrant.Points/Search",
+            q.SearchPoints(collection_name="st", vector=[1.0], limit=1),
+            q.SearchResponse,
+        ),
     ]:
         with pytest.raises(GRPCError) as unimpl:
             await call(port, path, msg, reply)
         assert unimpl.value.status == Status.UNIMPLEMENTED, path
         assert path.rsplit("/", 1)[1] in unimpl.value.message
-    # a shape the conversion does not read is UNIMPLEMENTED too
-    with pytest.raises(GRPCError) as shape:
+    # the engine has no snapshots: read and run, then refused as UNIMPLEMENTED (as REST's 501)
+    with pytest.raises(GRPCError) as snap:
         await call(
             port,
-            "/qdrant.Points/Count",
-            q.CountPoints(collection_name="st", read_consistency=q.ReadConsistency(factor=2)),
-            q.CountResponse,
+            "/qdrant.Snapshots/List",
+            q.ListSnapshotsRequest(collection_name="st"),
+            q.ListSnapshotsResponse,
         )
-    assert shape.value.status == Status.UNIMPLEMENTED and "read_consistency" in shape.value.message
-    assert srv.grpc.calls["Points.Facet"] == 1 and srv.grpc.calls["Collections.Create"] == 2
+    assert snap.value.status == Status.UNIMPLEMENTED
+    # a shape the conversion does not read is UNIMPLEMENTED too
+    feedback = q.Query(relevance_feedback=q.RelevanceFeedbackInput(target=q.VectorInput(id=q.PointId(num=1))))
+    with pytest.raises(GRPCError) as shape:
+        await call(
+            port, "/qdrant.Points/Query", q.QueryPoints(collection_name="st", query=feedback), q.QueryResponse
+        )
+    assert shape.value.status == Status.UNIMPLEMENTED and "relevance_feedback" in shape.value.message
+    assert srv.grpc.calls["Points.Search"] == 1 and srv.grpc.calls["Collections.Create"] == 2
     # the server still answers after all that
     listed = await call(
         port, "/qdrant.Collections/List", q.ListCollectionsRequest(), q.ListCollectionsResponse

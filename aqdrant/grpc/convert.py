@@ -17,6 +17,7 @@ to REST.
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Mapping
 from typing import Any
 
@@ -46,13 +47,14 @@ def _enum_to_grpc(value: Any, proto_enum: type, lowercase: bool = False) -> Any:
     """A model enum (value like 'Cosine' or 'wait_timeout') to the proto enum member."""
     raw = value.value if hasattr(value, "value") else str(value)
     for member in proto_enum:
-        if member.name == raw or _snake(member.name) == raw or member.name.lower() == str(raw).lower():
+        name = member.name.rstrip("_")  # Modifier.None_
+        if name == raw or _snake(name) == raw or name.lower() == str(raw).lower():
             return member
     raise _unsupported(f"{proto_enum.__name__} value {raw!r}")
 
 
 def _enum_from_grpc(member: Any, model_enum: type) -> Any:
-    name = member.name
+    name = member.name.rstrip("_")
     for candidate in (name, _snake(name), name.lower()):
         try:
             return model_enum(candidate)
@@ -238,17 +240,32 @@ def point_struct_to_grpc(p: m.PointStruct) -> q.PointStruct:
     )
 
 
+def vectors_from_grpc(vs: q.Vectors | None) -> Any:
+    """Inverse of :func:`vectors_to_grpc`."""
+    if vs is None:
+        return None
+    kind = betterproto_which(vs, "vectors_options")
+    if kind == "vector":
+        return _vector_output_from_grpc(vs.vector)
+    if kind == "vectors":
+        return {k: _vector_output_from_grpc(v) for k, v in vs.vectors.vectors.items()}
+    return None
+
+
 def point_struct_from_grpc(p: q.PointStruct) -> m.PointStruct:
-    vec = None
-    if p.vectors is not None:
-        kind = betterproto_which(p.vectors, "vectors_options")
-        if kind == "vector":
-            vec = _vector_output_from_grpc(p.vectors.vector)
-        elif kind == "vectors":
-            vec = {k: _vector_output_from_grpc(v) for k, v in p.vectors.vectors.vectors.items()}
     return m.PointStruct(
-        id=point_id_from_grpc(p.id), vector=vec, payload=payload_from_grpc(p.payload) or None
+        id=point_id_from_grpc(p.id),
+        vector=vectors_from_grpc(p.vectors),
+        payload=payload_from_grpc(p.payload) or None,
     )
+
+
+def point_vectors_to_grpc(p: m.PointVectors) -> q.PointVectors:
+    return q.PointVectors(id=point_id_to_grpc(p.id), vectors=vectors_to_grpc(p.vector))
+
+
+def point_vectors_from_grpc(p: q.PointVectors) -> m.PointVectors:
+    return m.PointVectors(id=point_id_from_grpc(p.id), vector=vectors_from_grpc(p.vectors))
 
 
 def _order_value_from_grpc(ov: q.OrderValue | None) -> Any:
@@ -635,8 +652,6 @@ def query_from_grpc(query: q.Query | None) -> Any:
 
 
 def prefetch_to_grpc(p: m.Prefetch) -> q.PrefetchQuery:
-    if p.lookup_from is not None:
-        raise _unsupported("prefetch lookup_from")
     return q.PrefetchQuery(
         prefetch=[prefetch_to_grpc(x) for x in _conditions(p.prefetch)],
         query=query_to_grpc(p.query),
@@ -645,6 +660,7 @@ def prefetch_to_grpc(p: m.Prefetch) -> q.PrefetchQuery:
         params=search_params_to_grpc(p.params),
         score_threshold=p.score_threshold,
         limit=p.limit,
+        lookup_from=lookup_location_to_grpc(p.lookup_from),
     )
 
 
@@ -657,23 +673,32 @@ def prefetch_from_grpc(p: q.PrefetchQuery) -> m.Prefetch:
         params=search_params_from_grpc(p.params),
         score_threshold=p.score_threshold,
         limit=p.limit,
+        lookup_from=lookup_location_from_grpc(p.lookup_from),
     )
 
 
 # --------------------------------------------------------------------------- collections
 
 
-_DIFF_ENUMS: dict[str, tuple[type, type]] = {"memory": (q.Memory, m.Memory)}
+_DIFF_ENUMS: dict[str, tuple[type, type]] = {
+    "memory": (q.Memory, m.Memory),
+    "datatype": (q.Datatype, m.Datatype),
+    "tokenizer": (q.TokenizerType, m.TokenizerType),
+}
 
 
-def _diff_to_grpc(model: Any, cls: type, exclude: tuple[str, ...] = ()) -> Any:
-    """A flat *Diff model whose fields are scalars (or the ``memory`` enum) of the same names in
-    the proto."""
+def _diff_to_grpc(model: Any, cls: type, exclude: tuple[str, ...] = (), skip: tuple[str, ...] = ()) -> Any:
+    """A flat *Diff model whose fields are scalars (or the enums in ``_DIFF_ENUMS``) of the same
+    names in the proto; fields in ``exclude`` are refused, fields in ``skip`` left to the caller."""
     if model is None:
         return None
     import msgspec
 
-    values = {f: getattr(model, f) for f in model.__struct_fields__ if getattr(model, f) is not None}
+    values = {
+        f: getattr(model, f)
+        for f in model.__struct_fields__
+        if getattr(model, f) is not None and f not in skip
+    }
     for name, value in values.items():
         if name in exclude or name not in cls.__dataclass_fields__:
             raise _unsupported(f"{type(model).__name__}.{name}")
@@ -684,7 +709,7 @@ def _diff_to_grpc(model: Any, cls: type, exclude: tuple[str, ...] = ()) -> Any:
     return cls(**values)
 
 
-def _diff_from_grpc(msg: Any, cls: type) -> Any:
+def _diff_from_grpc(msg: Any, cls: type, as_dict: bool = False) -> Any:
     if msg is None:
         return None
     fields = set(cls.__struct_fields__)
@@ -694,13 +719,11 @@ def _diff_from_grpc(msg: Any, cls: type) -> Any:
     for name, (_, model_enum) in _DIFF_ENUMS.items():
         if name in values:
             values[name] = _enum_from_grpc(values[name], model_enum)
-    return cls(**values)
+    return values if as_dict else cls(**values)
 
 
 def vector_params_to_grpc(p: m.VectorParams) -> q.VectorParams:
     """For a request: fields the message cannot carry are refused, not dropped."""
-    if p.quantization_config is not None or p.multivector_config is not None or p.memory is not None:
-        raise _unsupported("vector params quantization/multivector/memory")
     return _vector_params_message(p)
 
 
@@ -709,8 +732,15 @@ def _vector_params_message(p: Any) -> q.VectorParams:
         size=p.size,
         distance=_enum_to_grpc(p.distance, q.Distance),
         hnsw_config=_diff_to_grpc(p.hnsw_config, q.HnswConfigDiff),
+        quantization_config=quantization_to_grpc(p.quantization_config),
         on_disk=p.on_disk,
         datatype=_enum_to_grpc(p.datatype, q.Datatype) if p.datatype is not None else None,
+        multivector_config=q.MultiVectorConfig(
+            comparator=_enum_to_grpc(p.multivector_config.comparator, q.MultiVectorComparator)
+        )
+        if p.multivector_config is not None
+        else None,
+        memory=_enum_to_grpc(p.memory, q.Memory) if p.memory is not None else None,
     )
 
 
@@ -719,8 +749,15 @@ def vector_params_from_grpc(p: q.VectorParams) -> m.VectorParams:
         size=p.size,
         distance=_enum_from_grpc(p.distance, m.Distance),
         hnsw_config=_diff_from_grpc(p.hnsw_config, m.HnswConfigDiff),
+        quantization_config=quantization_from_grpc(p.quantization_config),
         on_disk=p.on_disk,
         datatype=_enum_from_grpc(p.datatype, m.Datatype) if p.datatype is not None else None,
+        multivector_config=m.MultiVectorConfig(
+            comparator=_enum_from_grpc(p.multivector_config.comparator, m.MultiVectorComparator)
+        )
+        if p.multivector_config is not None
+        else None,
+        memory=_enum_from_grpc(p.memory, m.Memory) if p.memory is not None else None,
     )
 
 
@@ -748,9 +785,7 @@ def create_collection_to_grpc(
     name: str, body: m.CreateCollection, timeout: int | None = None
 ) -> q.CreateCollection:
     unsupported = [
-        f
-        for f in ("sharding_method", "payload", "quantization_config", "sparse_vectors", "strict_mode_config")
-        if getattr(body, f) is not None
+        f for f in ("sharding_method", "payload", "strict_mode_config") if getattr(body, f) is not None
     ]
     if unsupported:
         raise _unsupported("create_collection " + ", ".join(unsupported))
@@ -768,6 +803,8 @@ def create_collection_to_grpc(
         replication_factor=body.replication_factor,
         write_consistency_factor=body.write_consistency_factor,
         metadata=payload_to_grpc(body.metadata),
+        quantization_config=quantization_to_grpc(body.quantization_config),
+        sparse_vectors_config=sparse_vectors_config_to_grpc(body.sparse_vectors),
     )
 
 
@@ -782,6 +819,8 @@ def create_collection_from_grpc(msg: q.CreateCollection) -> tuple[str, m.CreateC
         wal_config=_diff_from_grpc(msg.wal_config, m.WalConfigDiff),
         optimizers_config=_diff_from_grpc(msg.optimizers_config, m.OptimizersConfigDiff),
         metadata=payload_from_grpc(msg.metadata) or None,
+        quantization_config=quantization_from_grpc(msg.quantization_config),
+        sparse_vectors=sparse_vectors_config_from_grpc(msg.sparse_vectors_config),
     )
 
 
@@ -825,6 +864,9 @@ def _collection_info_from_grpc(msg: q.CollectionInfo) -> m.CollectionInfo:
                 replication_factor=params.replication_factor if params else None,
                 write_consistency_factor=params.write_consistency_factor if params else None,
                 on_disk_payload=params.on_disk_payload if params else None,
+                sparse_vectors=sparse_vectors_config_from_grpc(params.sparse_vectors_config)
+                if params
+                else None,
             ),
             hnsw_config=m.HnswConfig(
                 m=(hnsw.m or 0) if hnsw else 0,
@@ -844,8 +886,9 @@ def _collection_info_from_grpc(msg: q.CollectionInfo) -> m.CollectionInfo:
                 flush_interval_sec=(opt.flush_interval_sec or 0) if opt else 0,
             ),
             metadata=payload_from_grpc(cfg.metadata) or None if cfg is not None else None,
+            quantization_config=quantization_from_grpc(cfg.quantization_config) if cfg is not None else None,
         ),
-        payload_schema={},
+        payload_schema={k: _payload_schema_from_grpc(v) for k, v in msg.payload_schema.items()},
     )
 
 
@@ -895,6 +938,20 @@ def _ordering(query: Mapping[str, Any]) -> q.WriteOrdering | None:
 
 
 def upsert_to_grpc(name: str, body: Any, query: Mapping[str, Any]) -> q.UpsertPoints:
+    return q.UpsertPoints(
+        collection_name=name,
+        wait=query.get("wait"),
+        points=_point_structs(body),
+        ordering=_ordering(query),
+        shard_key_selector=shard_key_selector_to_grpc(body.shard_key),
+        update_filter=filter_to_grpc(body.update_filter),
+        timeout=query.get("timeout"),
+        update_mode=_enum_to_grpc(body.update_mode, q.UpdateMode) if body.update_mode is not None else None,
+    )
+
+
+def _point_structs(body: Any) -> list[q.PointStruct]:
+    """The points of a ``PointsList`` or a ``PointsBatch``."""
     if isinstance(body, m.PointsBatch):
         b = body.batch
         n = len(b.ids)
@@ -904,7 +961,7 @@ def upsert_to_grpc(name: str, body: Any, query: Mapping[str, Any]) -> q.UpsertPo
         else:
             per_point = list(vecs)
         payloads = b.payloads or [None] * n
-        points = [
+        return [
             q.PointStruct(
                 id=point_id_to_grpc(b.ids[i]),
                 payload=payload_to_grpc(payloads[i]),
@@ -912,18 +969,7 @@ def upsert_to_grpc(name: str, body: Any, query: Mapping[str, Any]) -> q.UpsertPo
             )
             for i in range(n)
         ]
-    else:
-        points = [point_struct_to_grpc(p) for p in body.points]
-    return q.UpsertPoints(
-        collection_name=name,
-        wait=query.get("wait"),
-        points=points,
-        ordering=_ordering(query),
-        shard_key_selector=shard_key_selector_to_grpc(body.shard_key),
-        update_filter=filter_to_grpc(body.update_filter),
-        timeout=query.get("timeout"),
-        update_mode=_enum_to_grpc(body.update_mode, q.UpdateMode) if body.update_mode is not None else None,
-    )
+    return [point_struct_to_grpc(p) for p in body.points]
 
 
 def request_to_grpc(op_name: str, path_params: Mapping[str, Any], query: Mapping[str, Any], body: Any) -> Any:
@@ -979,6 +1025,7 @@ def request_to_grpc(op_name: str, path_params: Mapping[str, Any], query: Mapping
             filter=filter_to_grpc(body.filter),
             exact=body.exact,
             shard_key_selector=shard_key_selector_to_grpc(body.shard_key),
+            read_consistency=read_consistency_to_grpc(query.get("consistency")),
             timeout=timeout,
         )
     if op_name == "get_points":
@@ -988,6 +1035,7 @@ def request_to_grpc(op_name: str, path_params: Mapping[str, Any], query: Mapping
             with_payload=with_payload_to_grpc(body.with_payload),
             with_vectors=with_vectors_to_grpc(body.with_vector),
             shard_key_selector=shard_key_selector_to_grpc(body.shard_key),
+            read_consistency=read_consistency_to_grpc(query.get("consistency")),
             timeout=timeout,
         )
     if op_name == "scroll_points":
@@ -1001,27 +1049,11 @@ def request_to_grpc(op_name: str, path_params: Mapping[str, Any], query: Mapping
             with_vectors=with_vectors_to_grpc(body.with_vector),
             shard_key_selector=shard_key_selector_to_grpc(body.shard_key),
             order_by=order_by_to_grpc(body.order_by),
+            read_consistency=read_consistency_to_grpc(query.get("consistency")),
             timeout=timeout,
         )
     if op_name == "query_points":
-        body = body or m.QueryRequest()
-        if body.lookup_from is not None:
-            raise _unsupported("query lookup_from")
-        return q.QueryPoints(
-            collection_name=name,
-            prefetch=[prefetch_to_grpc(p) for p in _conditions(body.prefetch)],
-            query=query_to_grpc(body.query),
-            using=body.using,
-            filter=filter_to_grpc(body.filter),
-            params=search_params_to_grpc(body.params),
-            score_threshold=body.score_threshold,
-            limit=body.limit,
-            offset=body.offset,
-            with_vectors=with_vectors_to_grpc(body.with_vector),
-            with_payload=with_payload_to_grpc(body.with_payload),
-            shard_key_selector=shard_key_selector_to_grpc(body.shard_key),
-            timeout=timeout,
-        )
+        return query_points_to_grpc(name, body or m.QueryRequest(), query)
     if op_name == "create_collection":
         return create_collection_to_grpc(name, body or m.CreateCollection(), timeout)
     if op_name == "delete_collection":
@@ -1034,19 +1066,15 @@ def request_to_grpc(op_name: str, path_params: Mapping[str, Any], query: Mapping
         return q.ListCollectionsRequest()
     if op_name in ("root", "healthz", "health_check"):
         return q.HealthCheckRequest()
+    build = _MORE_REQUESTS.get(op_name)
+    if build is not None:
+        return build(path_params, query, body)
     raise _unsupported(f"operation {op_name}")
 
 
 def result_from_grpc(op_name: str, reply: Any) -> Any:
     """The REST ``result`` for the gRPC reply of ``op_name``."""
-    if op_name in (
-        "upsert_points",
-        "delete_points",
-        "set_payload",
-        "overwrite_payload",
-        "delete_payload",
-        "clear_payload",
-    ):
+    if op_name in _UPDATE_OPS:
         return update_result_from_grpc(reply.result)
     if op_name == "count_points":
         return m.CountResult(count=reply.result.count)
@@ -1057,7 +1085,7 @@ def result_from_grpc(op_name: str, reply: Any) -> Any:
         return m.ScrollResult(points=[record_from_grpc(p) for p in reply.result], next_page_offset=nxt)
     if op_name == "query_points":
         return m.QueryResponse(points=[scored_point_from_grpc(p) for p in reply.result])
-    if op_name in ("create_collection", "delete_collection"):
+    if op_name in _COLLECTION_OPS:
         return reply.result
     if op_name == "get_collection":
         return collection_info_from_grpc(reply.result)
@@ -1069,6 +1097,9 @@ def result_from_grpc(op_name: str, reply: Any) -> Any:
         return "healthz check passed"  # the REST endpoint's text; the reply carries the version
     if op_name == "root":
         return version_info_from_grpc(reply)
+    read = _MORE_RESULTS.get(op_name)
+    if read is not None:
+        return read(reply)
     raise _unsupported(f"operation {op_name}")
 
 
@@ -1091,9 +1122,13 @@ def _write_query(msg: Any) -> dict[str, Any]:
 
 
 def _read_query(msg: Any) -> dict[str, Any]:
-    if getattr(msg, "read_consistency", None) is not None:
-        raise _unsupported("read_consistency")
-    return {"timeout": msg.timeout} if getattr(msg, "timeout", None) is not None else {}
+    query: dict[str, Any] = {}
+    consistency = read_consistency_from_grpc(getattr(msg, "read_consistency", None))
+    if consistency is not None:
+        query["consistency"] = consistency
+    if getattr(msg, "timeout", None) is not None:
+        query["timeout"] = msg.timeout
+    return query
 
 
 def _selector_from_grpc(sel: q.PointsSelector | None, shard_key: Any) -> Any:
@@ -1171,27 +1206,10 @@ def request_from_grpc(op_name: str, msg: Any) -> tuple[dict[str, Any], dict[str,
         )
         return path, _read_query(msg), body
     if op_name == "query_points":
-        if msg.lookup_from is not None:
-            raise _unsupported("query lookup_from")
-        body = m.QueryRequest(
-            prefetch=[prefetch_from_grpc(p) for p in msg.prefetch] or None,
-            query=query_from_grpc(msg.query),
-            using=msg.using,
-            filter=filter_from_grpc(msg.filter),
-            params=search_params_from_grpc(msg.params),
-            score_threshold=msg.score_threshold,
-            limit=msg.limit,
-            offset=msg.offset,
-            with_vector=with_vectors_from_grpc(msg.with_vectors),
-            with_payload=with_payload_from_grpc(msg.with_payload),
-            shard_key=sk,
-        )
-        return path, _read_query(msg), body
+        return path, _read_query(msg), query_points_from_grpc(msg)
     if op_name == "create_collection":
         unsupported = [
-            f
-            for f in ("quantization_config", "sparse_vectors_config", "strict_mode_config", "sharding_method")
-            if getattr(msg, f, None) is not None
+            f for f in ("strict_mode_config", "sharding_method") if getattr(msg, f, None) is not None
         ]
         if unsupported:
             raise _unsupported("create_collection " + ", ".join(unsupported))
@@ -1201,6 +1219,9 @@ def request_from_grpc(op_name: str, msg: Any) -> tuple[dict[str, Any], dict[str,
         return path, ({"timeout": msg.timeout} if msg.timeout is not None else {}), None
     if op_name in ("get_collection", "collection_exists", "get_collections"):
         return path, {}, None
+    if op_name in _MORE_READERS:
+        extra_path, query, body = _more_request_from_grpc(op_name, msg)
+        return {**path, **extra_path}, query, body
     raise _unsupported(f"operation {op_name}")
 
 
@@ -1259,6 +1280,7 @@ def _collection_info_to_grpc(info: m.CollectionInfo) -> q.CollectionInfo:
                 vectors_config=vectors_config_to_grpc(params.vectors, _vector_params_message),
                 replication_factor=params.replication_factor,
                 write_consistency_factor=params.write_consistency_factor,
+                sparse_vectors_config=sparse_vectors_config_to_grpc(params.sparse_vectors),
             ),
             hnsw_config=_hnsw_config_to_grpc(cfg.hnsw_config) or q.HnswConfigDiff(),
             optimizer_config=_optimizer_config_to_grpc(cfg.optimizer_config) or q.OptimizersConfigDiff(),
@@ -1269,20 +1291,31 @@ def _collection_info_to_grpc(info: m.CollectionInfo) -> q.CollectionInfo:
             if cfg.wal_config is not None
             else q.WalConfigDiff(),
             metadata=payload_to_grpc(cfg.metadata),
+            quantization_config=quantization_to_grpc(cfg.quantization_config),
         ),
+        payload_schema={k: _payload_schema_to_grpc(v) for k, v in (info.payload_schema or {}).items()},
+    )
+
+
+def _payload_schema_to_grpc(p: m.PayloadIndexInfo) -> q.PayloadSchemaInfo:
+    return q.PayloadSchemaInfo(
+        data_type=_enum_to_grpc(p.data_type, q.PayloadSchemaType),
+        params=field_index_to_grpc(p.params)[1] if p.params is not None else None,
+        points=p.points,
+    )
+
+
+def _payload_schema_from_grpc(p: q.PayloadSchemaInfo) -> m.PayloadIndexInfo:
+    return m.PayloadIndexInfo(
+        data_type=_enum_from_grpc(p.data_type, m.PayloadSchemaType),
+        params=field_index_from_grpc(None, p.params),
+        points=p.points or 0,
     )
 
 
 def result_to_grpc(op_name: str, result: Any, elapsed: float = 0.0) -> Any:
     """Inverse of :func:`result_from_grpc`: the reply message for the engine's ``result``."""
-    if op_name in (
-        "upsert_points",
-        "delete_points",
-        "set_payload",
-        "overwrite_payload",
-        "delete_payload",
-        "clear_payload",
-    ):
+    if op_name in _UPDATE_OPS:
         return q.PointsOperationResponse(result=update_result_to_grpc(result), time=elapsed)
     if op_name == "count_points":
         return q.CountResponse(result=q.CountResult(count=result.count), time=elapsed)
@@ -1297,7 +1330,7 @@ def result_to_grpc(op_name: str, result: Any, elapsed: float = 0.0) -> Any:
         )
     if op_name == "query_points":
         return q.QueryResponse(result=[scored_point_to_grpc(p) for p in result.points], time=elapsed)
-    if op_name in ("create_collection", "delete_collection"):
+    if op_name in _COLLECTION_OPS:
         return q.CollectionOperationResponse(result=bool(result), time=elapsed)
     if op_name == "get_collection":
         return q.GetCollectionInfoResponse(result=collection_info_to_grpc(result), time=elapsed)
@@ -1307,4 +1340,1021 @@ def result_to_grpc(op_name: str, result: Any, elapsed: float = 0.0) -> Any:
         return q.ListCollectionsResponse(
             collections=[q.CollectionDescription(name=c.name) for c in result.collections], time=elapsed
         )
+    reply = _MORE_REPLIES.get(op_name)
+    if reply is not None:
+        return reply(result, elapsed)
     raise _unsupported(f"operation {op_name}")
+
+
+# --------------------------------------------------------------------------- more operations
+# Vectors, batch updates, payload indexes, aliases, collection updates, query batch/groups,
+# facet, distance matrices, snapshots: request builders, server-side readers and replies, each
+# table keyed by the operation name (the dispatchers below consult them).
+
+
+def read_consistency_to_grpc(c: Any) -> q.ReadConsistency | None:
+    if c is None:
+        return None
+    if isinstance(c, int) and not isinstance(c, bool):
+        return q.ReadConsistency(factor=c)
+    return q.ReadConsistency(type=_enum_to_grpc(c, q.ReadConsistencyType))
+
+
+def read_consistency_from_grpc(c: q.ReadConsistency | None) -> Any:
+    if c is None:
+        return None
+    if betterproto_which(c, "value") == "factor":
+        return c.factor
+    return _enum_from_grpc(c.type, m.ReadConsistencyType)
+
+
+def _read_fields(query: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "read_consistency": read_consistency_to_grpc(query.get("consistency")),
+        "timeout": query.get("timeout"),
+    }
+
+
+def _write_fields(query: Mapping[str, Any]) -> dict[str, Any]:
+    return {"wait": query.get("wait"), "ordering": _ordering(query), "timeout": query.get("timeout")}
+
+
+def _points_selector_to_grpc(sel: Any) -> q.PointsSelector:
+    """A ``PointIdsList``/``FilterSelector`` (shard key dropped: the caller carries it)."""
+    return _points_selector(sel)
+
+
+def _update_operation_to_grpc(op: Any) -> q.PointsUpdateOperation:
+    P = q.PointsUpdateOperation
+    if isinstance(op, m.UpsertOperation):
+        b = op.upsert
+        return P(
+            upsert=q.PointsUpdateOperationPointStructList(
+                points=_point_structs(b),
+                shard_key_selector=shard_key_selector_to_grpc(b.shard_key),
+                update_filter=filter_to_grpc(b.update_filter),
+                update_mode=_enum_to_grpc(b.update_mode, q.UpdateMode) if b.update_mode is not None else None,
+            )
+        )
+    if isinstance(op, m.DeleteOperation):
+        return P(
+            delete_points=q.PointsUpdateOperationDeletePoints(
+                points=_points_selector(op.delete),
+                shard_key_selector=shard_key_selector_to_grpc(op.delete.shard_key),
+            )
+        )
+    if isinstance(op, m.ClearPayloadOperation):
+        return P(
+            clear_payload=q.PointsUpdateOperationClearPayload(
+                points=_points_selector(op.clear_payload),
+                shard_key_selector=shard_key_selector_to_grpc(op.clear_payload.shard_key),
+            )
+        )
+    if isinstance(op, (m.SetPayloadOperation, m.OverwritePayloadOperation)):
+        sp = op.set_payload if isinstance(op, m.SetPayloadOperation) else op.overwrite_payload
+        fields = {
+            "payload": payload_to_grpc(sp.payload),
+            "points_selector": _selector_of(sp),
+            "shard_key_selector": shard_key_selector_to_grpc(sp.shard_key),
+            "key": sp.key,
+        }
+        if isinstance(op, m.SetPayloadOperation):
+            return P(set_payload=q.PointsUpdateOperationSetPayload(**fields))
+        return P(overwrite_payload=q.PointsUpdateOperationOverwritePayload(**fields))
+    if isinstance(op, m.DeletePayloadOperation):
+        dp = op.delete_payload
+        return P(
+            delete_payload=q.PointsUpdateOperationDeletePayload(
+                keys=list(dp.keys),
+                points_selector=_selector_of(dp),
+                shard_key_selector=shard_key_selector_to_grpc(dp.shard_key),
+            )
+        )
+    if isinstance(op, m.UpdateVectorsOperation):
+        uv = op.update_vectors
+        return P(
+            update_vectors=q.PointsUpdateOperationUpdateVectors(
+                points=[point_vectors_to_grpc(p) for p in uv.points],
+                shard_key_selector=shard_key_selector_to_grpc(uv.shard_key),
+                update_filter=filter_to_grpc(uv.update_filter),
+            )
+        )
+    if isinstance(op, m.DeleteVectorsOperation):
+        dv = op.delete_vectors
+        return P(
+            delete_vectors=q.PointsUpdateOperationDeleteVectors(
+                points_selector=_selector_of(dv),
+                vectors=q.VectorsSelector(names=list(dv.vector)),
+                shard_key_selector=shard_key_selector_to_grpc(dv.shard_key),
+            )
+        )
+    raise _unsupported(f"batch update operation {type(op).__name__}")
+
+
+def _update_operation_from_grpc(op: q.PointsUpdateOperation) -> Any:
+    kind = betterproto_which(op, "operation")
+    o = getattr(op, kind) if kind else None
+    sk = shard_key_selector_from_grpc(getattr(o, "shard_key_selector", None))
+    if kind == "upsert":
+        return m.UpsertOperation(
+            upsert=m.PointsList(
+                points=[point_struct_from_grpc(p) for p in o.points],
+                shard_key=sk,
+                update_filter=filter_from_grpc(o.update_filter),
+                update_mode=_enum_from_grpc(o.update_mode, m.UpdateMode)
+                if o.update_mode is not None
+                else None,
+            )
+        )
+    if kind in ("delete_points", "clear_payload"):
+        sel = _selector_from_grpc(o.points, sk)
+        return (
+            m.DeleteOperation(delete=sel)
+            if kind == "delete_points"
+            else m.ClearPayloadOperation(clear_payload=sel)
+        )
+    if kind in ("set_payload", "overwrite_payload"):
+        sp = m.SetPayload(
+            payload=payload_from_grpc(o.payload),
+            shard_key=sk,
+            key=o.key,
+            **_selector_fields(o.points_selector),
+        )
+        return (
+            m.SetPayloadOperation(set_payload=sp)
+            if kind == "set_payload"
+            else m.OverwritePayloadOperation(overwrite_payload=sp)
+        )
+    if kind == "delete_payload":
+        return m.DeletePayloadOperation(
+            delete_payload=m.DeletePayload(
+                keys=list(o.keys), shard_key=sk, **_selector_fields(o.points_selector)
+            )
+        )
+    if kind == "update_vectors":
+        return m.UpdateVectorsOperation(
+            update_vectors=m.UpdateVectors(
+                points=[point_vectors_from_grpc(p) for p in o.points],
+                shard_key=sk,
+                update_filter=filter_from_grpc(o.update_filter),
+            )
+        )
+    if kind == "delete_vectors":
+        return m.DeleteVectorsOperation(
+            delete_vectors=m.DeleteVectors(
+                vector=list(o.vectors.names) if o.vectors is not None else [],
+                shard_key=sk,
+                **_selector_fields(o.points_selector),
+            )
+        )
+    raise _unsupported(f"batch update operation {kind}")
+
+
+# payload index: the schema is a bare type (keyword, integer, ...) or the type's *IndexParams
+_INDEX_KINDS: dict[str, tuple[Any, str, str]] = {
+    # model schema value -> (proto FieldType, PayloadIndexParams field, model params class name)
+    "keyword": (q.FieldType.FieldTypeKeyword, "keyword_index_params", "KeywordIndexParams"),
+    "integer": (q.FieldType.FieldTypeInteger, "integer_index_params", "IntegerIndexParams"),
+    "float": (q.FieldType.FieldTypeFloat, "float_index_params", "FloatIndexParams"),
+    "geo": (q.FieldType.FieldTypeGeo, "geo_index_params", "GeoIndexParams"),
+    "text": (q.FieldType.FieldTypeText, "text_index_params", "TextIndexParams"),
+    "bool": (q.FieldType.FieldTypeBool, "bool_index_params", "BoolIndexParams"),
+    "datetime": (q.FieldType.FieldTypeDatetime, "datetime_index_params", "DatetimeIndexParams"),
+    "uuid": (q.FieldType.FieldTypeUuid, "uuid_index_params", "UuidIndexParams"),
+}
+
+
+def _stopwords_to_grpc(sw: Any) -> q.StopwordsSet | None:
+    if sw is None:
+        return None
+    if isinstance(sw, m.StopwordsSet):
+        return q.StopwordsSet(
+            languages=[getattr(x, "value", x) for x in sw.languages or []], custom=list(sw.custom or [])
+        )
+    return q.StopwordsSet(languages=[getattr(sw, "value", sw)])
+
+
+def _stopwords_from_grpc(sw: q.StopwordsSet | None) -> Any:
+    """A single language and nothing else reads back as the bare ``Language`` (REST's short form)."""
+    if sw is None:
+        return None
+    if len(sw.languages) == 1 and not sw.custom:
+        return m.Language(sw.languages[0])
+    return m.StopwordsSet(
+        languages=[m.Language(x) for x in sw.languages] or None, custom=list(sw.custom) or None
+    )
+
+
+def _stemmer_to_grpc(st: Any) -> q.StemmingAlgorithm | None:
+    if st is None:
+        return None
+    if isinstance(st, m.SnowballParams):
+        return q.StemmingAlgorithm(
+            snowball=q.SnowballParams(language=getattr(st.language, "value", st.language))
+        )
+    return q.StemmingAlgorithm(disabled=q.DisabledStemmer())
+
+
+def _stemmer_from_grpc(st: q.StemmingAlgorithm | None) -> Any:
+    if st is None:
+        return None
+    if betterproto_which(st, "stemming_params") == "snowball":
+        return m.SnowballParams(type=m.Snowball.SNOWBALL, language=m.SnowballLanguage(st.snowball.language))
+    return m.DisabledStemmerParams(type=next(iter(m.NoStemmer)))
+
+
+def field_index_to_grpc(schema: Any) -> tuple[Any, q.PayloadIndexParams | None]:
+    """``field_schema`` -> (FieldType, PayloadIndexParams or None)."""
+    if schema is None:
+        return None, None
+    kind = getattr(schema, "type", None)
+    if kind is None:  # a bare PayloadSchemaType
+        return _INDEX_KINDS[getattr(schema, "value", schema)][0], None
+    field_type, params_field, _ = _INDEX_KINDS[getattr(kind, "value", kind)]
+    params_cls = getattr(q, "".join(w.title() for w in params_field.split("_")))
+    extra: dict[str, Any] = {}
+    if isinstance(schema, m.TextIndexParams):
+        extra = {
+            "stopwords": _stopwords_to_grpc(schema.stopwords),
+            "stemmer": _stemmer_to_grpc(schema.stemmer),
+        }
+    params = _diff_to_grpc(schema, params_cls, skip=("type", "stopwords", "stemmer"))
+    for k, v in extra.items():
+        setattr(params, k, v)
+    return field_type, q.PayloadIndexParams(**{params_field: params})
+
+
+def field_index_from_grpc(field_type: Any, params: q.PayloadIndexParams | None) -> Any:
+    if params is not None:
+        params_field = betterproto_which(params, "index_params")
+        if params_field is not None:
+            kind, (_, _, model_name) = next((k, v) for k, v in _INDEX_KINDS.items() if v[1] == params_field)
+            msg = getattr(params, params_field)
+            model_cls = getattr(m, model_name)
+            values = _diff_from_grpc(msg, model_cls, as_dict=True)
+            if params_field == "text_index_params":
+                values["stopwords"] = _stopwords_from_grpc(msg.stopwords)
+                values["stemmer"] = _stemmer_from_grpc(msg.stemmer)
+            kind_enum = typing.get_type_hints(model_cls)["type"]
+            return model_cls(type=kind_enum(kind), **{k: v for k, v in values.items() if v is not None})
+    if field_type is None:
+        return None
+    return m.PayloadSchemaType(next(k for k, v in _INDEX_KINDS.items() if v[0] == field_type))
+
+
+def alias_operation_to_grpc(a: Any) -> q.AliasOperations:
+    if isinstance(a, m.CreateAliasOperation):
+        c = a.create_alias
+        return q.AliasOperations(
+            create_alias=q.CreateAlias(collection_name=c.collection_name, alias_name=c.alias_name)
+        )
+    if isinstance(a, m.RenameAliasOperation):
+        r = a.rename_alias
+        return q.AliasOperations(
+            rename_alias=q.RenameAlias(old_alias_name=r.old_alias_name, new_alias_name=r.new_alias_name)
+        )
+    if isinstance(a, m.DeleteAliasOperation):
+        return q.AliasOperations(delete_alias=q.DeleteAlias(alias_name=a.delete_alias.alias_name))
+    raise _unsupported(f"alias operation {type(a).__name__}")
+
+
+def alias_operation_from_grpc(a: q.AliasOperations) -> Any:
+    kind = betterproto_which(a, "action")
+    if kind == "create_alias":
+        c = a.create_alias
+        return m.CreateAliasOperation(
+            create_alias=m.CreateAlias(collection_name=c.collection_name, alias_name=c.alias_name)
+        )
+    if kind == "rename_alias":
+        r = a.rename_alias
+        return m.RenameAliasOperation(
+            rename_alias=m.RenameAlias(old_alias_name=r.old_alias_name, new_alias_name=r.new_alias_name)
+        )
+    if kind == "delete_alias":
+        return m.DeleteAliasOperation(delete_alias=m.DeleteAlias(alias_name=a.delete_alias.alias_name))
+    raise _unsupported(f"alias operation {kind}")
+
+
+def aliases_to_grpc(res: m.CollectionsAliasesResponse, elapsed: float = 0.0) -> q.ListAliasesResponse:
+    return q.ListAliasesResponse(
+        aliases=[
+            q.AliasDescription(alias_name=a.alias_name, collection_name=a.collection_name)
+            for a in res.aliases
+        ],
+        time=elapsed,
+    )
+
+
+def aliases_from_grpc(msg: q.ListAliasesResponse) -> m.CollectionsAliasesResponse:
+    return m.CollectionsAliasesResponse(
+        aliases=[
+            m.AliasDescription(alias_name=a.alias_name, collection_name=a.collection_name)
+            for a in msg.aliases
+        ]
+    )
+
+
+def quantization_to_grpc(qc: Any, diff: bool = False) -> Any:
+    """Scalar/product/binary quantization as ``QuantizationConfig`` (``QuantizationConfigDiff``
+    with ``diff``, which also takes ``Disabled``)."""
+    if qc is None:
+        return None
+    cls = q.QuantizationConfigDiff if diff else q.QuantizationConfig
+    mem = _enum_to_grpc
+    if isinstance(qc, m.ScalarQuantization):
+        s = qc.scalar
+        return cls(
+            scalar=q.ScalarQuantization(
+                type=mem(s.type, q.QuantizationType),
+                quantile=s.quantile,
+                always_ram=s.always_ram,
+                memory=mem(s.memory, q.Memory) if s.memory is not None else None,
+            )
+        )
+    if isinstance(qc, m.ProductQuantization):
+        p = qc.product
+        return cls(
+            product=q.ProductQuantization(
+                compression=mem(p.compression, q.CompressionRatio),
+                always_ram=p.always_ram,
+                memory=mem(p.memory, q.Memory) if p.memory is not None else None,
+            )
+        )
+    if isinstance(qc, m.BinaryQuantization):
+        b = qc.binary
+        return cls(
+            binary=q.BinaryQuantization(
+                always_ram=b.always_ram,
+                encoding=mem(b.encoding, q.BinaryQuantizationEncoding) if b.encoding is not None else None,
+                query_encoding=q.BinaryQuantizationQueryEncoding(
+                    setting=mem(b.query_encoding, q.BinaryQuantizationQueryEncodingSetting)
+                )
+                if b.query_encoding is not None
+                else None,
+                memory=mem(b.memory, q.Memory) if b.memory is not None else None,
+            )
+        )
+    if diff and qc == m.Disabled.DISABLED:
+        return cls(disabled=q.Disabled())
+    raise _unsupported(f"quantization {type(qc).__name__}")
+
+
+def quantization_from_grpc(qc: Any) -> Any:
+    if qc is None:
+        return None
+    kind = betterproto_which(qc, "quantization")
+
+    def opt_enum(v: Any, enum: type) -> Any:
+        return _enum_from_grpc(v, enum) if v is not None else None
+
+    if kind == "scalar":
+        s = qc.scalar
+        return m.ScalarQuantization(
+            scalar=m.ScalarQuantizationConfig(
+                type=_enum_from_grpc(s.type, m.ScalarType),
+                quantile=s.quantile,
+                always_ram=s.always_ram,
+                memory=opt_enum(s.memory, m.Memory),
+            )
+        )
+    if kind == "product":
+        p = qc.product
+        return m.ProductQuantization(
+            product=m.ProductQuantizationConfig(
+                compression=_enum_from_grpc(p.compression, m.CompressionRatio),
+                always_ram=p.always_ram,
+                memory=opt_enum(p.memory, m.Memory),
+            )
+        )
+    if kind == "binary":
+        b = qc.binary
+        return m.BinaryQuantization(
+            binary=m.BinaryQuantizationConfig(
+                always_ram=b.always_ram,
+                encoding=opt_enum(b.encoding, m.BinaryQuantizationEncoding),
+                query_encoding=opt_enum(b.query_encoding.setting, m.BinaryQuantizationQueryEncoding)
+                if b.query_encoding is not None
+                else None,
+                memory=opt_enum(b.memory, m.Memory),
+            )
+        )
+    if kind == "disabled":
+        return m.Disabled.DISABLED
+    raise _unsupported(f"quantization {kind}")
+
+
+def sparse_vector_params_to_grpc(p: m.SparseVectorParams) -> q.SparseVectorParams:
+    return q.SparseVectorParams(
+        index=_diff_to_grpc(p.index, q.SparseIndexConfig),
+        modifier=_enum_to_grpc(p.modifier, q.Modifier) if p.modifier is not None else None,
+    )
+
+
+def sparse_vector_params_from_grpc(p: q.SparseVectorParams) -> m.SparseVectorParams:
+    return m.SparseVectorParams(
+        index=_diff_from_grpc(p.index, m.SparseIndexParams),
+        modifier=_enum_from_grpc(p.modifier, m.Modifier) if p.modifier is not None else None,
+    )
+
+
+def sparse_vectors_config_to_grpc(sv: Mapping[str, Any] | None) -> q.SparseVectorConfig | None:
+    if sv is None:
+        return None
+    return q.SparseVectorConfig(map={k: sparse_vector_params_to_grpc(v) for k, v in sv.items()})
+
+
+def sparse_vectors_config_from_grpc(sv: q.SparseVectorConfig | None) -> dict[str, Any] | None:
+    if sv is None:
+        return None
+    return {k: sparse_vector_params_from_grpc(v) for k, v in sv.map.items()}
+
+
+def _vector_params_diff_to_grpc(d: m.VectorParamsDiff) -> q.VectorParamsDiff:
+    return q.VectorParamsDiff(
+        hnsw_config=_diff_to_grpc(d.hnsw_config, q.HnswConfigDiff),
+        quantization_config=quantization_to_grpc(d.quantization_config, diff=True),
+        on_disk=d.on_disk,
+        memory=_enum_to_grpc(d.memory, q.Memory) if d.memory is not None else None,
+    )
+
+
+def _vector_params_diff_from_grpc(d: q.VectorParamsDiff) -> m.VectorParamsDiff:
+    return m.VectorParamsDiff(
+        hnsw_config=_diff_from_grpc(d.hnsw_config, m.HnswConfigDiff),
+        quantization_config=quantization_from_grpc(d.quantization_config),
+        on_disk=d.on_disk,
+        memory=_enum_from_grpc(d.memory, m.Memory) if d.memory is not None else None,
+    )
+
+
+def update_collection_to_grpc(
+    name: str, body: m.UpdateCollection, timeout: int | None = None
+) -> q.UpdateCollection:
+    if body.strict_mode_config is not None:
+        raise _unsupported("update_collection strict_mode_config")
+    # REST names the unnamed vector "" in this map, as the server does for gRPC's params_map
+    vectors = (
+        q.VectorsConfigDiff(
+            params_map=q.VectorParamsDiffMap(
+                map={k: _vector_params_diff_to_grpc(v) for k, v in body.vectors.items()}
+            )
+        )
+        if body.vectors is not None
+        else None
+    )
+    return q.UpdateCollection(
+        collection_name=name,
+        optimizers_config=_diff_to_grpc(
+            body.optimizers_config, q.OptimizersConfigDiff, ("max_optimization_threads",)
+        ),
+        timeout=timeout,
+        params=_diff_to_grpc(body.params, q.CollectionParamsDiff),
+        hnsw_config=_diff_to_grpc(body.hnsw_config, q.HnswConfigDiff),
+        vectors_config=vectors,
+        quantization_config=quantization_to_grpc(body.quantization_config, diff=True),
+        sparse_vectors_config=sparse_vectors_config_to_grpc(body.sparse_vectors),
+        metadata=payload_to_grpc(body.metadata),
+    )
+
+
+def update_collection_from_grpc(msg: q.UpdateCollection) -> m.UpdateCollection:
+    if msg.strict_mode_config is not None:
+        raise _unsupported("update_collection strict_mode_config")
+    vectors = None
+    if msg.vectors_config is not None:
+        if betterproto_which(msg.vectors_config, "config") == "params":
+            vectors = {"": _vector_params_diff_from_grpc(msg.vectors_config.params)}
+        else:
+            vectors = {
+                k: _vector_params_diff_from_grpc(v) for k, v in msg.vectors_config.params_map.map.items()
+            }
+    return m.UpdateCollection(
+        vectors=vectors,
+        optimizers_config=_diff_from_grpc(msg.optimizers_config, m.OptimizersConfigDiff),
+        params=_diff_from_grpc(msg.params, m.CollectionParamsDiff),
+        hnsw_config=_diff_from_grpc(msg.hnsw_config, m.HnswConfigDiff),
+        quantization_config=quantization_from_grpc(msg.quantization_config),
+        sparse_vectors=sparse_vectors_config_from_grpc(msg.sparse_vectors_config),
+        metadata=payload_from_grpc(msg.metadata) or None,
+    )
+
+
+def lookup_location_to_grpc(loc: m.LookupLocation | None) -> q.LookupLocation | None:
+    if loc is None:
+        return None
+    return q.LookupLocation(
+        collection_name=loc.collection,
+        vector_name=loc.vector,
+        shard_key_selector=shard_key_selector_to_grpc(loc.shard_key),
+    )
+
+
+def lookup_location_from_grpc(loc: q.LookupLocation | None) -> m.LookupLocation | None:
+    if loc is None:
+        return None
+    return m.LookupLocation(
+        collection=loc.collection_name,
+        vector=loc.vector_name,
+        shard_key=shard_key_selector_from_grpc(loc.shard_key_selector),
+    )
+
+
+def query_points_to_grpc(name: str, body: m.QueryRequest, query: Mapping[str, Any]) -> q.QueryPoints:
+    return q.QueryPoints(
+        collection_name=name,
+        prefetch=[prefetch_to_grpc(p) for p in _conditions(body.prefetch)],
+        query=query_to_grpc(body.query),
+        using=body.using,
+        filter=filter_to_grpc(body.filter),
+        params=search_params_to_grpc(body.params),
+        score_threshold=body.score_threshold,
+        limit=body.limit,
+        offset=body.offset,
+        with_vectors=with_vectors_to_grpc(body.with_vector),
+        with_payload=with_payload_to_grpc(body.with_payload),
+        shard_key_selector=shard_key_selector_to_grpc(body.shard_key),
+        lookup_from=lookup_location_to_grpc(body.lookup_from),
+        **_read_fields(query),
+    )
+
+
+def query_points_from_grpc(msg: q.QueryPoints) -> m.QueryRequest:
+    return m.QueryRequest(
+        prefetch=[prefetch_from_grpc(p) for p in msg.prefetch] or None,
+        query=query_from_grpc(msg.query),
+        using=msg.using,
+        filter=filter_from_grpc(msg.filter),
+        params=search_params_from_grpc(msg.params),
+        score_threshold=msg.score_threshold,
+        limit=msg.limit,
+        offset=msg.offset,
+        with_vector=with_vectors_from_grpc(msg.with_vectors),
+        with_payload=with_payload_from_grpc(msg.with_payload),
+        lookup_from=lookup_location_from_grpc(msg.lookup_from),
+        shard_key=shard_key_selector_from_grpc(msg.shard_key_selector),
+    )
+
+
+def query_groups_to_grpc(
+    name: str, body: m.QueryGroupsRequest, query: Mapping[str, Any]
+) -> q.QueryPointGroups:
+    wl = body.with_lookup
+    if isinstance(wl, str):
+        wl = m.WithLookup(collection=wl)
+    return q.QueryPointGroups(
+        collection_name=name,
+        prefetch=[prefetch_to_grpc(p) for p in _conditions(body.prefetch)],
+        query=query_to_grpc(body.query),
+        using=body.using,
+        filter=filter_to_grpc(body.filter),
+        params=search_params_to_grpc(body.params),
+        score_threshold=body.score_threshold,
+        with_payload=with_payload_to_grpc(body.with_payload),
+        with_vectors=with_vectors_to_grpc(body.with_vector),
+        lookup_from=lookup_location_to_grpc(body.lookup_from),
+        limit=body.limit,
+        group_size=body.group_size,
+        group_by=body.group_by,
+        with_lookup=q.WithLookup(
+            collection=wl.collection,
+            with_payload=with_payload_to_grpc(wl.with_payload),
+            with_vectors=with_vectors_to_grpc(wl.with_vectors),
+        )
+        if wl is not None
+        else None,
+        shard_key_selector=shard_key_selector_to_grpc(body.shard_key),
+        **_read_fields(query),
+    )
+
+
+def query_groups_from_grpc(msg: q.QueryPointGroups) -> m.QueryGroupsRequest:
+    wl: Any = None
+    if msg.with_lookup is not None:
+        w = msg.with_lookup
+        if w.with_payload is None and w.with_vectors is None:
+            wl = w.collection  # REST's short form
+        else:
+            wl = m.WithLookup(
+                collection=w.collection,
+                with_payload=with_payload_from_grpc(w.with_payload),
+                with_vectors=with_vectors_from_grpc(w.with_vectors),
+            )
+    return m.QueryGroupsRequest(
+        prefetch=[prefetch_from_grpc(p) for p in msg.prefetch] or None,
+        query=query_from_grpc(msg.query),
+        using=msg.using,
+        filter=filter_from_grpc(msg.filter),
+        params=search_params_from_grpc(msg.params),
+        score_threshold=msg.score_threshold,
+        with_payload=with_payload_from_grpc(msg.with_payload),
+        with_vector=with_vectors_from_grpc(msg.with_vectors),
+        lookup_from=lookup_location_from_grpc(msg.lookup_from),
+        limit=msg.limit,
+        group_size=msg.group_size,
+        group_by=msg.group_by,
+        with_lookup=wl,
+        shard_key=shard_key_selector_from_grpc(msg.shard_key_selector),
+    )
+
+
+def _group_id_to_grpc(gid: Any) -> q.GroupId:
+    if isinstance(gid, str):
+        return q.GroupId(string_value=gid)
+    return q.GroupId(unsigned_value=gid) if gid >= 0 else q.GroupId(integer_value=gid)
+
+
+def groups_result_to_grpc(res: m.GroupsResult) -> q.GroupsResult:
+    return q.GroupsResult(
+        groups=[
+            q.PointGroup(
+                id=_group_id_to_grpc(g.id),
+                hits=[scored_point_to_grpc(p) for p in g.hits],
+                lookup=record_to_grpc(g.lookup) if g.lookup is not None else None,
+            )
+            for g in res.groups
+        ]
+    )
+
+
+def groups_result_from_grpc(res: q.GroupsResult) -> m.GroupsResult:
+    return m.GroupsResult(
+        groups=[
+            m.PointGroup(
+                id=getattr(g.id, betterproto_which(g.id, "kind") or "string_value"),
+                hits=[scored_point_from_grpc(p) for p in g.hits],
+                lookup=record_from_grpc(g.lookup) if g.lookup is not None else None,
+            )
+            for g in res.groups
+        ]
+    )
+
+
+def _facet_value_to_grpc(v: Any) -> q.FacetValue:
+    if isinstance(v, bool):
+        return q.FacetValue(bool_value=v)
+    if isinstance(v, int):
+        return q.FacetValue(integer_value=v)
+    return q.FacetValue(string_value=v)
+
+
+def facet_response_to_grpc(res: m.FacetResponse, elapsed: float = 0.0) -> q.FacetResponse:
+    return q.FacetResponse(
+        hits=[q.FacetHit(value=_facet_value_to_grpc(h.value), count=h.count) for h in res.hits], time=elapsed
+    )
+
+
+def facet_response_from_grpc(msg: q.FacetResponse) -> m.FacetResponse:
+    return m.FacetResponse(
+        hits=[
+            m.FacetValueHit(value=getattr(h.value, betterproto_which(h.value, "variant")), count=h.count)
+            for h in msg.hits
+        ]
+    )
+
+
+def _matrix_request_to_grpc(
+    name: str, body: m.SearchMatrixRequest, query: Mapping[str, Any]
+) -> q.SearchMatrixPoints:
+    body = body or m.SearchMatrixRequest()
+    return q.SearchMatrixPoints(
+        collection_name=name,
+        filter=filter_to_grpc(body.filter),
+        sample=body.sample,
+        limit=body.limit,
+        using=body.using,
+        shard_key_selector=shard_key_selector_to_grpc(body.shard_key),
+        **_read_fields(query),
+    )
+
+
+def _matrix_request_from_grpc(msg: q.SearchMatrixPoints) -> m.SearchMatrixRequest:
+    return m.SearchMatrixRequest(
+        filter=filter_from_grpc(msg.filter),
+        sample=msg.sample,
+        limit=msg.limit,
+        using=msg.using,
+        shard_key=shard_key_selector_from_grpc(msg.shard_key_selector),
+    )
+
+
+def matrix_pairs_to_grpc(res: m.SearchMatrixPairsResponse) -> q.SearchMatrixPairs:
+    return q.SearchMatrixPairs(
+        pairs=[
+            q.SearchMatrixPair(a=point_id_to_grpc(p.a), b=point_id_to_grpc(p.b), score=p.score)
+            for p in res.pairs
+        ]
+    )
+
+
+def matrix_pairs_from_grpc(res: q.SearchMatrixPairs) -> m.SearchMatrixPairsResponse:
+    return m.SearchMatrixPairsResponse(
+        pairs=[
+            m.SearchMatrixPair(a=point_id_from_grpc(p.a), b=point_id_from_grpc(p.b), score=p.score)
+            for p in res.pairs
+        ]
+    )
+
+
+def matrix_offsets_to_grpc(res: m.SearchMatrixOffsetsResponse) -> q.SearchMatrixOffsets:
+    return q.SearchMatrixOffsets(
+        offsets_row=list(res.offsets_row),
+        offsets_col=list(res.offsets_col),
+        scores=list(res.scores),
+        ids=[point_id_to_grpc(i) for i in res.ids],
+    )
+
+
+def matrix_offsets_from_grpc(res: q.SearchMatrixOffsets) -> m.SearchMatrixOffsetsResponse:
+    return m.SearchMatrixOffsetsResponse(
+        offsets_row=list(res.offsets_row),
+        offsets_col=list(res.offsets_col),
+        scores=list(res.scores),
+        ids=[point_id_from_grpc(i) for i in res.ids],
+    )
+
+
+_SNAPSHOT_TIME = "%Y-%m-%dT%H:%M:%S"  # REST's creation_time: UTC, no zone, no fraction
+
+
+def snapshot_to_grpc(s: m.SnapshotDescription) -> q.SnapshotDescription:
+    import datetime as dt
+
+    created = None
+    if s.creation_time is not None:
+        created = dt.datetime.fromisoformat(s.creation_time)
+        created = created.replace(tzinfo=dt.timezone.utc) if created.tzinfo is None else created
+    return q.SnapshotDescription(name=s.name, creation_time=created, size=s.size, checksum=s.checksum)
+
+
+def snapshot_from_grpc(s: q.SnapshotDescription) -> m.SnapshotDescription:
+    import datetime as dt
+
+    created = None
+    if s.creation_time is not None:
+        created = s.creation_time.astimezone(dt.timezone.utc).strftime(_SNAPSHOT_TIME)
+    return m.SnapshotDescription(name=s.name, creation_time=created, size=s.size, checksum=s.checksum)
+
+
+def _snapshot_wait(query: Mapping[str, Any]) -> None:
+    if query.get("wait") is False:  # a gRPC snapshot call always waits
+        raise _unsupported("snapshot with wait=false")
+
+
+# -- request builders: (path_params, query, body) -> message
+
+
+def _coll(path: Mapping[str, Any]) -> str:
+    return path.get("collection_name", "")
+
+
+def _rq_update_vectors(path: Mapping[str, Any], query: Mapping[str, Any], body: Any) -> q.UpdatePointVectors:
+    return q.UpdatePointVectors(
+        collection_name=_coll(path),
+        points=[point_vectors_to_grpc(p) for p in body.points],
+        shard_key_selector=shard_key_selector_to_grpc(body.shard_key),
+        update_filter=filter_to_grpc(body.update_filter),
+        **_write_fields(query),
+    )
+
+
+def _rq_delete_vectors(path: Mapping[str, Any], query: Mapping[str, Any], body: Any) -> q.DeletePointVectors:
+    return q.DeletePointVectors(
+        collection_name=_coll(path),
+        points_selector=_selector_of(body),
+        vectors=q.VectorsSelector(names=list(body.vector)),
+        shard_key_selector=shard_key_selector_to_grpc(body.shard_key),
+        **_write_fields(query),
+    )
+
+
+def _rq_batch_update(path: Mapping[str, Any], query: Mapping[str, Any], body: Any) -> q.UpdateBatchPoints:
+    return q.UpdateBatchPoints(
+        collection_name=_coll(path),
+        operations=[_update_operation_to_grpc(o) for o in body.operations],
+        **_write_fields(query),
+    )
+
+
+def _rq_create_field_index(path: Mapping[str, Any], query: Mapping[str, Any], body: Any) -> Any:
+    field_type, params = field_index_to_grpc(body.field_schema)
+    return q.CreateFieldIndexCollection(
+        collection_name=_coll(path),
+        field_name=body.field_name,
+        field_type=field_type,
+        field_index_params=params,
+        **_write_fields(query),
+    )
+
+
+def _rq_delete_field_index(path: Mapping[str, Any], query: Mapping[str, Any], body: Any) -> Any:
+    return q.DeleteFieldIndexCollection(
+        collection_name=_coll(path), field_name=path["field_name"], **_write_fields(query)
+    )
+
+
+def _rq_snapshot(cls: type, *path_fields: str) -> Any:
+    def build(path: Mapping[str, Any], query: Mapping[str, Any], body: Any) -> Any:
+        _snapshot_wait(query)
+        return cls(**{f: path[f] for f in path_fields})
+
+    return build
+
+
+_MORE_REQUESTS: dict[str, Any] = {
+    "update_vectors": _rq_update_vectors,
+    "delete_vectors": _rq_delete_vectors,
+    "batch_update": _rq_batch_update,
+    "create_field_index": _rq_create_field_index,
+    "delete_field_index": _rq_delete_field_index,
+    "update_aliases": lambda path, query, body: q.ChangeAliases(
+        actions=[alias_operation_to_grpc(a) for a in body.actions], timeout=query.get("timeout")
+    ),
+    "get_collections_aliases": lambda path, query, body: q.ListAliasesRequest(),
+    "get_collection_aliases": lambda path, query, body: q.ListCollectionAliasesRequest(
+        collection_name=_coll(path)
+    ),
+    "update_collection": lambda path, query, body: update_collection_to_grpc(
+        _coll(path), body or m.UpdateCollection(), query.get("timeout")
+    ),
+    "query_batch_points": lambda path, query, body: q.QueryBatchPoints(
+        collection_name=_coll(path),
+        # each query carries the collection too; the batch's own fields rule
+        query_points=[query_points_to_grpc(_coll(path), r, {}) for r in body.searches],
+        **_read_fields(query),
+    ),
+    "query_points_groups": lambda path, query, body: query_groups_to_grpc(_coll(path), body, query),
+    "facet": lambda path, query, body: q.FacetCounts(
+        collection_name=_coll(path),
+        key=body.key,
+        filter=filter_to_grpc(body.filter),
+        limit=body.limit,
+        exact=body.exact,
+        shard_key_selector=shard_key_selector_to_grpc(body.shard_key),
+        **_read_fields(query),
+    ),
+    "search_matrix_pairs": lambda path, query, body: _matrix_request_to_grpc(_coll(path), body, query),
+    "search_matrix_offsets": lambda path, query, body: _matrix_request_to_grpc(_coll(path), body, query),
+    "list_snapshots": _rq_snapshot(q.ListSnapshotsRequest, "collection_name"),
+    "create_snapshot": _rq_snapshot(q.CreateSnapshotRequest, "collection_name"),
+    "delete_snapshot": _rq_snapshot(q.DeleteSnapshotRequest, "collection_name", "snapshot_name"),
+    "list_full_snapshots": _rq_snapshot(q.ListFullSnapshotsRequest),
+    "create_full_snapshot": _rq_snapshot(q.CreateFullSnapshotRequest),
+    "delete_full_snapshot": _rq_snapshot(q.DeleteFullSnapshotRequest, "snapshot_name"),
+}
+
+#: operations whose reply is a ``PointsOperationResponse`` (an ``UpdateResult``)
+_UPDATE_OPS = frozenset(
+    {
+        "upsert_points",
+        "delete_points",
+        "set_payload",
+        "overwrite_payload",
+        "delete_payload",
+        "clear_payload",
+        "update_vectors",
+        "delete_vectors",
+        "create_field_index",
+        "delete_field_index",
+    }
+)
+#: operations whose reply is a ``CollectionOperationResponse`` (a bool)
+_COLLECTION_OPS = frozenset({"create_collection", "delete_collection", "update_collection", "update_aliases"})
+
+# -- reply readers: reply message -> REST result
+
+_MORE_RESULTS: dict[str, Any] = {
+    "batch_update": lambda r: [update_result_from_grpc(x) for x in r.result],
+    "get_collections_aliases": aliases_from_grpc,
+    "get_collection_aliases": aliases_from_grpc,
+    "query_batch_points": lambda r: [
+        m.QueryResponse(points=[scored_point_from_grpc(p) for p in b.result]) for b in r.result
+    ],
+    "query_points_groups": lambda r: groups_result_from_grpc(r.result),
+    "facet": facet_response_from_grpc,
+    "search_matrix_pairs": lambda r: matrix_pairs_from_grpc(r.result),
+    "search_matrix_offsets": lambda r: matrix_offsets_from_grpc(r.result),
+    "list_snapshots": lambda r: [snapshot_from_grpc(s) for s in r.snapshot_descriptions],
+    "list_full_snapshots": lambda r: [snapshot_from_grpc(s) for s in r.snapshot_descriptions],
+    "create_snapshot": lambda r: snapshot_from_grpc(r.snapshot_description),
+    "create_full_snapshot": lambda r: snapshot_from_grpc(r.snapshot_description),
+    "delete_snapshot": lambda r: True,
+    "delete_full_snapshot": lambda r: True,
+}
+
+# -- server side: request message -> (path_params, query, body)
+
+
+def _rd_create_field_index(msg: Any) -> tuple[dict[str, Any], Any]:
+    schema = field_index_from_grpc(msg.field_type, msg.field_index_params)
+    return {}, m.CreateFieldIndex(field_name=msg.field_name, field_schema=schema)
+
+
+_MORE_READERS: dict[str, Any] = {
+    # op -> msg -> (extra path params, body); the query comes from the message's common fields
+    "update_vectors": lambda msg: (
+        {},
+        m.UpdateVectors(
+            points=[point_vectors_from_grpc(p) for p in msg.points],
+            shard_key=shard_key_selector_from_grpc(msg.shard_key_selector),
+            update_filter=filter_from_grpc(msg.update_filter),
+        ),
+    ),
+    "delete_vectors": lambda msg: (
+        {},
+        m.DeleteVectors(
+            vector=list(msg.vectors.names) if msg.vectors is not None else [],
+            shard_key=shard_key_selector_from_grpc(msg.shard_key_selector),
+            **_selector_fields(msg.points_selector),
+        ),
+    ),
+    "batch_update": lambda msg: (
+        {},
+        m.UpdateOperations(operations=[_update_operation_from_grpc(o) for o in msg.operations]),
+    ),
+    "create_field_index": _rd_create_field_index,
+    "delete_field_index": lambda msg: ({"field_name": msg.field_name}, None),
+    "update_aliases": lambda msg: (
+        {},
+        m.ChangeAliasesOperation(actions=[alias_operation_from_grpc(a) for a in msg.actions]),
+    ),
+    "get_collections_aliases": lambda msg: ({}, None),
+    "get_collection_aliases": lambda msg: ({}, None),
+    "update_collection": lambda msg: ({}, update_collection_from_grpc(msg)),
+    "query_batch_points": lambda msg: (
+        {},
+        m.QueryRequestBatch(searches=[_one_batch_query(x) for x in msg.query_points]),
+    ),
+    "query_points_groups": lambda msg: ({}, query_groups_from_grpc(msg)),
+    "facet": lambda msg: (
+        {},
+        m.FacetRequest(
+            key=msg.key,
+            filter=filter_from_grpc(msg.filter),
+            limit=msg.limit,
+            exact=msg.exact,
+            shard_key=shard_key_selector_from_grpc(msg.shard_key_selector),
+        ),
+    ),
+    "search_matrix_pairs": lambda msg: ({}, _matrix_request_from_grpc(msg)),
+    "search_matrix_offsets": lambda msg: ({}, _matrix_request_from_grpc(msg)),
+    "list_snapshots": lambda msg: ({}, None),
+    "create_snapshot": lambda msg: ({}, None),
+    "delete_snapshot": lambda msg: ({"snapshot_name": msg.snapshot_name}, None),
+    "list_full_snapshots": lambda msg: ({}, None),
+    "create_full_snapshot": lambda msg: ({}, None),
+    "delete_full_snapshot": lambda msg: ({"snapshot_name": msg.snapshot_name}, None),
+}
+
+_SNAPSHOT_OPS = frozenset(
+    {"create_snapshot", "delete_snapshot", "create_full_snapshot", "delete_full_snapshot"}
+)
+
+
+def _one_batch_query(msg: q.QueryPoints) -> m.QueryRequest:
+    if msg.read_consistency is not None or msg.timeout is not None:
+        raise _unsupported("per-query read_consistency/timeout inside a query batch")
+    return query_points_from_grpc(msg)
+
+
+def _more_request_from_grpc(op_name: str, msg: Any) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    """(extra path parameters, query, body) of the operations in ``_MORE_READERS``."""
+    extra_path, body = _MORE_READERS[op_name](msg)
+    if op_name in _SNAPSHOT_OPS:
+        query: dict[str, Any] = {"wait": True}
+    elif hasattr(msg, "read_consistency"):
+        query = _read_query(msg)
+    else:
+        query = _write_query(msg)
+    return extra_path, query, body
+
+
+# -- server side: REST result -> reply message
+
+_MORE_REPLIES: dict[str, Any] = {
+    "batch_update": lambda r, t: q.UpdateBatchResponse(result=[update_result_to_grpc(x) for x in r], time=t),
+    "get_collections_aliases": aliases_to_grpc,
+    "get_collection_aliases": aliases_to_grpc,
+    "query_batch_points": lambda r, t: q.QueryBatchResponse(
+        result=[q.BatchResult(result=[scored_point_to_grpc(p) for p in x.points]) for x in r], time=t
+    ),
+    "query_points_groups": lambda r, t: q.QueryGroupsResponse(result=groups_result_to_grpc(r), time=t),
+    "facet": facet_response_to_grpc,
+    "search_matrix_pairs": lambda r, t: q.SearchMatrixPairsResponse(result=matrix_pairs_to_grpc(r), time=t),
+    "search_matrix_offsets": lambda r, t: q.SearchMatrixOffsetsResponse(
+        result=matrix_offsets_to_grpc(r), time=t
+    ),
+    "list_snapshots": lambda r, t: q.ListSnapshotsResponse(
+        snapshot_descriptions=[snapshot_to_grpc(s) for s in r], time=t
+    ),
+    "list_full_snapshots": lambda r, t: q.ListSnapshotsResponse(
+        snapshot_descriptions=[snapshot_to_grpc(s) for s in r], time=t
+    ),
+    "create_snapshot": lambda r, t: q.CreateSnapshotResponse(
+        snapshot_description=snapshot_to_grpc(r), time=t
+    ),
+    "create_full_snapshot": lambda r, t: q.CreateSnapshotResponse(
+        snapshot_description=snapshot_to_grpc(r), time=t
+    ),
+    "delete_snapshot": lambda r, t: q.DeleteSnapshotResponse(time=t),
+    "delete_full_snapshot": lambda r, t: q.DeleteSnapshotResponse(time=t),
+}
