@@ -1,4 +1,4 @@
-"""``GrpcBackend``: one attempt of one operation over Qdrant's gRPC API, through grpclib.
+"""``GrpcBackend``: one attempt of one operation over Qdrant's gRPC API (grpclib on asyncio, h2 on trio).
 
 It implements :class:`aqdrant._backend.Backend` like the REST backend: the pipeline hands it a
 :class:`~aqdrant._backend.Request` (operation, path/query parameters, body model, final headers,
@@ -15,35 +15,37 @@ absolute deadline) and gets the REST-shaped ``result`` back.
 * gRPC status codes become the same typed errors as REST statuses (UNAVAILABLE -> 503,
   RESOURCE_EXHAUSTED -> 429 with the server's ``retry-after`` metadata, ...), so the pipeline's
   retry policy applies unchanged; ``error.grpc_status`` keeps the original code.
-* grpclib runs on asyncio only. Under trio (or any other loop) ``execute`` hands the request to
-  ``fallback`` (e.g. a RestBackend) when one is given, and otherwise raises
-  :class:`~aqdrant.errors.UnsupportedOperation` saying so. Operations without a gRPC counterpart
-  or with shapes convert.py does not cover take the same route.
-
-**trio.** ``AsyncQdrantClient(prefer_grpc=True)`` can be built outside any event loop, so the
-loop is only known at the first call: on the first call under trio the backend emits one
-``UserWarning`` ("gRPC needs asyncio (grpclib); this client uses REST under trio") and every call
-of that client then goes over REST - same methods, same pipeline (deadline, retries, typed
-errors), REST's wire format. A gRPC channel on anyio + the sans-IO ``h2`` library would lift this;
-it is not built yet.
+* The transport depends on the running loop: on asyncio, grpclib's ``Channel``; anywhere else
+  (trio), :class:`aqdrant.grpc._h2channel.H2Channel`, a unary gRPC channel on anyio and the
+  sans-IO ``h2`` library (the one grpclib is built on). Both send the same bytes and metadata,
+  and ``_call`` maps their failures to the same errors: a gRPC status -> the typed error above,
+  a connection failure -> :class:`~aqdrant.errors.TransportError` (``sent=False`` when the
+  request provably never reached the server, so even non-idempotent calls may be retried), the
+  deadline -> :class:`~aqdrant.errors.DeadlineExceeded`.
+* Operations without a gRPC counterpart, or with shapes convert.py does not cover, go to
+  ``fallback`` (e.g. a RestBackend) when one is given, and otherwise raise
+  :class:`~aqdrant.errors.UnsupportedOperation`.
 """
 
 from __future__ import annotations
 
 import ssl as _ssl
-import warnings
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import anyio
 
 from .._backend import Backend, Request
-from ..errors import DeadlineExceeded, RateLimited, TransportError, UnexpectedResponse, UnsupportedOperation
+from ..errors import (
+    DeadlineExceeded,
+    RateLimited,
+    TransportError,
+    UnexpectedResponse,
+    UnsupportedOperation,
+    ValidationError,
+)
 
-__all__ = ["GrpcBackend", "GRPC_TO_HTTP_STATUS", "TRIO_WARNING"]
-
-#: emitted once per backend (client) on its first call outside asyncio, when REST takes over
-TRIO_WARNING = "gRPC needs asyncio (grpclib); this client uses REST under trio"
+__all__ = ["GrpcBackend", "GRPC_TO_HTTP_STATUS"]
 
 #: gRPC status code -> the HTTP status the REST API uses for the same condition
 GRPC_TO_HTTP_STATUS: dict[int, int] = {
@@ -126,17 +128,17 @@ def _ssl_context(
 
 
 class GrpcBackend:
-    """A :class:`aqdrant._backend.Backend` speaking Qdrant's gRPC API (asyncio only).
+    """A :class:`aqdrant._backend.Backend` speaking Qdrant's gRPC API (asyncio and trio).
 
     :param host, port: the server's gRPC endpoint (Qdrant's default port is 6334).
     :param ssl: True for TLS with the system's CAs, or an ``ssl.SSLContext``.
     :param ca_cert: a CA bundle file to verify the server with (implies TLS).
     :param client_cert, client_key: a client certificate (mTLS).
     :param fallback: a backend (e.g. RestBackend) for operations this backend cannot serve:
-        no gRPC counterpart, a shape convert.py does not cover, or a non-asyncio event loop.
+        no gRPC counterpart or a shape convert.py does not cover.
     :param metadata: metadata sent with every call (below the request's own headers).
 
-    grpclib sets no limit on message size, so none applies here.
+    Neither grpclib nor the h2 channel sets a limit on message size, so none applies here.
     """
 
     def __init__(
@@ -156,8 +158,7 @@ class GrpcBackend:
         self._ssl = _ssl_context(ssl, ca_cert, client_cert, client_key)
         self.fallback = fallback
         self._metadata = {k.lower(): v for k, v in (metadata or {}).items()}
-        self._channel: Any = None
-        self._warned_not_asyncio = False
+        self._channel: Any = None  # grpclib's Channel on asyncio, an H2Channel elsewhere
 
     def __repr__(self) -> str:
         scheme = "grpcs" if self._ssl else "grpc"
@@ -167,18 +168,8 @@ class GrpcBackend:
 
     async def execute(self, request: Request) -> Any:
         op = request.op
-        asyncio_loop = _is_asyncio()
-        if not asyncio_loop and self.fallback is not None and not self._warned_not_asyncio:
-            self._warned_not_asyncio = True
-            warnings.warn(TRIO_WARNING, UserWarning, stacklevel=3)
         if op.grpc is None:
             return await self._fallback(request, f"{op.name} has no gRPC counterpart")
-        if not asyncio_loop:
-            return await self._fallback(
-                request,
-                "gRPC (grpclib) needs the asyncio event loop; under trio use REST "
-                "(prefer_grpc=False) or run the client on asyncio",
-            )
         from . import convert
 
         try:
@@ -200,8 +191,7 @@ class GrpcBackend:
 
     async def aclose(self) -> None:
         channel, self._channel = self._channel, None
-        if channel is not None:
-            channel.close()
+        await _close_channel(channel)
         if self.fallback is not None:
             await self.fallback.aclose()
 
@@ -212,11 +202,20 @@ class GrpcBackend:
             return await self.fallback.execute(request)
         raise UnsupportedOperation(f"{request.op.name}: {reason}")
 
-    def _get_channel(self) -> Any:
-        if self._channel is None:
-            from grpclib.client import Channel
+    async def _get_channel(self, asyncio_loop: bool) -> Any:
+        from ._h2channel import H2Channel
 
-            self._channel = Channel(self.host, self.port, ssl=self._ssl, codec=_RawCodec())  # type: ignore[arg-type]
+        channel = self._channel
+        if channel is not None and isinstance(channel, H2Channel) == asyncio_loop:
+            self._channel = None  # made on the other kind of loop (a client reused across runs)
+            await _close_channel(channel)
+        if self._channel is None:
+            if asyncio_loop:
+                from grpclib.client import Channel
+
+                self._channel = Channel(self.host, self.port, ssl=self._ssl, codec=_RawCodec())  # type: ignore[arg-type]
+            else:
+                self._channel = H2Channel(self.host, self.port, ssl=self._ssl)
         return self._channel
 
     def _encode(self, request: Request) -> bytes:
@@ -271,19 +270,28 @@ class GrpcBackend:
         return list(merged.items())
 
     async def _call(self, request: Request, path: str, payload: bytes) -> bytes:
+        op = request.op
+        if request.deadline is not None and request.deadline <= anyio.current_time():
+            raise DeadlineExceeded(f"{op.name}: deadline passed before the call", operation=op.name)
+        where = f" on collection {request.collection!r}" if request.collection else ""
+        asyncio_loop = _is_asyncio()
+        channel = await self._get_channel(asyncio_loop)
+        if asyncio_loop:
+            reply = await self._call_grpclib(channel, request, path, payload, where)
+        else:
+            reply = await self._call_h2(channel, request, path, payload, where)
+        if reply is None:
+            raise TransportError(f"{op.name}{where}: empty gRPC reply", operation=op.name)
+        return reply
+
+    async def _call_grpclib(self, channel: Any, request: Request, path: str, payload: bytes, where: str) -> Any:
         import asyncio
 
         from grpclib.const import Cardinality
         from grpclib.exceptions import GRPCError, StreamTerminatedError
 
         op = request.op
-        timeout = None
-        if request.deadline is not None:
-            timeout = request.deadline - anyio.current_time()
-            if timeout <= 0:
-                raise DeadlineExceeded(f"{op.name}: deadline passed before the call", operation=op.name)
-        channel = self._get_channel()
-        where = f" on collection {request.collection!r}" if request.collection else ""
+        timeout = None if request.deadline is None else request.deadline - anyio.current_time()
         sent = False
         stream = channel.request(
             path,
@@ -297,18 +305,45 @@ class GrpcBackend:
             async with stream:
                 await stream.send_message(payload, end=True)
                 sent = True
-                reply = await stream.recv_message()
-                if reply is None:
-                    raise TransportError(f"{op.name}{where}: empty gRPC reply", operation=op.name)
-                return reply
+                return await stream.recv_message()
         except GRPCError as exc:
-            raise _status_error(exc, stream, request) from None
+            metadata: dict[str, str] = {}
+            for md in (stream.initial_metadata, stream.trailing_metadata):
+                if md:
+                    metadata.update({k: v for k, v in md.items() if isinstance(v, str)})
+            raise _status_error(exc.status.value, exc.message, metadata, request) from None
         except asyncio.TimeoutError:
             raise DeadlineExceeded(f"{op.name}{where}: gRPC deadline exceeded", operation=op.name) from None
         except (StreamTerminatedError, ConnectionError, OSError) as exc:
             raise TransportError(
                 f"{op.name}{where}: {type(exc).__name__}: {exc or 'no detail'}", operation=op.name, sent=sent
             ) from None
+
+    async def _call_h2(self, channel: Any, request: Request, path: str, payload: bytes, where: str) -> Any:
+        from ._h2channel import ChannelError, GrpcStatusError
+
+        op = request.op
+        try:
+            return await channel.unary(
+                path, payload, metadata=self._call_metadata(request), deadline=request.deadline
+            )
+        except GrpcStatusError as exc:
+            raise _status_error(exc.code, exc.message, exc.metadata, request) from None
+        except TimeoutError:
+            raise DeadlineExceeded(f"{op.name}{where}: gRPC deadline exceeded", operation=op.name) from None
+        except ChannelError as exc:
+            raise TransportError(f"{op.name}{where}: {exc}", operation=op.name, sent=exc.sent) from None
+        except ValueError as exc:  # metadata HTTP/2 cannot carry; the message names keys, not values
+            raise ValidationError(f"{op.name}{where}: {exc}") from None
+
+
+async def _close_channel(channel: Any) -> None:
+    if channel is None:
+        return
+    if hasattr(channel, "aclose"):
+        await channel.aclose()
+    else:
+        channel.close()  # grpclib
 
 
 #: REST's ``with_payload`` default per point-returning operation (the body field left unset)
@@ -333,21 +368,21 @@ def _grpc_path(service_method: str) -> str:
     return f"/qdrant.{service}/{method}"
 
 
-def _status_error(exc: Any, stream: Any, request: Request) -> UnexpectedResponse:
-    code = int(exc.status.value)
-    status = GRPC_TO_HTTP_STATUS.get(code, 500)
-    metadata: dict[str, str] = {}
-    for md in (getattr(stream, "initial_metadata", None), getattr(stream, "trailing_metadata", None)):
-        if md:
-            metadata.update({k: v for k, v in md.items() if isinstance(v, str)})
+def _status_error(code: int, message: str | None, metadata: dict[str, str], request: Request) -> UnexpectedResponse:
+    from grpclib.const import Status  # one status type on both transports (no asyncio needed)
+
+    try:
+        grpc_status = Status(code)
+    except ValueError:
+        grpc_status = Status.UNKNOWN
     error = UnexpectedResponse.for_status(
-        status,
-        f"{exc.status.name}: {exc.message or ''}".rstrip(": "),
+        GRPC_TO_HTTP_STATUS.get(code, 500),
+        f"{grpc_status.name}: {message or ''}".rstrip(": "),
         operation=request.op.name,
         collection=request.collection,
         headers=metadata,
     )
-    error.grpc_status = exc.status  # type: ignore[attr-defined]
+    error.grpc_status = grpc_status  # type: ignore[attr-defined]
     if isinstance(error, RateLimited):
         from .._retry import parse_retry_after
 
