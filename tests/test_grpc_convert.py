@@ -388,7 +388,21 @@ def test_replies_become_rest_results() -> None:
 def test_unsupported_shapes_raise_unsupported_operation() -> None:
     with pytest.raises(UnsupportedOperation, match="REST"):
         convert.request_to_grpc("telemetry", {}, {}, None)
-    with pytest.raises(UnsupportedOperation):
-        convert.condition_to_grpc(
-            m.FieldCondition(key="loc", geo_radius=m.GeoRadius(center=m.GeoPoint(lon=0, lat=0), radius=1.0))
+    feedback = m.RelevanceFeedbackQuery(
+        relevance_feedback=m.RelevanceFeedbackInput(
+            target=1,
+            feedback=[],
+            strategy=m.NaiveFeedbackStrategy(naive=m.NaiveFeedbackStrategyParams(a=1, b=1, c=1)),
         )
+    )
+    with pytest.raises(UnsupportedOperation, match="RelevanceFeedbackQuery"):
+        convert.query_to_grpc(feedback)
+    with pytest.raises(UnsupportedOperation, match="strict_mode_config"):
+        convert.request_to_grpc(
+            "update_collection",
+            {"collection_name": "c"},
+            {},
+            m.UpdateCollection(strict_mode_config=m.StrictModeConfig(enabled=True)),
+        )
+    with pytest.raises(UnsupportedOperation, match="TurboQuantization"):
+        convert.quantization_to_grpc(m.TurboQuantization(turbo=m.TurboQuantQuantizationConfig()))

@@ -387,17 +387,16 @@ def _conditions(c: Any) -> list[Any]:
 
 def condition_to_grpc(c: Any) -> q.Condition:
     if isinstance(c, m.FieldCondition):
-        if c.range is not None and not isinstance(c.range, m.Range):
-            raise _unsupported("datetime range conditions")
-        if c.geo_bounding_box or c.geo_radius or c.geo_polygon:
-            raise _unsupported("geo conditions")
+        dt_range = isinstance(c.range, m.DatetimeRange)
         return q.Condition(
             field=q.FieldCondition(
                 key=c.key,
                 match=_match_to_grpc(c.match) if c.match is not None else None,
                 range=q.Range(lt=c.range.lt, gt=c.range.gt, gte=c.range.gte, lte=c.range.lte)
-                if c.range is not None
+                if c.range is not None and not dt_range
                 else None,
+                datetime_range=_datetime_range_to_grpc(c.range) if dt_range else None,
+                **_geo_to_grpc(c),
                 values_count=q.ValuesCount(
                     lt=c.values_count.lt, gt=c.values_count.gt, gte=c.values_count.gte, lte=c.values_count.lte
                 )
@@ -415,6 +414,8 @@ def condition_to_grpc(c: Any) -> q.Condition:
         return q.Condition(has_id=q.HasIdCondition(has_id=[point_id_to_grpc(i) for i in c.has_id]))
     if isinstance(c, m.NestedCondition):
         return q.Condition(nested=q.NestedCondition(key=c.nested.key, filter=filter_to_grpc(c.nested.filter)))
+    if isinstance(c, m.HasVectorCondition):
+        return q.Condition(has_vector=q.HasVectorCondition(has_vector=c.has_vector))
     if isinstance(c, m.Filter):
         return q.Condition(filter=filter_to_grpc(c))
     raise _unsupported(f"condition {type(c).__name__}")
@@ -424,9 +425,11 @@ def condition_from_grpc(c: q.Condition) -> Any:
     kind = betterproto_which(c, "condition_one_of")
     if kind == "field":
         f = c.field
-        rng = None
+        rng: Any = None
         if f.range is not None:
             rng = m.Range(lt=f.range.lt, gt=f.range.gt, gte=f.range.gte, lte=f.range.lte)
+        elif f.datetime_range is not None:
+            rng = _datetime_range_from_grpc(f.datetime_range)
         vc = None
         if f.values_count is not None:
             v = f.values_count
@@ -438,6 +441,7 @@ def condition_from_grpc(c: q.Condition) -> Any:
             values_count=vc,
             is_empty=f.is_empty,
             is_null=f.is_null,
+            **_geo_from_grpc(f),
         )
     if kind == "is_empty":
         return m.IsEmptyCondition(is_empty=m.PayloadField(key=c.is_empty.key))
@@ -447,6 +451,8 @@ def condition_from_grpc(c: q.Condition) -> Any:
         return m.HasIdCondition(has_id=[point_id_from_grpc(i) for i in c.has_id.has_id])
     if kind == "nested":
         return m.NestedCondition(nested=m.Nested(key=c.nested.key, filter=filter_from_grpc(c.nested.filter)))
+    if kind == "has_vector":
+        return m.HasVectorCondition(has_vector=c.has_vector.has_vector)
     if kind == "filter":
         return filter_from_grpc(c.filter)
     raise _unsupported(f"condition {kind}")
@@ -628,15 +634,13 @@ def _vector_input_from_grpc(v: q.VectorInput) -> Any:
 def query_to_grpc(query: Any) -> q.Query | None:
     if query is None:
         return None
-    if isinstance(query, m.NearestQuery):
-        if query.mmr is not None:
-            raise _unsupported("nearest query with MMR")
+    if isinstance(query, m.NearestQuery) and query.mmr is None:
         return q.Query(nearest=_vector_input_to_grpc(query.nearest))
     if isinstance(query, m.OrderByQuery):
         return q.Query(order_by=order_by_to_grpc(query.order_by))
     if isinstance(query, (list, np.ndarray, m.SparseVector, int, str)) and not isinstance(query, bool):
         return q.Query(nearest=_vector_input_to_grpc(query))
-    raise _unsupported(f"query {type(query).__name__}")
+    return _more_query_to_grpc(query)
 
 
 def query_from_grpc(query: q.Query | None) -> Any:
@@ -648,7 +652,7 @@ def query_from_grpc(query: q.Query | None) -> Any:
     if kind == "order_by":
         ob = order_by_from_grpc(query.order_by)
         return m.OrderByQuery(order_by=ob.key if ob.direction is None and ob.start_from is None else ob)
-    raise _unsupported(f"query {kind}")
+    return _more_query_from_grpc(query, kind)
 
 
 def prefetch_to_grpc(p: m.Prefetch) -> q.PrefetchQuery:
@@ -2358,3 +2362,319 @@ _MORE_REPLIES: dict[str, Any] = {
     "delete_snapshot": lambda r, t: q.DeleteSnapshotResponse(time=t),
     "delete_full_snapshot": lambda r, t: q.DeleteSnapshotResponse(time=t),
 }
+
+
+# --------------------------------------------------------------------------- geo, datetime, formulas
+
+
+def _geo_point_to_grpc(p: m.GeoPoint) -> q.GeoPoint:
+    return q.GeoPoint(lon=p.lon, lat=p.lat)
+
+
+def _geo_point_from_grpc(p: q.GeoPoint) -> m.GeoPoint:
+    return m.GeoPoint(lon=p.lon, lat=p.lat)
+
+
+def _line_to_grpc(line: m.GeoLineString) -> q.GeoLineString:
+    return q.GeoLineString(points=[_geo_point_to_grpc(p) for p in line.points])
+
+
+def _line_from_grpc(line: q.GeoLineString) -> m.GeoLineString:
+    return m.GeoLineString(points=[_geo_point_from_grpc(p) for p in line.points])
+
+
+def _geo_to_grpc(c: m.FieldCondition) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if c.geo_radius is not None:
+        out["geo_radius"] = q.GeoRadius(
+            center=_geo_point_to_grpc(c.geo_radius.center), radius=c.geo_radius.radius
+        )
+    if c.geo_bounding_box is not None:
+        b = c.geo_bounding_box
+        out["geo_bounding_box"] = q.GeoBoundingBox(
+            top_left=_geo_point_to_grpc(b.top_left), bottom_right=_geo_point_to_grpc(b.bottom_right)
+        )
+    if c.geo_polygon is not None:
+        out["geo_polygon"] = q.GeoPolygon(
+            exterior=_line_to_grpc(c.geo_polygon.exterior),
+            interiors=[_line_to_grpc(x) for x in c.geo_polygon.interiors or []],
+        )
+    return out
+
+
+def _geo_from_grpc(f: q.FieldCondition) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if f.geo_radius is not None:
+        out["geo_radius"] = m.GeoRadius(
+            center=_geo_point_from_grpc(f.geo_radius.center), radius=f.geo_radius.radius
+        )
+    if f.geo_bounding_box is not None:
+        b = f.geo_bounding_box
+        out["geo_bounding_box"] = m.GeoBoundingBox(
+            top_left=_geo_point_from_grpc(b.top_left), bottom_right=_geo_point_from_grpc(b.bottom_right)
+        )
+    if f.geo_polygon is not None:
+        out["geo_polygon"] = m.GeoPolygon(
+            exterior=_line_from_grpc(f.geo_polygon.exterior),
+            interiors=[_line_from_grpc(x) for x in f.geo_polygon.interiors] or None,
+        )
+    return out
+
+
+def _timestamp_to_grpc(s: str | None) -> Any:
+    """An RFC 3339 string as a datetime (protobuf Timestamp); a zone-less one is UTC, as on the server."""
+    if s is None:
+        return None
+    import datetime as dt
+
+    t = dt.datetime.fromisoformat(s[:-1] + "+00:00" if s.endswith(("Z", "z")) else s)
+    return t.replace(tzinfo=dt.timezone.utc) if t.tzinfo is None else t
+
+
+def _timestamp_from_grpc(t: Any) -> str | None:
+    return None if t is None else t.isoformat()
+
+
+def _datetime_range_to_grpc(r: m.DatetimeRange) -> q.DatetimeRange:
+    return q.DatetimeRange(
+        lt=_timestamp_to_grpc(r.lt),
+        gt=_timestamp_to_grpc(r.gt),
+        gte=_timestamp_to_grpc(r.gte),
+        lte=_timestamp_to_grpc(r.lte),
+    )
+
+
+def _datetime_range_from_grpc(r: q.DatetimeRange) -> m.DatetimeRange:
+    return m.DatetimeRange(
+        lt=_timestamp_from_grpc(r.lt),
+        gt=_timestamp_from_grpc(r.gt),
+        gte=_timestamp_from_grpc(r.gte),
+        lte=_timestamp_from_grpc(r.lte),
+    )
+
+
+# unary expressions: model class, its field, the proto field (the same name)
+_UNARY_EXPRESSIONS: dict[str, type] = {
+    "neg": m.NegExpression,
+    "abs": m.AbsExpression,
+    "sqrt": m.SqrtExpression,
+    "exp": m.ExpExpression,
+    "log10": m.Log10Expression,
+    "ln": m.LnExpression,
+}
+_DECAY_EXPRESSIONS: dict[str, type] = {
+    "lin_decay": m.LinDecayExpression,
+    "exp_decay": m.ExpDecayExpression,
+    "gauss_decay": m.GaussDecayExpression,
+}
+
+
+def expression_to_grpc(e: Any) -> q.Expression:
+    if isinstance(e, bool):
+        raise TypeError("a formula expression cannot be a bool")
+    if isinstance(e, (int, float, np.integer, np.floating)):
+        return q.Expression(constant=float(e))
+    if isinstance(e, str):
+        return q.Expression(variable=e)
+    if isinstance(e, m.GeoDistance):
+        g = e.geo_distance
+        return q.Expression(geo_distance=q.GeoDistance(origin=_geo_point_to_grpc(g.origin), to=g.to))
+    if isinstance(e, m.DatetimeExpression):
+        return q.Expression(datetime=e.datetime)
+    if isinstance(e, m.DatetimeKeyExpression):
+        return q.Expression(datetime_key=e.datetime_key)
+    if isinstance(e, m.MultExpression):
+        return q.Expression(mult=q.MultExpression(mult=[expression_to_grpc(x) for x in e.mult]))
+    if isinstance(e, m.SumExpression):
+        return q.Expression(sum=q.SumExpression(sum=[expression_to_grpc(x) for x in e.sum]))
+    if isinstance(e, m.DivExpression):
+        d = e.div
+        return q.Expression(
+            div=q.DivExpression(
+                left=expression_to_grpc(d.left),
+                right=expression_to_grpc(d.right),
+                by_zero_default=d.by_zero_default,
+            )
+        )
+    if isinstance(e, m.PowExpression):
+        return q.Expression(
+            pow=q.PowExpression(
+                base=expression_to_grpc(e.pow.base), exponent=expression_to_grpc(e.pow.exponent)
+            )
+        )
+    for field, cls in _UNARY_EXPRESSIONS.items():
+        if isinstance(e, cls):
+            return q.Expression(**{field: expression_to_grpc(getattr(e, field))})
+    for field, cls in _DECAY_EXPRESSIONS.items():
+        if isinstance(e, cls):
+            d = getattr(e, field)
+            return q.Expression(
+                **{
+                    field: q.DecayParamsExpression(
+                        x=expression_to_grpc(d.x),
+                        target=expression_to_grpc(d.target) if d.target is not None else None,
+                        scale=d.scale,
+                        midpoint=d.midpoint,
+                    )
+                }
+            )
+    return q.Expression(condition=condition_to_grpc(e))  # a condition, or an unsupported error
+
+
+def expression_from_grpc(e: q.Expression) -> Any:
+    kind = betterproto_which(e, "variant")
+    if kind in ("constant", "variable"):
+        return getattr(e, kind)
+    if kind == "condition":
+        return condition_from_grpc(e.condition)
+    if kind == "geo_distance":
+        g = e.geo_distance
+        return m.GeoDistance(geo_distance=m.GeoDistanceParams(origin=_geo_point_from_grpc(g.origin), to=g.to))
+    if kind == "datetime":
+        return m.DatetimeExpression(datetime=e.datetime)
+    if kind == "datetime_key":
+        return m.DatetimeKeyExpression(datetime_key=e.datetime_key)
+    if kind == "mult":
+        return m.MultExpression(mult=[expression_from_grpc(x) for x in e.mult.mult])
+    if kind == "sum":
+        return m.SumExpression(sum=[expression_from_grpc(x) for x in e.sum.sum])
+    if kind == "div":
+        d = e.div
+        return m.DivExpression(
+            div=m.DivParams(
+                left=expression_from_grpc(d.left),
+                right=expression_from_grpc(d.right),
+                by_zero_default=d.by_zero_default,
+            )
+        )
+    if kind == "pow":
+        return m.PowExpression(
+            pow=m.PowParams(
+                base=expression_from_grpc(e.pow.base), exponent=expression_from_grpc(e.pow.exponent)
+            )
+        )
+    if kind in _UNARY_EXPRESSIONS:
+        return _UNARY_EXPRESSIONS[kind](**{kind: expression_from_grpc(getattr(e, kind))})
+    if kind in _DECAY_EXPRESSIONS:
+        d = getattr(e, kind)
+        params = m.DecayParamsExpression(
+            x=expression_from_grpc(d.x),
+            target=expression_from_grpc(d.target) if d.target is not None else None,
+            scale=d.scale,
+            midpoint=d.midpoint,
+        )
+        return _DECAY_EXPRESSIONS[kind](**{kind: params})
+    raise _unsupported(f"formula expression {kind}")
+
+
+def _context_pairs_to_grpc(pairs: Any) -> q.ContextInput:
+    return q.ContextInput(
+        pairs=[
+            q.ContextInputPair(
+                positive=_vector_input_to_grpc(p.positive), negative=_vector_input_to_grpc(p.negative)
+            )
+            for p in _conditions(pairs)
+        ]
+    )
+
+
+def _context_pairs_from_grpc(c: q.ContextInput | None) -> list[m.ContextPair] | None:
+    if c is None:
+        return None
+    return [
+        m.ContextPair(
+            positive=_vector_input_from_grpc(p.positive), negative=_vector_input_from_grpc(p.negative)
+        )
+        for p in c.pairs
+    ] or None
+
+
+def _inputs_to_grpc(xs: Any) -> list[q.VectorInput]:
+    return [_vector_input_to_grpc(x) for x in xs or []]
+
+
+def _inputs_from_grpc(xs: Any) -> list[Any] | None:
+    return [_vector_input_from_grpc(x) for x in xs] or None
+
+
+def _more_query_to_grpc(query: Any) -> q.Query:
+    """The queries besides plain nearest and order_by."""
+    if isinstance(query, m.NearestQuery):  # with MMR
+        mmr = query.mmr
+        return q.Query(
+            nearest_with_mmr=q.NearestInputWithMmr(
+                nearest=_vector_input_to_grpc(query.nearest),
+                mmr=q.Mmr(diversity=mmr.diversity, candidates_limit=mmr.candidates_limit),
+            )
+        )
+    if isinstance(query, m.RecommendQuery):
+        r = query.recommend
+        return q.Query(
+            recommend=q.RecommendInput(
+                positive=_inputs_to_grpc(r.positive),
+                negative=_inputs_to_grpc(r.negative),
+                strategy=_enum_to_grpc(r.strategy, q.RecommendStrategy) if r.strategy is not None else None,
+            )
+        )
+    if isinstance(query, m.DiscoverQuery):
+        d = query.discover
+        return q.Query(
+            discover=q.DiscoverInput(
+                target=_vector_input_to_grpc(d.target), context=_context_pairs_to_grpc(d.context)
+            )
+        )
+    if isinstance(query, m.ContextQuery):
+        return q.Query(context=_context_pairs_to_grpc(query.context))
+    if isinstance(query, m.FusionQuery):
+        return q.Query(fusion=_enum_to_grpc(query.fusion, q.Fusion))
+    if isinstance(query, m.RrfQuery):
+        return q.Query(rrf=q.Rrf(k=query.rrf.k, weights=list(query.rrf.weights or [])))
+    if isinstance(query, m.SampleQuery):
+        return q.Query(sample=_enum_to_grpc(query.sample, q.Sample))
+    if isinstance(query, m.FormulaQuery):
+        return q.Query(
+            formula=q.Formula(
+                expression=expression_to_grpc(query.formula), defaults=payload_to_grpc(query.defaults)
+            )
+        )
+    raise _unsupported(f"query {type(query).__name__}")
+
+
+def _more_query_from_grpc(query: q.Query, kind: str | None) -> Any:
+    if kind == "nearest_with_mmr":
+        n = query.nearest_with_mmr
+        mmr = n.mmr or q.Mmr()
+        return m.NearestQuery(
+            nearest=_vector_input_from_grpc(n.nearest),
+            mmr=m.Mmr(diversity=mmr.diversity, candidates_limit=mmr.candidates_limit),
+        )
+    if kind == "recommend":
+        r = query.recommend
+        return m.RecommendQuery(
+            recommend=m.RecommendInput(
+                positive=_inputs_from_grpc(r.positive),
+                negative=_inputs_from_grpc(r.negative),
+                strategy=_enum_from_grpc(r.strategy, m.RecommendStrategy) if r.strategy is not None else None,
+            )
+        )
+    if kind == "discover":
+        d = query.discover
+        return m.DiscoverQuery(
+            discover=m.DiscoverInput(
+                target=_vector_input_from_grpc(d.target), context=_context_pairs_from_grpc(d.context)
+            )
+        )
+    if kind == "context":
+        return m.ContextQuery(context=_context_pairs_from_grpc(query.context))
+    if kind == "fusion":
+        return m.FusionQuery(fusion=_enum_from_grpc(query.fusion, m.Fusion))
+    if kind == "rrf":
+        return m.RrfQuery(rrf=m.Rrf(k=query.rrf.k, weights=list(query.rrf.weights) or None))
+    if kind == "sample":
+        return m.SampleQuery(sample=_enum_from_grpc(query.sample, m.Sample))
+    if kind == "formula":
+        f = query.formula
+        return m.FormulaQuery(
+            formula=expression_from_grpc(f.expression), defaults=payload_from_grpc(f.defaults) or None
+        )
+    raise _unsupported(f"query {kind}")
