@@ -75,8 +75,41 @@ field_conditions = st.builds(
     is_empty=opt() | st.booleans(),
     is_null=opt() | st.booleans(),
 )
+f32 = st.floats(width=32, allow_nan=False)
+geo_points = st.builds(m.GeoPoint, lon=f64, lat=f64)
+geo_lines = st.builds(m.GeoLineString, points=st.lists(geo_points, max_size=4))
+# RFC 3339 in the form the reader gives back (isoformat of a zone-aware datetime)
+timestamps = st.datetimes(timezones=st.just(__import__("datetime").timezone.utc)).map(lambda d: d.isoformat())
+geo_conditions = st.one_of(
+    st.builds(m.FieldCondition, key=name, geo_radius=st.builds(m.GeoRadius, center=geo_points, radius=f32)),
+    st.builds(
+        m.FieldCondition,
+        key=name,
+        geo_bounding_box=st.builds(m.GeoBoundingBox, top_left=geo_points, bottom_right=geo_points),
+    ),
+    st.builds(
+        m.FieldCondition,
+        key=name,
+        geo_polygon=st.builds(
+            m.GeoPolygon, exterior=geo_lines, interiors=opt() | st.lists(geo_lines, min_size=1, max_size=2)
+        ),
+    ),
+    st.builds(
+        m.FieldCondition,
+        key=name,
+        range=st.builds(
+            m.DatetimeRange,
+            lt=opt() | timestamps,
+            gt=opt() | timestamps,
+            gte=opt() | timestamps,
+            lte=opt() | timestamps,
+        ),
+    ),
+)
 leaf_conditions = st.one_of(
     field_conditions,
+    geo_conditions,
+    st.builds(m.HasVectorCondition, has_vector=name),
     st.builds(lambda k: m.IsEmptyCondition(is_empty=m.PayloadField(key=k)), name),
     st.builds(lambda k: m.IsNullCondition(is_null=m.PayloadField(key=k)), name),
     st.builds(m.HasIdCondition, has_id=st.lists(point_ids, max_size=3)),
@@ -138,9 +171,72 @@ search_params = st.builds(
 sparse_inputs = st.lists(
     st.tuples(u32, st.floats(width=32, allow_nan=False)), max_size=4, unique_by=lambda t: t[0]
 ).map(lambda ps: m.SparseVector(indices=[i for i, _ in ps], values=[v for _, v in ps]))
+vector_inputs = dense | multi | sparse_inputs | point_ids
+context_pairs = st.builds(m.ContextPair, positive=vector_inputs, negative=vector_inputs)
+expressions = st.recursive(
+    f32 | name | leaf_conditions,
+    lambda e: st.one_of(
+        st.builds(m.MultExpression, mult=st.lists(e, max_size=3)),
+        st.builds(m.SumExpression, sum=st.lists(e, max_size=3)),
+        st.builds(m.NegExpression, neg=e),
+        st.builds(m.AbsExpression, abs=e),
+        st.builds(m.SqrtExpression, sqrt=e),
+        st.builds(m.ExpExpression, exp=e),
+        st.builds(m.Log10Expression, log10=e),
+        st.builds(m.LnExpression, ln=e),
+        st.builds(m.DivExpression, div=st.builds(m.DivParams, left=e, right=e, by_zero_default=opt() | f32)),
+        st.builds(m.PowExpression, pow=st.builds(m.PowParams, base=e, exponent=e)),
+        st.builds(m.GeoDistance, geo_distance=st.builds(m.GeoDistanceParams, origin=geo_points, to=name)),
+        st.builds(m.DatetimeExpression, datetime=name),
+        st.builds(m.DatetimeKeyExpression, datetime_key=name),
+        *(
+            st.builds(
+                lambda p, cls=cls, f=f: cls(**{f: p}),
+                st.builds(
+                    m.DecayParamsExpression, x=e, target=opt() | e, scale=opt() | f32, midpoint=opt() | f32
+                ),
+            )
+            for cls, f in (
+                (m.LinDecayExpression, "lin_decay"),
+                (m.ExpDecayExpression, "exp_decay"),
+                (m.GaussDecayExpression, "gauss_decay"),
+            )
+        ),
+    ),
+    max_leaves=6,
+)
 queries = st.one_of(
-    st.builds(m.NearestQuery, nearest=dense | multi | sparse_inputs | point_ids),
+    st.builds(m.NearestQuery, nearest=vector_inputs),
     st.builds(m.OrderByQuery, order_by=order_bys),
+    st.builds(
+        m.NearestQuery,
+        nearest=vector_inputs,
+        mmr=st.builds(m.Mmr, diversity=opt() | f32, candidates_limit=opt() | u32),
+    ),
+    st.builds(
+        m.RecommendQuery,
+        recommend=st.builds(
+            m.RecommendInput,
+            positive=opt() | st.lists(vector_inputs, min_size=1, max_size=2),
+            negative=opt() | st.lists(vector_inputs, min_size=1, max_size=2),
+            strategy=opt() | st.sampled_from(list(m.RecommendStrategy)),
+        ),
+    ),
+    st.builds(
+        m.DiscoverQuery,
+        discover=st.builds(
+            m.DiscoverInput,
+            target=vector_inputs,
+            context=opt() | st.lists(context_pairs, min_size=1, max_size=2),
+        ),
+    ),
+    st.builds(m.ContextQuery, context=opt() | st.lists(context_pairs, min_size=1, max_size=2)),
+    st.builds(m.FusionQuery, fusion=st.sampled_from(list(m.Fusion))),
+    st.builds(
+        m.RrfQuery, rrf=st.builds(m.Rrf, k=opt() | u32, weights=opt() | st.lists(f32, min_size=1, max_size=3))
+    ),
+    st.builds(m.SampleQuery, sample=st.sampled_from(list(m.Sample))),
+    st.builds(m.FormulaQuery, formula=expressions, defaults=payloads.filter(lambda p: p != {})),
 )
 prefetches = st.recursive(
     st.builds(
@@ -151,6 +247,10 @@ prefetches = st.recursive(
         params=opt() | search_params,
         score_threshold=opt() | st.floats(width=32, allow_nan=False),
         limit=opt() | u64,
+        lookup_from=opt()
+        | st.builds(
+            m.LookupLocation, collection=name, vector=opt() | name, shard_key=opt() | st.text(max_size=3)
+        ),
     ),
     lambda children: st.builds(
         m.Prefetch,
@@ -171,13 +271,61 @@ hnsw_diffs = st.builds(
     payload_m=opt() | u64,
     inline_storage=opt() | st.booleans(),
 )
+memories = st.sampled_from(list(m.Memory))
+quantizations = st.one_of(
+    st.builds(
+        m.ScalarQuantization,
+        scalar=st.builds(
+            m.ScalarQuantizationConfig,
+            type=st.sampled_from(list(m.ScalarType)),
+            quantile=opt() | f32,
+            always_ram=opt() | st.booleans(),
+            memory=opt() | memories,
+        ),
+    ),
+    st.builds(
+        m.ProductQuantization,
+        product=st.builds(
+            m.ProductQuantizationConfig,
+            compression=st.sampled_from(list(m.CompressionRatio)),
+            always_ram=opt() | st.booleans(),
+            memory=opt() | memories,
+        ),
+    ),
+    st.builds(
+        m.BinaryQuantization,
+        binary=st.builds(
+            m.BinaryQuantizationConfig,
+            always_ram=opt() | st.booleans(),
+            memory=opt() | memories,
+            encoding=opt() | st.sampled_from(list(m.BinaryQuantizationEncoding)),
+            query_encoding=opt() | st.sampled_from(list(m.BinaryQuantizationQueryEncoding)),
+        ),
+    ),
+)
+sparse_vector_params = st.builds(
+    m.SparseVectorParams,
+    index=opt()
+    | st.builds(
+        m.SparseIndexParams,
+        full_scan_threshold=opt() | u64,
+        on_disk=opt() | st.booleans(),
+        memory=opt() | memories,
+        datatype=opt() | st.sampled_from(list(m.Datatype)),
+    ),
+    modifier=opt() | st.sampled_from(list(m.Modifier)),
+)
 vector_params = st.builds(
     m.VectorParams,
     size=u64,
     distance=st.sampled_from(list(m.Distance)),
     hnsw_config=opt() | hnsw_diffs,
+    quantization_config=opt() | quantizations,
     on_disk=opt() | st.booleans(),
+    memory=opt() | memories,
     datatype=opt() | st.sampled_from(list(m.Datatype)),
+    multivector_config=opt()
+    | st.builds(m.MultiVectorConfig, comparator=st.sampled_from(list(m.MultiVectorComparator))),
 )
 create_collections = st.builds(
     m.CreateCollection,
@@ -205,6 +353,8 @@ create_collections = st.builds(
         prevent_unoptimized=opt() | st.booleans(),
     ),
     metadata=payloads.filter(lambda p: p != {}),
+    quantization_config=opt() | quantizations,
+    sparse_vectors=opt() | st.dictionaries(name, sparse_vector_params, min_size=1, max_size=2),
 )
 shard_keys = st.text(max_size=4) | u64
 shard_key_selectors = (
