@@ -145,6 +145,8 @@ class _Conn:
         #: ids of CATALOG_CHANGING requests (at least partly) sent whose reply is not read yet:
         #: while any is unsettled, catalog-only operations go to the engine (ordered after them)
         self.unsettled: set[int] = set()
+        #: request id -> head frame of a reply whose chunk frames are still being read
+        self.partial: dict[int, dict] = {}
 
     def set_names(self, names: dict) -> None:
         self.collections = frozenset(names["collections"])
@@ -199,7 +201,7 @@ class _Conn:
                     # decode in place (a large reply is not copied once more); release the views
                     # before the buffer is resized
                     with memoryview(buf) as view, view[4 : 4 + n] as frame:
-                        msg = msgspec.msgpack.decode(frame)
+                        msg = _reply_decoder.decode(frame)
                     del buf[: 4 + n]
                     return msg
             try:
@@ -207,6 +209,12 @@ class _Conn:
             except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
                 return None
             buf.extend(chunk)
+
+    def _deliver(self, rid: int, msg: dict) -> None:
+        self.replies[rid] = msg
+        event = self.events.get(rid)
+        if event is not None:
+            event.set()
 
     async def wait_reply(self, rid: int) -> dict:
         """Leader/follower without a background task: one waiting caller reads frames for all.
@@ -230,15 +238,28 @@ class _Conn:
                             self.dead = "the local engine process exited unexpectedly (see its stderr)"
                             break
                         other = msg.get("id")
+                        if "chunk" in msg:
+                            head = self.partial.get(other)  # else: its caller gave up
+                            if head is not None:
+                                head["chunks"].append(msg)
+                                if len(head["chunks"]) == head["expect"]:
+                                    del self.partial[other]
+                                    self._deliver(other, head)
+                            # a long reply is read frame by frame, the event loop running between
+                            await anyio.lowlevel.checkpoint()
+                            continue
                         names = msg.get("catalog")
                         if names is not None:
                             self.set_names(names)
                         self.unsettled.discard(other)
                         if other in self.replies:  # else: its caller gave up (cancelled)
-                            self.replies[other] = msg
-                            event = self.events.get(other)
-                            if event is not None:
-                                event.set()
+                            lists = msg.get("lists")
+                            if lists:
+                                msg["chunks"] = []
+                                msg["expect"] = sum(n for _, n in lists)
+                                self.partial[other] = msg
+                            else:
+                                self._deliver(other, msg)
                 finally:
                     self.reading = False
                     for other, event in self.events.items():
@@ -461,8 +482,8 @@ class LocalBackend:
         for text in reply.get("warnings") or ():
             warnings.warn(text, LocalEngineWarning, stacklevel=4)
         if reply.get("ok"):
-            if "chunks" in reply:
-                return await _parse_chunked(op.result_type, reply)
+            if "lists" in reply:
+                return await _parse_lists(op.result_type, reply)
             return models.parse(op.result_type, reply["result"])
         err = reply["error"]
         kind, message = err["kind"], err["message"]
@@ -573,6 +594,7 @@ class LocalBackend:
         finally:
             conn.replies.pop(rid, None)
             conn.events.pop(rid, None)
+            conn.partial.pop(rid, None)
 
 
 # Frame layout (both directions): u32 length, msgpack message, then - parent to engine only -
@@ -614,6 +636,18 @@ def _enc_hook(obj: Any) -> Any:
 
 _encoder = msgspec.msgpack.Encoder(enc_hook=_enc_hook)
 
+#: msgpack extension type of a dense vector in a reply (convert.EXT_F32_VECTOR)
+EXT_F32_VECTOR = 4
+
+
+def _reply_ext(code: int, data: memoryview) -> Any:
+    if code == EXT_F32_VECTOR:
+        return models.RawVector.from_float32(data)
+    raise ValueError(f"unknown msgpack extension type {code}")
+
+
+_reply_decoder = msgspec.msgpack.Decoder(ext_hook=_reply_ext)
+
 
 def _frame(msg: dict) -> list:
     """The pieces of one request frame: header+message, blob length, blob views."""
@@ -639,23 +673,40 @@ def _item_type(list_type: Any) -> Any:
     return args[0]
 
 
-async def _parse_chunked(result_type: Any, reply: dict) -> Any:
-    """Decode a long point list chunk by chunk, letting the event loop run in between (a
-    5,000 x 384-d scroll would otherwise hold the loop for one long decode)."""
-    key = reply["chunk_key"]
-    if key:
-        field = next(f for f in msgspec.structs.fields(result_type) if f.encode_name == key)
-        item_list = typing.List[_item_type(field.type)]  # noqa: UP006
-    else:
-        item_list = typing.List[_item_type(result_type)]  # noqa: UP006
-    points: list = []
-    for chunk in reply["chunks"]:
-        points.extend(models.parse(item_list, chunk))
-        await anyio.lowlevel.checkpoint()
-    if not key:
-        return points
-    rest = models.parse(result_type, reply["result"])
-    return msgspec.structs.replace(rest, **{field.name: points})
+async def _parse_lists(result_type: Any, reply: dict) -> Any:
+    """A result whose point lists came in chunk frames (engine._reply_frames): each chunk is
+    parsed and gets its vectors (float32 bytes kept as :class:`models.RawVector`, decoded on
+    first access), the event loop running between chunks."""
+    result = models.parse(result_type, reply["result"])
+    chunks = iter(reply["chunks"])
+    for path, n in reply["lists"]:
+        owner, name, tp, obj = None, "", result_type, result
+        for step in path:  # [], [field] or [index, field]
+            owner = obj
+            if isinstance(step, int):
+                tp, obj = _item_type(tp), obj[step]
+            else:
+                field = next(f for f in msgspec.structs.fields(tp) if f.encode_name == step)
+                tp, obj, name = field.type, getattr(obj, field.name), field.name
+        item_list = typing.List[_item_type(tp)]  # noqa: UP006
+        points: list = []
+        for _ in range(n):
+            frame = next(chunks)
+            items = models.parse(item_list, frame["chunk"])
+            vectors = frame["vectors"]
+            if vectors is not None:
+                for item, v in zip(items, vectors, strict=True):
+                    if v is not None:
+                        if v.__class__ is not models.RawVector:  # named, sparse or multi
+                            v = models.parse(models.VectorStructOutput, v)
+                        msgspec.structs.force_setattr(item, "vector", v)
+            points.extend(items)
+            await anyio.lowlevel.checkpoint()
+        if owner is None:
+            result = points
+        else:
+            setattr(owner, name, points)
+    return result
 
 
 async def _terminate(process: Process) -> None:

@@ -192,7 +192,9 @@ def points_in(ids: list, vectors: list, payloads: list) -> list:
         if all(p is None or (p.__class__ is dict and _simple_values(p)) for p in payloads):
             return [Point(i, v, p) for i, v, p in zip(ids, vectors, payloads, strict=True)]
         return [Point(i, v, payload_in(p)) for i, v, p in zip(ids, vectors, payloads, strict=True)]
-    return [Point(pid_in(i), vector_in(v), payload_in(p)) for i, v, p in zip(ids, vectors, payloads, strict=True)]
+    return [
+        Point(pid_in(i), vector_in(v), payload_in(p)) for i, v, p in zip(ids, vectors, payloads, strict=True)
+    ]
 
 
 def _simple_values(p: dict) -> bool:
@@ -235,25 +237,59 @@ def with_vector_in(v: Any, default: bool = False) -> Any:
     raise ConversionError(f"unsupported with_vector value {v!r}")
 
 
-def record_out(r: Any) -> dict[str, Any]:
+def record_out(r: Any, with_vector: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {"id": pid_out(r.id)}
     payload = r.payload
     if payload is not None:
         out["payload"] = payload
-    vector = r.vector
-    if vector is not None:
-        out["vector"] = vector_out(vector)
+    if with_vector:
+        vector = r.vector
+        if vector is not None:
+            out["vector"] = vector_out(vector)
     ov = r.order_value
     if ov is not None:
         out["order_value"] = ov
     return out
 
 
-def scored_out(p: Any) -> dict[str, Any]:
-    out = record_out(p)
+def scored_out(p: Any, with_vector: bool = True) -> dict[str, Any]:
+    out = record_out(p, with_vector)
     out["version"] = p.version
     out["score"] = p.score
     return out
+
+
+class PointRows:
+    """Engine records (``scored``: scored points) in a result, sent apart from the rest of the
+    reply: their JSON without vectors, and their vectors as :func:`vector_wire` (engine.py)."""
+
+    __slots__ = ("records", "scored")
+
+    def __init__(self, records: list, scored: bool = False) -> None:
+        self.records = records
+        self.scored = scored
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+#: msgpack extension type of a dense vector as native float32 bytes (engine -> parent)
+EXT_F32_VECTOR = 4
+
+
+def vector_wire(v: Any, ext: Callable[[int, bytes], Any]) -> Any:
+    """A point's vector for a reply frame: dense vectors as float32 bytes (``ext(code, data)``;
+    the engine's floats are float32 values, so nothing is lost), sparse as ``{indices,
+    values}``, multivectors as lists, named ones as a dict of these."""
+    if v is None:
+        return None
+    if v.__class__ is list:
+        if v and v[0].__class__ is float:
+            return ext(EXT_F32_VECTOR, array.array("f", v).tobytes())
+        return v
+    if isinstance(v, dict):
+        return {k: vector_wire(x, ext) for k, x in v.items()}
+    return vector_out(v)
 
 
 # ---------------------------------------------------------------------------------------------

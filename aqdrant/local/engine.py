@@ -16,7 +16,9 @@ Protocol: every frame is a 4-byte big-endian length followed by a msgpack map.
 - engine -> parent (no blob): first ``{"id": 0, "ok": true, "result": {"pid", "root", "version"}}`` once
   the root is locked and the catalog loaded (or ``ok: false`` with the reason), then one reply
   per request: ``{"id", "ok": true, "result": <JSON bytes>, "warnings": [...]}`` or
-  ``{"id", "ok": false, "error": {"kind", "status", "message"}}``.
+  ``{"id", "ok": false, "error": {"kind", "status", "message"}}``. A result holding point
+  lists (retrieve, scroll, query) has them cut out: the head frame says ``"lists"`` and chunk
+  frames follow, with vectors as float32 bytes (see ``_reply_frames``).
 
 Requests are served one at a time, in order. A request whose deadline passed while it waited is
 answered with a deadline error without running. When stdin closes (the parent exited or died)
@@ -736,7 +738,7 @@ class Engine:
             cv.with_payload_in(body.get("with_payload"), True),
             cv.with_vector_in(body.get("with_vector"), False),
         )
-        return [cv.record_out(r) for r in records]
+        return cv.PointRows(records)
 
     def op_get_point(self, path: dict, query: dict, body: Any) -> Any:
         _, shard = self._collection(path)
@@ -761,7 +763,7 @@ class Engine:
             order_by=cv.order_by_in(order_by) if order_by is not None else None,
         )
         records, next_offset = shard.scroll(req)
-        return {"points": [cv.record_out(r) for r in records], "next_page_offset": cv.pid_out(next_offset)}
+        return {"points": cv.PointRows(records), "next_page_offset": cv.pid_out(next_offset)}
 
     def op_count_points(self, path: dict, query: dict, body: Any) -> Any:
         _, shard = self._collection(path)
@@ -867,7 +869,7 @@ class Engine:
     def op_query_points(self, path: dict, query: dict, body: Any) -> Any:
         name, shard = self._collection(path)
         points = shard.query(self._query_request(name, body or {}))
-        return {"points": [cv.scored_out(p) for p in points]}
+        return {"points": cv.PointRows(points, scored=True)}
 
     def op_query_batch_points(self, path: dict, query: dict, body: Any) -> Any:
         name, shard = self._collection(path)
@@ -875,7 +877,7 @@ class Engine:
         if not requests:
             return []
         results = shard.query_batch(qe.QueryBatchRequest(requests))
-        return [{"points": [cv.scored_out(p) for p in points]} for points in results]
+        return [{"points": cv.PointRows(points, scored=True)} for points in results]
 
     def op_query_points_groups(self, path: dict, query: dict, body: Any) -> Any:
         """Groups by a payload key, built from a growing query (the engine has no grouping)."""
@@ -1139,9 +1141,10 @@ def _decode_request(data: bytes, blob: bytes) -> Any:
         _blob.view = None
 
 
-def _write(out: BinaryIO, msg: dict) -> None:
-    data = _encoder.encode(msg)
-    out.write(_HEADER.pack(len(data)) + data)
+def _write(out: BinaryIO, *msgs: dict) -> None:
+    for msg in msgs:
+        data = _encoder.encode(msg)
+        out.write(_HEADER.pack(len(data)) + data)
     out.flush()
 
 
@@ -1175,23 +1178,57 @@ def _read_frames(inp: BinaryIO, q: queue.Queue) -> None:
 CHUNK_POINTS = 256
 
 
-def _encode_result(result: Any) -> dict:
-    """The result as JSON; a long list of points goes as separate JSON chunks, so the caller can
-    decode it piece by piece and let its event loop run in between."""
-    points = None
-    if isinstance(result, list) and result and isinstance(result[0], dict) and "id" in result[0]:
-        points, rest, key = result, [], ""
-    elif isinstance(result, dict) and isinstance(result.get("points"), list):
-        points, rest, key = result["points"], {**result, "points": []}, "points"
-    if points is None or len(points) <= CHUNK_POINTS:
-        return {"result": msgspec.json.encode(result)}
-    return {
-        "result": msgspec.json.encode(rest),
-        "chunk_key": key,
-        "chunks": [
-            msgspec.json.encode(points[i : i + CHUNK_POINTS]) for i in range(0, len(points), CHUNK_POINTS)
-        ],
-    }
+def _reply_frames(rid: Any, result: Any, extra: dict) -> list[dict]:
+    """The frames answering one request: the head, then the point lists' chunks.
+
+    Point lists (``convert.PointRows``: at the top, in a field of the result, or in a field of
+    each item of a list result) are cut out of the head's JSON; each list follows as frames of
+    up to CHUNK_POINTS points, ``{"id", "chunk": JSON without vectors, "vectors": [one entry per
+    point] or nil}``, vectors as float32 bytes (``convert.vector_wire``). The caller reads and
+    decodes them one at a time, and its event loop runs in between; the head says
+    ``"lists": [[path, number of chunks], ...]``.
+    """
+    lists: list[tuple[list, Any]] = []
+    rest = result
+    if isinstance(result, cv.PointRows):
+        lists.append(([], result))
+        rest = []
+    elif isinstance(result, dict):
+        rest = dict(result)
+        for k, v in result.items():
+            if isinstance(v, cv.PointRows):
+                lists.append(([k], v))
+                rest[k] = []
+    elif isinstance(result, list) and any(isinstance(x, dict) for x in result):
+        rest = []
+        for i, item in enumerate(result):
+            if isinstance(item, dict):
+                item = dict(item)
+                for k, v in list(item.items()):
+                    if isinstance(v, cv.PointRows):
+                        lists.append(([i, k], v))
+                        item[k] = []
+            rest.append(item)
+    head: dict[str, Any] = {"id": rid, "ok": True, "result": msgspec.json.encode(rest), **extra}
+    if not lists:
+        return [head]
+    head["lists"] = [[path, -(-len(rows) // CHUNK_POINTS)] for path, rows in lists]
+    frames = [head]
+    ext = msgspec.msgpack.Ext
+    for _, rows in lists:
+        out = cv.scored_out if rows.scored else cv.record_out
+        records = rows.records
+        for i in range(0, len(records), CHUNK_POINTS):
+            chunk = records[i : i + CHUNK_POINTS]
+            vectors = [cv.vector_wire(r.vector, ext) for r in chunk]
+            frames.append(
+                {
+                    "id": rid,
+                    "chunk": msgspec.json.encode([out(r, False) for r in chunk]),
+                    "vectors": vectors if any(v is not None for v in vectors) else None,
+                }
+            )
+    return frames
 
 
 def _request_id(data: bytes) -> Any:
@@ -1304,23 +1341,27 @@ def serve(
                     msg.get("query") or {},
                     body,
                 )
-                reply = {"id": rid, "ok": True, **_encode_result(result), "warnings": engine.warnings}
+                frames = _reply_frames(rid, result, {"warnings": engine.warnings})
             except EngineError as e:
-                reply = {
-                    "id": rid,
-                    "ok": False,
-                    "error": {"kind": e.kind, "status": e.status, "message": e.message},
-                }
+                frames = [
+                    {
+                        "id": rid,
+                        "ok": False,
+                        "error": {"kind": e.kind, "status": e.status, "message": e.message},
+                    }
+                ]
             except Exception as e:  # noqa: BLE001
                 traceback.print_exc()
-                reply = {
-                    "id": rid,
-                    "ok": False,
-                    "error": {"kind": "internal", "status": 500, "message": f"{type(e).__name__}: {e}"},
-                }
+                frames = [
+                    {
+                        "id": rid,
+                        "ok": False,
+                        "error": {"kind": "internal", "status": 500, "message": f"{type(e).__name__}: {e}"},
+                    }
+                ]
             if msg.get("op") in CATALOG_CHANGING:
-                reply["catalog"] = engine.names()
-            _write(out, reply)
+                frames[0]["catalog"] = engine.names()
+            _write(out, *frames)
     finally:
         engine.close()
 

@@ -315,20 +315,39 @@ class RawVector(Sequence):
     numbers when the response was decoded; items are decoded (to a list of floats) on first
     access. Behaves as a read-only sequence of floats, equals a list with the same values,
     ``numpy.asarray`` works, and ``models.dump`` writes the original bytes back unchanged.
+
+    ``RawVector.from_float32(data)`` keeps native float32 bytes instead (the embedded engine's
+    replies): the same floats on access, and JSON written on demand with the digits a list of
+    them would get.
     """
 
-    __slots__ = ("_raw", "_list")
+    __slots__ = ("_raw", "_list", "_f32")
 
     def __init__(self, raw: bytes) -> None:
         self._raw = raw
         self._list: list | None = None
+        self._f32: bytes | None = None
+
+    @classmethod
+    def from_float32(cls, data: Any) -> RawVector:
+        """A vector held as native-endian float32 bytes (copied from ``data``)."""
+        self = cls.__new__(cls)
+        self._raw = None
+        self._list = None
+        self._f32 = bytes(data)
+        return self
 
     def tolist(self) -> list:
         if self._list is None:
-            self._list = msgspec.json.decode(self._raw, type=typing.List[float])
+            if self._f32 is not None:
+                self._list = memoryview(self._f32).cast("f").tolist()
+            else:
+                self._list = msgspec.json.decode(self._raw, type=typing.List[float])
         return self._list
 
     def __len__(self) -> int:
+        if self._f32 is not None:
+            return len(self._f32) // 4
         return len(self.tolist())
 
     def __getitem__(self, i: Any) -> Any:
@@ -347,17 +366,22 @@ class RawVector(Sequence):
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
         import numpy as np
 
+        if self._f32 is not None and self._list is None:
+            # float64 by default, as from the list (float32 -> float64 is exact)
+            return np.frombuffer(self._f32, dtype=np.float32).astype(dtype or np.float64)
         return np.asarray(self.tolist(), dtype=dtype)
 
     def __repr__(self) -> str:
         return repr(self.tolist())
 
     def __reduce__(self) -> Any:
-        return (RawVector, (self._raw,))
+        return (RawVector, (self.raw,))
 
     @property
     def raw(self) -> bytes:
-        """The JSON text of the vector, as received."""
+        """The JSON text of the vector, as received (written from the floats for float32 bytes)."""
+        if self._raw is None:
+            self._raw = msgspec.json.encode(self.tolist())
         return self._raw
 
 
