@@ -1403,13 +1403,17 @@ class AsyncQdrantClient:
         *,
         headers: Headers = None,
     ) -> None:
-        """Upload vectors (2-D numpy array, lists, dict of named arrays, iterables) with payloads."""
-        from .ingest import points_from_columns, upload_points
+        """Upload vectors (2-D numpy array, lists, dict of named arrays, iterables) with payloads.
 
-        await upload_points(
+        numpy arrays go out as ``Batch`` bodies of row views (no per-point objects)."""
+        from .ingest import upload_columns
+
+        await upload_columns(
             self,
             collection_name,
-            points_from_columns(vectors, payload, ids),
+            vectors,
+            payload,
+            ids,
             batch_size=batch_size,
             parallel=parallel,
             max_retries=max_retries,

@@ -29,6 +29,7 @@ import numpy as np
 
 SINK = r"""
 import json, sys
+import msgspec
 import orjson
 from starlette.applications import Starlette
 from starlette.responses import Response
@@ -44,6 +45,12 @@ INFO = {"status": "green", "optimizer_status": "ok", "segments_count": 1, "paylo
                    "wal_config": {"wal_capacity_mb": 32, "wal_segments_ahead": 0}}}
 state = {"points": 0, "bytes": 0, "requests": 0}
 
+class Ids(msgspec.Struct):
+    ids: list
+
+class BatchIds(msgspec.Struct):
+    batch: Ids
+
 def env(result):
     return Response(orjson.dumps({"result": result, "status": "ok", "time": 0.0}), media_type="application/json")
 
@@ -58,7 +65,10 @@ async def upsert(request):
     body = await request.body()
     state["requests"] += 1
     state["bytes"] += len(body)
-    state["points"] += body.count(b'"id":')
+    if body.startswith(b'{"batch"'):  # a Batch body: count its ids (msgspec skips the rest fast)
+        state["points"] += len(msgspec.json.decode(body, type=BatchIds).batch.ids)
+    else:
+        state["points"] += body.count(b'"id":')
     return env({"operation_id": state["requests"], "status": "completed"})
 
 async def stats(request):
@@ -72,11 +82,62 @@ app = Starlette(routes=[
     Route("/", root), Route("/stats", stats), Route("/reset", reset, methods=["POST"]),
     Route("/collections/{name}", collection), Route("/collections/{name}/points", upsert, methods=["PUT"]),
 ])
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="error", access_log=False)
+
+# The same sink over gRPC (Qdrant's Points/Upsert and Collections/Get), bytes in and out: the
+# points of an UpsertPoints are counted by walking its top-level fields (field 3 = a point).
+from grpclib.const import Cardinality, Handler
+from grpclib.server import Server
+from aqdrant import models
+from aqdrant.grpc import convert
+from aqdrant.grpc.fast import _read_varint, _skip
+
+class RawCodec:
+    __content_subtype__ = "proto"
+    def encode(self, message, message_type): return message
+    def decode(self, data, message_type): return data
+
+INFO_REPLY = bytes(convert.result_to_grpc("get_collection", models.parse(models.CollectionInfo, INFO)))
+UPSERT_REPLY = bytes(convert.result_to_grpc("upsert_points", models.UpdateResult(operation_id=1, status="completed")))
+
+def count_points(buf):
+    pos, n = 0, 0
+    while pos < len(buf):
+        key, pos = _read_varint(buf, pos)
+        n += key >> 3 == 3
+        pos = _skip(buf, pos, key & 7)
+    return n
+
+async def grpc_upsert(stream):
+    body = await stream.recv_message()
+    state["requests"] += 1
+    state["bytes"] += len(body)
+    state["points"] += count_points(body)
+    await stream.send_message(UPSERT_REPLY)
+
+async def grpc_info(stream):
+    await stream.recv_message()
+    await stream.send_message(INFO_REPLY)
+
+class Sink:
+    def __mapping__(self):
+        return {
+            "/qdrant.Points/Upsert": Handler(grpc_upsert, Cardinality.UNARY_UNARY, bytes, bytes),
+            "/qdrant.Collections/Get": Handler(grpc_info, Cardinality.UNARY_UNARY, bytes, bytes),
+        }
+
+async def main():
+    grpc_server = Server([Sink()], codec=RawCodec())
+    await grpc_server.start("127.0.0.1", int(sys.argv[3]))
+    config = uvicorn.Config(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="error", access_log=False)
+    await uvicorn.Server(config).serve()
+
+import asyncio
+asyncio.run(main())
 """
 
 
 WARM = 1000  # points uploaded (and not measured) before each measured run
+GRPC_PORT = [0]  # the sink's gRPC port, set by start_sink
 
 
 def free_port() -> int:
@@ -88,8 +149,10 @@ def free_port() -> int:
 
 
 def start_sink(dim: int) -> tuple[subprocess.Popen, str]:
+    """The sink process: HTTP on the returned URL's port, gRPC on ``GRPC_PORT[0]``."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", SINK, str(port), str(dim)])
+    GRPC_PORT[0] = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", SINK, str(port), str(dim), str(GRPC_PORT[0])])
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
@@ -113,7 +176,9 @@ def data(n: int, dim: int) -> tuple[np.ndarray, list[dict], list[int]]:
     return rng.standard_normal((n, dim)).astype(np.float32), [{"i": i} for i in range(n)], list(range(n))
 
 
-async def run_aqdrant(target: str, arr, payload, ids, batch_size: int, parallel: int) -> dict:
+async def run_aqdrant(target: str, arr, payload, ids, batch_size: int, parallel: int, mode: str = "upload") -> dict:
+    """``mode``: "upload" = ``upload_collection`` (numpy columns as Batch bodies); "points" = the
+    actor fed one ``PointStruct`` per row (``points_from_columns``), the path for generators."""
     from aqdrant import AsyncQdrantClient, models
 
     if target == ":memory:":
@@ -122,25 +187,29 @@ async def run_aqdrant(target: str, arr, payload, ids, batch_size: int, parallel:
             "bench", vectors_config=models.VectorParams(size=arr.shape[1], distance="Cosine")
         )
     else:
-        client = AsyncQdrantClient(url=target, check_compatibility=False)
+        grpc = mode == "grpc"
+        client = AsyncQdrantClient(url=target, check_compatibility=False, prefer_grpc=grpc, grpc_port=GRPC_PORT[0])
     async with client:
         from aqdrant.ingest import points_from_columns
 
-        async with client.ingest("bench", batch_size=batch_size, concurrency=parallel) as warm:  # warm-up
-            await warm.send_many(points_from_columns(arr[:WARM], payload[:WARM], ids[:WARM]))
+        async def upload(a, p, i) -> None:
+            if mode in ("upload", "grpc"):
+                await client.upload_collection("bench", a, payload=p, ids=i, batch_size=batch_size, parallel=parallel)
+            else:
+                async with client.ingest("bench", batch_size=batch_size, concurrency=parallel) as sink:
+                    await sink.send_many(points_from_columns(a, p, i))
+
+        await upload(arr[:WARM], payload[:WARM], ids[:WARM])  # warm-up: connection, caches
         c0, t0 = time.process_time(), time.perf_counter()
-        async with client.ingest("bench", batch_size=batch_size, concurrency=parallel) as sink:
-            await sink.send_many(points_from_columns(arr, payload, ids))
+        await upload(arr, payload, ids)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         count = None
         if target == ":memory:":
             count = (await client.count("bench", exact=True)).count
-    rep = sink.report
-    assert rep.acknowledged == len(ids) and rep.failed == 0, rep
     return {"wall": wall, "cpu": cpu, "count": count}
 
 
-async def run_peer(target: str, arr, payload, ids, batch_size: int) -> dict:
+async def run_peer(target: str, arr, payload, ids, batch_size: int, grpc: bool = False) -> dict:
     import qdrant_client
     from qdrant_client import models as qm
 
@@ -150,7 +219,9 @@ async def run_peer(target: str, arr, payload, ids, batch_size: int) -> dict:
             "bench", vectors_config=qm.VectorParams(size=arr.shape[1], distance=qm.Distance.COSINE)
         )
     else:
-        client = qdrant_client.AsyncQdrantClient(url=target, check_compatibility=False)
+        client = qdrant_client.AsyncQdrantClient(
+            url=target, check_compatibility=False, prefer_grpc=grpc, grpc_port=GRPC_PORT[0]
+        )
     warm = client.upload_collection(
         "bench",
         arr[:WARM],
@@ -194,9 +265,18 @@ def main() -> None:
     proc, url = start_sink(args.dim)
     try:
         for name, fn in (
-            ("aqdrant ingest", lambda: run_aqdrant(url, arr, payload, ids, args.batch_size, args.parallel)),
-            ("aqdrant ingest (trio)", None),
+            ("aqdrant upload_collection", lambda: run_aqdrant(url, arr, payload, ids, args.batch_size, args.parallel)),
+            ("aqdrant upload_collection (trio)", None),
+            (
+                "aqdrant ingest, a PointStruct per row",
+                lambda: run_aqdrant(url, arr, payload, ids, args.batch_size, args.parallel, "points"),
+            ),
             ("peer upload_collection", lambda: run_peer(url, arr, payload, ids, args.batch_size)),
+            (
+                "aqdrant upload_collection, gRPC",
+                lambda: run_aqdrant(url, arr, payload, ids, args.batch_size, args.parallel, "grpc"),
+            ),
+            ("peer upload_collection, gRPC", lambda: run_peer(url, arr, payload, ids, args.batch_size, True)),
         ):
             sink_stats(url, reset=True)
             if fn is None:
@@ -207,7 +287,7 @@ def main() -> None:
                 res = asyncio.run(fn())
             st = sink_stats(url)
             assert st["points"] == args.n + min(WARM, args.n), (name, st)  # measured + warm-up
-            rows.append(("HTTP sink", name, args.n, res, st))
+            rows.append(("gRPC sink" if "gRPC" in name else "HTTP sink", name, args.n, res, st))
     finally:
         proc.terminate()
         proc.wait(5)
@@ -216,7 +296,7 @@ def main() -> None:
         n = args.local_n or args.n
         la, lp, li = arr[:n], payload[:n], ids[:n]
         for name, fn in (
-            ("aqdrant ingest", lambda: run_aqdrant(":memory:", la, lp, li, args.batch_size, args.parallel)),
+            ("aqdrant upload_collection", lambda: run_aqdrant(":memory:", la, lp, li, args.batch_size, args.parallel)),
             (
                 "peer upload_collection (local mode)",
                 lambda: run_peer(":memory:", la, lp, li, args.batch_size),
@@ -234,22 +314,26 @@ def main() -> None:
         f"\n# bulk ingestion, {args.n} x {args.dim}-d float32, batch {args.batch_size}, "
         f"aqdrant concurrency {args.parallel}, wait=True; python {sys.version.split()[0]}, {os.cpu_count()} cpus"
     )
-    head = f"| {'target':<16}| {'client':<37}| {'points':>7} | {'points/s':>9} | {'CPU µs/point':>12} | {'bytes/point':>11} |"
+    head = f"| {'target':<16}| {'client':<40}| {'points':>7} | {'points/s':>9} | {'CPU µs/point':>12} | {'bytes/point':>11} |"
     print(head)
     print("|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|")
     for target, name, n, res, st in rows:
         bpp = f"{st['bytes'] / st['points']:,.0f}" if st else "-"
         print(
-            f"| {target:<16}| {name:<37}| {n:>7} | {n / res['wall']:>9,.0f} | {res['cpu'] / n * 1e6:>12.1f} | {bpp:>11} |"
+            f"| {target:<16}| {name:<40}| {n:>7} | {n / res['wall']:>9,.0f} | {res['cpu'] / n * 1e6:>12.1f} | {bpp:>11} |"
         )
     print(
         "\nCPU is this process only: the HTTP sink runs in its own process; aqdrant's embedded engine runs in a "
         "child process (not counted), the peer's local mode in this one."
     )
-    http = {name: res for t, name, _, res, _ in rows if t == "HTTP sink"}
-    if "aqdrant ingest" in http and "peer upload_collection" in http:
-        ratio = http["peer upload_collection"]["cpu"] / http["aqdrant ingest"]["cpu"]
-        print(f"\npeer / aqdrant client CPU per point on the HTTP sink: {ratio:.1f}x")
+    cpu = {name: res["cpu"] for t, name, _, res, _ in rows if t != "embedded engine"}
+    peer = cpu.get("peer upload_collection")
+    for name in ("aqdrant upload_collection", "aqdrant upload_collection, gRPC"):
+        if peer and name in cpu:
+            print(f"peer upload_collection (REST) / {name}: client CPU per point {peer / cpu[name]:.1f}x (goal 5x)")
+    if "peer upload_collection, gRPC" in cpu and "aqdrant upload_collection, gRPC" in cpu:
+        ratio = cpu["peer upload_collection, gRPC"] / cpu["aqdrant upload_collection, gRPC"]
+        print(f"peer upload_collection, gRPC / aqdrant upload_collection, gRPC: {ratio:.1f}x")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 import contract
+import numpy as np
 import pytest
 
 from aqdrant import AsyncQdrantClient, models
@@ -383,7 +384,16 @@ async def helpers_scenario(client: AsyncQdrantClient, name: str) -> dict[str, An
         ids=range(41, 61),
         batch_size=6,
     )
+    # a numpy array travels as Batch bodies (columns), not as points
+    await client.upload_collection(
+        name,
+        np.array([vec(i) for i in range(61, 81)], dtype=np.float32),
+        payload=[payload(i) for i in range(61, 81)],
+        ids=np.arange(61, 81),
+        batch_size=8,
+    )
     out["count"] = (await client.count(name)).count
+    out["vector_70"] = (await client.retrieve(name, [70], with_vectors=True))[0].vector
     out["nearest"] = [p.id for p in (await client.query_points(name, query=vec(50), limit=3)).points]
     out["payload_50"] = (await client.retrieve(name, [50]))[0].payload
     await client.delete_collection(name)
@@ -395,7 +405,8 @@ async def test_client_helpers_remote_matches_local(remote, local):
     local_out = await helpers_scenario(local, unique("helpers"))
     assert remote_out == local_out
     assert remote_out["recreate"] is True and remote_out["count_after_recreate"] == 0
-    assert remote_out["count"] == 60
+    assert remote_out["count"] == 80
+    assert np.array_equal(np.asarray(remote_out["vector_70"], np.float32), np.array(vec(70), np.float32))  # Euclid: as sent
     assert remote_out["nearest"][0] == 50 and remote_out["payload_50"] == payload(50)
 
 

@@ -61,7 +61,11 @@ class FakeClient:
         *,
         headers=None,
     ):
-        body = models.PointsList(points=list(points))
+        if isinstance(points, models.Batch):  # columns (send_columns): validated as the client does
+            body = models.PointsBatch(batch=points)
+            points = _batch_points(points)
+        else:
+            body = models.PointsList(points=list(points))
         await self.validator.check_upsert(collection_name, body)
         if self.keep:
             self.calls.append([p.id for p in points])
@@ -81,6 +85,18 @@ class FakeClient:
         finally:
             self.in_flight -= 1
         return models.UpdateResult(operation_id=1, status="completed")
+
+
+def _batch_points(batch: models.Batch) -> list[models.PointStruct]:
+    vectors, payloads = batch.vectors, batch.payloads or [None] * len(batch.ids)
+    return [
+        models.PointStruct(
+            id=pid,
+            vector={k: v[i] for k, v in vectors.items()} if isinstance(vectors, dict) else vectors[i],
+            payload=payloads[i],
+        )
+        for i, pid in enumerate(batch.ids)
+    ]
 
 
 def pts(n: int, start: int = 0, dim: int = DIM):
@@ -453,3 +469,129 @@ async def test_upload_points_helper_returns_report_and_raises_with_it():
     with pytest.raises(IngestError) as ei:
         await upload_points(FakeClient(), "c", bad, batch_size=4)
     assert ei.value.report.failed_ids == [99] and ei.value.report.acknowledged == 10
+
+
+# -- columns: upload_collection of numpy arrays travels as Batch bodies ---------------------------
+
+
+def columns(n: int, dim: int = DIM):
+    arr = np.arange(n * dim, dtype=np.float32).reshape(n, dim) + 1
+    return arr, [{"i": i} for i in range(n)], list(range(n))
+
+
+async def test_columns_land_as_batches_exactly_counted():
+    client = FakeClient()
+    arr, payload, ids = columns(1000)
+    async with Ingestor(client, "c", batch_size=64, concurrency=4) as sink:
+        assert await sink.send_columns(arr, payload, ids) == 1000
+    rep = sink.report
+    assert (rep.sent, rep.acknowledged, rep.failed, rep.batches) == (1000, 1000, 0, math.ceil(1000 / 64))
+    assert sorted(client.store) == ids
+    assert np.array_equal(client.store[999].vector, arr[999]) and client.store[999].payload == {"i": 999}
+    assert all(len(c) <= 64 for c in client.calls)
+    check_invariant(rep)
+
+
+async def test_columns_points_sent_before_go_first_and_ids_default_to_uuids():
+    client = FakeClient()
+    arr, _, _ = columns(10)
+    async with Ingestor(client, "c", batch_size=4) as sink:
+        await sink.send(models.PointStruct(id=10**6, vector=[1.0, 1.0, 1.0, 1.0]))
+        await sink.send_columns(arr)  # no ids: random UUIDs, as the official client does
+    assert client.calls[0] == [10**6]
+    generated = [i for c in client.calls[1:] for i in c]
+    assert len(generated) == len(set(generated)) == 10
+    assert all(uuid.UUID(i) for i in generated)
+
+
+async def test_columns_nan_and_server_rejections_isolated_by_id():
+    arr, payload, ids = columns(200)
+    arr[13, 2] = np.nan  # the client-side check names it: split off alone
+    bad = {77, 150}
+
+    def fail(points, _n):
+        hit = [p.id for p in points if p.id in bad]
+        return BadRequest(400, f"wrong input for points {hit}", operation="upsert_points") if hit else None
+
+    client = FakeClient(fail=fail)
+    async with Ingestor(client, "c", batch_size=64, concurrency=3, raise_on_failure=False) as sink:
+        await sink.send_columns(arr, payload, ids)
+    rep = sink.report
+    assert sorted(rep.failed_ids) == [13, 77, 150]
+    assert set(client.store) == set(ids) - {13, 77, 150}
+    nan_failure = next(f for f in rep.failures if f.ids == [13])
+    assert isinstance(nan_failure.error, ValidationError) and "NaN" in str(nan_failure.error)
+    check_invariant(rep)
+
+
+async def test_named_columns_and_wrong_dimension_column():
+    client = FakeClient()
+    client.validator = VectorValidator(
+        lambda name: _named_params({"a": 4, "b": 2})
+    )
+    a = np.ones((30, 4), np.float32)
+    b = np.ones((30, 2), np.float32)
+    async with Ingestor(client, "c", batch_size=8) as sink:
+        await sink.send_columns({"a": a, "b": b}, ids=range(30))
+    assert sink.report.acknowledged == 30 and client.store[29].vector["b"].shape == (2,)
+    # a column of the wrong width: every point fails with the client's message, none is sent
+    client = FakeClient()
+    client.validator = VectorValidator(lambda name: _named_params({"a": 4, "b": 2}))
+    async with Ingestor(client, "c", batch_size=8, raise_on_failure=False) as sink:
+        await sink.send_columns({"a": a, "b": np.ones((30, 3), np.float32)}, ids=range(30))
+    assert sink.report.failed == 30 and client.store == {}
+    assert "vector 'b' has 3 dimensions" in str(sink.report.failures[0].error)
+
+
+async def _named_params(sizes):
+    return models.CollectionParams(
+        vectors={k: models.VectorParams(size=n, distance="Cosine") for k, n in sizes.items()}
+    )
+
+
+async def test_columns_cut_by_encoded_size():
+    dim = 64
+    client = FakeClient(dim=dim)
+    arr = np.random.default_rng(0).standard_normal((300, dim)).astype(np.float32)
+    payload = [{"text": "x" * (i * 20)} for i in range(300)]
+    limit = 40_000
+    async with Ingestor(client, "c", batch_size=256, max_batch_bytes=limit) as sink:
+        await sink.send_columns(arr, payload, range(300))
+    assert sink.report.acknowledged == 300 and sorted(client.store) == list(range(300))
+    assert max(client.bodies) <= limit and len(client.calls) > 300 // 256 + 1
+
+
+async def test_columns_length_mismatch_raises_before_sending():
+    client = FakeClient()
+    arr, payload, ids = columns(10)
+    async with Ingestor(client, "c") as sink:
+        with pytest.raises(ValidationError, match="columns differ in length"):
+            await sink.send_columns(arr, payload[:9], ids)
+        with pytest.raises(ValidationError, match="columns differ in length"):
+            await sink.send_columns({"a": arr, "b": arr[:5]})
+        with pytest.raises(ValidationError, match="2-D numpy array"):
+            await sink.send_columns([[1.0, 2.0, 3.0, 4.0]])
+    assert client.calls == [] and sink.report.sent == 0
+    # an iterator of ids that runs short: the points before it are sent, the error says where
+    async with Ingestor(client, "c", batch_size=4, raise_on_failure=False) as sink:
+        with pytest.raises(ValidationError, match="ids ran out after 6 points"):
+            await sink.send_columns(arr, ids=iter(range(6)))
+    rep = sink.report
+    assert rep.sent == rep.acknowledged == 4  # the first full batch; nothing half-sent
+    check_invariant(rep)
+
+
+async def test_columns_cancelled_report_exactly_what_was_acknowledged():
+    client = FakeClient(delay=0.01)
+    arr, payload, ids = columns(2000)
+    with anyio.move_on_after(0.05):
+        async with Ingestor(client, "c", batch_size=50, concurrency=2) as sink:
+            await sink.send_columns(arr, payload, ids)
+    rep = sink.report
+    assert rep.cancelled and 0 < rep.acknowledged < 2000 and rep.failed == 0
+    # every point sent is either acknowledged or listed as unconfirmed (it may have landed)
+    assert rep.sent == rep.acknowledged + len(rep.unconfirmed_ids)
+    assert set(client.store) <= set(ids[: rep.sent])
+    assert rep.acknowledged <= len(client.store) <= rep.acknowledged + len(rep.unconfirmed_ids)
+    assert set(ids[: rep.sent]) - set(rep.unconfirmed_ids) <= set(client.store)
+    check_invariant(rep)

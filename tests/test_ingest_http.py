@@ -52,6 +52,7 @@ class FakeQdrant:
         self.faulted = 0
         self.faults = faults or (lambda n: None)
         self.bad_ids = set(bad_ids)
+        self.kinds: list[str] = []  # "points" or "batch", per upsert body
 
     def _store(self, points):
         for p in points:
@@ -62,7 +63,9 @@ class FakeQdrant:
         if rec.method == "GET" and rec.path == "/collections/c":
             return Reply(200, envelope(INFO))
         if rec.method == "PUT" and rec.path == "/collections/c/points":
-            points = rec.json()["points"]
+            body = rec.json()
+            self.kinds.append("batch" if "batch" in body else "points")
+            points = body["points"] if "points" in body else _batch_points(body["batch"])
             with self.lock:
                 self.upserts += 1
                 n = self.upserts
@@ -79,6 +82,11 @@ class FakeQdrant:
                 self._store(points)
             return Reply(200, envelope({"operation_id": n, "status": "completed"}))
         return Reply(404, error_body(f"no route {rec.method} {rec.path}"))
+
+
+def _batch_points(batch: dict) -> list[dict]:
+    payloads = batch.get("payloads") or [None] * len(batch["ids"])
+    return [{"id": i, "vector": v, "payload": p} for i, v, p in zip(batch["ids"], batch["vectors"], payloads, strict=True)]
 
 
 def schedule(n: int):
@@ -126,6 +134,23 @@ async def test_faults_every_point_lands_exactly_once_and_numbers_are_exact():
     # points of a batch whose connection was reset after storing were written again by the
     # retry - harmless, upserts by id are idempotent; the store holds each id once
     assert sum(fake.writes.values()) > len(fake.store) == 2000
+
+
+async def test_upload_collection_of_an_array_sends_batches_and_survives_faults():
+    fake = FakeQdrant(schedule)
+    arr = data(2000)
+    with FaultServer() as server:
+        server.default = fake
+        async with AsyncQdrantClient(
+            url=server.url, check_compatibility=False, retry=RetryPolicy.none(), timeout=0.5
+        ) as client:
+            await client.upload_collection(
+                "c", arr, payload=[{"i": i} for i in range(2000)], ids=range(2000), batch_size=50, parallel=4,
+                max_retries=10,
+            )
+    assert set(fake.kinds) == {"batch"}  # columns travel as Batch bodies
+    assert fake.faulted > 8
+    check_exact(fake, arr, range(2000))
 
 
 async def test_faults_with_pipeline_retries_too():

@@ -6,7 +6,7 @@
 """
 
 from ._actor import Ingestor, as_point
-from ._columns import points_from_columns, upload_points
+from ._columns import points_from_columns, upload_columns, upload_points
 from ._report import BatchFailure, IngestError, IngestReport
 from ._size import DEFAULT_MAX_BATCH_BYTES, SERVER_LIMIT, point_bytes
 
@@ -20,5 +20,6 @@ __all__ = [
     "as_point",
     "point_bytes",
     "points_from_columns",
+    "upload_columns",
     "upload_points",
 ]

@@ -42,6 +42,7 @@ from ..errors import (
     TransportError,
     ValidationError,
 )
+from ._batch import ColumnBatch, column_arrays, fit, ids_source, take
 from ._report import BatchFailure, IngestError, IngestReport
 from ._size import DEFAULT_MAX_BATCH_BYTES, point_bytes
 
@@ -52,7 +53,13 @@ logger = logging.getLogger("aqdrant.ingest")
 
 ProgressCallback = Callable[[IngestReport], Any]
 
-_POINT_INDEX = re.compile(r"^\$\.points\[(\d+)\]")
+#: the point a client-side ValidationError names, in a list body or a Batch body
+_POINT_INDEX = re.compile(r"^\$\.(?:points|batch\.vectors(?:\.[^\[]+)?)\[(\d+)\]")
+_END = object()
+
+
+def _ids_of(unit: Any) -> list[Any]:
+    return list(unit.ids) if isinstance(unit, ColumnBatch) else [p.id for p in unit]
 _tokens = itertools.count()
 
 
@@ -266,13 +273,50 @@ class Ingestor:
             self._current_since = anyio.current_time()
         self._current.append(p)
         self._current_bytes += size
-        rep = self._report
-        rep.sent += 1
-        pending = rep.sent - rep.acknowledged - rep.failed
-        if pending > self.max_pending:
-            self.max_pending = pending
+        self._count_sent(1)
         if len(self._current) >= self.batch_size:
             await self._cut()
+
+    async def send_columns(
+        self, vectors: Any, payload: Iterable[Any] | None = None, ids: Iterable[Any] | None = None
+    ) -> int:
+        """Queue points given as columns; returns how many.
+
+        ``vectors``: a 2-D numpy array, or ``{name: 2-D array}`` for named vectors; ``payload``
+        and ``ids``: iterables of the same length (ids None: random UUIDs). Each batch goes out
+        as one ``Batch`` body of row views - no per-point objects, one vectorised check and one
+        encoder call per batch. Other vector shapes: use :meth:`send_many` with
+        :func:`aqdrant.ingest.points_from_columns`.
+        """
+        if self._state not in ("open", "closing"):
+            raise RuntimeError("send_columns() outside of `async with client.ingest(...)`")
+        arrays = column_arrays(vectors)
+        if arrays is None:
+            raise ValidationError("send_columns() takes a 2-D numpy array or a dict of them; use send_many()")
+        n = len(next(iter(arrays.values())))
+        sizes = {k: len(x) for k, x in (("ids", ids), ("payload", payload)) if hasattr(x, "__len__")}
+        if any(size != n for size in sizes.values()):
+            raise ValidationError(f"columns differ in length: vectors {n}, " + ", ".join(f"{k} {v}" for k, v in sizes.items()))
+        await self.flush()  # points sent before go first
+        id_it = ids_source(ids)
+        payload_it = None if payload is None else iter(payload)
+        for start in range(0, n, self.batch_size):
+            stop = min(n, start + self.batch_size)
+            window = {k: a[start:stop] for k, a in arrays.items()}
+            unit = ColumnBatch(
+                take(id_it, stop - start, "ids", start),
+                window if isinstance(vectors, Mapping) else window[""],
+                None if payload_it is None else take(payload_it, stop - start, "payloads", start),
+            )
+            while len(unit):  # a batch over max_batch_bytes (large payloads) goes in parts
+                m = fit(unit, self.max_batch_bytes)
+                await self._enqueue(unit[:m])
+                unit = unit[m:]
+        if ids is not None and next(id_it, _END) is not _END:
+            raise ValidationError(f"more ids than vectors ({n} vectors)")
+        if payload_it is not None and next(payload_it, _END) is not _END:
+            raise ValidationError(f"more payloads than vectors ({n} vectors)")
+        return n
 
     async def send_many(
         self, points: Iterable[models.PointStruct | Mapping[str, Any]] | AsyncIterable[Any]
@@ -302,6 +346,21 @@ class Ingestor:
         return self._report
 
     # ---- internals --------------------------------------------------------------------------------
+    def _count_sent(self, n: int) -> None:
+        rep = self._report
+        rep.sent += n
+        pending = rep.sent - rep.acknowledged - rep.failed
+        if pending > self.max_pending:
+            self.max_pending = pending
+
+    async def _enqueue(self, unit: ColumnBatch) -> None:
+        assert self._send_stream is not None
+        self._count_sent(len(unit))
+        token = next(_tokens)
+        self._unsettled[token] = unit  # from here on a cancellation reports it as unconfirmed
+        self._report.batches += 1
+        await self._send_stream.send((token, unit))
+
     async def _cut(self) -> None:
         assert self._send_stream is not None
         batch, self._current, self._current_bytes = self._current, [], 0
@@ -382,7 +441,8 @@ class Ingestor:
                 self._in_flight += 1
                 self.max_in_flight = max(self.max_in_flight, self._in_flight)
                 try:
-                    await self.client.upsert(self.collection_name, points, **self._upsert_kwargs)
+                    body = points.as_batch() if isinstance(points, ColumnBatch) else points
+                    await self.client.upsert(self.collection_name, body, **self._upsert_kwargs)
                 except (QdrantError, *_INVALID_INPUT) as error:
                     if _splittable(error):
                         parts = self._split(points, error)
@@ -432,7 +492,7 @@ class Ingestor:
             i = int(m.group(1))
             if i < len(points):
                 rest = points[:i] + points[i + 1 :]
-                return [p for p in ([points[i]], rest) if p]
+                return [p for p in (points[i : i + 1], rest) if len(p)]
         mid = len(points) // 2
         return [points[:mid], points[mid:]]
 
@@ -451,7 +511,7 @@ class Ingestor:
                 type(error).__name__,
                 error,
             )
-            self._report.failures.append(BatchFailure([p.id for p in points], error, attempts))
+            self._report.failures.append(BatchFailure(_ids_of(points), error, attempts))
         if self._bar is not None:
             self._bar.update(len(points))
             if error is not None:
@@ -480,7 +540,7 @@ class Ingestor:
         self._state = "done"
         rep = self._report
         rep.elapsed = anyio.current_time() - self._started_at
-        rep.unconfirmed_ids = [p.id for part in self._unsettled.values() for p in part]
+        rep.unconfirmed_ids = [i for part in self._unsettled.values() for i in _ids_of(part)]
         rep.unconfirmed_ids += [p.id for p in self._current]
         self._unsettled.clear()
         self._current = []

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .. import models
 from ..errors import ValidationError
 from ._actor import Ingestor, ProgressCallback
+from ._batch import column_arrays
 from ._report import IngestReport
 from ._size import DEFAULT_MAX_BATCH_BYTES
 
@@ -199,6 +200,47 @@ async def upload_points(
     client: AsyncQdrantClient | Any,
     collection_name: str,
     points: Iterable[Any] | AsyncIterable[Any],
+    **options: Any,
+) -> IngestReport:
+    """Upsert every point of an (async) iterable, ``parallel`` batches in flight, on the actor.
+
+    Options: ``batch_size`` (64), ``parallel`` (1), ``max_retries``, ``wait``,
+    ``shard_key_selector``, ``update_filter``, ``update_mode``, ``headers``, ``max_batch_bytes``,
+    ``batch_timeout``, ``on_progress``, ``progress``, ``raise_on_failure``.
+    Returns the :class:`IngestReport`; raises :class:`IngestError` (carrying it) when points
+    failed, unless ``raise_on_failure=False``.
+    """
+    total = len(points) if hasattr(points, "__len__") else None  # type: ignore[arg-type]
+    sink = _ingestor(client, collection_name, total, **options)
+    async with sink:
+        await sink.send_many(points)
+    return sink.report
+
+
+async def upload_columns(
+    client: AsyncQdrantClient | Any,
+    collection_name: str,
+    vectors: Any,
+    payload: Iterable[Any] | AsyncIterable[Any] | None = None,
+    ids: Iterable[Any] | AsyncIterable[Any] | None = None,
+    **options: Any,
+) -> IngestReport:
+    """``upload_collection``: a 2-D numpy array (or a dict of them) travels as ``Batch`` bodies
+    of row views (:meth:`Ingestor.send_columns`); any other shape as points. Options as
+    :func:`upload_points`."""
+    arrays = column_arrays(vectors)
+    if arrays is None or _is_async(payload) or _is_async(ids):
+        return await upload_points(client, collection_name, points_from_columns(vectors, payload, ids), **options)
+    sink = _ingestor(client, collection_name, len(next(iter(arrays.values()))), **options)
+    async with sink:
+        await sink.send_columns(vectors, payload, ids)
+    return sink.report
+
+
+def _ingestor(
+    client: AsyncQdrantClient | Any,
+    collection_name: str,
+    total: int | None,
     *,
     batch_size: int = 64,
     parallel: int = 1,
@@ -213,14 +255,9 @@ async def upload_points(
     on_progress: ProgressCallback | None = None,
     progress: bool = False,
     raise_on_failure: bool = True,
-) -> IngestReport:
-    """Upsert every point of an (async) iterable, ``parallel`` batches in flight, on the actor.
-
-    Returns the :class:`IngestReport`; raises :class:`IngestError` (carrying it) when points
-    failed, unless ``raise_on_failure=False``.
-    """
-    total = len(points) if hasattr(points, "__len__") else None  # type: ignore[arg-type]
-    sink = Ingestor(
+) -> Ingestor:
+    """The official client's bulk parameters (``parallel``: batches in flight) on the actor."""
+    return Ingestor(
         client,
         collection_name,
         batch_size=batch_size,
@@ -238,6 +275,3 @@ async def upload_points(
         total=total,
         raise_on_failure=raise_on_failure,
     )
-    async with sink:
-        await sink.send_many(points)
-    return sink.report

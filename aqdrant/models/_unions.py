@@ -254,7 +254,10 @@ def resolve(spec: Any, value: Any) -> Any:
     if isinstance(spec, ListSpec):
         nd = _numpy_ndarray()
         if nd is not None and isinstance(value, nd):
-            return _check_ndarray(value, _numeric_depth(spec))
+            depth = _numeric_depth(spec)
+            if depth < 0 and isinstance(spec.item, UnionSpec) and value.ndim - 1 in spec.item.table()["ndims"]:
+                depth = value.ndim  # rows of a union's numeric member, e.g. a named Batch column
+            return _check_ndarray(value, depth)
         if spec.plain is not None:
             return msgspec.convert(value, spec.plain)
         if not isinstance(value, (list, tuple)):

@@ -1372,7 +1372,10 @@ class QdrantClient:
         *,
         headers: Headers = None,
     ) -> None:
-        """Upload vectors (2-D numpy array, lists, dict of named arrays, iterables) with payloads."""
+        """Upload vectors (2-D numpy array, lists, dict of named arrays, iterables) with payloads.
+
+        numpy arrays go out as ``Batch`` bodies of row views (no per-point objects).
+        """
         return self._runner.call(
             AsyncQdrantClient.upload_collection,
             collection_name,
