@@ -63,6 +63,21 @@ def _enum_from_grpc(member: Any, model_enum: type) -> Any:
     raise ValueError(f"{model_enum.__name__} has no value for gRPC {type(member).__name__}.{name}")
 
 
+def _quiet(fn: Any) -> Any:
+    """Run ``fn`` without the proto's DeprecationWarnings: REST still takes fields such as
+    ``on_disk`` and ``always_ram`` that the proto marks deprecated, and they are carried as given."""
+    import functools
+    import warnings
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return fn(*args, **kwargs)
+
+    return run
+
+
 # --------------------------------------------------------------------------- payload values
 
 
@@ -722,15 +737,20 @@ def _diff_from_grpc(msg: Any, cls: type, as_dict: bool = False) -> Any:
     }
     for name, (_, model_enum) in _DIFF_ENUMS.items():
         if name in values:
-            values[name] = _enum_from_grpc(values[name], model_enum)
+            if "Unknown" in values[name].name:  # a proto3 enum left at 0 (TextIndexParams.tokenizer)
+                del values[name]
+            else:
+                values[name] = _enum_from_grpc(values[name], model_enum)
     return values if as_dict else cls(**values)
 
 
+@_quiet
 def vector_params_to_grpc(p: m.VectorParams) -> q.VectorParams:
     """For a request: fields the message cannot carry are refused, not dropped."""
     return _vector_params_message(p)
 
 
+@_quiet
 def _vector_params_message(p: Any) -> q.VectorParams:
     return q.VectorParams(
         size=p.size,
@@ -748,6 +768,7 @@ def _vector_params_message(p: Any) -> q.VectorParams:
     )
 
 
+@_quiet
 def vector_params_from_grpc(p: q.VectorParams) -> m.VectorParams:
     return m.VectorParams(
         size=p.size,
@@ -785,6 +806,7 @@ def vectors_config_from_grpc(vc: q.VectorsConfig | None) -> Any:
     return cls({k: vector_params_from_grpc(v) for k, v in vc.params_map.map.items()})
 
 
+@_quiet
 def create_collection_to_grpc(
     name: str, body: m.CreateCollection, timeout: int | None = None
 ) -> q.CreateCollection:
@@ -812,6 +834,7 @@ def create_collection_to_grpc(
     )
 
 
+@_quiet
 def create_collection_from_grpc(msg: q.CreateCollection) -> tuple[str, m.CreateCollection]:
     return msg.collection_name, m.CreateCollection(
         vectors=vectors_config_from_grpc(msg.vectors_config),
@@ -1301,6 +1324,7 @@ def _collection_info_to_grpc(info: m.CollectionInfo) -> q.CollectionInfo:
     )
 
 
+@_quiet
 def _payload_schema_to_grpc(p: m.PayloadIndexInfo) -> q.PayloadSchemaInfo:
     return q.PayloadSchemaInfo(
         data_type=_enum_to_grpc(p.data_type, q.PayloadSchemaType),
@@ -1309,6 +1333,7 @@ def _payload_schema_to_grpc(p: m.PayloadIndexInfo) -> q.PayloadSchemaInfo:
     )
 
 
+@_quiet
 def _payload_schema_from_grpc(p: q.PayloadSchemaInfo) -> m.PayloadIndexInfo:
     return m.PayloadIndexInfo(
         data_type=_enum_from_grpc(p.data_type, m.PayloadSchemaType),
@@ -1567,6 +1592,7 @@ def _stemmer_from_grpc(st: q.StemmingAlgorithm | None) -> Any:
     return m.DisabledStemmerParams(type=next(iter(m.NoStemmer)))
 
 
+@_quiet
 def field_index_to_grpc(schema: Any) -> tuple[Any, q.PayloadIndexParams | None]:
     """``field_schema`` -> (FieldType, PayloadIndexParams or None)."""
     if schema is None:
@@ -1582,12 +1608,15 @@ def field_index_to_grpc(schema: Any) -> tuple[Any, q.PayloadIndexParams | None]:
             "stopwords": _stopwords_to_grpc(schema.stopwords),
             "stemmer": _stemmer_to_grpc(schema.stemmer),
         }
-    params = _diff_to_grpc(schema, params_cls, skip=("type", "stopwords", "stemmer"))
+    if getattr(schema, "prefix", None):  # a bool in REST, an empty message in gRPC
+        extra["prefix"] = q.KeywordPrefixParams()
+    params = _diff_to_grpc(schema, params_cls, skip=("type", "stopwords", "stemmer", "prefix"))
     for k, v in extra.items():
         setattr(params, k, v)
     return field_type, q.PayloadIndexParams(**{params_field: params})
 
 
+@_quiet
 def field_index_from_grpc(field_type: Any, params: q.PayloadIndexParams | None) -> Any:
     if params is not None:
         params_field = betterproto_which(params, "index_params")
@@ -1599,6 +1628,8 @@ def field_index_from_grpc(field_type: Any, params: q.PayloadIndexParams | None) 
             if params_field == "text_index_params":
                 values["stopwords"] = _stopwords_from_grpc(msg.stopwords)
                 values["stemmer"] = _stemmer_from_grpc(msg.stemmer)
+            if params_field == "keyword_index_params":  # prefix=false is the default, read as unset
+                values["prefix"] = True if msg.prefix is not None else None
             kind_enum = typing.get_type_hints(model_cls)["type"]
             return model_cls(type=kind_enum(kind), **{k: v for k, v in values.items() if v is not None})
     if field_type is None:
@@ -1658,6 +1689,7 @@ def aliases_from_grpc(msg: q.ListAliasesResponse) -> m.CollectionsAliasesRespons
     )
 
 
+@_quiet
 def quantization_to_grpc(qc: Any, diff: bool = False) -> Any:
     """Scalar/product/binary quantization as ``QuantizationConfig`` (``QuantizationConfigDiff``
     with ``diff``, which also takes ``Disabled``)."""
@@ -1703,6 +1735,7 @@ def quantization_to_grpc(qc: Any, diff: bool = False) -> Any:
     raise _unsupported(f"quantization {type(qc).__name__}")
 
 
+@_quiet
 def quantization_from_grpc(qc: Any) -> Any:
     if qc is None:
         return None
@@ -1747,6 +1780,7 @@ def quantization_from_grpc(qc: Any) -> Any:
     raise _unsupported(f"quantization {kind}")
 
 
+@_quiet
 def sparse_vector_params_to_grpc(p: m.SparseVectorParams) -> q.SparseVectorParams:
     return q.SparseVectorParams(
         index=_diff_to_grpc(p.index, q.SparseIndexConfig),
@@ -1754,6 +1788,7 @@ def sparse_vector_params_to_grpc(p: m.SparseVectorParams) -> q.SparseVectorParam
     )
 
 
+@_quiet
 def sparse_vector_params_from_grpc(p: q.SparseVectorParams) -> m.SparseVectorParams:
     return m.SparseVectorParams(
         index=_diff_from_grpc(p.index, m.SparseIndexParams),
@@ -1791,6 +1826,7 @@ def _vector_params_diff_from_grpc(d: q.VectorParamsDiff) -> m.VectorParamsDiff:
     )
 
 
+@_quiet
 def update_collection_to_grpc(
     name: str, body: m.UpdateCollection, timeout: int | None = None
 ) -> q.UpdateCollection:
@@ -1821,6 +1857,7 @@ def update_collection_to_grpc(
     )
 
 
+@_quiet
 def update_collection_from_grpc(msg: q.UpdateCollection) -> m.UpdateCollection:
     if msg.strict_mode_config is not None:
         raise _unsupported("update_collection strict_mode_config")

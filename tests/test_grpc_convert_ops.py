@@ -1,0 +1,525 @@
+"""convert.py, operation by operation: the client's ``request_to_grpc`` and the dev server's
+``request_from_grpc`` are inverses through the wire (``(path_params, query, body)`` comes back
+as it went out), and so are the server's ``result_to_grpc`` and the client's
+``result_from_grpc`` for the REST result - for generated instances of every operation covered
+beyond the points/collections basics (vectors, batch updates, payload indexes, aliases,
+collection updates, query batch/groups, facet, distance matrices, snapshots)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from test_grpc_convert import (
+    SETTINGS,
+    f32,
+    filters,
+    hnsw_diffs,
+    memories,
+    name,
+    opt,
+    payloads,
+    point_ids,
+    prefetches,
+    quantizations,
+    queries,
+    search_params,
+    shard_key_selectors,
+    sparse_vector_params,
+    u32,
+    u64,
+    wire,
+    with_payloads,
+    with_vectors,
+)
+from test_grpc_fast import records, scored_points, vector_structs
+
+from aqdrant import models as m
+from aqdrant.errors import UnsupportedOperation
+from aqdrant.grpc import convert
+from aqdrant.grpc._proto import qdrant as q
+
+COLL = {"collection_name": "c"}
+write_queries = st.fixed_dictionaries(
+    {}, optional={"wait": st.booleans(), "timeout": u32, "ordering": st.sampled_from(list(m.WriteOrdering))}
+)
+read_queries = st.fixed_dictionaries(
+    {},
+    optional={
+        "timeout": u32,
+        "consistency": st.integers(1, 5) | st.sampled_from(list(m.ReadConsistencyType)),
+    },
+)
+timeout_queries = st.fixed_dictionaries({}, optional={"timeout": u32})
+
+
+def request_round_trip(op: str, path: dict, query: dict, body) -> None:
+    msg = convert.request_to_grpc(op, path, query, body)
+    assert convert.request_from_grpc(op, wire(msg)) == (path, query, body)
+
+
+def reply_round_trip(op: str, result) -> None:
+    assert convert.result_from_grpc(op, wire(convert.result_to_grpc(op, result))) == result
+
+
+# ------------------------------------------------------------------ strategies
+
+selector_fields = st.one_of(
+    st.fixed_dictionaries({"points": st.lists(point_ids, max_size=3)}),
+    st.fixed_dictionaries({"filter": filters}),
+)
+point_vectors = st.builds(m.PointVectors, id=point_ids, vector=vector_structs)
+update_vectors = st.builds(
+    m.UpdateVectors,
+    points=st.lists(point_vectors, max_size=3),
+    shard_key=opt() | shard_key_selectors,
+    update_filter=opt() | filters,
+)
+delete_vectors = st.builds(
+    lambda sel, **kw: m.DeleteVectors(**sel, **kw),
+    selector_fields,
+    vector=st.lists(name, max_size=3),
+    shard_key=opt() | shard_key_selectors,
+)
+points_selectors = st.builds(
+    m.PointIdsList, points=st.lists(point_ids, max_size=3), shard_key=opt() | shard_key_selectors
+) | st.builds(m.FilterSelector, filter=filters, shard_key=opt() | shard_key_selectors)
+set_payloads = st.builds(
+    lambda sel, **kw: m.SetPayload(**sel, **kw),
+    selector_fields,
+    payload=payloads.map(lambda p: p or {}),
+    shard_key=opt() | shard_key_selectors,
+    key=opt() | name,
+)
+update_operations = st.one_of(
+    st.builds(
+        m.UpsertOperation,
+        upsert=st.builds(
+            m.PointsList,
+            points=st.lists(
+                st.builds(
+                    m.PointStruct,
+                    id=point_ids,
+                    vector=vector_structs,
+                    payload=payloads.filter(lambda p: p != {}),
+                ),
+                max_size=2,
+            ),
+            shard_key=opt() | shard_key_selectors,
+            update_filter=opt() | filters,
+            update_mode=opt() | st.sampled_from(list(m.UpdateMode)),
+        ),
+    ),
+    st.builds(m.DeleteOperation, delete=points_selectors),
+    st.builds(m.ClearPayloadOperation, clear_payload=points_selectors),
+    st.builds(m.SetPayloadOperation, set_payload=set_payloads),
+    st.builds(m.OverwritePayloadOperation, overwrite_payload=set_payloads),
+    st.builds(
+        m.DeletePayloadOperation,
+        delete_payload=st.builds(
+            lambda sel, **kw: m.DeletePayload(**sel, **kw),
+            selector_fields,
+            keys=st.lists(name, max_size=3),
+            shard_key=opt() | shard_key_selectors,
+        ),
+    ),
+    st.builds(m.UpdateVectorsOperation, update_vectors=update_vectors),
+    st.builds(m.DeleteVectorsOperation, delete_vectors=delete_vectors),
+)
+
+_flags = {"on_disk": opt() | st.booleans(), "memory": opt() | memories, "enable_hnsw": opt() | st.booleans()}
+text_index = st.builds(
+    m.TextIndexParams,
+    type=st.just(m.TextIndexType.TEXT),
+    tokenizer=opt() | st.sampled_from(list(m.TokenizerType)),
+    min_token_len=opt() | u64,
+    max_token_len=opt() | u64,
+    lowercase=opt() | st.booleans(),
+    ascii_folding=opt() | st.booleans(),
+    phrase_matching=opt() | st.booleans(),
+    # a set with exactly one language and nothing else reads back as that language (same meaning)
+    stopwords=opt()
+    | st.sampled_from(list(m.Language))
+    | st.builds(
+        m.StopwordsSet,
+        languages=opt() | st.lists(st.sampled_from(list(m.Language)), min_size=2, max_size=3),
+        custom=st.lists(name, min_size=1, max_size=2),
+    ),
+    stemmer=opt()
+    | st.builds(
+        m.SnowballParams,
+        type=st.just(m.Snowball.SNOWBALL),
+        language=st.sampled_from(list(m.SnowballLanguage)),
+    )
+    | st.just(m.DisabledStemmerParams(type=next(iter(m.NoStemmer)))),
+    **_flags,
+)
+field_schemas = st.one_of(
+    st.sampled_from(list(m.PayloadSchemaType)),
+    st.builds(
+        m.KeywordIndexParams,
+        type=st.just(m.KeywordIndexType.KEYWORD),
+        is_tenant=opt() | st.booleans(),
+        prefix=opt() | st.just(True),  # false is the default: gRPC has no way to say it
+        **_flags,
+    ),
+    st.builds(
+        m.IntegerIndexParams,
+        type=st.just(m.IntegerIndexType.INTEGER),
+        lookup=opt() | st.booleans(),
+        range=opt() | st.booleans(),
+        is_principal=opt() | st.booleans(),
+        **_flags,
+    ),
+    st.builds(
+        m.FloatIndexParams, type=st.just(m.FloatIndexType.FLOAT), is_principal=opt() | st.booleans(), **_flags
+    ),
+    st.builds(m.GeoIndexParams, type=st.just(m.GeoIndexType.GEO), **_flags),
+    st.builds(m.BoolIndexParams, type=st.just(m.BoolIndexType.BOOL), **_flags),
+    st.builds(
+        m.DatetimeIndexParams,
+        type=st.just(m.DatetimeIndexType.DATETIME),
+        is_principal=opt() | st.booleans(),
+        **_flags,
+    ),
+    st.builds(
+        m.UuidIndexParams, type=st.just(m.UuidIndexType.UUID), is_tenant=opt() | st.booleans(), **_flags
+    ),
+    text_index,
+)
+alias_ops = st.one_of(
+    st.builds(
+        m.CreateAliasOperation, create_alias=st.builds(m.CreateAlias, collection_name=name, alias_name=name)
+    ),
+    st.builds(
+        m.RenameAliasOperation,
+        rename_alias=st.builds(m.RenameAlias, old_alias_name=name, new_alias_name=name),
+    ),
+    st.builds(m.DeleteAliasOperation, delete_alias=st.builds(m.DeleteAlias, alias_name=name)),
+)
+vector_diffs = st.builds(
+    m.VectorParamsDiff,
+    hnsw_config=opt() | hnsw_diffs,
+    quantization_config=opt() | quantizations | st.just(m.Disabled.DISABLED),
+    on_disk=opt() | st.booleans(),
+    memory=opt() | memories,
+)
+update_collections = st.builds(
+    m.UpdateCollection,
+    vectors=opt() | st.dictionaries(name, vector_diffs, min_size=1, max_size=2),
+    optimizers_config=opt()
+    | st.builds(
+        m.OptimizersConfigDiff,
+        deleted_threshold=opt() | st.floats(allow_nan=False),
+        indexing_threshold=opt() | u64,
+    ),
+    params=opt()
+    | st.builds(
+        m.CollectionParamsDiff,
+        replication_factor=opt() | u32,
+        write_consistency_factor=opt() | u32,
+        read_fan_out_factor=opt() | u32,
+        on_disk_payload=opt() | st.booleans(),
+    ),
+    hnsw_config=opt() | hnsw_diffs,
+    quantization_config=opt() | quantizations | st.just(m.Disabled.DISABLED),
+    sparse_vectors=opt() | st.dictionaries(name, sparse_vector_params, min_size=1, max_size=2),
+    metadata=payloads.filter(lambda p: p != {}),
+)
+lookups = st.builds(
+    m.LookupLocation, collection=name, vector=opt() | name, shard_key=opt() | shard_key_selectors
+)
+query_requests = st.builds(
+    m.QueryRequest,
+    prefetch=opt() | st.lists(prefetches, min_size=1, max_size=2),
+    query=opt() | queries,
+    using=opt() | name,
+    filter=opt() | filters,
+    params=opt() | search_params,
+    score_threshold=opt() | f32,
+    limit=opt() | u64,
+    offset=opt() | u64,
+    with_vector=opt() | with_vectors,
+    with_payload=opt() | with_payloads,
+    lookup_from=opt() | lookups,
+    shard_key=opt() | shard_key_selectors,
+)
+group_requests = st.builds(
+    m.QueryGroupsRequest,
+    prefetch=opt() | st.lists(prefetches, min_size=1, max_size=2),
+    query=opt() | queries,
+    using=opt() | name,
+    filter=opt() | filters,
+    params=opt() | search_params,
+    score_threshold=opt() | f32,
+    with_vector=opt() | with_vectors,
+    with_payload=opt() | with_payloads,
+    lookup_from=opt() | lookups,
+    group_by=name,
+    group_size=opt() | u64,
+    limit=opt() | u64,
+    # a WithLookup with neither selector reads back as REST's short form (the collection name)
+    with_lookup=opt()
+    | name
+    | st.builds(m.WithLookup, collection=name, with_payload=with_payloads, with_vectors=opt() | with_vectors),
+    shard_key=opt() | shard_key_selectors,
+)
+matrix_requests = st.builds(
+    m.SearchMatrixRequest,
+    filter=opt() | filters,
+    sample=opt() | u64,
+    limit=opt() | u64,
+    using=opt() | name,
+    shard_key=opt() | shard_key_selectors,
+)
+snapshots = st.builds(
+    m.SnapshotDescription,
+    name=name,
+    creation_time=opt()
+    | st.datetimes(datetime.datetime(1970, 1, 1), datetime.datetime(9999, 1, 1)).map(
+        lambda d: d.replace(microsecond=0).isoformat()
+    ),
+    size=st.integers(0, 2**63 - 1),
+    checksum=opt() | name,
+)
+update_results = st.builds(
+    m.UpdateResult, operation_id=opt() | u64, status=st.sampled_from(list(m.UpdateStatus))
+)
+i64 = st.integers(-(2**63), 2**63 - 1)
+
+
+# ------------------------------------------------------------------ requests
+
+
+@SETTINGS
+@given(update_vectors, write_queries)
+def test_update_vectors_request(body, query) -> None:
+    request_round_trip("update_vectors", COLL, query, body)
+
+
+@SETTINGS
+@given(delete_vectors, write_queries)
+def test_delete_vectors_request(body, query) -> None:
+    request_round_trip("delete_vectors", COLL, query, body)
+
+
+@SETTINGS
+@given(st.lists(update_operations, max_size=4), write_queries)
+def test_batch_update_request(ops, query) -> None:
+    request_round_trip("batch_update", COLL, query, m.UpdateOperations(operations=ops))
+
+
+@SETTINGS
+@given(name, field_schemas, write_queries)
+def test_create_field_index_request(field, schema, query) -> None:
+    request_round_trip(
+        "create_field_index", COLL, query, m.CreateFieldIndex(field_name=field, field_schema=schema)
+    )
+
+
+@SETTINGS
+@given(name, write_queries)
+def test_delete_field_index_request(field, query) -> None:
+    request_round_trip("delete_field_index", {**COLL, "field_name": field}, query, None)
+
+
+@SETTINGS
+@given(st.lists(alias_ops, max_size=4), timeout_queries)
+def test_aliases_requests(actions, query) -> None:
+    request_round_trip("update_aliases", {}, query, m.ChangeAliasesOperation(actions=actions))
+    request_round_trip("get_collections_aliases", {}, {}, None)
+    request_round_trip("get_collection_aliases", COLL, {}, None)
+
+
+@SETTINGS
+@given(update_collections, timeout_queries)
+def test_update_collection_request(body, query) -> None:
+    request_round_trip("update_collection", COLL, query, body)
+
+
+@SETTINGS
+@given(query_requests, read_queries)
+def test_query_request_with_lookup_from(body, query) -> None:
+    request_round_trip("query_points", COLL, query, body)
+
+
+@SETTINGS
+@given(st.lists(query_requests, max_size=3), read_queries)
+def test_query_batch_request(searches, query) -> None:
+    request_round_trip("query_batch_points", COLL, query, m.QueryRequestBatch(searches=searches))
+
+
+@SETTINGS
+@given(group_requests, read_queries)
+def test_query_groups_request(body, query) -> None:
+    request_round_trip("query_points_groups", COLL, query, body)
+
+
+@SETTINGS
+@given(
+    st.builds(
+        m.FacetRequest,
+        key=name,
+        limit=opt() | u64,
+        filter=opt() | filters,
+        exact=opt() | st.booleans(),
+        shard_key=opt() | shard_key_selectors,
+    ),
+    read_queries,
+)
+def test_facet_request(body, query) -> None:
+    request_round_trip("facet", COLL, query, body)
+
+
+@SETTINGS
+@given(matrix_requests, read_queries)
+def test_search_matrix_requests(body, query) -> None:
+    request_round_trip("search_matrix_pairs", COLL, query, body)
+    request_round_trip("search_matrix_offsets", COLL, query, body)
+
+
+@SETTINGS
+@given(name)
+def test_snapshot_requests(snapshot) -> None:
+    wait = {"wait": True}  # a gRPC snapshot call always waits
+    request_round_trip("list_snapshots", COLL, {}, None)
+    request_round_trip("create_snapshot", COLL, wait, None)
+    request_round_trip("delete_snapshot", {**COLL, "snapshot_name": snapshot}, wait, None)
+    request_round_trip("list_full_snapshots", {}, {}, None)
+    request_round_trip("create_full_snapshot", {}, wait, None)
+    request_round_trip("delete_full_snapshot", {"snapshot_name": snapshot}, wait, None)
+
+
+def test_snapshot_without_wait_stays_on_rest() -> None:
+    with pytest.raises(UnsupportedOperation, match="wait"):
+        convert.request_to_grpc("create_snapshot", COLL, {"wait": False}, None)
+
+
+# ------------------------------------------------------------------ replies
+
+
+@SETTINGS
+@given(update_results)
+def test_update_replies(result) -> None:
+    for op in ("update_vectors", "delete_vectors", "create_field_index", "delete_field_index"):
+        reply_round_trip(op, result)
+
+
+@SETTINGS
+@given(st.lists(update_results, max_size=4), st.booleans())
+def test_batch_update_and_collection_op_replies(results, ok) -> None:
+    reply_round_trip("batch_update", results)
+    reply_round_trip("update_aliases", ok)
+    reply_round_trip("update_collection", ok)
+
+
+@SETTINGS
+@given(st.lists(st.builds(m.AliasDescription, alias_name=name, collection_name=name), max_size=3))
+def test_aliases_replies(aliases) -> None:
+    res = m.CollectionsAliasesResponse(aliases=aliases)
+    reply_round_trip("get_collections_aliases", res)
+    reply_round_trip("get_collection_aliases", res)
+
+
+@SETTINGS
+@given(st.lists(st.lists(scored_points, max_size=3).map(lambda ps: m.QueryResponse(points=ps)), max_size=3))
+def test_query_batch_reply(responses) -> None:
+    reply_round_trip("query_batch_points", responses)
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.builds(
+            m.PointGroup,
+            id=st.text(max_size=4) | i64,
+            hits=st.lists(scored_points, max_size=3),
+            lookup=opt() | records,
+        ),
+        max_size=3,
+    )
+)
+def test_query_groups_reply(groups) -> None:
+    reply_round_trip("query_points_groups", m.GroupsResult(groups=groups))
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.builds(m.FacetValueHit, value=st.text(max_size=4) | i64 | st.booleans(), count=u64), max_size=4
+    )
+)
+def test_facet_reply(hits) -> None:
+    reply_round_trip("facet", m.FacetResponse(hits=hits))
+
+
+@SETTINGS
+@given(
+    st.lists(st.builds(m.SearchMatrixPair, a=point_ids, b=point_ids, score=f32), max_size=4),
+    st.lists(point_ids, max_size=4),
+    st.data(),
+)
+def test_search_matrix_replies(pairs, ids, data) -> None:
+    reply_round_trip("search_matrix_pairs", m.SearchMatrixPairsResponse(pairs=pairs))
+    n = data.draw(st.integers(0, 5))
+    offsets = m.SearchMatrixOffsetsResponse(
+        offsets_row=data.draw(st.lists(u64, min_size=n, max_size=n)),
+        offsets_col=data.draw(st.lists(u64, min_size=n, max_size=n)),
+        scores=data.draw(st.lists(f32, min_size=n, max_size=n)),
+        ids=ids,
+    )
+    reply_round_trip("search_matrix_offsets", offsets)
+
+
+@SETTINGS
+@given(st.lists(snapshots, max_size=3), snapshots)
+def test_snapshot_replies(listed, one) -> None:
+    reply_round_trip("list_snapshots", listed)
+    reply_round_trip("list_full_snapshots", listed)
+    reply_round_trip("create_snapshot", one)
+    reply_round_trip("create_full_snapshot", one)
+    reply_round_trip("delete_snapshot", True)
+    reply_round_trip("delete_full_snapshot", True)
+
+
+@SETTINGS
+@given(
+    st.dictionaries(
+        name,
+        st.builds(
+            m.PayloadIndexInfo,
+            data_type=st.sampled_from(list(m.PayloadSchemaType)),
+            params=opt() | field_schemas.filter(lambda s: not isinstance(s, m.PayloadSchemaType)),
+            points=u64,
+        ),
+        max_size=3,
+    ),
+    opt() | quantizations,
+    opt() | st.dictionaries(name, sparse_vector_params, min_size=1, max_size=2),
+)
+def test_collection_info_carries_payload_schema_quantization_and_sparse_vectors(
+    schema, quant, sparse
+) -> None:
+    info = m.CollectionInfo(
+        status=m.CollectionStatus.GREEN,
+        optimizer_status=m.OptimizersStatusOneOf.OK,
+        segments_count=1,
+        points_count=3,
+        indexed_vectors_count=0,
+        config=m.CollectionConfig(
+            params=m.CollectionParams(
+                vectors=m.VectorParams(size=4, distance=m.Distance.DOT), shard_number=1, sparse_vectors=sparse
+            ),
+            hnsw_config=m.HnswConfig(m=16, ef_construct=100, full_scan_threshold=10),
+            optimizer_config=m.OptimizersConfig(default_segment_number=0, flush_interval_sec=5),
+            quantization_config=quant,
+        ),
+        payload_schema=schema,
+    )
+    got = convert.result_from_grpc("get_collection", wire(convert.result_to_grpc("get_collection", info)))
+    assert got.payload_schema == schema
+    assert got.config.quantization_config == quant
+    assert got.config.params.sparse_vectors == sparse
+    assert isinstance(convert.result_to_grpc("get_collection", info), q.GetCollectionInfoResponse)
