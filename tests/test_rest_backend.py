@@ -545,6 +545,16 @@ def _shapes():
     return {
         "points-list": models.PointsList(points=points, shard_key="k"),
         "batch": models.PointsBatch(batch=models.Batch(ids=list(range(400)), vectors=rng.random((400, 768)).tolist())),
+        "batch-numpy": models.PointsBatch(
+            batch=models.Batch(ids=list(range(400)), vectors=rng.random((400, 768), dtype=np.float32))
+        ),
+        "batch-named-numpy": models.PointsBatch(
+            batch=models.Batch(
+                ids=list(range(400)),
+                vectors={"a": rng.random((400, 768), dtype=np.float32), "b": rng.random((400, 4))},
+                payloads=[{"i": i} for i in range(400)],
+            )
+        ),
         "dict-numpy": {"points": [{"id": i, "vector": rng.random(768, dtype=np.float32)} for i in range(400)]},
         "nested-ops": models.UpdateOperations(operations=[models.UpsertOperation(upsert=models.PointsList(points=points))]),
         "small": models.PointsList(points=points[:1]),
@@ -559,7 +569,7 @@ def test_large_bodies_encoded_in_slices_give_the_same_bytes(shape, monkeypatch):
     real_dump = models.dump
     monkeypatch.setattr(rest_backend.models, "dump", lambda o: calls.append(1) or real_dump(o))
     assert rest_backend.encode_large(body, slice_bytes=64 * 1024) == expected
-    if shape in ("points-list", "batch", "dict-numpy"):
+    if shape in ("points-list", "batch", "dict-numpy", "batch-numpy", "batch-named-numpy"):
         assert len(calls) > 10  # sliced: the GIL is let go between slices
     assert models.dump(body) == expected  # the body itself was not modified
 

@@ -514,12 +514,17 @@ def _children(obj: Any) -> list[tuple[Any, Any]]:
     return []
 
 
-def _largest_list(obj: Any, depth: int) -> tuple[tuple[Any, ...], list[Any]] | None:
-    """(path of keys, the list) of the longest list reachable through structs and dicts."""
-    best: tuple[tuple[Any, ...], list[Any]] | None = None
+def _largest_list(obj: Any, depth: int) -> tuple[tuple[Any, ...], Any] | None:
+    """(path of keys, the list) of the longest list reachable through structs and dicts; a 2-D+
+    numpy array (a Batch's vectors) counts as the list of its rows: orjson would otherwise
+    write a whole 256 x 768 array in one call, holding the GIL for several ms."""
+    np = sys.modules.get("numpy")
+    best: tuple[tuple[Any, ...], Any] | None = None
     for key, value in _children(obj):
         if isinstance(value, (list, tuple)):
-            cand: tuple[tuple[Any, ...], list[Any]] | None = ((key,), list(value))
+            cand: tuple[tuple[Any, ...], Any] | None = ((key,), list(value))
+        elif np is not None and isinstance(value, np.ndarray) and value.ndim >= 2:
+            cand = ((key,), value)  # row slices are views: no copy
         elif depth > 1:
             inner = _largest_list(value, depth - 1)
             cand = ((key, *inner[0]), inner[1]) if inner is not None else None
@@ -530,9 +535,9 @@ def _largest_list(obj: Any, depth: int) -> tuple[tuple[Any, ...], list[Any]] | N
     return best
 
 
-def _list_size(items: list[Any]) -> int:
+def _list_size(items: Any) -> int:
     """Estimated encoded size of ``items`` from a sample of its first entries."""
-    if not items:
+    if not len(items):
         return 0
     sample = items[:16]
     return _approx_size(sample, 1 << 62) * len(items) // len(sample)
