@@ -1,12 +1,17 @@
 """Bulk ingestion, side by side: aqdrant's ingestion actor vs the peer's ``upload_collection``.
 
-    .venv/bin/python benchmarks/bench_ingest.py                 # 20,000 x 384-d
-    .venv/bin/python benchmarks/bench_ingest.py --n 100000 --dim 768
+    .venv/bin/python benchmarks/bench_ingest.py                 # 100,000 x 768-d (the issue's workload)
+    .venv/bin/python benchmarks/bench_ingest.py --n 20000 --dim 384 --local-n 20000
 
 Targets:
-- a minimal HTTP sink (a separate process, so its CPU is not counted) that answers Qdrant's
-  collection-info and upsert envelopes at once and counts the points it received;
-- the embedded engine (``AsyncQdrantClient(":memory:")``), when aqdrant/local is available.
+- a minimal sink (a separate process, so its CPU is not counted) that answers Qdrant's
+  collection-info and upsert at once, over REST (HTTP/1.1) and over gRPC (Points/Upsert), and
+  counts the points it received;
+- the embedded engines (aqdrant's ``":memory:"``, the peer's local mode), on ``--local-n`` points.
+
+Rows: aqdrant ``upload_collection`` (numpy columns sent as Batch bodies) on asyncio and trio, the
+actor fed one ``PointStruct`` per row (the generator path), the peer's ``upload_collection``
+(``parallel=1``: its worker processes' CPU would not be counted), each over REST and gRPC.
 
 Client CPU is ``time.process_time()`` of this process (all its threads) over the upload; wall
 time includes the sink's parsing. Same data (float32 numpy array, payload ``{"i": i}``, integer
@@ -251,11 +256,11 @@ async def run_peer(target: str, arr, payload, ids, batch_size: int, grpc: bool =
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=20_000)
-    ap.add_argument("--dim", type=int, default=384)
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--dim", type=int, default=768)
     ap.add_argument("--batch-size", type=int, default=256)
     ap.add_argument("--parallel", type=int, default=4, help="aqdrant senders in flight")
-    ap.add_argument("--local-n", type=int, default=None, help="points for the embedded engine (default --n)")
+    ap.add_argument("--local-n", type=int, default=20_000, help="points for the embedded engines (the peer's local mode is slow)")
     ap.add_argument("--no-local", action="store_true")
     args = ap.parse_args()
     import anyio
