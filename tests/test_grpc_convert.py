@@ -157,6 +157,8 @@ order_bys = (
 )
 search_params = st.builds(
     m.SearchParams,
+    acorn=opt() | st.builds(m.AcornSearchParams, enable=opt() | st.booleans(), max_selectivity=opt() | f64),
+    idf=opt() | st.just(m.IdfScope.GLOBAL) | st.builds(m.IdfCorpusParams, corpus=st.builds(m.Filter)),
     hnsw_ef=opt() | u64,
     exact=opt() | st.booleans(),
     quantization=opt()
@@ -171,7 +173,13 @@ search_params = st.builds(
 sparse_inputs = st.lists(
     st.tuples(u32, st.floats(width=32, allow_nan=False)), max_size=4, unique_by=lambda t: t[0]
 ).map(lambda ps: m.SparseVector(indices=[i for i, _ in ps], values=[v for _, v in ps]))
-vector_inputs = dense | multi | sparse_inputs | point_ids
+options = payloads.filter(lambda p: p != {})
+inference_objects = st.one_of(
+    st.builds(m.Document, text=name, model=name, options=options),
+    st.builds(m.Image, image=json_values, model=name, options=options),
+    st.builds(m.InferenceObject, object=json_values, model=name, options=options),
+)
+vector_inputs = dense | multi | sparse_inputs | point_ids | inference_objects
 context_pairs = st.builds(m.ContextPair, positive=vector_inputs, negative=vector_inputs)
 expressions = st.recursive(
     f32 | name | leaf_conditions,
@@ -237,6 +245,17 @@ queries = st.one_of(
     ),
     st.builds(m.SampleQuery, sample=st.sampled_from(list(m.Sample))),
     st.builds(m.FormulaQuery, formula=expressions, defaults=payloads.filter(lambda p: p != {})),
+    st.builds(
+        m.RelevanceFeedbackQuery,
+        relevance_feedback=st.builds(
+            m.RelevanceFeedbackInput,
+            target=vector_inputs,
+            feedback=st.lists(st.builds(m.FeedbackItem, example=vector_inputs, score=f32), max_size=3),
+            strategy=st.builds(
+                m.NaiveFeedbackStrategy, naive=st.builds(m.NaiveFeedbackStrategyParams, a=f32, b=f32, c=f32)
+            ),
+        ),
+    ),
 )
 prefetches = st.recursive(
     st.builds(
@@ -273,6 +292,15 @@ hnsw_diffs = st.builds(
 )
 memories = st.sampled_from(list(m.Memory))
 quantizations = st.one_of(
+    st.builds(
+        m.TurboQuantization,
+        turbo=st.builds(
+            m.TurboQuantQuantizationConfig,
+            always_ram=opt() | st.booleans(),
+            memory=opt() | memories,
+            bits=opt() | st.sampled_from(list(m.TurboQuantBitSize)),
+        ),
+    ),
     st.builds(
         m.ScalarQuantization,
         scalar=st.builds(
@@ -327,6 +355,21 @@ vector_params = st.builds(
     multivector_config=opt()
     | st.builds(m.MultiVectorConfig, comparator=st.sampled_from(list(m.MultiVectorComparator))),
 )
+strict_modes = st.builds(
+    m.StrictModeConfig,
+    enabled=opt() | st.booleans(),
+    max_query_limit=opt() | u32,
+    unindexed_filtering_retrieve=opt() | st.booleans(),
+    search_max_oversampling=opt() | f32,
+    read_rate_limit=opt() | u32,
+    multivector_config=opt()
+    | st.dictionaries(
+        name, st.builds(m.StrictModeMultivector, max_vectors=opt() | u64), min_size=1, max_size=2
+    ),
+    sparse_config=opt()
+    | st.dictionaries(name, st.builds(m.StrictModeSparse, max_length=opt() | u64), min_size=1, max_size=2),
+    max_resident_memory_percent=opt() | u32,
+)
 create_collections = st.builds(
     m.CreateCollection,
     vectors=opt() | vector_params | st.dictionaries(name, vector_params, min_size=1, max_size=2),
@@ -351,10 +394,14 @@ create_collections = st.builds(
         indexing_threshold=opt() | u64,
         flush_interval_sec=opt() | u64,
         prevent_unoptimized=opt() | st.booleans(),
+        max_optimization_threads=opt() | u64 | st.sampled_from(list(m.MaxOptimizationThreadsSetting)),
     ),
     metadata=payloads.filter(lambda p: p != {}),
     quantization_config=opt() | quantizations,
     sparse_vectors=opt() | st.dictionaries(name, sparse_vector_params, min_size=1, max_size=2),
+    sharding_method=opt() | st.sampled_from(list(m.ShardingMethod)),
+    payload=opt() | st.builds(m.PayloadStorageParams, memory=opt() | memories),
+    strict_mode_config=opt() | strict_modes,
 )
 shard_keys = st.text(max_size=4) | u64
 shard_key_selectors = (
@@ -538,21 +585,23 @@ def test_replies_become_rest_results() -> None:
 def test_unsupported_shapes_raise_unsupported_operation() -> None:
     with pytest.raises(UnsupportedOperation, match="REST"):
         convert.request_to_grpc("telemetry", {}, {}, None)
-    feedback = m.RelevanceFeedbackQuery(
-        relevance_feedback=m.RelevanceFeedbackInput(
-            target=1,
-            feedback=[],
-            strategy=m.NaiveFeedbackStrategy(naive=m.NaiveFeedbackStrategyParams(a=1, b=1, c=1)),
-        )
+    with pytest.raises(UnsupportedOperation, match="wait"):  # a gRPC snapshot call always waits
+        convert.request_to_grpc("create_full_snapshot", {}, {"wait": False}, None)
+    # the server side: what REST cannot say is refused, not dropped
+    batch = q.QueryBatchPoints(
+        collection_name="c",
+        query_points=[q.QueryPoints(collection_name="c", read_consistency=q.ReadConsistency(factor=2))],
     )
-    with pytest.raises(UnsupportedOperation, match="RelevanceFeedbackQuery"):
-        convert.query_to_grpc(feedback)
-    with pytest.raises(UnsupportedOperation, match="strict_mode_config"):
-        convert.request_to_grpc(
-            "update_collection",
-            {"collection_name": "c"},
-            {},
-            m.UpdateCollection(strict_mode_config=m.StrictModeConfig(enabled=True)),
-        )
-    with pytest.raises(UnsupportedOperation, match="TurboQuantization"):
-        convert.quantization_to_grpc(m.TurboQuantization(turbo=m.TurboQuantQuantizationConfig()))
+    with pytest.raises(UnsupportedOperation, match="inside a query batch"):
+        convert.request_from_grpc("query_batch_points", wire(batch))
+    ts = q.ScrollPoints(
+        collection_name="c",
+        order_by=q.OrderBy(
+            key="t",
+            start_from=q.StartFrom(
+                timestamp=__import__("datetime").datetime.now(__import__("datetime").timezone.utc)
+            ),
+        ),
+    )
+    with pytest.raises(UnsupportedOperation, match="Timestamp"):
+        convert.request_from_grpc("scroll_points", wire(ts))

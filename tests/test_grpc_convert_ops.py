@@ -17,6 +17,7 @@ from test_grpc_convert import (
     f32,
     filters,
     hnsw_diffs,
+    inference_objects,
     memories,
     name,
     opt,
@@ -28,6 +29,7 @@ from test_grpc_convert import (
     search_params,
     shard_key_selectors,
     sparse_vector_params,
+    strict_modes,
     u32,
     u64,
     wire,
@@ -214,6 +216,7 @@ update_collections = st.builds(
         m.OptimizersConfigDiff,
         deleted_threshold=opt() | st.floats(allow_nan=False),
         indexing_threshold=opt() | u64,
+        max_optimization_threads=opt() | u64 | st.sampled_from(list(m.MaxOptimizationThreadsSetting)),
     ),
     params=opt()
     | st.builds(
@@ -222,8 +225,10 @@ update_collections = st.builds(
         write_consistency_factor=opt() | u32,
         read_fan_out_factor=opt() | u32,
         on_disk_payload=opt() | st.booleans(),
+        payload=opt() | st.builds(m.PayloadStorageParams, memory=opt() | memories),
     ),
     hnsw_config=opt() | hnsw_diffs,
+    strict_mode_config=opt() | strict_modes,
     quantization_config=opt() | quantizations | st.just(m.Disabled.DISABLED),
     sparse_vectors=opt() | st.dictionaries(name, sparse_vector_params, min_size=1, max_size=2),
     metadata=payloads.filter(lambda p: p != {}),
@@ -291,6 +296,31 @@ i64 = st.integers(-(2**63), 2**63 - 1)
 
 
 # ------------------------------------------------------------------ requests
+
+
+@SETTINGS
+@given(
+    st.builds(
+        m.PointsList,
+        points=st.lists(
+            st.builds(
+                m.PointStruct,
+                id=point_ids,
+                vector=vector_structs
+                | inference_objects
+                | st.dictionaries(name, inference_objects, max_size=2),
+                payload=payloads.filter(lambda p: p != {}),
+            ),
+            max_size=3,
+        ),
+        shard_key=opt() | shard_key_selectors,
+        update_filter=opt() | filters,
+        update_mode=opt() | st.sampled_from(list(m.UpdateMode)),
+    ),
+    write_queries,
+)
+def test_upsert_request_with_update_mode_and_inference_objects(body, query) -> None:
+    request_round_trip("upsert_points", COLL, query, body)
 
 
 @SETTINGS

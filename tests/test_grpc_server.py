@@ -112,12 +112,13 @@ async def test_statuses_and_unimplemented(srv, anyio_backend) -> None:
         )
     assert snap.value.status == Status.UNIMPLEMENTED
     # a shape the conversion does not read is UNIMPLEMENTED too
-    feedback = q.Query(relevance_feedback=q.RelevanceFeedbackInput(target=q.VectorInput(id=q.PointId(num=1))))
+    batch = q.QueryBatchPoints(
+        collection_name="st",
+        query_points=[q.QueryPoints(collection_name="st", read_consistency=q.ReadConsistency(factor=2))],
+    )
     with pytest.raises(GRPCError) as shape:
-        await call(
-            port, "/qdrant.Points/Query", q.QueryPoints(collection_name="st", query=feedback), q.QueryResponse
-        )
-    assert shape.value.status == Status.UNIMPLEMENTED and "relevance_feedback" in shape.value.message
+        await call(port, "/qdrant.Points/QueryBatch", batch, q.QueryBatchResponse)
+    assert shape.value.status == Status.UNIMPLEMENTED and "inside a query batch" in shape.value.message
     assert srv.grpc.calls["Points.Search"] == 1 and srv.grpc.calls["Collections.Create"] == 2
     # the server still answers after all that
     listed = await call(

@@ -176,7 +176,11 @@ def _floats(data: Any) -> list[float]:
 
 
 def vector_to_grpc(vec: Any) -> q.Vector:
-    """One vector (dense list/array, multi-dense list of lists, SparseVector) as ``Vector``."""
+    """One vector (dense list/array, multi-dense list of lists, SparseVector, or a Document/Image/
+    InferenceObject for cloud inference) as ``Vector``."""
+    inference = _inference_to_grpc(vec)
+    if inference is not None:
+        return q.Vector(**{inference[0]: inference[1]})
     if isinstance(vec, m.SparseVector):
         return q.Vector(
             sparse=q.SparseVector(values=_floats(vec.values), indices=[int(i) for i in vec.indices])
@@ -204,6 +208,8 @@ def _vector_output_from_grpc(v: Any) -> Any:
         return m.SparseVector(indices=list(v.sparse.indices), values=list(v.sparse.values))
     if kind == "multi_dense":
         return [list(d.data) for d in v.multi_dense.vectors]
+    if kind in ("document", "image", "object"):
+        return _inference_from_grpc(getattr(v, kind), kind)
     # a server older than 1.13 sends the deprecated flat fields
     import warnings
 
@@ -597,13 +603,23 @@ def order_by_from_grpc(ob: q.OrderBy | None) -> Any:
 def search_params_to_grpc(p: m.SearchParams | None) -> q.SearchParams | None:
     if p is None:
         return None
-    if p.acorn is not None or p.idf is not None:
-        raise _unsupported("search params acorn/idf")
     quant = None
     if p.quantization is not None:
         qp = p.quantization
         quant = q.QuantizationSearchParams(ignore=qp.ignore, rescore=qp.rescore, oversampling=qp.oversampling)
-    return q.SearchParams(hnsw_ef=p.hnsw_ef, exact=p.exact, quantization=quant, indexed_only=p.indexed_only)
+    idf = None
+    if isinstance(p.idf, m.IdfCorpusParams):
+        idf = q.IdfParams(corpus=filter_to_grpc(p.idf.corpus))
+    elif p.idf is not None:  # IdfScope.GLOBAL: the whole collection, no corpus filter
+        idf = q.IdfParams()
+    return q.SearchParams(
+        hnsw_ef=p.hnsw_ef,
+        exact=p.exact,
+        quantization=quant,
+        indexed_only=p.indexed_only,
+        acorn=_diff_to_grpc(p.acorn, q.AcornSearchParams),
+        idf=idf,
+    )
 
 
 def search_params_from_grpc(p: q.SearchParams | None) -> m.SearchParams | None:
@@ -613,10 +629,27 @@ def search_params_from_grpc(p: q.SearchParams | None) -> m.SearchParams | None:
     if p.quantization is not None:
         qp = p.quantization
         quant = m.QuantizationSearchParams(ignore=qp.ignore, rescore=qp.rescore, oversampling=qp.oversampling)
-    return m.SearchParams(hnsw_ef=p.hnsw_ef, exact=p.exact, quantization=quant, indexed_only=p.indexed_only)
+    idf: Any = None
+    if p.idf is not None:
+        idf = (
+            m.IdfCorpusParams(corpus=filter_from_grpc(p.idf.corpus))
+            if p.idf.corpus is not None
+            else m.IdfScope.GLOBAL
+        )
+    return m.SearchParams(
+        hnsw_ef=p.hnsw_ef,
+        exact=p.exact,
+        quantization=quant,
+        indexed_only=p.indexed_only,
+        acorn=_diff_from_grpc(p.acorn, m.AcornSearchParams),
+        idf=idf,
+    )
 
 
 def _vector_input_to_grpc(v: Any) -> q.VectorInput:
+    inference = _inference_to_grpc(v)
+    if inference is not None:
+        return q.VectorInput(**{inference[0]: inference[1]})
     if isinstance(v, (int, str)) and not isinstance(v, bool):
         return q.VectorInput(id=point_id_to_grpc(v))
     if isinstance(v, m.SparseVector):
@@ -643,6 +676,8 @@ def _vector_input_from_grpc(v: q.VectorInput) -> Any:
         return m.SparseVector(indices=list(v.sparse.indices), values=list(v.sparse.values))
     if kind == "multi_dense":
         return [list(d.data) for d in v.multi_dense.vectors]
+    if kind in ("document", "image", "object"):
+        return _inference_from_grpc(getattr(v, kind), kind)
     raise _unsupported(f"query input {kind}")
 
 
@@ -653,7 +688,8 @@ def query_to_grpc(query: Any) -> q.Query | None:
         return q.Query(nearest=_vector_input_to_grpc(query.nearest))
     if isinstance(query, m.OrderByQuery):
         return q.Query(order_by=order_by_to_grpc(query.order_by))
-    if isinstance(query, (list, np.ndarray, m.SparseVector, int, str)) and not isinstance(query, bool):
+    bare = (list, np.ndarray, m.SparseVector, int, str, m.Document, m.Image, m.InferenceObject)
+    if isinstance(query, bare) and not isinstance(query, bool):
         return q.Query(nearest=_vector_input_to_grpc(query))
     return _more_query_to_grpc(query)
 
@@ -810,18 +846,16 @@ def vectors_config_from_grpc(vc: q.VectorsConfig | None) -> Any:
 def create_collection_to_grpc(
     name: str, body: m.CreateCollection, timeout: int | None = None
 ) -> q.CreateCollection:
-    unsupported = [
-        f for f in ("sharding_method", "payload", "strict_mode_config") if getattr(body, f) is not None
-    ]
-    if unsupported:
-        raise _unsupported("create_collection " + ", ".join(unsupported))
     return q.CreateCollection(
+        sharding_method=_enum_to_grpc(body.sharding_method, q.ShardingMethod)
+        if body.sharding_method is not None
+        else None,
+        payload=_payload_storage_to_grpc(body.payload),
+        strict_mode_config=strict_mode_to_grpc(body.strict_mode_config),
         collection_name=name,
         hnsw_config=_diff_to_grpc(body.hnsw_config, q.HnswConfigDiff),
         wal_config=_diff_to_grpc(body.wal_config, q.WalConfigDiff),
-        optimizers_config=_diff_to_grpc(
-            body.optimizers_config, q.OptimizersConfigDiff, ("max_optimization_threads",)
-        ),
+        optimizers_config=optimizers_diff_to_grpc(body.optimizers_config),
         shard_number=body.shard_number,
         on_disk_payload=body.on_disk_payload,
         timeout=timeout,
@@ -844,10 +878,15 @@ def create_collection_from_grpc(msg: q.CreateCollection) -> tuple[str, m.CreateC
         on_disk_payload=msg.on_disk_payload,
         hnsw_config=_diff_from_grpc(msg.hnsw_config, m.HnswConfigDiff),
         wal_config=_diff_from_grpc(msg.wal_config, m.WalConfigDiff),
-        optimizers_config=_diff_from_grpc(msg.optimizers_config, m.OptimizersConfigDiff),
+        optimizers_config=optimizers_diff_from_grpc(msg.optimizers_config),
         metadata=payload_from_grpc(msg.metadata) or None,
         quantization_config=quantization_from_grpc(msg.quantization_config),
         sparse_vectors=sparse_vectors_config_from_grpc(msg.sparse_vectors_config),
+        sharding_method=_enum_from_grpc(msg.sharding_method, m.ShardingMethod)
+        if msg.sharding_method is not None
+        else None,
+        payload=_payload_storage_from_grpc(msg.payload),
+        strict_mode_config=strict_mode_from_grpc(msg.strict_mode_config),
     )
 
 
@@ -1186,12 +1225,13 @@ def request_from_grpc(op_name: str, msg: Any) -> tuple[dict[str, Any], dict[str,
     path = {"collection_name": name} if name is not None else {}
     sk = shard_key_selector_from_grpc(getattr(msg, "shard_key_selector", None))
     if op_name == "upsert_points":
-        if msg.update_mode is not None:
-            raise _unsupported("upsert update_mode")
         body: Any = m.PointsList(
             points=[point_struct_from_grpc(p) for p in msg.points],
             shard_key=sk,
             update_filter=filter_from_grpc(msg.update_filter),
+            update_mode=_enum_from_grpc(msg.update_mode, m.UpdateMode)
+            if msg.update_mode is not None
+            else None,
         )
         return path, _write_query(msg), body
     if op_name in ("delete_points", "clear_payload"):
@@ -1235,11 +1275,6 @@ def request_from_grpc(op_name: str, msg: Any) -> tuple[dict[str, Any], dict[str,
     if op_name == "query_points":
         return path, _read_query(msg), query_points_from_grpc(msg)
     if op_name == "create_collection":
-        unsupported = [
-            f for f in ("strict_mode_config", "sharding_method") if getattr(msg, f, None) is not None
-        ]
-        if unsupported:
-            raise _unsupported("create_collection " + ", ".join(unsupported))
         _, body = create_collection_from_grpc(msg)
         return path, ({"timeout": msg.timeout} if msg.timeout is not None else {}), body
     if op_name == "delete_collection":
@@ -1730,6 +1765,15 @@ def quantization_to_grpc(qc: Any, diff: bool = False) -> Any:
                 memory=mem(b.memory, q.Memory) if b.memory is not None else None,
             )
         )
+    if isinstance(qc, m.TurboQuantization):
+        t = qc.turbo
+        return cls(
+            turboquant=q.TurboQuantization(
+                always_ram=t.always_ram,
+                bits=mem(t.bits, q.TurboQuantBitSize) if t.bits is not None else None,
+                memory=mem(t.memory, q.Memory) if t.memory is not None else None,
+            )
+        )
     if diff and qc == m.Disabled.DISABLED:
         return cls(disabled=q.Disabled())
     raise _unsupported(f"quantization {type(qc).__name__}")
@@ -1773,6 +1817,15 @@ def quantization_from_grpc(qc: Any) -> Any:
                 if b.query_encoding is not None
                 else None,
                 memory=opt_enum(b.memory, m.Memory),
+            )
+        )
+    if kind == "turboquant":
+        t = qc.turboquant
+        return m.TurboQuantization(
+            turbo=m.TurboQuantQuantizationConfig(
+                always_ram=t.always_ram,
+                bits=opt_enum(t.bits, m.TurboQuantBitSize),
+                memory=opt_enum(t.memory, m.Memory),
             )
         )
     if kind == "disabled":
@@ -1830,8 +1883,6 @@ def _vector_params_diff_from_grpc(d: q.VectorParamsDiff) -> m.VectorParamsDiff:
 def update_collection_to_grpc(
     name: str, body: m.UpdateCollection, timeout: int | None = None
 ) -> q.UpdateCollection:
-    if body.strict_mode_config is not None:
-        raise _unsupported("update_collection strict_mode_config")
     # REST names the unnamed vector "" in this map, as the server does for gRPC's params_map
     vectors = (
         q.VectorsConfigDiff(
@@ -1844,11 +1895,10 @@ def update_collection_to_grpc(
     )
     return q.UpdateCollection(
         collection_name=name,
-        optimizers_config=_diff_to_grpc(
-            body.optimizers_config, q.OptimizersConfigDiff, ("max_optimization_threads",)
-        ),
+        optimizers_config=optimizers_diff_to_grpc(body.optimizers_config),
         timeout=timeout,
-        params=_diff_to_grpc(body.params, q.CollectionParamsDiff),
+        params=_params_diff_to_grpc(body.params),
+        strict_mode_config=strict_mode_to_grpc(body.strict_mode_config),
         hnsw_config=_diff_to_grpc(body.hnsw_config, q.HnswConfigDiff),
         vectors_config=vectors,
         quantization_config=quantization_to_grpc(body.quantization_config, diff=True),
@@ -1859,8 +1909,6 @@ def update_collection_to_grpc(
 
 @_quiet
 def update_collection_from_grpc(msg: q.UpdateCollection) -> m.UpdateCollection:
-    if msg.strict_mode_config is not None:
-        raise _unsupported("update_collection strict_mode_config")
     vectors = None
     if msg.vectors_config is not None:
         if betterproto_which(msg.vectors_config, "config") == "params":
@@ -1871,13 +1919,30 @@ def update_collection_from_grpc(msg: q.UpdateCollection) -> m.UpdateCollection:
             }
     return m.UpdateCollection(
         vectors=vectors,
-        optimizers_config=_diff_from_grpc(msg.optimizers_config, m.OptimizersConfigDiff),
-        params=_diff_from_grpc(msg.params, m.CollectionParamsDiff),
+        optimizers_config=optimizers_diff_from_grpc(msg.optimizers_config),
+        params=_params_diff_from_grpc(msg.params),
+        strict_mode_config=strict_mode_from_grpc(msg.strict_mode_config),
         hnsw_config=_diff_from_grpc(msg.hnsw_config, m.HnswConfigDiff),
         quantization_config=quantization_from_grpc(msg.quantization_config),
         sparse_vectors=sparse_vectors_config_from_grpc(msg.sparse_vectors_config),
         metadata=payload_from_grpc(msg.metadata) or None,
     )
+
+
+def _params_diff_to_grpc(p: m.CollectionParamsDiff | None) -> q.CollectionParamsDiff | None:
+    if p is None:
+        return None
+    msg = _diff_to_grpc(p, q.CollectionParamsDiff, skip=("payload",))
+    msg.payload = _payload_storage_to_grpc(p.payload)
+    return msg
+
+
+def _params_diff_from_grpc(msg: q.CollectionParamsDiff | None) -> m.CollectionParamsDiff | None:
+    if msg is None:
+        return None
+    values = _diff_from_grpc(msg, m.CollectionParamsDiff, as_dict=True)
+    values["payload"] = _payload_storage_from_grpc(msg.payload)
+    return m.CollectionParamsDiff(**values)
 
 
 def lookup_location_to_grpc(loc: m.LookupLocation | None) -> q.LookupLocation | None:
@@ -2668,6 +2733,8 @@ def _more_query_to_grpc(query: Any) -> q.Query:
         return q.Query(rrf=q.Rrf(k=query.rrf.k, weights=list(query.rrf.weights or [])))
     if isinstance(query, m.SampleQuery):
         return q.Query(sample=_enum_to_grpc(query.sample, q.Sample))
+    if isinstance(query, m.RelevanceFeedbackQuery):
+        return q.Query(relevance_feedback=_feedback_to_grpc(query.relevance_feedback))
     if isinstance(query, m.FormulaQuery):
         return q.Query(
             formula=q.Formula(
@@ -2709,9 +2776,155 @@ def _more_query_from_grpc(query: q.Query, kind: str | None) -> Any:
         return m.RrfQuery(rrf=m.Rrf(k=query.rrf.k, weights=list(query.rrf.weights) or None))
     if kind == "sample":
         return m.SampleQuery(sample=_enum_from_grpc(query.sample, m.Sample))
+    if kind == "relevance_feedback":
+        return m.RelevanceFeedbackQuery(relevance_feedback=_feedback_from_grpc(query.relevance_feedback))
     if kind == "formula":
         f = query.formula
         return m.FormulaQuery(
             formula=expression_from_grpc(f.expression), defaults=payload_from_grpc(f.defaults) or None
         )
     raise _unsupported(f"query {kind}")
+
+
+# --------------------------------------------------------------------------- strict mode, inference objects
+
+
+@_quiet
+def strict_mode_to_grpc(sm: m.StrictModeConfig | None) -> q.StrictModeConfig | None:
+    if sm is None:
+        return None
+    msg = _diff_to_grpc(sm, q.StrictModeConfig, skip=("multivector_config", "sparse_config"))
+    if sm.multivector_config is not None:
+        msg.multivector_config = q.StrictModeMultivectorConfig(
+            multivector_config={
+                k: q.StrictModeMultivector(max_vectors=v.max_vectors)
+                for k, v in sm.multivector_config.items()
+            }
+        )
+    if sm.sparse_config is not None:
+        msg.sparse_config = q.StrictModeSparseConfig(
+            sparse_config={
+                k: q.StrictModeSparse(max_length=v.max_length) for k, v in sm.sparse_config.items()
+            }
+        )
+    return msg
+
+
+@_quiet
+def strict_mode_from_grpc(msg: q.StrictModeConfig | None) -> m.StrictModeConfig | None:
+    if msg is None:
+        return None
+    values = _diff_from_grpc(msg, m.StrictModeConfig, as_dict=True)
+    values["multivector_config"] = (
+        {
+            k: m.StrictModeMultivector(max_vectors=v.max_vectors)
+            for k, v in msg.multivector_config.multivector_config.items()
+        }
+        if msg.multivector_config is not None
+        else None
+    )
+    values["sparse_config"] = (
+        {k: m.StrictModeSparse(max_length=v.max_length) for k, v in msg.sparse_config.sparse_config.items()}
+        if msg.sparse_config is not None
+        else None
+    )
+    return m.StrictModeConfig(**values)
+
+
+# cloud inference objects: (model class, its data field, proto class, proto field in Vector/VectorInput)
+_INFERENCE: tuple[tuple[type, str, type, str], ...] = (
+    (m.Document, "text", q.Document, "document"),
+    (m.Image, "image", q.Image, "image"),
+    (m.InferenceObject, "object", q.InferenceObject, "object"),
+)
+
+
+def _inference_to_grpc(v: Any) -> tuple[str, Any] | None:
+    """(proto field, message) for a Document/Image/InferenceObject, else None."""
+    for cls, data, proto, field in _INFERENCE:
+        if isinstance(v, cls):
+            value = getattr(v, data)
+            return field, proto(
+                **{data: value if cls is m.Document else value_to_grpc(value)},
+                model=v.model,
+                options=payload_to_grpc(v.options),
+            )
+    return None
+
+
+def _inference_from_grpc(msg: Any, field: str) -> Any:
+    for cls, data, _, f in _INFERENCE:
+        if f == field:
+            value = getattr(msg, data)
+            return cls(
+                **{data: value if cls is m.Document else value_from_grpc(value)},
+                model=msg.model,
+                options=payload_from_grpc(msg.options) or None,
+            )
+    raise _unsupported(f"inference object {field}")
+
+
+def _feedback_to_grpc(r: m.RelevanceFeedbackInput) -> q.RelevanceFeedbackInput:
+    n = r.strategy.naive
+    return q.RelevanceFeedbackInput(
+        target=_vector_input_to_grpc(r.target),
+        feedback=[
+            q.FeedbackItem(example=_vector_input_to_grpc(f.example), score=f.score) for f in r.feedback
+        ],
+        strategy=q.FeedbackStrategy(naive=q.NaiveFeedbackStrategy(a=n.a, b=n.b, c=n.c)),
+    )
+
+
+def _feedback_from_grpc(r: q.RelevanceFeedbackInput) -> m.RelevanceFeedbackInput:
+    if r.strategy is None or r.strategy.naive is None:
+        raise _unsupported("relevance feedback without the naive strategy")
+    n = r.strategy.naive
+    return m.RelevanceFeedbackInput(
+        target=_vector_input_from_grpc(r.target),
+        feedback=[
+            m.FeedbackItem(example=_vector_input_from_grpc(f.example), score=f.score) for f in r.feedback
+        ],
+        strategy=m.NaiveFeedbackStrategy(naive=m.NaiveFeedbackStrategyParams(a=n.a, b=n.b, c=n.c)),
+    )
+
+
+def _max_threads_to_grpc(v: Any) -> q.MaxOptimizationThreads | None:
+    if v is None:
+        return None
+    if isinstance(v, int) and not isinstance(v, bool):
+        return q.MaxOptimizationThreads(value=v)
+    return q.MaxOptimizationThreads(setting=_enum_to_grpc(v, q.MaxOptimizationThreadsSetting))
+
+
+def _max_threads_from_grpc(v: q.MaxOptimizationThreads | None) -> Any:
+    if v is None:
+        return None
+    if betterproto_which(v, "variant") == "value":
+        return v.value
+    return _enum_from_grpc(v.setting, m.MaxOptimizationThreadsSetting)
+
+
+@_quiet
+def optimizers_diff_to_grpc(o: m.OptimizersConfigDiff | None) -> q.OptimizersConfigDiff | None:
+    if o is None:
+        return None
+    msg = _diff_to_grpc(o, q.OptimizersConfigDiff, skip=("max_optimization_threads",))
+    msg.max_optimization_threads = _max_threads_to_grpc(o.max_optimization_threads)
+    return msg
+
+
+@_quiet
+def optimizers_diff_from_grpc(msg: q.OptimizersConfigDiff | None) -> m.OptimizersConfigDiff | None:
+    if msg is None:
+        return None
+    values = _diff_from_grpc(msg, m.OptimizersConfigDiff, as_dict=True)
+    values["max_optimization_threads"] = _max_threads_from_grpc(msg.max_optimization_threads)
+    return m.OptimizersConfigDiff(**values)
+
+
+def _payload_storage_to_grpc(p: m.PayloadStorageParams | None) -> q.PayloadStorageParams | None:
+    return _diff_to_grpc(p, q.PayloadStorageParams)
+
+
+def _payload_storage_from_grpc(p: q.PayloadStorageParams | None) -> m.PayloadStorageParams | None:
+    return _diff_from_grpc(p, m.PayloadStorageParams)
