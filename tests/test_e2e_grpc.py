@@ -444,11 +444,28 @@ async def rich_scenario(client: AsyncQdrantClient, name: str) -> dict[str, Any]:
         "schema": {k: norm(v.data_type) for k, v in info.payload_schema.items()},
         "points": info.points_count,
     }
+    out["info_whole"] = norm(info)  # everything the REST reply has, gRPC's too
 
     out["update_vectors"] = norm(
         await client.update_vectors(name, [models.PointVectors(id=1, vector={"d": vec(100), "s": sv(9)})])
     )
     out["delete_vectors"] = norm(await client.delete_vectors(name, ["mv"], [2]))
+    # update_mode: 1 exists (left alone by insert_only), 99 does not (left out by update_only)
+    out["insert_only"] = norm(
+        await client.upsert(
+            name,
+            [models.PointStruct(id=1, vector={"d": vec(5)}, payload={"x": 1})],
+            update_mode=models.UpdateMode.INSERT_ONLY,
+        )
+    )
+    out["update_only"] = norm(
+        await client.upsert(
+            name, [models.PointStruct(id=99, vector={"d": vec(5)})], update_mode=models.UpdateMode.UPDATE_ONLY
+        )
+    )
+    out["after_modes"] = [p.id for p in await client.retrieve(name, [1, 99])] + [
+        (await client.retrieve(name, [1]))[0].payload == rich_payload(1)
+    ]
     out["after_vectors"] = norm(await client.retrieve(name, [1, 2], with_vectors=True, with_payload=False))
 
     ops = [
@@ -504,6 +521,7 @@ async def rich_scenario(client: AsyncQdrantClient, name: str) -> dict[str, Any]:
         metadata={"owner": "e2e"},
     )
     info = await client.get_collection(name)
+    out["updated_whole"] = norm(info)
     out["updated"] = {
         "ef": info.config.hnsw_config.ef_construct,
         "indexing": info.config.optimizer_config.indexing_threshold,
@@ -602,6 +620,17 @@ async def rich_scenario(client: AsyncQdrantClient, name: str) -> dict[str, Any]:
         },
         "order_by": {"query": models.OrderByQuery(order_by="n"), "query_filter": FILTERS["nested"]},
         "filtered_geo": {"query": q3, "using": "d", "query_filter": FILTERS["geo_polygon"]},
+        "search_params": {
+            "query": q3,
+            "using": "d",
+            "search_params": models.SearchParams(
+                hnsw_ef=64,
+                exact=False,
+                quantization=models.QuantizationSearchParams(rescore=True, oversampling=2.0),
+                acorn=models.AcornSearchParams(enable=True),
+            ),
+            "query_filter": FILTERS["min_should"],
+        },
     }
     out["queries"] = {}
     for k, kw in queries.items():
@@ -678,6 +707,7 @@ def check_rich_by_hand(out: dict[str, Any]) -> None:
         "text": "text",
         "maybe": "keyword",
     }
+    assert out["after_modes"] == [1, True]
     one, two = out["after_vectors"]
     assert set(one["vector"]) == {"d", "mv", "s"} and set(two["vector"]) == {"d", "s"}  # mv of 2 deleted
     assert one["vector"]["s"] == norm(models.to_builtins(sv(9)))

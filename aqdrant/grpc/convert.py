@@ -933,26 +933,41 @@ def _collection_info_from_grpc(msg: q.CollectionInfo) -> m.CollectionInfo:
                 sparse_vectors=sparse_vectors_config_from_grpc(params.sparse_vectors_config)
                 if params
                 else None,
+                sharding_method=_enum_from_grpc(params.sharding_method, m.ShardingMethod)
+                if params and params.sharding_method is not None
+                else None,
+                read_fan_out_factor=params.read_fan_out_factor if params else None,
+                read_fan_out_delay_ms=params.read_fan_out_delay_ms if params else None,
+                payload=_payload_storage_from_grpc(params.payload) if params else None,
             ),
+            # the fields REST always has are 0 when the reply leaves them out
             hnsw_config=m.HnswConfig(
-                m=(hnsw.m or 0) if hnsw else 0,
-                ef_construct=(hnsw.ef_construct or 0) if hnsw else 0,
-                full_scan_threshold=(hnsw.full_scan_threshold or 0) if hnsw else 0,
-                max_indexing_threads=hnsw.max_indexing_threads if hnsw else None,
-                on_disk=hnsw.on_disk if hnsw else None,
-                payload_m=hnsw.payload_m if hnsw else None,
+                **{
+                    "m": 0,
+                    "ef_construct": 0,
+                    "full_scan_threshold": 0,
+                    **(_diff_from_grpc(hnsw, m.HnswConfig, True) or {}),
+                }
             ),
             optimizer_config=m.OptimizersConfig(
-                deleted_threshold=opt.deleted_threshold if opt else None,
-                vacuum_min_vector_number=opt.vacuum_min_vector_number if opt else None,
-                default_segment_number=(opt.default_segment_number or 0) if opt else 0,
-                max_segment_size=opt.max_segment_size if opt else None,
-                memmap_threshold=opt.memmap_threshold if opt else None,
-                indexing_threshold=opt.indexing_threshold if opt else None,
-                flush_interval_sec=(opt.flush_interval_sec or 0) if opt else 0,
+                **{
+                    "default_segment_number": 0,
+                    "flush_interval_sec": 0,
+                    **(_diff_from_grpc(opt, m.OptimizersConfig, True) or {}),
+                    # "auto" is REST's null
+                    "max_optimization_threads": opt.max_optimization_threads.value
+                    if opt is not None and opt.max_optimization_threads is not None
+                    else None,
+                }
             ),
+            wal_config=m.WalConfig(**{"wal_capacity_mb": 0, "wal_segments_ahead": 0, **wal})
+            if (wal := _diff_from_grpc(cfg.wal_config, m.WalConfig, True) if cfg is not None else None)
+            else None,
             metadata=payload_from_grpc(cfg.metadata) or None if cfg is not None else None,
             quantization_config=quantization_from_grpc(cfg.quantization_config) if cfg is not None else None,
+            strict_mode_config=_strict_mode_output_from_grpc(cfg.strict_mode_config)
+            if cfg is not None
+            else None,
         ),
         payload_schema={k: _payload_schema_from_grpc(v) for k, v in msg.payload_schema.items()},
     )
@@ -1287,31 +1302,18 @@ def request_from_grpc(op_name: str, msg: Any) -> tuple[dict[str, Any], dict[str,
     raise _unsupported(f"operation {op_name}")
 
 
-def _hnsw_config_to_grpc(h: Any) -> q.HnswConfigDiff | None:
-    if h is None:
-        return None
-    return q.HnswConfigDiff(
-        m=h.m,
-        ef_construct=h.ef_construct,
-        full_scan_threshold=h.full_scan_threshold,
-        max_indexing_threads=h.max_indexing_threads,
-        on_disk=h.on_disk,
-        payload_m=h.payload_m,
-    )
-
-
-def _optimizer_config_to_grpc(o: Any) -> q.OptimizersConfigDiff | None:
+def _optimizer_config_to_grpc(o: m.OptimizersConfig | None) -> q.OptimizersConfigDiff | None:
     if o is None:
         return None
-    return q.OptimizersConfigDiff(
-        deleted_threshold=o.deleted_threshold,
-        vacuum_min_vector_number=o.vacuum_min_vector_number,
-        default_segment_number=o.default_segment_number,
-        max_segment_size=o.max_segment_size,
-        memmap_threshold=o.memmap_threshold,
-        indexing_threshold=o.indexing_threshold,
-        flush_interval_sec=o.flush_interval_sec,
-    )
+    msg = _diff_to_grpc(o, q.OptimizersConfigDiff, skip=("max_optimization_threads",))
+    threads = o.max_optimization_threads  # REST's null is gRPC's "auto"
+    msg.max_optimization_threads = _max_threads_to_grpc(threads if threads is not None else "auto")
+    return msg
+
+
+def _strict_mode_output_from_grpc(msg: q.StrictModeConfig | None) -> Any:
+    sm = strict_mode_from_grpc(msg)
+    return None if sm is None else m.parse(m.StrictModeConfigOutput, m.to_builtins(sm))
 
 
 def collection_info_to_grpc(info: m.CollectionInfo) -> q.CollectionInfo:
@@ -1343,17 +1345,23 @@ def _collection_info_to_grpc(info: m.CollectionInfo) -> q.CollectionInfo:
                 replication_factor=params.replication_factor,
                 write_consistency_factor=params.write_consistency_factor,
                 sparse_vectors_config=sparse_vectors_config_to_grpc(params.sparse_vectors),
+                sharding_method=_enum_to_grpc(params.sharding_method, q.ShardingMethod)
+                if params.sharding_method is not None
+                else None,
+                read_fan_out_factor=params.read_fan_out_factor,
+                read_fan_out_delay_ms=params.read_fan_out_delay_ms,
+                payload=_payload_storage_to_grpc(params.payload),
             ),
-            hnsw_config=_hnsw_config_to_grpc(cfg.hnsw_config) or q.HnswConfigDiff(),
+            hnsw_config=_diff_to_grpc(cfg.hnsw_config, q.HnswConfigDiff) or q.HnswConfigDiff(),
             optimizer_config=_optimizer_config_to_grpc(cfg.optimizer_config) or q.OptimizersConfigDiff(),
-            wal_config=q.WalConfigDiff(
-                wal_capacity_mb=cfg.wal_config.wal_capacity_mb,
-                wal_segments_ahead=cfg.wal_config.wal_segments_ahead,
-            )
-            if cfg.wal_config is not None
-            else q.WalConfigDiff(),
+            wal_config=_diff_to_grpc(cfg.wal_config, q.WalConfigDiff) or q.WalConfigDiff(),
             metadata=payload_to_grpc(cfg.metadata),
             quantization_config=quantization_to_grpc(cfg.quantization_config),
+            strict_mode_config=strict_mode_to_grpc(
+                m.parse(m.StrictModeConfig, m.to_builtins(cfg.strict_mode_config))
+                if cfg.strict_mode_config is not None
+                else None
+            ),
         ),
         payload_schema={k: _payload_schema_to_grpc(v) for k, v in (info.payload_schema or {}).items()},
     )
