@@ -60,6 +60,7 @@ def _threads_back_to(before: set[threading.Thread], timeout: float = 10.0) -> se
 
 
 def _loop_threads() -> list[threading.Thread]:
+    """Threads running an event loop for a blocking client (there should be none: callers drive)."""
     return [t for t in threading.enumerate() if "portal" in t.name or "aqdrant-QdrantClient" in t.name]
 
 
@@ -229,7 +230,7 @@ def test_eight_threads_share_one_client(client):
     assert not any(th.is_alive() for th in threads), "a caller thread hung"
     assert errors == []
     assert client.count("c").count == n_threads * per_thread
-    assert _loop_threads() == loop_threads  # still one loop thread for the client
+    assert _loop_threads() == loop_threads == []  # the callers ran the loop: no thread of its own
 
 
 def test_calls_from_threads_run_concurrently_on_the_loop():
@@ -323,11 +324,10 @@ def test_close_leaves_no_thread_and_no_engine_process():
     before = _threads()
     with QdrantClient(":memory:") as c:
         c.create_collection("c", vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT))
-        assert [t.name for t in _threads() - before if "QdrantClient" in t.name] == [
-            "aqdrant-QdrantClient-loop"
-        ]
+        assert _loop_threads() == []  # the calling thread runs the client's loop
         engine = _engine_pid(c)
-    assert {t.name for t in _threads()} == {t.name for t in before}  # the loop thread is joined
+        loop = c._runner._state.loop
+    assert loop.is_closed()
     assert _threads_back_to(before) == set()  # asyncio's waitpid helper thread ends with the engine
     assert _pid_gone(engine)
     with pytest.raises(ClientClosedError):

@@ -1,53 +1,63 @@
-"""The runtime under the generated blocking client: one event-loop thread per client.
+"""The runtime under the generated blocking client: a private event loop, run by its callers.
 
 Mechanism
 ---------
-Each :class:`Runner` owns one daemon thread running an asyncio event loop, started with anyio's
-:func:`~anyio.from_thread.start_blocking_portal` (asyncio backend). The ``AsyncQdrantClient`` is
-constructed *inside* that thread and lives there for its whole life; every blocking method hands
-one coroutine of the async client to the loop and waits for its result. So there is exactly one
-implementation of every operation (the async one) and every backend works unchanged: the REST
-connection pool, the gRPC channel and the embedded engine's actor all stay bound to the one loop
-that created them, which is what they require.
+Each :class:`Runner` owns one asyncio event loop and no thread. The ``AsyncQdrantClient`` is
+built on that loop and only ever touched from it, so there is exactly one implementation of every
+operation (the async one) and every backend works unchanged: the REST connection pool, the gRPC
+channel and the embedded engine's process pipes stay bound to the one loop that created them.
 
-Why this and not the alternatives:
+A blocking call runs its coroutine as a task on the loop, and *the calling thread itself runs
+the loop* (``loop.run_forever()``, stopped by the task's completion). Only one thread at a time can
+run a loop, so callers follow a leader/follower protocol under a small mutex:
 
-- ``anyio.run()`` / ``asyncio.run()`` per call creates a new loop per call: connection pools and
-  the engine actor cannot survive between calls (they are bound to a loop), a few hundred
-  microseconds are lost per call, and it fails outright inside Jupyter (a loop is running).
-- A second, hand-written synchronous implementation (or unasync-style code rewriting of every
-  layer, as httpcore does) would double the transport code that must be kept identical: retries,
-  deadlines, headers, three backends. The issue asks for a single anyio core.
-- ``portal.call()`` for every call works, but costs ~80 us per call (it spawns each call into the
-  portal's task group from the thread through ``run_sync_from_thread``). The hot path here submits
-  with ``loop.call_soon_threadsafe`` + ``loop.create_task`` and waits on a plain lock (~30 us).
-  The portal still owns the thread and loop (start and stop) and runs the cold paths
-  (construction, close).
+- nobody is running the loop: the caller becomes the *driver*, creates its task and runs the loop
+  until that task is done;
+- another thread is driving: the caller submits its task with ``loop.call_soon_threadsafe`` (it
+  runs concurrently with the driver's, on the same loop and connection pool) and waits on a lock;
+- a driver whose own call is done stops the loop and hands the role to one waiting caller whose
+  call is still in flight (it wakes up and drives), or gives it up when nobody waits.
+
+Between calls the loop does not run: nothing in the client needs it to (no call is in flight;
+idle keep-alive connections and the engine process wait). Work of a ``with``-block actor
+(``client.ingest(...)``) advances during each of its blocking calls (``send``, leaving the block).
+
+Why, with figures (``benchmarks/bench_shim.py``, 2-vCPU VM, medians): a sequential call costs
+~9 us of mechanism here, no thread switch. The previous mechanism - a loop thread per client,
+calls handed over with ``call_soon_threadsafe`` and a lock - paid two cross-thread wake-ups and
+GIL hand-offs per call: 30 us when both threads shared a CPU, 70-115 us when they did not (on a
+VM, waking a thread on an idle vCPU is slow), which made a trivial ``collection_exists``
+cost 10 us awaited but 115 us through the shim. anyio's ``BlockingPortal.call`` costs more still
+(it also spawns each call into a task group). Per-call ``asyncio.run``/``anyio.run`` would make a
+new loop per call, which connection pools and the engine process cannot survive. A hand-written
+synchronous copy of the transports would double the code the issue asks to keep single.
 
 Guarantees, and how:
 
-- Thread safety: callers from any number of threads submit through ``call_soon_threadsafe``;
-  their calls run concurrently on the one loop (one connection pool), each caller waits on its
-  own lock. The async client is only ever touched from the loop thread.
-- Context: the caller's ``contextvars`` context is copied into the task, so
+- Thread safety: any number of threads may call; their calls run concurrently on the one loop
+  (one connection pool); the client is only touched by the thread currently driving the loop.
+  A waiting caller also checks every ``_LIVENESS_POLL`` that a driver exists (it takes the role
+  otherwise), so no wait depends on another thread behaving.
+- Context: each task runs in a copy of its caller's ``contextvars`` context, so
   ``aqdrant.request_headers(...)`` scopes set in the calling thread apply.
 - Inside an event loop: a blocking call from a thread that runs an asyncio loop or a trio run
-  would block that loop (and deadlock if it is the client's own loop), so it raises
+  would block that loop (or, on this loop, deadlock), so it raises
   :class:`SyncInAsyncContextError` pointing at ``AsyncQdrantClient``. Worker threads
   (``anyio.to_thread.run_sync``, ``asyncio.to_thread``) run no loop and may use the shim.
-- ``os.fork()``: the loop thread does not exist in the child. An ``os.register_at_fork`` hook marks
-  every live runner as forked and resets its locks (a lock held by another parent thread at fork
-  time would otherwise deadlock the child). On its next call in the child, a client whose backend
-  is reopenable (REST, gRPC: plain network connections) transparently starts a fresh loop thread
-  and a fresh async client from the saved constructor arguments; a client of the embedded engine
-  (whose engine process and files belong to the parent) raises :class:`ForkedClientError`.
+- ``os.fork()``: an ``os.register_at_fork`` hook marks every live runner as forked and drops its
+  loop state (the parent's loop shares its epoll instance with the child; a driver or a mutex
+  held by another parent thread does not exist in the child). On its next call in the child, a
+  client whose backend is reopenable (REST, gRPC: plain network connections) transparently builds
+  a fresh loop and async client from the saved constructor arguments; a client of the embedded
+  engine (whose engine process and files belong to the parent) raises :class:`ForkedClientError`.
   The parent's inherited objects are kept referenced, never closed, in the child: closing them
-  could disturb the parent's connections. Nothing ever waits on the dead thread.
-- Close: ``close()`` (or leaving ``with``) cancels calls still in flight (their callers get
-  :class:`ClientClosedError`), closes the async client on its loop (connections, engine), stops
-  the loop and joins the thread. A client that is garbage collected unclosed, or still open at
-  interpreter exit, is closed the same way. No waiting is unbounded: a caller waiting for a
-  result also watches that the loop thread is alive.
+  could disturb the parent's connections (and epoll registrations).
+- Ctrl-C: a ``KeyboardInterrupt`` in a blocking call cancels its task; a driver runs the loop on
+  (up to ``_CANCEL_GRACE``) until the cancellation has finished, then re-raises.
+- Close: ``close()`` (or leaving ``with``) cancels calls in flight (their callers get
+  :class:`ClientClosedError`), closes the async client (connections, engine) and the loop. A
+  client that is garbage collected unclosed, or still open at interpreter exit, is closed the
+  same way. No thread is ever started, so none is left behind.
 """
 
 from __future__ import annotations
@@ -59,18 +69,21 @@ import inspect
 import os
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Generic, TypeVar
 
-from anyio.from_thread import start_blocking_portal
-
 T = TypeVar("T")
 
-#: how often a waiting caller checks that the loop thread is still alive (seconds)
+#: how often a waiting caller checks that someone is driving the loop (seconds)
 _LIVENESS_POLL = 0.5
-#: how long close() waits for the async client to close before giving up on the thread
+#: how often the main thread, running the loop, wakes to let Python run signal handlers (Ctrl-C)
+_SIGNAL_POLL = 0.2
+#: how long close() waits for calls in flight and the async client to close
 _CLOSE_TIMEOUT = 30.0
+#: how long a Ctrl-C'd driver runs the loop on so that its cancelled call can finish
+_CANCEL_GRACE = 10.0
 
 
 class SyncInAsyncContextError(RuntimeError):
@@ -119,13 +132,37 @@ else:  # the task copies the current context: run its creation in the caller's
 
 
 class _LoopState:
-    """One loop thread and the async client living in it (replaced wholesale after a fork)."""
+    """One loop and the async client living on it (replaced wholesale after a fork)."""
 
-    __slots__ = ("portal_cm", "portal", "loop", "thread", "target", "tasks", "stopping")
+    __slots__ = ("loop", "target", "tasks", "stopping", "shutdown", "mutex", "driving", "waiters", "loop_closed")
 
     def __init__(self) -> None:
-        self.tasks: set[asyncio.Task[Any]] = set()  # touched only in the loop thread
-        self.stopping = False
+        self.loop = asyncio.new_event_loop()
+        self.target: Any = None
+        self.tasks: set[asyncio.Task[Any]] = set()  # calls in flight; touched only by the driver
+        self.stopping = False  # set by close(): no new call starts
+        self.shutdown: asyncio.Task[Any] | None = None  # close()'s task; the loop closes after it
+        # mutex guards ``driving``, ``waiters``, every _Pending's ``completed``/``driver`` and
+        # closing the loop; it is held only for a few statements, never while waiting
+        self.mutex = threading.Lock()
+        self.driving = False  # some thread runs (or is about to run) the loop
+        self.waiters: set[_Pending] = set()  # followers whose call is not completed, not promoted
+        self.loop_closed = threading.Event()
+
+
+class _Pending:
+    """One blocking call: how it ends and how its caller is woken."""
+
+    __slots__ = ("done", "ok", "value", "completed", "driver", "task")
+
+    def __init__(self) -> None:
+        self.done = threading.Lock()  # released when completed, or when promoted to driver
+        self.done.acquire()
+        self.ok = False
+        self.value: Any = None  # the result, or the exception to raise
+        self.completed = False
+        self.driver = False  # its caller runs the loop (the task's end stops the loop)
+        self.task: asyncio.Task[Any] | None = None
 
 
 _live_runners: weakref.WeakSet[Runner[Any]] = weakref.WeakSet()
@@ -151,7 +188,7 @@ atexit.register(_close_all_at_exit)
 
 
 class Runner(Generic[T]):
-    """Runs coroutines of one async object (built by ``factory``) on a private loop thread.
+    """Runs coroutines of one async object (built by ``factory``) on a private event loop.
 
     ``reopen_after_fork(target)`` says whether a forked child may rebuild the target from the
     factory (True) or must raise :class:`ForkedClientError` (False).
@@ -164,35 +201,33 @@ class Runner(Generic[T]):
         *,
         aclose: Callable[[T], Awaitable[Any]],
         reopen_after_fork: Callable[[T], bool] = lambda target: False,
-        name: str = "aqdrant-QdrantClient",
     ) -> None:
         _refuse_inside_event_loop("__init__")
         self._factory = factory
         self._aclose = aclose
         self._reopen_after_fork = reopen_after_fork
-        self._name = name
-        self._lock = threading.Lock()  # guards start / close, never held while waiting on the loop
+        self._lock = threading.Lock()  # guards start / close, never held while running the loop
         self._closed = False
         self._fork_error: str | None = None
         self._state: _LoopState | None = self._start()
         _live_runners.add(self)
 
+    def __repr__(self) -> str:
+        state = self._state
+        status = "closed" if self._closed else "forked" if state is None else "open"
+        return f"<Runner {status} over {None if state is None else state.target!r}>"
+
     # ---- lifecycle ------------------------------------------------------------------------
     def _start(self) -> _LoopState:
         state = _LoopState()
-        state.portal_cm = start_blocking_portal("asyncio", name=f"{self._name}-loop")
-        state.portal = state.portal_cm.__enter__()
         try:
-            state.loop, state.thread = state.portal.call(self._loop_and_thread)
-            state.target = state.portal.call(self._build_in_loop)
+            state.target = self._run(state, self._build_in_loop, "__init__")
         except BaseException:
-            state.portal_cm.__exit__(None, None, None)
+            with state.mutex:
+                state.loop.close()
+                state.loop_closed.set()
             raise
         return state
-
-    @staticmethod
-    async def _loop_and_thread() -> tuple[asyncio.AbstractEventLoop, threading.Thread]:
-        return asyncio.get_running_loop(), threading.current_thread()
 
     async def _build_in_loop(self) -> T:
         return self._factory()
@@ -230,48 +265,53 @@ class Runner(Generic[T]):
             return self._state
 
     def close(self) -> None:
-        """Cancel calls in flight, close the async client on its loop, stop and join the thread."""
+        """Cancel calls in flight, close the async client on its loop, close the loop."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             state = self._state
         _live_runners.discard(self)
-        if state is None:
+        if state is None or state.loop.is_closed():
             return
-        if not state.thread.is_alive():
-            return
-        if threading.current_thread() is state.thread:
-            # From inside the loop (a finalizer ran there): cannot wait on ourselves; shut down
-            # in the background, the thread ends when the portal stops.
+        if asyncio._get_running_loop() is state.loop:
+            # From a coroutine on this very loop (e.g. a finalizer ran there): cannot wait for
+            # ourselves. The shutdown runs as a task; the driver closes the loop when it is done.
             state.stopping = True
-            state.loop.create_task(self._shutdown_and_stop(state))
+            state.shutdown = state.loop.create_task(self._shutdown_in_loop(state))
+            state.shutdown.add_done_callback(lambda t: None if t.cancelled() else t.exception())
             return
         _refuse_inside_event_loop("close")
         try:
-            state.portal.call(self._shutdown_in_loop, state)
+            self._run(state, lambda: self._shutdown_in_loop(state), "close", closing=True)
         finally:
-            state.portal_cm.__exit__(None, None, None)
+            # whoever drives last closes the loop (_hand_off); bounded: a driver stuck in
+            # user code must not hang close() forever
+            state.loop_closed.wait(_CLOSE_TIMEOUT)
 
     async def _shutdown_in_loop(self, state: _LoopState) -> None:
         state.stopping = True
-        pending = [t for t in state.tasks if not t.done()]
+        current = asyncio.current_task()
+        pending = [t for t in state.tasks if not t.done() and t is not current]
         for task in pending:
             task.cancel()
         if pending:
             await asyncio.wait(pending, timeout=_CLOSE_TIMEOUT)
-        await asyncio.wait_for(self._aclose(state.target), timeout=_CLOSE_TIMEOUT)
-
-    async def _shutdown_and_stop(self, state: _LoopState) -> None:
         try:
-            await self._shutdown_in_loop(state)
+            await asyncio.wait_for(self._aclose(state.target), timeout=_CLOSE_TIMEOUT)
         finally:
-            await state.portal.stop()
+            await state.loop.shutdown_asyncgens()
+            await state.loop.shutdown_default_executor()
 
     def __del__(self) -> None:
         try:
-            if not self._closed and self._state is not None:
-                self.close()
+            if self._closed or self._state is None:
+                return
+            if asyncio._get_running_loop() is not None:
+                # collected in a thread running some event loop: ours cannot run here
+                threading.Thread(target=self.close, name="aqdrant-QdrantClient-close").start()
+                return
+            self.close()
         except Exception:  # noqa: BLE001 - never raise from a finalizer
             pass
 
@@ -295,94 +335,208 @@ class Runner(Generic[T]):
         state = self._state_for_call(fn.__name__)
         return SyncContextManager(self, state, fn, args, kwargs)
 
-    def _run(self, state: _LoopState, make: Callable[[], Awaitable[Any]], what: str) -> Any:
+    def _run(
+        self,
+        state: _LoopState,
+        make: Callable[[], Awaitable[Any]],
+        what: str,
+        *,
+        closing: bool = False,
+    ) -> Any:
+        """Run ``make()`` as a task on the loop, in a copy of the caller's context; block for it."""
         pending = _Pending()
-        try:
-            self._submit(state, make, what, pending)
-            return self._wait(state, pending, what)
-        except BaseException:
-            # KeyboardInterrupt (at any point once submitted) or the loop died: do not leave
-            # the call running unowned. (An error *of* the call has ``finished`` set.)
-            if not pending.finished:
-                self._cancel(state, pending)
-            raise
-
-    def _submit(
-        self, state: _LoopState, make: Callable[[], Awaitable[Any]], what: str, pending: _Pending
-    ) -> None:
-        """Start ``make()`` as a task on the loop, in a copy of the caller's context."""
-        done = pending.done
-        box = pending.box
         ctx = contextvars.copy_context()
+        loop = state.loop
+        with state.mutex:
+            if loop.is_closed():
+                raise ClientClosedError(f"QdrantClient.{what}(): this client is closed")
+            if not state.driving:
+                state.driving = pending.driver = True
+            else:
+                state.waiters.add(pending)
+                # the driver runs it; it cannot stop unseen: handing off takes the mutex
+                loop.call_soon_threadsafe(self._start_task, state, make, what, pending, ctx, closing)
+        if pending.driver:
+            self._start_task(state, make, what, pending, ctx, closing)
+            return self._drive(state, pending, what)
+        return self._follow(state, pending, what)
+
+    def _start_task(
+        self,
+        state: _LoopState,
+        make: Callable[[], Awaitable[Any]],
+        what: str,
+        pending: _Pending,
+        ctx: contextvars.Context,
+        closing: bool,
+    ) -> None:
+        """By the driver: start the call's task (or fail the call at once)."""
+        if state.stopping and not closing:
+            self._complete(state, pending, False, ClientClosedError(f"QdrantClient.{what}(): this client is closed"))
+            return
+        try:
+            task = _create_task(state.loop, make(), ctx)
+        except BaseException as exc:  # wrong arguments and the like
+            self._complete(state, pending, False, exc)
+            return
+        pending.task = task
+        if closing:
+            state.shutdown = task
+        else:
+            state.tasks.add(task)
 
         def on_done(task: asyncio.Task[Any]) -> None:
             state.tasks.discard(task)
-            done.release()
+            if task.cancelled():
+                self._complete(
+                    state,
+                    pending,
+                    False,
+                    ClientClosedError(f"QdrantClient.{what}(): the client was closed while this call was in flight"),
+                )
+            elif (exc := task.exception()) is not None:
+                self._complete(state, pending, False, exc)
+            else:
+                self._complete(state, pending, True, task.result())
 
-        def start() -> None:  # in the loop thread
-            if state.stopping:
-                box.append(ClientClosedError(f"QdrantClient.{what}(): this client is closed"))
-                done.release()
-                return
-            try:
-                task = _create_task(state.loop, make(), ctx)
-            except BaseException as exc:  # wrong arguments and the like
-                box.append(exc)
-                done.release()
-                return
-            box.append(task)
-            state.tasks.add(task)
-            task.add_done_callback(on_done)
-
-        try:
-            state.loop.call_soon_threadsafe(start)
-        except RuntimeError:  # the loop is closed
-            pending.finished = True
-            raise ClientClosedError(f"QdrantClient.{what}(): this client is closed") from None
+        task.add_done_callback(on_done)
 
     @staticmethod
-    def _cancel(state: _LoopState, pending: _Pending) -> None:
-        box = pending.box
+    def _complete(state: _LoopState, pending: _Pending, ok: bool, value: Any) -> None:
+        """By the driver: record the outcome; stop the loop if it is the driver's own call."""
+        pending.ok, pending.value = ok, value
+        with state.mutex:
+            pending.completed = True
+            state.waiters.discard(pending)
+            if pending.driver:
+                state.loop.stop()
+        pending.done.release()
 
-        def cancel() -> None:  # runs after start(): call_soon_threadsafe keeps the order
-            if box and isinstance(box[0], asyncio.Task):
-                box[0].cancel()
+    def _drive(self, state: _LoopState, pending: _Pending, what: str) -> Any:
+        """Run the loop until ``pending`` completes (this thread holds the driver role)."""
+        # Python runs signal handlers (Ctrl-C) in the main thread, between bytecodes: a main
+        # thread asleep in epoll, with the signal delivered to another thread, would not see it
+        ticker = _Ticker(state.loop) if threading.current_thread() is threading.main_thread() else None
+        try:
+            try:
+                while not pending.completed:
+                    state.loop.run_forever()
+            except BaseException:
+                # Ctrl-C (or SystemExit) out of the loop: cancel the call and let the cancellation
+                # finish on the loop before re-raising; never leave it running unowned
+                if not pending.completed:
+                    self._cancel_and_drain(state, pending)
+                raise
+        finally:
+            if ticker is not None:
+                ticker.cancel()
+            self._hand_off(state)
+        return _outcome(pending)
+
+    def _cancel_and_drain(self, state: _LoopState, pending: _Pending) -> None:
+        if pending.task is not None:
+            pending.task.cancel()
+        deadline = time.monotonic() + _CANCEL_GRACE
+        while not pending.completed and time.monotonic() < deadline:
+            stop = state.loop.call_later(max(deadline - time.monotonic(), 0), state.loop.stop)
+            try:
+                state.loop.run_forever()
+            finally:
+                stop.cancel()
+
+    def _hand_off(self, state: _LoopState) -> None:
+        """The driver is done: wake a waiting caller to drive, or give up the role.
+
+        With a shutdown under way and nobody waiting, the driver runs it to its end (a close
+        from inside the loop leaves it to the driver) and then closes the loop.
+        """
+        loop = state.loop
+        deadline = time.monotonic() + 2 * _CLOSE_TIMEOUT  # the shutdown's own waits are shorter
+        while True:
+            with state.mutex:
+                successor = next(iter(state.waiters), None)
+                if successor is not None:
+                    state.waiters.discard(successor)
+                    successor.driver = True
+                    break
+                shutdown = state.shutdown
+                overran = time.monotonic() > deadline
+                if shutdown is None or shutdown.done() or overran:
+                    state.driving = False
+                    if shutdown is not None and not loop.is_closed() and not overran:
+                        loop.close()
+                        state.loop_closed.set()
+                    return
+            stop = loop.call_later(max(deadline - time.monotonic(), 0), loop.stop)
+            shutdown.add_done_callback(lambda _: loop.stop())
+            try:
+                loop.run_forever()
+            finally:
+                stop.cancel()
+        successor.done.release()
+
+    def _follow(self, state: _LoopState, pending: _Pending, what: str) -> Any:
+        """Wait while another thread drives; take over the loop when handed the role."""
+        try:
+            while not pending.done.acquire(timeout=_LIVENESS_POLL):
+                with state.mutex:
+                    if not state.driving and not pending.completed:  # never expected; never hang
+                        state.waiters.discard(pending)
+                        state.driving = pending.driver = True
+                        break
+        except BaseException:
+            self._abandon(state, pending)
+            raise
+        if pending.driver and not pending.completed:
+            return self._drive(state, pending, what)
+        return _outcome(pending)
+
+    def _abandon(self, state: _LoopState, pending: _Pending) -> None:
+        """A waiting caller was interrupted (Ctrl-C): cancel its call; pass on a driver role."""
+        with state.mutex:
+            state.waiters.discard(pending)
+            driver = pending.driver
+        if pending.completed:
+            if driver:
+                self._hand_off(state)
+            return
+        if driver:
+            try:
+                self._cancel_and_drain(state, pending)
+            finally:
+                self._hand_off(state)
+            return
+
+        def cancel() -> None:  # on the loop, after the call's start (call_soon keeps the order)
+            if pending.task is not None:
+                pending.task.cancel()
 
         try:
             state.loop.call_soon_threadsafe(cancel)
-        except RuntimeError:
+        except RuntimeError:  # the loop is closed
             pass
 
-    def _alive(self, state: _LoopState, what: str) -> None:
-        if not state.thread.is_alive() or self._state is not state:
-            raise ClientClosedError(f"QdrantClient.{what}(): the client's event loop is gone")
 
-    def _wait(self, state: _LoopState, pending: _Pending, what: str) -> Any:
-        """Block until the task of ``pending`` is done; return its result or raise its error."""
-        while not pending.done.acquire(timeout=_LIVENESS_POLL):
-            self._alive(state, what)
-        pending.finished = True
-        outcome = pending.box[0]
-        if not isinstance(outcome, asyncio.Task):
-            raise outcome
-        if outcome.cancelled():
-            raise ClientClosedError(
-                f"QdrantClient.{what}(): the client was closed while this call was in flight"
-            )
-        exc = outcome.exception()
-        if exc is not None:
-            raise exc
-        return outcome.result()
+class _Ticker:
+    """Wakes the loop every ``_SIGNAL_POLL`` seconds while the main thread drives it."""
+
+    __slots__ = ("loop", "handle")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.handle = loop.call_later(_SIGNAL_POLL, self.tick)
+
+    def tick(self) -> None:
+        self.handle = self.loop.call_later(_SIGNAL_POLL, self.tick)
+
+    def cancel(self) -> None:
+        self.handle.cancel()
 
 
-class _Pending:
-    __slots__ = ("done", "box", "finished")
-
-    def __init__(self) -> None:
-        self.done = threading.Lock()
-        self.done.acquire()
-        self.box: list[Any] = []  # [task] or [exception]
-        self.finished = False  # set once the outcome is known to the caller
+def _outcome(pending: _Pending) -> Any:
+    if pending.ok:
+        return pending.value
+    raise pending.value
 
 
 class SyncIterator(Iterator[T]):
@@ -456,9 +610,10 @@ class SyncContextManager(Generic[T]):
     """A blocking context manager over an async one living on the runner's loop.
 
     The async context manager is entered and exited by one host task (task groups and cancel
-    scopes must be exited in the task that entered them); the ``with`` body runs in the caller's
-    thread meanwhile. An entered object with coroutine methods is handed out as a
-    :class:`BlockingProxy`.
+    scopes must be exited in the task that entered them): entering is one blocking call that
+    starts the host and returns once it has entered, leaving is one that lets the host exit and
+    waits for it. The ``with`` body runs in the caller's thread meanwhile. An entered object with
+    coroutine methods is handed out as a :class:`BlockingProxy`.
     """
 
     def __init__(
@@ -468,56 +623,57 @@ class SyncContextManager(Generic[T]):
         self._state = state
         self._what = fn.__name__
         self._make = lambda: fn(state.target, *args, **kwargs)
-        self._entered = threading.Event()
+        self._host_task: asyncio.Task[Any] | None = None
         self._exit_requested: asyncio.Event | None = None
         self._exc_info: tuple[Any, Any, Any] = (None, None, None)
-        self._pending: _Pending | None = None
 
-    async def _host(self) -> Any:
-        self._exit_requested = asyncio.Event()
-        try:
-            acm = self._make()
-            value = await acm.__aenter__()
-        finally:
-            self._entered.set()
-        self._value = value
+    async def _host(self, entered: asyncio.Future[Any]) -> Any:
+        acm = self._make()
+        entered.set_result(await acm.__aenter__())
+        assert self._exit_requested is not None
         await self._exit_requested.wait()
         return await acm.__aexit__(*self._exc_info)
 
+    async def _enter(self) -> Any:
+        loop = asyncio.get_running_loop()
+        self._exit_requested = asyncio.Event()
+        entered: asyncio.Future[Any] = loop.create_future()
+        # a task of its own (created in this call's context), tracked so close() cancels it
+        self._host_task = host = loop.create_task(self._host(entered))
+        self._state.tasks.add(host)
+        host.add_done_callback(self._state.tasks.discard)
+        host.add_done_callback(lambda t: _settle(entered, t))
+        try:
+            return await entered
+        except BaseException:
+            host.cancel()
+            raise
+
+    async def _exit(self) -> Any:
+        assert self._host_task is not None and self._exit_requested is not None
+        self._exit_requested.set()
+        return await self._host_task
+
     def __enter__(self) -> T:
         _refuse_inside_event_loop(self._what)
-        if self._pending is not None:
+        if self._host_task is not None:
             raise RuntimeError(f"{self._what}(): this context manager was already entered")
-        runner, state = self._runner, self._state
-        self._pending = pending = _Pending()
-        try:
-            runner._submit(state, self._host, self._what, pending)
-            while not self._entered.wait(_LIVENESS_POLL):
-                runner._alive(state, self._what)
-        except BaseException:
-            if not pending.finished:
-                runner._cancel(state, pending)
-            raise
-        if not hasattr(self, "_value"):  # entering failed: the host task holds the error
-            runner._wait(state, self._pending, self._what)
-            raise RuntimeError(f"{self._what}(): entering failed")  # pragma: no cover - _wait raised
-        entered = self._value
-        return BlockingProxy(runner, state, entered) if _has_async_methods(entered) else entered
+        entered = self._runner._run(self._state, self._enter, self._what)
+        return BlockingProxy(self._runner, self._state, entered) if _has_async_methods(entered) else entered
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool | None:
-        assert self._pending is not None and self._exit_requested is not None
         self._exc_info = (exc_type, exc, tb)
-        try:
-            self._state.loop.call_soon_threadsafe(self._exit_requested.set)
-        except RuntimeError:
-            raise ClientClosedError(f"QdrantClient.{self._what}(): this client is closed") from None
-        pending = self._pending
-        try:
-            return self._runner._wait(self._state, pending, self._what)
-        except BaseException:
-            if not pending.finished:
-                self._runner._cancel(self._state, pending)
-            raise
+        return self._runner._run(self._state, self._exit, self._what)
+
+
+def _settle(entered: asyncio.Future[Any], host: asyncio.Task[Any]) -> None:
+    """The host ended before it entered (an error, or cancelled by close): say so to ``_enter``."""
+    if entered.done():
+        return
+    if host.cancelled():
+        entered.cancel()
+    else:
+        entered.set_exception(host.exception() or RuntimeError("entering ended without a value"))
 
 
 def _has_async_methods(obj: Any) -> bool:
