@@ -803,9 +803,9 @@ async def test_rich_scenario_over_grpc_equals_rest_and_memory(srv, anyio_backend
                 assert outs["grpc"][step] == out[step], (step, path)
 
 
-async def test_snapshots_go_over_grpc_and_fail_as_over_rest(srv, anyio_backend) -> None:
-    """The dev server's engine has no snapshots: over gRPC the calls reach Snapshots.* and come
-    back as the same typed error (501) REST gives."""
+async def test_snapshots_and_shard_keys_go_over_grpc_and_fail_as_over_rest(srv, anyio_backend) -> None:
+    """The dev server's engine has no snapshots and no shard keys: over gRPC the calls reach
+    Snapshots.* / Collections.*ShardKey* and come back as the same typed error (501) REST gives."""
     from aqdrant.errors import UnexpectedResponse
 
     async def errors(client: AsyncQdrantClient) -> list[tuple[str, int]]:
@@ -817,6 +817,9 @@ async def test_snapshots_go_over_grpc_and_fail_as_over_rest(srv, anyio_backend) 
             lambda: client.list_full_snapshots(),
             lambda: client.create_full_snapshot(),
             lambda: client.delete_full_snapshot("x.snapshot"),
+            lambda: client.create_shard_key("snap", "k1"),
+            lambda: client.list_shard_keys("snap"),
+            lambda: client.delete_shard_key("snap", "k1"),
         ):
             with pytest.raises(UnexpectedResponse) as exc:
                 await call()
@@ -831,7 +834,8 @@ async def test_snapshots_go_over_grpc_and_fail_as_over_rest(srv, anyio_backend) 
     calls = Counter(srv.grpc.calls)
     calls.subtract(before)
     assert {k: v for k, v in calls.items() if v} == {
-        f"Snapshots.{m}": 1 for m in ("List", "Create", "Delete", "ListFull", "CreateFull", "DeleteFull")
+        **{f"Snapshots.{m}": 1 for m in ("List", "Create", "Delete", "ListFull", "CreateFull", "DeleteFull")},
+        **{f"Collections.{m}ShardKey{s}": 1 for m, s in (("Create", ""), ("List", "s"), ("Delete", ""))},
     }
     async with AsyncQdrantClient(url=srv.url) as client:
         over_rest = await errors(client)

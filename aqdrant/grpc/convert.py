@@ -2275,6 +2275,13 @@ def _rq_snapshot(cls: type, *path_fields: str) -> Any:
 
 
 _MORE_REQUESTS: dict[str, Any] = {
+    "create_shard_key": lambda path, query, body: _create_shard_key_to_grpc(path, query, body),
+    "delete_shard_key": lambda path, query, body: q.DeleteShardKeyRequest(
+        collection_name=_coll(path),
+        request=q.DeleteShardKey(shard_key=shard_key_to_grpc(body.shard_key)),
+        timeout=query.get("timeout"),
+    ),
+    "list_shard_keys": lambda path, query, body: q.ListShardKeysRequest(collection_name=_coll(path)),
     "update_vectors": _rq_update_vectors,
     "delete_vectors": _rq_delete_vectors,
     "batch_update": _rq_batch_update,
@@ -2337,6 +2344,11 @@ _COLLECTION_OPS = frozenset({"create_collection", "delete_collection", "update_c
 # -- reply readers: reply message -> REST result
 
 _MORE_RESULTS: dict[str, Any] = {
+    "create_shard_key": lambda r: r.result,
+    "delete_shard_key": lambda r: r.result,
+    "list_shard_keys": lambda r: m.ShardKeysResponse(
+        shard_keys=[m.ShardKeyDescription(key=shard_key_from_grpc(k.key)) for k in r.shard_keys]
+    ),
     "batch_update": lambda r: [update_result_from_grpc(x) for x in r.result],
     "get_collections_aliases": aliases_from_grpc,
     "get_collection_aliases": aliases_from_grpc,
@@ -2365,6 +2377,12 @@ def _rd_create_field_index(msg: Any) -> tuple[dict[str, Any], Any]:
 
 _MORE_READERS: dict[str, Any] = {
     # op -> msg -> (extra path params, body); the query comes from the message's common fields
+    "create_shard_key": lambda msg: _create_shard_key_from_grpc(msg),
+    "delete_shard_key": lambda msg: (
+        {},
+        m.DropShardingKey(shard_key=shard_key_from_grpc((msg.request or q.DeleteShardKey()).shard_key)),
+    ),
+    "list_shard_keys": lambda msg: ({}, None),
     "update_vectors": lambda msg: (
         {},
         m.UpdateVectors(
@@ -2445,6 +2463,11 @@ def _more_request_from_grpc(op_name: str, msg: Any) -> tuple[dict[str, Any], dic
 # -- server side: REST result -> reply message
 
 _MORE_REPLIES: dict[str, Any] = {
+    "create_shard_key": lambda r, t: q.CreateShardKeyResponse(result=bool(r), time=t),
+    "delete_shard_key": lambda r, t: q.DeleteShardKeyResponse(result=bool(r), time=t),
+    "list_shard_keys": lambda r, t: q.ListShardKeysResponse(
+        shard_keys=[q.ShardKeyDescription(key=shard_key_to_grpc(k.key)) for k in r.shard_keys or []], time=t
+    ),
     "batch_update": lambda r, t: q.UpdateBatchResponse(result=[update_result_to_grpc(x) for x in r], time=t),
     "get_collections_aliases": aliases_to_grpc,
     "get_collection_aliases": aliases_to_grpc,
@@ -2936,3 +2959,35 @@ def _payload_storage_to_grpc(p: m.PayloadStorageParams | None) -> q.PayloadStora
 
 def _payload_storage_from_grpc(p: q.PayloadStorageParams | None) -> m.PayloadStorageParams | None:
     return _diff_from_grpc(p, m.PayloadStorageParams)
+
+
+# --------------------------------------------------------------------------- shard keys
+
+
+def _create_shard_key_to_grpc(path: Mapping[str, Any], query: Mapping[str, Any], body: Any) -> Any:
+    return q.CreateShardKeyRequest(
+        collection_name=_coll(path),
+        request=q.CreateShardKey(
+            shard_key=shard_key_to_grpc(body.shard_key),
+            shards_number=body.shards_number,
+            replication_factor=body.replication_factor,
+            placement=list(body.placement or []),
+            initial_state=_enum_to_grpc(body.initial_state, q.ReplicaState)
+            if body.initial_state is not None
+            else None,
+        ),
+        timeout=query.get("timeout"),
+    )
+
+
+def _create_shard_key_from_grpc(msg: q.CreateShardKeyRequest) -> tuple[dict[str, Any], Any]:
+    r = msg.request or q.CreateShardKey()
+    return {}, m.CreateShardingKey(
+        shard_key=shard_key_from_grpc(r.shard_key),
+        shards_number=r.shards_number,
+        replication_factor=r.replication_factor,
+        placement=list(r.placement) or None,
+        initial_state=_enum_from_grpc(r.initial_state, m.ReplicaState)
+        if r.initial_state is not None
+        else None,
+    )
