@@ -1,17 +1,29 @@
 """Conversions between :mod:`aqdrant.models` (REST names, msgspec) and the betterproto2 messages.
 
 One function per direction and type: ``<type>_to_grpc(model) -> message`` and
-``<type>_from_grpc(message) -> model``. Request builders for the operations the gRPC backend
-serves take the same ``(path_params, query, body)`` the REST backend gets (``request_to_grpc``)
-and reply converters give the REST ``result`` (``result_from_grpc``).
+``<type>_from_grpc(message) -> model``. Four dispatchers, keyed by the REST operation name:
 
-Covered: payloads (json_with_int ``Value``), point ids, vectors (dense, sparse, multi-dense,
-named), points, filters (field match/range/values-count/is-empty/is-null conditions, has-id,
-nested and sub-filters, min-should), payload/vector selectors, shard keys, order-by, search
-params, nearest and order-by queries, prefetch, collection create/get/list/delete/exists, upsert,
-delete, set/overwrite/delete/clear payload, count, retrieve, scroll, query, health. Anything else
-raises :class:`aqdrant.errors.UnsupportedOperation` naming the type, so the client can fall back
-to REST.
+* ``request_to_grpc(op, path_params, query, body)``: the client's request message;
+* ``result_from_grpc(op, reply)``: the REST ``result`` for the reply;
+* ``request_from_grpc(op, message)`` / ``result_to_grpc(op, result)``: their inverses, for the dev
+  server's gRPC endpoint (:mod:`aqdrant.server.grpc`).
+
+Covered: every operation with a gRPC counterpart but the cluster ones
+(``collection_cluster_info``, ``update_collection_cluster``): points (upsert, delete, get, scroll,
+count, vectors update/delete, payload ops, batch update, payload indexes with every index-params
+kind, query/batch/groups with lookups, facet, distance matrices), collections (create/get/list/
+exists/update/delete with vector, sparse, multivector, quantization, strict-mode and optimizer
+configs; aliases; shard keys), snapshots and health; the whole filter and query vocabulary,
+cloud-inference objects and read consistency. A shape the messages cannot carry raises
+:class:`aqdrant.errors.UnsupportedOperation`, so the client falls back to REST for that call:
+a snapshot call with ``wait=false`` (gRPC always waits). On the server side, what REST cannot say
+is refused the same way: per-query consistency/timeout inside a query batch, an order-by
+``start_from`` given as a protobuf Timestamp.
+
+Normal forms (what a round trip gives back): condition lists rather than single conditions, empty
+payloads as None, a ``WithLookup`` with no selectors as the collection name, a stop-word set of one
+language as that ``Language``, keyword ``prefix=false`` as unset, datetimes as ``isoformat()`` of a
+UTC datetime, an unnamed vector in ``UpdateCollection.vectors`` under ``""``.
 """
 
 from __future__ import annotations
