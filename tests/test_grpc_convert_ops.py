@@ -604,3 +604,43 @@ def test_every_operation_with_a_grpc_counterpart_is_converted() -> None:
         except (AttributeError, TypeError):  # the builder reached the (missing) body
             pass
         assert unknown == (op in NOT_CONVERTED), op
+
+
+def test_rest_payloads_give_empty_maps_where_rest_does() -> None:
+    """An empty payload is absent on gRPC's wire; where the request asked for payloads, REST's
+    ``{}`` is restored (what GrpcBackend applies to replies)."""
+
+    def hit(i, payload=None):
+        return m.ScoredPoint(id=i, version=0, score=1.0, payload=payload)
+
+    batch = m.QueryRequestBatch(
+        searches=[m.QueryRequest(with_payload=True), m.QueryRequest(), m.QueryRequest(with_payload=["a"])]
+    )
+    got = convert.rest_payloads(
+        "query_batch_points", batch, [m.QueryResponse(points=[hit(1), hit(2, {"a": 1})]) for _ in range(3)]
+    )
+    assert [[p.payload for p in r.points] for r in got] == [[{}, {"a": 1}], [None, {"a": 1}], [{}, {"a": 1}]]
+
+    groups = m.GroupsResult(
+        groups=[
+            m.PointGroup(id="g", hits=[hit(1)], lookup=m.Record(id="00000000-0000-0000-0000-000000000000"))
+        ]
+    )
+    req = m.QueryGroupsRequest(group_by="g", with_lookup="other")
+    convert.rest_payloads("query_points_groups", req, groups)
+    assert groups.groups[0].hits[0].payload is None and groups.groups[0].lookup.payload == {}
+    req = m.QueryGroupsRequest(
+        group_by="g", with_payload=True, with_lookup=m.WithLookup(collection="o", with_payload=False)
+    )
+    groups.groups[0].lookup.payload = None
+    convert.rest_payloads("query_points_groups", req, groups)
+    assert groups.groups[0].hits[0].payload == {} and groups.groups[0].lookup.payload is None
+
+    assert convert.rest_payloads("get_points", m.PointRequest(ids=[1]), [m.Record(id=1)])[0].payload == {}
+    scrolled = convert.rest_payloads(
+        "scroll_points", m.ScrollRequest(with_payload=False), m.ScrollResult(points=[m.Record(id=1)])
+    )
+    assert scrolled.points[0].payload is None
+    queried = convert.rest_payloads("query_points", m.QueryRequest(), m.QueryResponse(points=[hit(1)]))
+    assert queried.points[0].payload is None
+    assert convert.rest_payloads("count_points", None, m.CountResult(count=1)) == m.CountResult(count=1)

@@ -3003,3 +3003,37 @@ def _create_shard_key_from_grpc(msg: q.CreateShardKeyRequest) -> tuple[dict[str,
         if r.initial_state is not None
         else None,
     )
+
+
+# --------------------------------------------------------------------------- empty payloads
+
+#: REST's ``with_payload`` default where the request leaves it unset
+_PAYLOAD_DEFAULT = {"get_points": True, "scroll_points": True, "query_points": False}
+
+
+def _fill_payloads(wanted: Any, default: bool, points: Any) -> None:
+    if (default if wanted is None else wanted) is False:
+        return
+    for p in points:
+        if p.payload is None:
+            p.payload = {}
+
+
+def rest_payloads(op_name: str, body: Any, result: Any) -> Any:
+    """gRPC cannot tell an empty payload map from none: where REST answers ``{}`` (the payload
+    was asked for and the point has none), give ``{}`` rather than None. Changes ``result`` in
+    place (and returns it) for the point-returning operations; anything else passes through."""
+    if op_name == "query_batch_points":
+        for request, response in zip(body.searches, result, strict=False):
+            _fill_payloads(request.with_payload, False, response.points)
+    elif op_name == "query_points_groups":
+        for group in result.groups:
+            _fill_payloads(body.with_payload, False, group.hits)
+        lookup = body.with_lookup
+        if lookup is not None:
+            wanted = None if isinstance(lookup, str) else lookup.with_payload  # a lookup's default: true
+            _fill_payloads(wanted, True, [g.lookup for g in result.groups if g.lookup is not None])
+    elif op_name in _PAYLOAD_DEFAULT:
+        points = result if isinstance(result, list) else result.points
+        _fill_payloads(getattr(body, "with_payload", None), _PAYLOAD_DEFAULT[op_name], points)
+    return result
