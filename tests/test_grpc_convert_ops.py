@@ -644,3 +644,40 @@ def test_rest_payloads_give_empty_maps_where_rest_does() -> None:
     queried = convert.rest_payloads("query_points", m.QueryRequest(), m.QueryResponse(points=[hit(1)]))
     assert queried.points[0].payload is None
     assert convert.rest_payloads("count_points", None, m.CountResult(count=1)) == m.CountResult(count=1)
+
+
+@SETTINGS
+@given(
+    st.builds(
+        m.CountRequest,
+        filter=opt() | filters,
+        exact=opt() | st.booleans(),
+        shard_key=opt() | shard_key_selectors,
+    ),
+    st.builds(
+        m.ScrollRequest,
+        filter=opt() | filters,
+        offset=opt() | point_ids,
+        limit=opt() | u32,  # above: REST (test below)
+        with_payload=opt() | with_payloads,
+        with_vector=opt() | with_vectors,
+        shard_key=opt() | shard_key_selectors,
+    ),
+    st.builds(
+        m.PointRequest,
+        ids=st.lists(point_ids, max_size=3),
+        with_payload=opt() | with_payloads,
+        with_vector=opt() | with_vectors,
+        shard_key=opt() | shard_key_selectors,
+    ),
+    read_queries,
+)
+def test_reads_carry_read_consistency(count, scroll, get, query) -> None:
+    request_round_trip("count_points", COLL, query, count)
+    request_round_trip("scroll_points", COLL, query, scroll)
+    request_round_trip("get_points", COLL, query, get)
+
+
+def test_a_scroll_limit_beyond_uint32_stays_on_rest() -> None:
+    with pytest.raises(UnsupportedOperation, match="scroll limit"):
+        convert.request_to_grpc("scroll_points", COLL, {}, m.ScrollRequest(limit=2**32))

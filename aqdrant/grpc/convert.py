@@ -16,7 +16,7 @@ exists/update/delete with vector, sparse, multivector, quantization, strict-mode
 configs; aliases; shard keys), snapshots and health; the whole filter and query vocabulary,
 cloud-inference objects and read consistency. A shape the messages cannot carry raises
 :class:`aqdrant.errors.UnsupportedOperation`, so the client falls back to REST for that call:
-a snapshot call with ``wait=false`` (gRPC always waits). On the server side, what REST cannot say
+a snapshot call with ``wait=false`` (gRPC always waits), a scroll ``limit`` above 2^32 - 1. On the server side, what REST cannot say
 is refused the same way: per-query consistency/timeout inside a query batch, an order-by
 ``start_from`` given as a protobuf Timestamp.
 
@@ -1133,6 +1133,8 @@ def request_to_grpc(op_name: str, path_params: Mapping[str, Any], query: Mapping
         )
     if op_name == "scroll_points":
         body = body or m.ScrollRequest()
+        if body.limit is not None and body.limit > 0xFFFFFFFF:  # uint32 on gRPC's wire, u64 on REST's
+            raise _unsupported(f"a scroll limit of {body.limit} (above 2^32 - 1)")
         return q.ScrollPoints(
             collection_name=name,
             filter=filter_to_grpc(body.filter),
