@@ -78,7 +78,8 @@ T = TypeVar("T")
 
 #: how often a waiting caller checks that someone is driving the loop (seconds)
 _LIVENESS_POLL = 0.5
-#: how often the main thread, running the loop, wakes to let Python run signal handlers (Ctrl-C)
+_CANCELLED = "the client was closed while this call was in flight"
+#: how often the loop, while a thread runs it, wakes to let Python run signal handlers (Ctrl-C)
 _SIGNAL_POLL = 0.2
 #: how long close() waits for calls in flight and the async client to close
 _CLOSE_TIMEOUT = 30.0
@@ -138,6 +139,11 @@ class _LoopState:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
+        # Python runs signal handlers (Ctrl-C) in the main thread, between bytecodes: a main thread
+        # asleep in epoll, the signal delivered to another thread, would not see it. So the loop
+        # wakes every _SIGNAL_POLL while it runs (one timer for the loop's life: arming one per
+        # call would cost 2 us).
+        _tick(self.loop)
         self.target: Any = None
         self.tasks: set[asyncio.Task[Any]] = set()  # calls in flight; touched only by the driver
         self.stopping = False  # set by close(): no new call starts
@@ -374,31 +380,34 @@ class Runner(Generic[T]):
         if state.stopping and not closing:
             self._complete(state, pending, False, ClientClosedError(f"QdrantClient.{what}(): this client is closed"))
             return
-        try:
-            task = _create_task(state.loop, make(), ctx)
-        except BaseException as exc:  # wrong arguments and the like
-            self._complete(state, pending, False, exc)
-            return
+        complete = self._complete
+
+        async def body() -> None:
+            # The outcome is recorded (and the driver's loop stopped) by the task itself, not by
+            # a done callback: that would cost one more loop iteration per call.
+            try:
+                value = await make()
+            except asyncio.CancelledError:
+                complete(state, pending, False, ClientClosedError(f"QdrantClient.{what}(): {_CANCELLED}"))
+                raise
+            except BaseException as exc:  # Ctrl-C inside the task also leaves the loop (asyncio)
+                complete(state, pending, False, exc)
+                if not isinstance(exc, Exception):
+                    raise
+            else:
+                complete(state, pending, True, value)
+
+        def on_done(task: asyncio.Task[Any]) -> None:
+            state.tasks.discard(task)
+            if not pending.completed:  # cancelled before its first step: body() never ran
+                complete(state, pending, False, ClientClosedError(f"QdrantClient.{what}(): {_CANCELLED}"))
+
+        task = _create_task(state.loop, body(), ctx)
         pending.task = task
         if closing:
             state.shutdown = task
         else:
             state.tasks.add(task)
-
-        def on_done(task: asyncio.Task[Any]) -> None:
-            state.tasks.discard(task)
-            if task.cancelled():
-                self._complete(
-                    state,
-                    pending,
-                    False,
-                    ClientClosedError(f"QdrantClient.{what}(): the client was closed while this call was in flight"),
-                )
-            elif (exc := task.exception()) is not None:
-                self._complete(state, pending, False, exc)
-            else:
-                self._complete(state, pending, True, task.result())
-
         task.add_done_callback(on_done)
 
     @staticmethod
@@ -414,9 +423,6 @@ class Runner(Generic[T]):
 
     def _drive(self, state: _LoopState, pending: _Pending, what: str) -> Any:
         """Run the loop until ``pending`` completes (this thread holds the driver role)."""
-        # Python runs signal handlers (Ctrl-C) in the main thread, between bytecodes: a main
-        # thread asleep in epoll, with the signal delivered to another thread, would not see it
-        ticker = _Ticker(state.loop) if threading.current_thread() is threading.main_thread() else None
         try:
             try:
                 while not pending.completed:
@@ -428,8 +434,6 @@ class Runner(Generic[T]):
                     self._cancel_and_drain(state, pending)
                 raise
         finally:
-            if ticker is not None:
-                ticker.cancel()
             self._hand_off(state)
         return _outcome(pending)
 
@@ -517,20 +521,8 @@ class Runner(Generic[T]):
             pass
 
 
-class _Ticker:
-    """Wakes the loop every ``_SIGNAL_POLL`` seconds while the main thread drives it."""
-
-    __slots__ = ("loop", "handle")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.handle = loop.call_later(_SIGNAL_POLL, self.tick)
-
-    def tick(self) -> None:
-        self.handle = self.loop.call_later(_SIGNAL_POLL, self.tick)
-
-    def cancel(self) -> None:
-        self.handle.cancel()
+def _tick(loop: asyncio.AbstractEventLoop) -> None:
+    loop.call_later(_SIGNAL_POLL, _tick, loop)
 
 
 def _outcome(pending: _Pending) -> Any:
