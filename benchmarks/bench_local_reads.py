@@ -53,7 +53,9 @@ async def measure(n: int, dim: int, rounds: int) -> dict[str, dict[str, float]]:
             return len(await client.retrieve("r", ids, with_vectors=True))
 
         async def query() -> int:
-            res = await client.query_points("r", query=vectors[0], limit=n, with_vectors=True, with_payload=True)
+            res = await client.query_points(
+                "r", query=vectors[0], limit=n, with_vectors=True, with_payload=True
+            )
             return len(res.points)
 
         for name, read in (("scroll", scroll), ("retrieve", retrieve), ("query_points", query)):
@@ -97,8 +99,10 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--profile", action="store_true", help="cProfile the asyncio run (this process)")
     args = ap.parse_args()
-    print(f"> {args.n:,} x {args.dim}-d float32 points with vectors per read, heartbeat {TICK * 1e3:.0f} ms, "
-          f"{args.rounds} rounds, python {sys.version.split()[0]}")
+    print(
+        f"> {args.n:,} x {args.dim}-d float32 points with vectors per read, heartbeat {TICK * 1e3:.0f} ms, "
+        f"{args.rounds} rounds, python {sys.version.split()[0]}"
+    )
     print()
     print("| backend | read | max gap ms | p99 gap ms | wall ms (median) |")
     print("|---|---|---|---|---|")
@@ -115,7 +119,9 @@ def main() -> None:
             pstats.Stats(prof).sort_stats("tottime").print_stats(12)
         for name, r in res.items():
             mark = "✅" if r["max_ms"] <= GOAL_MS else "❌"
-            print(f"| {backend} | {name} | {r['max_ms']:.1f} {mark} | {r['p99_ms']:.1f} | {r['wall_ms']:.0f} |")
+            print(
+                f"| {backend} | {name} | {r['max_ms']:.1f} {mark} | {r['p99_ms']:.1f} | {r['wall_ms']:.0f} |"
+            )
     print()
     print(f"goal: no gap over {GOAL_MS:.0f} ms (✅ met / ❌ missed)")
 
