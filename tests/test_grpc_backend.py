@@ -256,9 +256,8 @@ async def test_operations_without_grpc_go_to_the_fallback(anyio_backend) -> None
     backend = GrpcBackend("127.0.0.1", 1, fallback=rec)
     no_grpc = next(name for name, op in OPERATIONS.items() if op.grpc is None and op.body_kind != "multipart")
     assert await backend.execute(req(no_grpc)) == "from fallback"
-    # a shape convert.py does not cover (strict mode config) also falls back, on either loop
-    strict = m.UpdateCollection(strict_mode_config=m.StrictModeConfig(enabled=True))
-    assert await backend.execute(req("update_collection", strict)) == "from fallback"
-    assert rec.calls == [no_grpc, "update_collection"]
+    # an operation convert.py does not cover (cluster info) also falls back, on either loop
+    assert await backend.execute(req("collection_cluster_info")) == "from fallback"
+    assert rec.calls == [no_grpc, "collection_cluster_info"]
     with pytest.raises(UnsupportedOperation, match="no gRPC counterpart"):
         await GrpcBackend("127.0.0.1", 1).execute(req(no_grpc))
