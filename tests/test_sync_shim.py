@@ -267,6 +267,49 @@ def test_calls_from_threads_run_concurrently_on_the_loop():
     assert results == [8] * 8
 
 
+def test_driver_role_passes_to_a_caller_whose_call_is_still_in_flight(monkeypatch):
+    """The thread running the loop returns when its own call is done; a caller whose call is
+    still in flight takes over the loop (no waiting for the liveness poll: it is made huge)."""
+    from aqdrant.sync_shim import _runner
+
+    monkeypatch.setattr(_runner, "_LIVENESS_POLL", 600.0)
+    driving = threading.Event()
+
+    class Target:
+        def __init__(self) -> None:
+            self.go: anyio.Event | None = None
+
+        async def hold(self) -> str:
+            self.go = anyio.Event()
+            driving.set()
+            await self.go.wait()
+            return "first"
+
+        async def release_then_sleep(self) -> str:
+            assert self.go is not None
+            self.go.set()
+            await anyio.sleep(0.05)  # still in flight when the first caller's call is done
+            return "second"
+
+    async def aclose(target: Target) -> None:
+        pass
+
+    runner = Runner(Target, aclose=aclose)
+    results: dict[str, str] = {}
+    first = threading.Thread(target=lambda: results.update(first=runner.call(Target.hold)))
+    first.start()
+    assert driving.wait(30)  # the first caller runs the loop now: the second one must wait
+    second = threading.Thread(target=lambda: results.update(second=runner.call(Target.release_then_sleep)))
+    second.start()
+    first.join(timeout=30)
+    second.join(timeout=30)
+    alive = first.is_alive() or second.is_alive()
+    monkeypatch.setattr(_runner, "_LIVENESS_POLL", 0.05)  # let a hung caller end before close
+    runner.close()
+    assert not alive, "the second caller was not handed the loop"
+    assert results == {"first": "first", "second": "second"}
+
+
 # ---- refusal inside a running event loop ---------------------------------------------------
 
 
@@ -399,6 +442,62 @@ def test_close_cancels_calls_in_flight():
     th.join(timeout=30)
     assert not th.is_alive()
     assert len(outcome) == 1 and isinstance(outcome[0], ClientClosedError)
+
+
+def test_unclosed_client_collected_inside_an_event_loop_is_still_closed():
+    """Its loop cannot run in a thread running another loop: it is closed from a helper thread."""
+    closed = threading.Event()
+
+    class Target:
+        async def ping(self) -> str:
+            return "pong"
+
+    async def aclose(target: Target) -> None:
+        closed.set()
+
+    holder = [Runner(Target, aclose=aclose)]
+    assert holder[0].call(Target.ping) == "pong"
+
+    async def main() -> None:
+        holder.clear()
+        gc.collect()
+
+    anyio.run(main, backend="asyncio")
+    assert closed.wait(30)
+
+
+def test_async_context_manager_enter_error_and_close_while_entered():
+    import contextlib
+
+    exits: list[str] = []
+
+    class Target:
+        @contextlib.asynccontextmanager
+        async def broken(self) -> typing.AsyncIterator[None]:
+            raise LookupError("cannot enter")
+            yield  # pragma: no cover
+
+        @contextlib.asynccontextmanager
+        async def resource(self) -> typing.AsyncIterator[str]:
+            try:
+                yield "inside"
+            finally:
+                exits.append("exited")
+
+    async def aclose(target: Target) -> None:
+        pass
+
+    runner = Runner(Target, aclose=aclose)
+    with pytest.raises(LookupError, match="cannot enter"):
+        with runner.context(Target.broken):
+            pass  # pragma: no cover
+    with runner.context(Target.resource) as value:
+        assert value == "inside"
+        entered_again = runner.context(Target.resource)
+        assert entered_again.__enter__() == "inside"
+    assert exits == ["exited"]
+    runner.close()  # cancels the host task of the context still entered: its cleanup runs
+    assert exits == ["exited", "exited"]
 
 
 def test_constructor_errors_raise_and_leave_no_thread():

@@ -491,7 +491,7 @@ class Runner(Generic[T]):
         except BaseException:
             self._abandon(state, pending)
             raise
-        if pending.driver and not pending.completed:
+        if pending.driver:  # handed the role: drive (and pass it on, even if already completed)
             return self._drive(state, pending, what)
         return _outcome(pending)
 
