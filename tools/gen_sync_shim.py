@@ -3,7 +3,7 @@
 Writes ``aqdrant/sync_shim/_generated.py``: a class ``QdrantClient`` with every public method of
 the async client, the same parameters (names, kinds, defaults, annotations, exactly as written in
 ``aqdrant/client.py``) and docstrings. Each method is one line that hands the async method to the
-runtime in ``aqdrant/sync_shim/_runner.py`` (one event-loop thread per client):
+runtime in ``aqdrant/sync_shim/_runner.py`` (one private event loop per client, run by its callers):
 
 * ``async def f(...) -> T``                     -> ``def f(...) -> T``        (``runner.call``)
 * ``async def f(...) -> AsyncIterator[T]`` (async generator) -> ``def f(...) -> Iterator[T]``
@@ -273,7 +273,8 @@ def generate() -> str:
     init_forward = _forward(init.args)
     class_doc = (
         "Blocking client for Qdrant: the methods of :class:`aqdrant.AsyncQdrantClient`, each run on\n"
-        "a private event-loop thread owned by this client (see ``aqdrant/sync_shim/_runner.py``).\n\n"
+        "a private event loop owned by this client and run by the calling thread (see\n"
+        "``aqdrant/sync_shim/_runner.py``).\n\n"
         "Safe to share between threads. Do not call it from inside an event loop: use\n"
         "``AsyncQdrantClient`` there. Use ``with QdrantClient(...) as client:`` or call :meth:`close`.\n\n"
         "Async client: " + inspect.cleandoc(AsyncQdrantClient.__doc__ or "")
@@ -295,7 +296,7 @@ def generate() -> str:
     out.append(_def("__init__", init_params, "None") + "\n")
     factory_args = "".join(f"                {a},\n" for a in init_forward)
     out.append(
-        "        # the async client is built on the loop thread and lives there (aqdrant/sync_shim/_runner.py)\n"
+        "        # the async client is built on the client's own loop and lives there (aqdrant/sync_shim/_runner.py)\n"
         "        self._runner: Runner[AsyncQdrantClient] = Runner(\n"
         f"            lambda: AsyncQdrantClient(\n{factory_args}            ),\n"
         "            aclose=_aclose,\n"
@@ -310,7 +311,7 @@ def generate() -> str:
         "    def __exit__(self, *exc: Any) -> None:\n"
         "        self.close()\n\n"
         "    def close(self, grpc_grace: float | None = None) -> None:\n"
-        '        """Release connections (and stop the embedded engine) and the event-loop thread. Safe to call twice."""\n'
+        '        """Release connections (and stop the embedded engine) and close its event loop. Safe to call twice."""\n'
         "        self._runner.close()\n\n"
     )
     out.extend(methods)

@@ -1,7 +1,7 @@
 """The blocking client, ``aqdrant.QdrantClient``: generated from ``AsyncQdrantClient``.
 
 ``_generated.py`` is written by ``tools/gen_sync_shim.py`` (never edit it by hand);
-``_runner.py`` is the hand-written runtime it calls (one event-loop thread per client).
+``_runner.py`` is the hand-written runtime it calls (one private event loop per client, run by its callers).
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ def _reopen_after_fork(client: AsyncQdrantClient) -> bool:
 
 class QdrantClient:
     """Blocking client for Qdrant: the methods of :class:`aqdrant.AsyncQdrantClient`, each run on
-    a private event-loop thread owned by this client (see ``aqdrant/sync_shim/_runner.py``).
+    a private event loop owned by this client and run by the calling thread (see
+    ``aqdrant/sync_shim/_runner.py``).
 
     Safe to share between threads. Do not call it from inside an event loop: use
     ``AsyncQdrantClient`` there. Use ``with QdrantClient(...) as client:`` or call :meth:`close`.
@@ -66,7 +67,7 @@ class QdrantClient:
         cert: Any = None,
         http2: bool = False,
     ) -> None:
-        # the async client is built on the loop thread and lives there (aqdrant/sync_shim/_runner.py)
+        # the async client is built on the client's own loop and lives there (aqdrant/sync_shim/_runner.py)
         self._runner: Runner[AsyncQdrantClient] = Runner(
             lambda: AsyncQdrantClient(
                 location,
@@ -107,7 +108,7 @@ class QdrantClient:
         self.close()
 
     def close(self, grpc_grace: float | None = None) -> None:
-        """Release connections (and stop the embedded engine) and the event-loop thread. Safe to call twice."""
+        """Release connections (and stop the embedded engine) and close its event loop. Safe to call twice."""
         self._runner.close()
 
     def get_collections(
