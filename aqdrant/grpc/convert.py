@@ -794,12 +794,6 @@ def _diff_from_grpc(msg: Any, cls: type, as_dict: bool = False) -> Any:
 
 @_quiet
 def vector_params_to_grpc(p: m.VectorParams) -> q.VectorParams:
-    """For a request: fields the message cannot carry are refused, not dropped."""
-    return _vector_params_message(p)
-
-
-@_quiet
-def _vector_params_message(p: Any) -> q.VectorParams:
     return q.VectorParams(
         size=p.size,
         distance=_enum_to_grpc(p.distance, q.Distance),
@@ -834,13 +828,15 @@ def vector_params_from_grpc(p: q.VectorParams) -> m.VectorParams:
     )
 
 
-def vectors_config_to_grpc(vc: Any, params: Any = vector_params_to_grpc) -> q.VectorsConfig | None:
-    """Unnamed or named vector params; ``params`` converts one VectorParams."""
+def vectors_config_to_grpc(vc: Any) -> q.VectorsConfig | None:
+    """Unnamed or named vector params."""
     if vc is None:
         return None
     if isinstance(vc, m.VectorParams):
-        return q.VectorsConfig(params=params(vc))
-    return q.VectorsConfig(params_map=q.VectorParamsMap(map={k: params(v) for k, v in vc.items()}))
+        return q.VectorsConfig(params=vector_params_to_grpc(vc))
+    return q.VectorsConfig(
+        params_map=q.VectorParamsMap(map={k: vector_params_to_grpc(v) for k, v in vc.items()})
+    )
 
 
 def vectors_config_from_grpc(vc: q.VectorsConfig | None) -> Any:
@@ -1354,8 +1350,7 @@ def _collection_info_to_grpc(info: m.CollectionInfo) -> q.CollectionInfo:
             params=q.CollectionParams(
                 shard_number=params.shard_number or 1,
                 on_disk_payload=bool(params.on_disk_payload),
-                # a reply carries what the reader maps back rather than refusing extras
-                vectors_config=vectors_config_to_grpc(params.vectors, _vector_params_message),
+                vectors_config=vectors_config_to_grpc(params.vectors),
                 replication_factor=params.replication_factor,
                 write_consistency_factor=params.write_consistency_factor,
                 sparse_vectors_config=sparse_vectors_config_to_grpc(params.sparse_vectors),
@@ -1463,11 +1458,6 @@ def _read_fields(query: Mapping[str, Any]) -> dict[str, Any]:
 
 def _write_fields(query: Mapping[str, Any]) -> dict[str, Any]:
     return {"wait": query.get("wait"), "ordering": _ordering(query), "timeout": query.get("timeout")}
-
-
-def _points_selector_to_grpc(sel: Any) -> q.PointsSelector:
-    """A ``PointIdsList``/``FilterSelector`` (shard key dropped: the caller carries it)."""
-    return _points_selector(sel)
 
 
 def _update_operation_to_grpc(op: Any) -> q.PointsUpdateOperation:
