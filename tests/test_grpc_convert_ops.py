@@ -681,3 +681,15 @@ def test_reads_carry_read_consistency(count, scroll, get, query) -> None:
 def test_a_scroll_limit_beyond_uint32_stays_on_rest() -> None:
     with pytest.raises(UnsupportedOperation, match="scroll limit"):
         convert.request_to_grpc("scroll_points", COLL, {}, m.ScrollRequest(limit=2**32))
+
+
+def test_a_datetime_python_cannot_read_stays_on_rest() -> None:
+    odd = m.Filter(must=[m.FieldCondition(key="t", range=m.DatetimeRange(gt="2024-13-45 nonsense"))])
+    with pytest.raises(UnsupportedOperation, match="datetime"):
+        convert.request_to_grpc("count_points", COLL, {}, m.CountRequest(filter=odd))
+    ok = m.Filter(
+        must=[m.FieldCondition(key="t", range=m.DatetimeRange(gt="2024-01-02T03:04:05Z", lt="2024-01-03"))]
+    )
+    msg = convert.request_to_grpc("count_points", COLL, {}, m.CountRequest(filter=ok))
+    got = convert.request_from_grpc("count_points", wire(msg))[2].filter.must[0].range
+    assert (got.gt, got.lt) == ("2024-01-02T03:04:05+00:00", "2024-01-03T00:00:00+00:00")

@@ -2564,7 +2564,10 @@ def _timestamp_to_grpc(s: str | None) -> Any:
         return None
     import datetime as dt
 
-    t = dt.datetime.fromisoformat(s[:-1] + "+00:00" if s.endswith(("Z", "z")) else s)
+    try:
+        t = dt.datetime.fromisoformat(s[:-1] + "+00:00" if s.endswith(("Z", "z")) else s)
+    except ValueError:  # a form Python does not read (the server reads more): REST sends it as is
+        raise _unsupported(f"the datetime {s!r}") from None
     return t.replace(tzinfo=dt.timezone.utc) if t.tzinfo is None else t
 
 
