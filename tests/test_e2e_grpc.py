@@ -1,6 +1,9 @@
 """End-to-end over gRPC: ``AsyncQdrantClient(url=..., prefer_grpc=True, grpc_port=...)`` against the
-dev server's gRPC endpoint, compared call by call with the same scenario over REST and on
-``:memory:``; and fault injection on the gRPC path through the client's pipeline (retries on
+dev server's gRPC endpoint, compared call by call with the same scenarios over REST and on
+``:memory:`` (a basic one with exact per-method gRPC call counts, and a rich one over every
+converted operation and the whole filter/query vocabulary, with the REST fallback pointed at a
+closed port so that nothing can leave gRPC); snapshots and shard keys reach the gRPC methods and
+fail as over REST; and fault injection on the gRPC path through the client's pipeline (retries on
 UNAVAILABLE, RESOURCE_EXHAUSTED with the server's retry delay, a stalled reply vs the deadline).
 
 grpclib is asyncio-only, so everything here runs on asyncio (under trio the client uses REST and
