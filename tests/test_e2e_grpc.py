@@ -806,9 +806,10 @@ async def test_rich_scenario_over_grpc_equals_rest_and_memory(srv, anyio_backend
                 assert outs["grpc"][step] == out[step], (step, path)
 
 
-async def test_snapshots_and_shard_keys_go_over_grpc_and_fail_as_over_rest(srv, anyio_backend) -> None:
-    """The dev server's engine has no snapshots and no shard keys: over gRPC the calls reach
-    Snapshots.* / Collections.*ShardKey* and come back as the same typed error (501) REST gives."""
+async def test_snapshots_shard_keys_cluster_go_over_grpc_and_fail_as_over_rest(srv, anyio_backend) -> None:
+    """The dev server's engine has no snapshots, shard keys or cluster: over gRPC the calls reach
+    Snapshots.* / Collections.*ShardKey* / the cluster methods and come back as the same typed
+    error (501) REST gives."""
     from aqdrant.errors import UnexpectedResponse
 
     async def errors(client: AsyncQdrantClient) -> list[tuple[str, int]]:
@@ -823,6 +824,10 @@ async def test_snapshots_and_shard_keys_go_over_grpc_and_fail_as_over_rest(srv, 
             lambda: client.create_shard_key("snap", "k1"),
             lambda: client.list_shard_keys("snap"),
             lambda: client.delete_shard_key("snap", "k1"),
+            lambda: client.collection_cluster_info("snap"),
+            lambda: client.cluster_collection_update(
+                "snap", models.DropReplicaOperation(drop_replica=models.Replica(shard_id=0, peer_id=1))
+            ),
         ):
             with pytest.raises(UnexpectedResponse) as exc:
                 await call()
@@ -839,6 +844,8 @@ async def test_snapshots_and_shard_keys_go_over_grpc_and_fail_as_over_rest(srv, 
     assert {k: v for k, v in calls.items() if v} == {
         **{f"Snapshots.{m}": 1 for m in ("List", "Create", "Delete", "ListFull", "CreateFull", "DeleteFull")},
         **{f"Collections.{m}ShardKey{s}": 1 for m, s in (("Create", ""), ("List", "s"), ("Delete", ""))},
+        "Collections.CollectionClusterInfo": 1,
+        "Collections.UpdateCollectionClusterSetup": 1,
     }
     async with AsyncQdrantClient(url=srv.url) as client:
         over_rest = await errors(client)

@@ -256,8 +256,8 @@ async def test_operations_without_grpc_go_to_the_fallback(anyio_backend) -> None
     backend = GrpcBackend("127.0.0.1", 1, fallback=rec)
     no_grpc = next(name for name, op in OPERATIONS.items() if op.grpc is None and op.body_kind != "multipart")
     assert await backend.execute(req(no_grpc)) == "from fallback"
-    # an operation convert.py does not cover (cluster info) also falls back, on either loop
-    assert await backend.execute(req("collection_cluster_info")) == "from fallback"
-    assert rec.calls == [no_grpc, "collection_cluster_info"]
+    # a shape convert.py does not cover (a snapshot without waiting) also falls back, on either loop
+    assert await backend.execute(req("create_snapshot", query={"wait": False})) == "from fallback"
+    assert rec.calls == [no_grpc, "create_snapshot"]
     with pytest.raises(UnsupportedOperation, match="no gRPC counterpart"):
         await GrpcBackend("127.0.0.1", 1).execute(req(no_grpc))

@@ -583,27 +583,147 @@ def test_shard_key_requests_and_replies(create, drop, query, listed) -> None:
     )
 
 
-#: operations with a gRPC counterpart that stay on REST (the client falls back per call)
-NOT_CONVERTED = {"collection_cluster_info", "update_collection_cluster"}
-
-
 def test_every_operation_with_a_grpc_counterpart_is_converted() -> None:
-    """The dispatchers know every operation with a gRPC counterpart but the cluster ones; a
-    request builder given no body fails on the body (not as an unknown operation)."""
+    """The dispatchers know every operation with a gRPC counterpart: a request builder given no
+    body fails on the body (or builds the message), never as an unknown operation."""
     from aqdrant._operations import OPERATIONS
 
-    with_grpc = {name for name, op in OPERATIONS.items() if op.grpc}
-    assert NOT_CONVERTED <= with_grpc
-    for op in sorted(with_grpc):
+    with_grpc = sorted(name for name, op in OPERATIONS.items() if op.grpc)
+    assert len(with_grpc) == 41
+    for op in with_grpc:
         path = {"collection_name": "c", "field_name": "f", "snapshot_name": "s"}
-        unknown = False
         try:
             convert.request_to_grpc(op, path, {"wait": True}, None)
         except UnsupportedOperation as e:
-            unknown = f"operation {op}" in str(e)
+            assert f"operation {op}" not in str(e), op
         except (AttributeError, TypeError):  # the builder reached the (missing) body
             pass
-        assert unknown == (op in NOT_CONVERTED), op
+
+
+@SETTINGS
+@given(
+    st.builds(
+        m.CollectionClusterInfo,
+        peer_id=u64,
+        shard_count=u64,
+        local_shards=st.lists(
+            st.builds(
+                m.LocalShardInfo,
+                shard_id=u32,
+                shard_key=opt() | shard_key_values,
+                points_count=u64,
+                state=st.sampled_from(list(m.ReplicaState)),
+            ),
+            max_size=2,
+        ),
+        remote_shards=st.lists(
+            st.builds(
+                m.RemoteShardInfo,
+                shard_id=u32,
+                shard_key=opt() | shard_key_values,
+                peer_id=u64,
+                state=st.sampled_from(list(m.ReplicaState)),
+            ),
+            max_size=2,
+        ),
+        # a transfer's method and comment have no field in the gRPC message
+        shard_transfers=st.lists(
+            st.builds(
+                m.ShardTransferInfo,
+                shard_id=u32,
+                to_shard_id=opt() | u32,
+                from_=u64,
+                to=u64,
+                sync=st.booleans(),
+                method=st.none(),
+                comment=st.none(),
+            ),
+            max_size=2,
+        ),
+        resharding_operations=opt()
+        | st.lists(
+            st.builds(
+                m.ReshardingInfo,
+                direction=st.sampled_from(list(m.ReshardingDirection)),
+                shard_id=u32,
+                peer_id=u64,
+                shard_key=opt() | shard_key_values,
+            ),
+            min_size=1,
+            max_size=2,
+        ),
+    ),
+    timeout_queries,
+    st.one_of(
+        *(
+            st.builds(
+                lambda t, cls=cls, f=f: cls(**{f: t}),
+                st.builds(
+                    inner,
+                    shard_id=u32,
+                    from_peer_id=u64,
+                    to_peer_id=u64,
+                    **(
+                        {"method": st.sampled_from(list(m.ShardTransferMethod))}
+                        if inner is m.RestartTransfer
+                        else {}
+                    ),
+                    **(
+                        {"method": opt() | st.sampled_from(list(m.ShardTransferMethod))}
+                        if inner in (m.MoveShard, m.ReplicateShard)
+                        else {}
+                    ),
+                ),
+            )
+            for cls, f, inner in (
+                (m.MoveShardOperation, "move_shard", m.MoveShard),
+                (m.ReplicateShardOperation, "replicate_shard", m.ReplicateShard),
+                (m.AbortTransferOperation, "abort_transfer", m.AbortShardTransfer),
+                (m.RestartTransferOperation, "restart_transfer", m.RestartTransfer),
+            )
+        ),
+        st.builds(m.DropReplicaOperation, drop_replica=st.builds(m.Replica, shard_id=u32, peer_id=u64)),
+        st.builds(
+            m.CreateShardingKeyOperation,
+            create_sharding_key=st.builds(
+                m.CreateShardingKey,
+                shard_key=shard_key_values,
+                shards_number=opt() | u32,
+                placement=opt() | st.lists(u64, min_size=1, max_size=2),
+            ),
+        ),
+        st.builds(
+            m.DropShardingKeyOperation,
+            drop_sharding_key=st.builds(m.DropShardingKey, shard_key=shard_key_values),
+        ),
+        st.builds(
+            m.ReplicatePointsOperation,
+            replicate_points=st.builds(
+                m.ReplicatePoints,
+                filter=opt() | filters,
+                from_shard_key=shard_key_values,
+                to_shard_key=shard_key_values,
+            ),
+        ),
+    ),
+)
+def test_cluster_requests_and_replies(info, query, operation) -> None:
+    reply_round_trip("collection_cluster_info", info)
+    request_round_trip("collection_cluster_info", COLL, {}, None)
+    request_round_trip("update_collection_cluster", COLL, query, operation)
+    reply_round_trip("update_collection_cluster", True)
+
+
+def test_resharding_stays_on_rest() -> None:
+    with pytest.raises(UnsupportedOperation, match="StartReshardingOperation"):
+        convert.request_to_grpc(
+            "update_collection_cluster",
+            COLL,
+            {},
+            m.StartReshardingOperation(
+                start_resharding=m.StartResharding(direction=m.ReshardingDirection.UP)
+            ),
+        )
 
 
 def test_rest_payloads_give_empty_maps_where_rest_does() -> None:

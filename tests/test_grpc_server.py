@@ -88,9 +88,9 @@ async def test_statuses_and_unimplemented(srv, anyio_backend) -> None:
     # never a fake success
     for path, msg, reply in [
         (
-            "/qdrant.Collections/CollectionClusterInfo",
-            q.CollectionClusterInfoRequest(collection_name="st"),
-            q.CollectionClusterInfoResponse,
+            "/qdrant.Points/Recommend",
+            q.RecommendPoints(collection_name="st", positive=[q.PointId(num=1)], limit=1),
+            q.RecommendResponse,
         ),
         (
             "/qdrant.Points/Search",

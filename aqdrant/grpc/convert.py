@@ -8,17 +8,18 @@ One function per direction and type: ``<type>_to_grpc(model) -> message`` and
 * ``request_from_grpc(op, message)`` / ``result_to_grpc(op, result)``: their inverses, for the dev
   server's gRPC endpoint (:mod:`aqdrant.server.grpc`).
 
-Covered: every operation with a gRPC counterpart but the cluster ones
-(``collection_cluster_info``, ``update_collection_cluster``): points (upsert, delete, get, scroll,
-count, vectors update/delete, payload ops, batch update, payload indexes with every index-params
-kind, query/batch/groups with lookups, facet, distance matrices), collections (create/get/list/
-exists/update/delete with vector, sparse, multivector, quantization, strict-mode and optimizer
-configs; aliases; shard keys), snapshots and health; the whole filter and query vocabulary,
-cloud-inference objects and read consistency. A shape the messages cannot carry raises
-:class:`aqdrant.errors.UnsupportedOperation`, so the client falls back to REST for that call:
-a snapshot call with ``wait=false`` (gRPC always waits), a scroll ``limit`` above 2^32 - 1. On the server side, what REST cannot say
-is refused the same way: per-query consistency/timeout inside a query batch, an order-by
-``start_from`` given as a protobuf Timestamp.
+Covered: every operation with a gRPC counterpart: points (upsert, delete, get, scroll, count,
+vectors update/delete, payload ops, batch update, payload indexes with every index-params kind,
+query/batch/groups with lookups, facet, distance matrices), collections (create/get/list/exists/
+update/delete with vector, sparse, multivector, quantization, strict-mode and optimizer configs;
+aliases; shard keys; cluster info and setup), snapshots and health; the whole filter and query
+vocabulary, cloud-inference objects and read consistency. A shape the messages cannot carry raises
+:class:`aqdrant.errors.UnsupportedOperation`, so the client falls back to REST for that call: a
+snapshot call with ``wait=false`` (gRPC always waits), a scroll ``limit`` above 2^32 - 1, a datetime
+Python cannot parse, start/abort resharding. A cluster-info reply has no field for a shard
+transfer's ``method`` and ``comment``; they read back as None. On the server side, what REST cannot
+say is refused the same way: per-query consistency/timeout inside a query batch, an order-by
+``start_from`` given as a protobuf Timestamp, a shard transfer to another shard id.
 
 Normal forms (what a round trip gives back): condition lists rather than single conditions, empty
 payloads as None, a ``WithLookup`` with no selectors as the collection name, a stop-word set of one
@@ -2279,6 +2280,12 @@ def _rq_snapshot(cls: type, *path_fields: str) -> Any:
 
 
 _MORE_REQUESTS: dict[str, Any] = {
+    "collection_cluster_info": lambda path, query, body: q.CollectionClusterInfoRequest(
+        collection_name=_coll(path)
+    ),
+    "update_collection_cluster": lambda path, query, body: cluster_operation_to_grpc(
+        _coll(path), body, query.get("timeout")
+    ),
     "create_shard_key": lambda path, query, body: _create_shard_key_to_grpc(path, query, body),
     "delete_shard_key": lambda path, query, body: q.DeleteShardKeyRequest(
         collection_name=_coll(path),
@@ -2348,6 +2355,8 @@ _COLLECTION_OPS = frozenset({"create_collection", "delete_collection", "update_c
 # -- reply readers: reply message -> REST result
 
 _MORE_RESULTS: dict[str, Any] = {
+    "collection_cluster_info": lambda r: cluster_info_from_grpc(r),
+    "update_collection_cluster": lambda r: r.result,
     "create_shard_key": lambda r: r.result,
     "delete_shard_key": lambda r: r.result,
     "list_shard_keys": lambda r: m.ShardKeysResponse(
@@ -2387,6 +2396,8 @@ _MORE_READERS: dict[str, Any] = {
         m.DropShardingKey(shard_key=shard_key_from_grpc((msg.request or q.DeleteShardKey()).shard_key)),
     ),
     "list_shard_keys": lambda msg: ({}, None),
+    "collection_cluster_info": lambda msg: ({}, None),
+    "update_collection_cluster": lambda msg: ({}, cluster_operation_from_grpc(msg)),
     "update_vectors": lambda msg: (
         {},
         m.UpdateVectors(
@@ -2467,6 +2478,8 @@ def _more_request_from_grpc(op_name: str, msg: Any) -> tuple[dict[str, Any], dic
 # -- server side: REST result -> reply message
 
 _MORE_REPLIES: dict[str, Any] = {
+    "collection_cluster_info": lambda r, t: cluster_info_to_grpc(r, t),
+    "update_collection_cluster": lambda r, t: q.UpdateCollectionClusterSetupResponse(result=bool(r), time=t),
     "create_shard_key": lambda r, t: q.CreateShardKeyResponse(result=bool(r), time=t),
     "delete_shard_key": lambda r, t: q.DeleteShardKeyResponse(result=bool(r), time=t),
     "list_shard_keys": lambda r, t: q.ListShardKeysResponse(
@@ -3032,3 +3045,225 @@ def rest_payloads(op_name: str, body: Any, result: Any) -> Any:
         points = result if isinstance(result, list) else result.points
         _fill_payloads(getattr(body, "with_payload", None), _PAYLOAD_DEFAULT[op_name], points)
     return result
+
+
+# --------------------------------------------------------------------------- cluster
+
+
+def _opt_shard_key_to_grpc(k: Any) -> q.ShardKey | None:
+    return shard_key_to_grpc(k) if k is not None else None
+
+
+def _opt_shard_key_from_grpc(k: q.ShardKey | None) -> Any:
+    return shard_key_from_grpc(k) if k is not None else None
+
+
+def _opt_enum_to_grpc(v: Any, proto_enum: type) -> Any:
+    return _enum_to_grpc(v, proto_enum) if v is not None else None
+
+
+def _opt_enum_from_grpc(v: Any, model_enum: type) -> Any:
+    return _enum_from_grpc(v, model_enum) if v is not None else None
+
+
+def cluster_info_to_grpc(c: m.CollectionClusterInfo, elapsed: float = 0.0) -> q.CollectionClusterInfoResponse:
+    """A transfer's ``method`` and ``comment`` have no field in the message."""
+    return q.CollectionClusterInfoResponse(
+        peer_id=c.peer_id,
+        shard_count=c.shard_count,
+        local_shards=[
+            q.LocalShardInfo(
+                shard_id=s.shard_id,
+                points_count=s.points_count,
+                state=_enum_to_grpc(s.state, q.ReplicaState),
+                shard_key=_opt_shard_key_to_grpc(s.shard_key),
+            )
+            for s in c.local_shards
+        ],
+        remote_shards=[
+            q.RemoteShardInfo(
+                shard_id=s.shard_id,
+                peer_id=s.peer_id,
+                state=_enum_to_grpc(s.state, q.ReplicaState),
+                shard_key=_opt_shard_key_to_grpc(s.shard_key),
+            )
+            for s in c.remote_shards
+        ],
+        shard_transfers=[
+            q.ShardTransferInfo(
+                shard_id=t.shard_id, to_shard_id=t.to_shard_id, from_=t.from_, to=t.to, sync=t.sync
+            )
+            for t in c.shard_transfers
+        ],
+        resharding_operations=[
+            q.ReshardingInfo(
+                shard_id=r.shard_id,
+                peer_id=r.peer_id,
+                shard_key=_opt_shard_key_to_grpc(r.shard_key),
+                direction=_enum_to_grpc(r.direction, q.ReshardingDirection),
+            )
+            for r in c.resharding_operations or []
+        ],
+        time=elapsed,
+    )
+
+
+def cluster_info_from_grpc(r: q.CollectionClusterInfoResponse) -> m.CollectionClusterInfo:
+    return m.CollectionClusterInfo(
+        peer_id=r.peer_id,
+        shard_count=r.shard_count,
+        local_shards=[
+            m.LocalShardInfo(
+                shard_id=s.shard_id,
+                points_count=s.points_count,
+                state=_enum_from_grpc(s.state, m.ReplicaState),
+                shard_key=_opt_shard_key_from_grpc(s.shard_key),
+            )
+            for s in r.local_shards
+        ],
+        remote_shards=[
+            m.RemoteShardInfo(
+                shard_id=s.shard_id,
+                peer_id=s.peer_id,
+                state=_enum_from_grpc(s.state, m.ReplicaState),
+                shard_key=_opt_shard_key_from_grpc(s.shard_key),
+            )
+            for s in r.remote_shards
+        ],
+        shard_transfers=[
+            m.ShardTransferInfo(
+                shard_id=t.shard_id, to_shard_id=t.to_shard_id, from_=t.from_, to=t.to, sync=t.sync
+            )
+            for t in r.shard_transfers
+        ],
+        resharding_operations=[
+            m.ReshardingInfo(
+                shard_id=x.shard_id,
+                peer_id=x.peer_id,
+                shard_key=_opt_shard_key_from_grpc(x.shard_key),
+                direction=_enum_from_grpc(x.direction, m.ReshardingDirection),
+            )
+            for x in r.resharding_operations
+        ]
+        or None,
+    )
+
+
+def _transfer_to_grpc(t: Any, cls: type) -> Any:
+    """MoveShard / ReplicateShard / AbortShardTransfer / RestartTransfer: the same peer fields."""
+    fields = {"shard_id": t.shard_id, "from_peer_id": t.from_peer_id, "to_peer_id": t.to_peer_id}
+    if hasattr(t, "method"):
+        fields["method"] = _opt_enum_to_grpc(t.method, q.ShardTransferMethod)
+    return cls(**fields)
+
+
+def _transfer_from_grpc(t: Any, cls: type) -> Any:
+    if t.to_shard_id is not None:
+        raise _unsupported("a shard transfer to another shard id (to_shard_id)")
+    fields = {"shard_id": t.shard_id, "from_peer_id": t.from_peer_id, "to_peer_id": t.to_peer_id}
+    if hasattr(t, "method"):
+        fields["method"] = _opt_enum_from_grpc(t.method, m.ShardTransferMethod)
+    return cls(**fields)
+
+
+# model operation class, its field, proto field, proto class, model inner class
+_TRANSFERS: tuple[tuple[type, str, str, type, type], ...] = (
+    (m.MoveShardOperation, "move_shard", "move_shard", q.MoveShard, m.MoveShard),
+    (m.ReplicateShardOperation, "replicate_shard", "replicate_shard", q.ReplicateShard, m.ReplicateShard),
+    (
+        m.AbortTransferOperation,
+        "abort_transfer",
+        "abort_transfer",
+        q.AbortShardTransfer,
+        m.AbortShardTransfer,
+    ),
+    (
+        m.RestartTransferOperation,
+        "restart_transfer",
+        "restart_transfer",
+        q.RestartTransfer,
+        m.RestartTransfer,
+    ),
+)
+
+
+def cluster_operation_to_grpc(
+    name: str, op: Any, timeout: int | None = None
+) -> q.UpdateCollectionClusterSetupRequest:
+    R = q.UpdateCollectionClusterSetupRequest
+    for model_cls, field, proto_field, proto_cls, _ in _TRANSFERS:
+        if isinstance(op, model_cls):
+            return R(
+                collection_name=name,
+                timeout=timeout,
+                **{proto_field: _transfer_to_grpc(getattr(op, field), proto_cls)},
+            )
+    if isinstance(op, m.DropReplicaOperation):
+        r = op.drop_replica
+        return R(
+            collection_name=name,
+            timeout=timeout,
+            drop_replica=q.Replica(shard_id=r.shard_id, peer_id=r.peer_id),
+        )
+    if isinstance(op, m.CreateShardingKeyOperation):
+        c = op.create_sharding_key
+        return R(
+            collection_name=name,
+            timeout=timeout,
+            create_shard_key=q.CreateShardKey(
+                shard_key=shard_key_to_grpc(c.shard_key),
+                shards_number=c.shards_number,
+                replication_factor=c.replication_factor,
+                placement=list(c.placement or []),
+                initial_state=_opt_enum_to_grpc(c.initial_state, q.ReplicaState),
+            ),
+        )
+    if isinstance(op, m.DropShardingKeyOperation):
+        return R(
+            collection_name=name,
+            timeout=timeout,
+            delete_shard_key=q.DeleteShardKey(shard_key=shard_key_to_grpc(op.drop_sharding_key.shard_key)),
+        )
+    if isinstance(op, m.ReplicatePointsOperation):
+        p = op.replicate_points
+        return R(
+            collection_name=name,
+            timeout=timeout,
+            replicate_points=q.ReplicatePoints(
+                from_shard_key=shard_key_to_grpc(p.from_shard_key),
+                to_shard_key=shard_key_to_grpc(p.to_shard_key),
+                filter=filter_to_grpc(p.filter),
+            ),
+        )
+    raise _unsupported(f"cluster operation {type(op).__name__}")  # resharding: REST only
+
+
+def cluster_operation_from_grpc(msg: q.UpdateCollectionClusterSetupRequest) -> Any:
+    kind = betterproto_which(msg, "operation")
+    for model_cls, field, proto_field, _, inner_cls in _TRANSFERS:
+        if kind == proto_field:
+            return model_cls(**{field: _transfer_from_grpc(getattr(msg, proto_field), inner_cls)})
+    if kind == "drop_replica":
+        return m.DropReplicaOperation(
+            drop_replica=m.Replica(shard_id=msg.drop_replica.shard_id, peer_id=msg.drop_replica.peer_id)
+        )
+    if kind == "create_shard_key":
+        return m.CreateShardingKeyOperation(
+            create_sharding_key=_create_shard_key_from_grpc(
+                q.CreateShardKeyRequest(request=msg.create_shard_key)
+            )[1]
+        )
+    if kind == "delete_shard_key":
+        return m.DropShardingKeyOperation(
+            drop_sharding_key=m.DropShardingKey(shard_key=shard_key_from_grpc(msg.delete_shard_key.shard_key))
+        )
+    if kind == "replicate_points":
+        p = msg.replicate_points
+        return m.ReplicatePointsOperation(
+            replicate_points=m.ReplicatePoints(
+                from_shard_key=shard_key_from_grpc(p.from_shard_key),
+                to_shard_key=shard_key_from_grpc(p.to_shard_key),
+                filter=filter_from_grpc(p.filter),
+            )
+        )
+    raise _unsupported(f"cluster operation {kind}")

@@ -2,13 +2,13 @@
 ``qdrant.Qdrant`` services over the same backend the REST app uses (grpclib, asyncio only).
 
 Every method of the generated service bases is routed. A method whose operation
-:mod:`aqdrant.grpc.convert` can read (every method with a REST counterpart but the cluster ones:
-points, collections, aliases, payload indexes, shard keys, snapshots, health check) is handled like
+:mod:`aqdrant.grpc.convert` can read (every method with a REST counterpart: points, collections,
+aliases, payload indexes, shard keys, cluster, snapshots, health check) is handled like
 a REST request: the request message becomes the REST-shaped ``(path_params, query, body)``, the
 backend runs it as an :class:`aqdrant._backend.Request`, and the result is written back as the
-reply message. What the engine cannot serve (snapshots, shard keys) answers UNIMPLEMENTED as REST
-answers 501; any other method (the cluster ones, the deprecated search/recommend/discover family)
-answers UNIMPLEMENTED naming it - never a fake success.
+reply message. What the engine cannot serve (snapshots, shard keys, cluster) answers UNIMPLEMENTED
+as REST answers 501; any other method (the deprecated search/recommend/discover family) answers
+UNIMPLEMENTED naming it - never a fake success.
 
 Errors map to gRPC statuses: NotFound -> NOT_FOUND, Conflict -> ALREADY_EXISTS,
 BadRequest/ValidationError -> INVALID_ARGUMENT, UnsupportedOperation -> UNIMPLEMENTED, a passed
