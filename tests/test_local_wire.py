@@ -253,3 +253,27 @@ def test_raw_vector_from_float32():
     assert models.dump(v) == v.raw
     assert pickle.loads(pickle.dumps(v)) == v
     assert models.parse(models.VectorStructOutput, v) is v
+
+
+async def test_empty_and_mixed_point_lists(client):
+    await client.create_collection(
+        "e", vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT)
+    )
+    with anyio.fail_after(30):  # a reply waiting for chunk frames that never come would hang
+        assert await client.scroll("e", limit=10, with_vectors=True) == ([], None)
+        assert (await client.query_points("e", query=[1.0, 0.0], with_vectors=True)).points == []
+        assert await client.retrieve("e", [1, 2], with_vectors=True) == []
+        await client.upsert("e", [models.PointStruct(id=i, vector=[float(i), 1.0]) for i in range(1, 4)])
+        batch = await client.query_batch_points(
+            "e",
+            [
+                models.QueryRequest(query=[1.0, 0.0], limit=10, with_vector=True),
+                models.QueryRequest(
+                    query=[1.0, 0.0], filter=models.Filter(must=[models.HasIdCondition(has_id=[99])])
+                ),
+                models.QueryRequest(query=[-1.0, 0.0], limit=1, with_vector=True),
+            ],
+        )
+        assert [[p.id for p in r.points] for r in batch] == [[3, 2, 1], [], [1]]
+        assert batch[0].points[0].vector == [3.0, 1.0] and batch[2].points[0].vector == [1.0, 1.0]
+        assert await client.retrieve("e", [7], with_vectors=True) == []

@@ -253,10 +253,10 @@ class _Conn:
                             self.set_names(names)
                         self.unsettled.discard(other)
                         if other in self.replies:  # else: its caller gave up (cancelled)
-                            lists = msg.get("lists")
-                            if lists:
+                            expect = sum(n for _, n in msg.get("lists") or ())
+                            if expect:
                                 msg["chunks"] = []
-                                msg["expect"] = sum(n for _, n in lists)
+                                msg["expect"] = expect
                                 self.partial[other] = msg
                             else:
                                 self._deliver(other, msg)

@@ -1210,6 +1210,7 @@ def _reply_frames(rid: Any, result: Any, extra: dict) -> list[dict]:
                         item[k] = []
             rest.append(item)
     head: dict[str, Any] = {"id": rid, "ok": True, "result": msgspec.json.encode(rest), **extra}
+    lists = [(path, rows) for path, rows in lists if len(rows)]  # an empty one stays `[]` in the head
     if not lists:
         return [head]
     head["lists"] = [[path, -(-len(rows) // CHUNK_POINTS)] for path, rows in lists]
