@@ -1,18 +1,52 @@
-"""``prefer_grpc=True`` under trio: grpclib is asyncio-only, so the client says so once (a
-UserWarning on its first call) and serves every call over REST; on asyncio it says nothing and
-the calls go over gRPC. Both against the dev server, which serves REST and gRPC."""
+"""gRPC without asyncio: ``AsyncQdrantClient(prefer_grpc=True)`` under trio speaks gRPC through
+:class:`aqdrant.grpc._h2channel.H2Channel` (anyio + h2), against real grpclib servers running in
+their own thread and loop: the dev server's gRPC endpoint, the fault-injection handlers of
+tests/test_e2e_grpc.py, and small handlers of our own (echo, a dropped connection, TLS).
+
+Client tests run on trio, where the backend uses the h2 channel (on asyncio it uses grpclib, which
+test_e2e_grpc.py covers). The channel's own tests construct it directly and run on both backends.
+Every client here has no usable REST fallback (or its gRPC calls are counted by the server), so a
+pass cannot come from REST.
+"""
 
 from __future__ import annotations
 
-import warnings
+import asyncio
+import contextlib
+import ssl
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
 
+import anyio
+import numpy as np
 import pytest
+import trustme
+from test_e2e_grpc import EXPECTED_GRPC_CALLS, Faulty, check_by_hand, scenario
 
-from aqdrant import AsyncQdrantClient, models
-from aqdrant.grpc.backend import TRIO_WARNING
+from aqdrant import AsyncQdrantClient, RetryPolicy, models
+from aqdrant._backend import Request
+from aqdrant._operations import OPERATIONS
+from aqdrant.errors import (
+    BadRequest,
+    Conflict,
+    DeadlineExceeded,
+    NotFound,
+    RateLimited,
+    ServerError,
+    TransportError,
+    Unauthorized,
+)
+from aqdrant.grpc._h2channel import ChannelError, GrpcStatusError, H2Channel, encode_timeout
+from aqdrant.grpc._proto import qdrant as q
+from aqdrant.grpc.backend import GrpcBackend, _RawCodec
 from aqdrant.server import ServerThread
 
 pytestmark = pytest.mark.anyio
+on_trio = pytest.mark.parametrize("anyio_backend", ["trio"])
+
+DEAD_REST = "http://127.0.0.1:9"  # a REST fallback that cannot answer: gRPC or nothing
 
 
 @pytest.fixture(scope="module")
@@ -21,38 +55,399 @@ def srv():
         yield s
 
 
-async def _calls(client: AsyncQdrantClient, name: str) -> list[int]:
-    await client.create_collection(name, vectors_config=models.VectorParams(size=2, distance="Dot"))
-    await client.upsert(name, [models.PointStruct(id=i, vector=[float(i), 1.0]) for i in range(1, 4)])
-    ids = [p.id for p in (await client.query_points(name, query=[1.0, 0.0], limit=2)).points]
-    assert (await client.count(name)).count == 3
-    await client.delete_collection(name)
-    return ids
+@contextlib.contextmanager
+def grpclib_thread(
+    handlers: list[Any], *, ssl_context: ssl.SSLContext | None = None, **config: Any
+) -> Iterator[int]:
+    """A grpclib server with ``handlers`` on 127.0.0.1 in a thread with its own asyncio loop
+    (so any test loop, trio included, can call it); yields its port."""
+    from grpclib.config import Configuration
+    from grpclib.server import Server
+
+    loop = asyncio.new_event_loop()
+    server: Any = None
+    ready = threading.Event()
+
+    def run() -> None:
+        nonlocal server
+        asyncio.set_event_loop(loop)
+        server = Server(handlers, codec=_RawCodec(), config=Configuration(**config))  # type: ignore[arg-type]
+        loop.run_until_complete(server.start("127.0.0.1", 0, ssl=ssl_context))
+        ready.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    try:
+        yield server._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    finally:
+
+        async def stop() -> None:
+            server.close()
+            await server.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
 
 
-async def test_first_call_under_trio_warns_once_and_uses_rest(srv, anyio_backend) -> None:
-    before = sum(srv.grpc.calls.values())
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        async with AsyncQdrantClient(url=srv.url, prefer_grpc=True, grpc_port=srv.grpc_port) as client:
-            assert await _calls(client, f"trio-{anyio_backend}") == [3, 2]
-            assert await _calls(client, f"trio-{anyio_backend}-2") == [3, 2]
-    ours = [w for w in caught if issubclass(w.category, UserWarning) and str(w.message) == TRIO_WARNING]
-    grpc_calls = sum(srv.grpc.calls.values()) - before
-    if anyio_backend == "trio":
-        assert len(ours) == 1, [str(w.message) for w in caught]
-        assert "asyncio" in TRIO_WARNING and "REST" in TRIO_WARNING
-        assert grpc_calls == 0  # everything went over REST
-    else:
-        assert ours == []
-        assert grpc_calls >= 10  # create, upsert, query, count, delete twice each, over gRPC
+class Extra(Faulty):
+    """The e2e fault handlers plus: echo, a connection dropped mid-call, call overlap and peers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.drop_left = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.peers: set[Any] = set()
+        self.metadata: list[dict[str, Any]] = []
+        self.deadlines: list[float | None] = []
+
+    async def echo(self, stream: Any) -> None:
+        data = await stream.recv_message()
+        self.metadata.append(dict(stream.metadata))
+        self.deadlines.append(stream.deadline.time_remaining() if stream.deadline else None)
+        await stream.send_message(data[::-1])
+
+    async def slow(self, stream: Any) -> None:
+        data = await stream.recv_message()
+        self.peers.add(stream.peer.addr())
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        await asyncio.sleep(0.2)  # long enough for the other calls to arrive meanwhile
+        self.in_flight -= 1
+        await stream.send_message(data)
+
+    async def count(self, stream: Any) -> None:
+        if self.drop_left:
+            await stream.recv_message()
+            self.calls["Count"] += 1
+            self.drop_left -= 1
+            stream._stream._transport.abort()  # the whole TCP connection, mid-call
+            return
+        await super().count(stream)
+
+    def __mapping__(self) -> dict[str, Any]:
+        from grpclib.const import Cardinality, Handler
+
+        table = super().__mapping__()
+        table["/test.Echo/Echo"] = Handler(self.echo, Cardinality.UNARY_UNARY, bytes, bytes)
+        table["/test.Echo/Slow"] = Handler(self.slow, Cardinality.UNARY_UNARY, bytes, bytes)
+        return table
 
 
-@pytest.mark.parametrize("anyio_backend", ["trio"])
-async def test_each_client_warns_on_its_own_first_call(srv, anyio_backend) -> None:
-    for _ in range(2):
-        with pytest.warns(
-            UserWarning, match=r"gRPC needs asyncio \(grpclib\); this client uses REST under trio"
-        ):
-            async with AsyncQdrantClient(url=srv.url, prefer_grpc=True, grpc_port=srv.grpc_port) as client:
-                await client.get_collections()
+@pytest.fixture
+def extra() -> Iterator[tuple[int, Extra]]:
+    handlers = Extra()
+    with grpclib_thread([handlers]) as port:
+        yield port, handlers
+
+
+@contextlib.asynccontextmanager
+async def grpc_only_client(port: int, **kw: Any):
+    async with AsyncQdrantClient(
+        url=DEAD_REST, prefer_grpc=True, grpc_port=port, check_compatibility=False, **kw
+    ) as client:
+        yield client
+
+
+# ---------------------------------------------------------------------------------------------
+# the client on trio against the dev server's gRPC endpoint
+
+
+@on_trio
+async def test_e2e_scenario_over_grpc_on_trio(srv, anyio_backend) -> None:
+    before = Counter(srv.grpc.calls)
+    async with AsyncQdrantClient(url=srv.url, prefer_grpc=True, grpc_port=srv.grpc_port) as client:
+        out = await scenario(client, "trio-e2e")
+        assert type(client._pipeline.backend._channel) is H2Channel  # type: ignore[attr-defined]
+    calls = Counter(srv.grpc.calls)
+    calls.subtract(before)
+    # every covered call went over gRPC (only create_payload_index takes REST, as on asyncio)
+    assert {k: v for k, v in calls.items() if v} == EXPECTED_GRPC_CALLS
+    check_by_hand(out)
+
+
+@on_trio
+async def test_multi_megabyte_upsert_and_reply_concurrent_calls_on_one_connection(srv, anyio_backend) -> None:
+    rng = np.random.default_rng(7)
+    n, dim = 3000, 768  # ~9 MB each way: far beyond the default 64 KiB HTTP/2 windows
+    vectors = rng.random((n, dim), dtype=np.float32)
+    async with grpc_only_client(srv.grpc_port) as client:
+        await client.create_collection(
+            "trio-big", vectors_config=models.VectorParams(size=dim, distance="Dot")
+        )
+        res = await client.upsert("trio-big", models.Batch(ids=list(range(n)), vectors=vectors))
+        assert res.status == models.UpdateStatus.COMPLETED
+        channel = client._pipeline.backend._channel  # type: ignore[attr-defined]
+        conn = channel._conn
+        counts: list[int] = []
+
+        async def count() -> None:
+            counts.append((await client.count("trio-big")).count)
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(20):
+                tg.start_soon(count)
+        assert counts == [n] * 20
+        page, _ = await client.scroll("trio-big", limit=n, with_vectors=True, with_payload=False)
+        got = np.array([p.vector for p in page], dtype=np.float32)
+        assert [p.id for p in page] == list(range(n)) and np.array_equal(got, vectors)
+        hits = (await client.query_points("trio-big", query=vectors[5], limit=3)).points
+        assert len(hits) == 3 and hits[0].score == pytest.approx(float(vectors[5] @ vectors[5]), rel=1e-5)
+        assert channel._conn is conn and not channel._old  # one connection served all of it
+        assert await client.delete_collection("trio-big") is True
+
+
+@on_trio
+async def test_errors_are_typed_with_the_grpc_status(srv, anyio_backend) -> None:
+    async with grpc_only_client(srv.grpc_port, validate_vectors=False) as client:
+        await client.create_collection(
+            "trio-typed", vectors_config=models.VectorParams(size=2, distance="Dot")
+        )
+        with pytest.raises(Conflict) as conflict:
+            await client.create_collection(
+                "trio-typed", vectors_config=models.VectorParams(size=2, distance="Dot")
+            )
+        assert conflict.value.grpc_status.name == "ALREADY_EXISTS"  # type: ignore[attr-defined]
+        with pytest.raises(BadRequest) as bad:
+            await client.upsert("trio-typed", [models.PointStruct(id=1, vector=[1.0, 2.0, 3.0])])
+        assert bad.value.grpc_status.name == "INVALID_ARGUMENT"  # type: ignore[attr-defined]
+        with pytest.raises(NotFound) as nf:
+            await client.retrieve("trio-nope", [1])
+        assert nf.value.grpc_status.name == "NOT_FOUND" and "trio-nope" in str(nf.value)  # type: ignore[attr-defined]
+        assert await client.delete_collection("trio-typed") is True
+
+
+@on_trio
+async def test_api_key_travels_as_metadata_and_never_shows(anyio_backend) -> None:
+    key = "trio-secret-key-123"
+    with ServerThread(grpc_port=0, api_key=key) as keyed:
+        async with grpc_only_client(keyed.grpc_port, api_key=key) as client:
+            assert await client.collection_exists("x") is False
+        assert keyed.grpc.calls["Collections.CollectionExists"] == 1
+        async with grpc_only_client(keyed.grpc_port, api_key="wrong-key-456") as client:
+            with pytest.raises(Unauthorized) as denied:
+                await client.collection_exists("x")
+        assert denied.value.grpc_status.name == "PERMISSION_DENIED"  # type: ignore[attr-defined]
+        assert "wrong-key-456" not in str(denied.value) and "wrong-key-456" not in repr(denied.value)
+        async with grpc_only_client(keyed.grpc_port) as client:
+            with pytest.raises(Unauthorized):
+                await client.collection_exists("x")
+
+
+# ---------------------------------------------------------------------------------------------
+# the client on trio against the fault-injection handlers of test_e2e_grpc.py
+
+
+@on_trio
+async def test_unavailable_burst_is_retried_for_idempotent_ops(extra, anyio_backend) -> None:
+    port, faulty = extra
+    async with grpc_only_client(
+        port, retry=RetryPolicy(max_attempts=4, backoff_base=0.01, jitter=False)
+    ) as client:
+        faulty.unavailable_left = 3
+        assert [c.name for c in (await client.get_collections()).collections] == ["x"]
+        assert faulty.calls["List"] == 4
+        faulty.unavailable_left = 4  # longer than the policy allows: the last error surfaces
+        with pytest.raises(ServerError) as exc:
+            await client.get_collections()
+        assert exc.value.status_code == 503 and exc.value.grpc_status.name == "UNAVAILABLE"  # type: ignore[attr-defined]
+        assert faulty.calls["List"] == 8
+        with pytest.raises(ServerError):  # not idempotent: one attempt only
+            await client.create_collection("c", vectors_config=models.VectorParams(size=2, distance="Dot"))
+        assert faulty.calls["Create"] == 1
+
+
+@on_trio
+async def test_resource_exhausted_honours_the_retry_delay(extra, anyio_backend) -> None:
+    port, faulty = extra
+    async with grpc_only_client(
+        port, retry=RetryPolicy(max_attempts=3, backoff_base=0.0, jitter=False)
+    ) as client:
+        faulty.exhausted_left = 1
+        assert (await client.count("c")).count == 42
+        assert faulty.calls["Count"] == 2
+        assert faulty.call_times[1] - faulty.call_times[0] >= 0.4  # the server's retry-after
+        # a delay longer than the call's budget is not waited for: the server's error surfaces
+        faulty.exhausted_left, faulty.retry_after = 1, "5"
+        with pytest.raises(RateLimited) as limited:
+            await client.count("c", timeout=2)
+        assert limited.value.retry_after == 5.0 and faulty.calls["Count"] == 3
+
+
+@on_trio
+async def test_stalled_reply_vs_the_deadline_keeps_the_connection(extra, anyio_backend) -> None:
+    port, faulty = extra
+    async with grpc_only_client(port, retry=RetryPolicy(max_attempts=1)) as client:
+        assert (await client.count("c")).count == 42
+        channel = client._pipeline.backend._channel  # type: ignore[attr-defined]
+        conn = channel._conn
+        with pytest.raises(DeadlineExceeded):
+            await client.scroll("c", timeout=0.3)
+        assert faulty.calls["Scroll"] == 1
+        assert (await client.count("c")).count == 42  # the same connection keeps serving
+        assert channel._conn is conn and conn.error is None and not conn.calls
+    async with grpc_only_client(port, retry=RetryPolicy(max_attempts=5, backoff_base=0.01)) as client:
+        with pytest.raises(DeadlineExceeded):  # with retries on, still one budget for the call
+            await client.scroll("c", timeout=0.5)
+
+
+@on_trio
+async def test_connection_dropped_mid_call_then_reconnect(extra, anyio_backend) -> None:
+    port, faulty = extra
+    async with grpc_only_client(port, retry=RetryPolicy(max_attempts=1)) as client:
+        faulty.drop_left = 1
+        with pytest.raises(TransportError) as dropped:
+            await client.count("c")
+        assert dropped.value.sent is True  # the server had the whole request: it may have acted
+        assert "count_points" in str(dropped.value)
+        assert (await client.count("c")).count == 42  # a new connection
+    # an idempotent call rides over a drop with the pipeline's retry
+    async with grpc_only_client(port, retry=RetryPolicy(max_attempts=2, backoff_base=0.0)) as client:
+        faulty.drop_left = 1
+        assert (await client.count("c")).count == 42
+    assert faulty.calls["Count"] == 4
+
+
+@on_trio
+async def test_unreachable_server_is_a_transport_error_never_sent(anyio_backend) -> None:
+    with grpclib_thread([Extra()]) as port:
+        pass  # a port that was just free: nothing listens there now
+    async with grpc_only_client(port, retry=RetryPolicy(max_attempts=1)) as client:
+        with pytest.raises(TransportError) as refused:
+            await client.create_collection("c", vectors_config=models.VectorParams(size=2, distance="Dot"))
+    assert refused.value.sent is False
+
+
+# ---------------------------------------------------------------------------------------------
+# the channel itself, on both backends
+
+
+async def test_channel_flow_control_both_ways_with_small_server_windows(anyio_backend) -> None:
+    handlers = Extra()
+    # the server allows 64 KiB in flight per stream and connection: a 5 MB message needs ~80
+    # WINDOW_UPDATEs, and its 5 MB reply must fit through the client's windows
+    with grpclib_thread(
+        [handlers], http2_connection_window_size=65536, http2_stream_window_size=65536
+    ) as port:
+        channel = H2Channel("127.0.0.1", port)
+        try:
+            big = np.random.default_rng(1).bytes(5 * 1024 * 1024 + 3)
+            replies = await _gather(lambda: channel.unary("/test.Echo/Echo", big), 3)
+            assert all(r == big[::-1] for r in replies)
+            assert await channel.unary("/test.Echo/Echo", b"") == b""  # an empty message is a message
+        finally:
+            await channel.aclose()
+
+
+async def test_channel_multiplexes_concurrent_calls_on_one_connection(extra, anyio_backend) -> None:
+    port, handlers = extra
+    channel = H2Channel("127.0.0.1", port)
+    try:
+        replies = await _gather(lambda: channel.unary("/test.Echo/Slow", b"hi"), 20)
+        assert replies == [b"hi"] * 20
+        assert len(handlers.peers) == 1  # one TCP connection
+        assert handlers.max_in_flight >= 10  # the calls overlapped on it
+    finally:
+        await channel.aclose()
+
+
+async def test_channel_metadata_deadline_and_status(extra, anyio_backend) -> None:
+    port, handlers = extra
+    channel = H2Channel("127.0.0.1", port)
+    try:
+        deadline = anyio.current_time() + 30
+        reply = await channel.unary(
+            "/test.Echo/Echo", b"abc", metadata=[("api-key", "k1"), ("x-trace", "t")], deadline=deadline
+        )
+        assert reply == b"cba"
+        assert handlers.metadata[0]["api-key"] == "k1" and handlers.metadata[0]["x-trace"] == "t"
+        assert 0 < handlers.deadlines[0] <= 30  # grpc-timeout reached the server
+        with pytest.raises(GrpcStatusError) as unimplemented:
+            await channel.unary("/test.Echo/Missing", b"")
+        assert unimplemented.value.code == 12
+        handlers.exhausted_left = 1
+        with pytest.raises(GrpcStatusError) as exhausted:
+            await channel.unary("/qdrant.Points/Count", bytes(q.CountPoints(collection_name="c")))
+        err = exhausted.value
+        assert (err.code, err.message, err.metadata["retry-after"]) == (8, "rate limit", "0.4")
+        # a stalled reply: our timer or the server's (from grpc-timeout), whichever fires first
+        with pytest.raises((TimeoutError, GrpcStatusError)) as stalled:
+            await channel.unary("/qdrant.Points/Scroll", b"", deadline=anyio.current_time() + 0.2)
+        assert getattr(stalled.value, "code", 4) == 4
+        assert await channel.unary("/test.Echo/Echo", b"still") == b"llits"
+    finally:
+        await channel.aclose()
+    with pytest.raises(ChannelError) as closed:
+        await channel.unary("/test.Echo/Echo", b"x")
+    assert closed.value.sent is False
+
+
+async def test_channel_cancelled_call_leaves_the_connection_usable(extra, anyio_backend) -> None:
+    port, handlers = extra
+    channel = H2Channel("127.0.0.1", port)
+    try:
+        with anyio.move_on_after(0.2) as scope:
+            await channel.unary("/qdrant.Points/Scroll", b"")
+        assert scope.cancelled_caught
+        conn = channel._conn
+        assert await channel.unary("/test.Echo/Echo", b"ok") == b"ko"
+        assert channel._conn is conn and not conn.calls
+    finally:
+        await channel.aclose()
+
+
+async def test_channel_over_tls_and_mutual_tls(anyio_backend, tmp_path) -> None:
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    server_ctx.set_alpn_protocols(["h2"])
+    ca.configure_trust(server_ctx)
+    server_ctx.verify_mode = ssl.CERT_REQUIRED  # mTLS: the client must show a certificate
+    bundle, pem = tmp_path / "ca.pem", tmp_path / "client.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    ca.issue_cert("aqdrant-client").private_key_and_cert_chain_pem.write_to_path(str(pem))
+    with grpclib_thread([Extra()], ssl_context=server_ctx) as port:
+        backend = GrpcBackend("127.0.0.1", port, ca_cert=str(bundle), client_cert=str(pem))
+        try:
+            assert repr(backend).startswith("GrpcBackend('grpcs://")
+            result = await backend.execute(_request("get_collections"))
+            assert [c.name for c in result.collections] == ["x"]
+        finally:
+            await backend.aclose()
+        plain = H2Channel("127.0.0.1", port)  # h2c against a TLS port
+        try:
+            with pytest.raises(ChannelError), anyio.fail_after(10):
+                await plain.unary("/test.Echo/Echo", b"x")
+        finally:
+            await plain.aclose()
+
+
+def test_grpc_timeout_encoding() -> None:
+    assert [encode_timeout(t) for t in (3600.0, 10.5, 0.25, 0.005, 1e-7)] == [
+        "3600S",
+        "10S",
+        "250m",
+        "5000u",
+        "100n",
+    ]
+    assert encode_timeout(1e12) == "99999999S"  # at most 8 digits
+
+
+async def _gather(fn: Any, n: int) -> list[Any]:
+    results: list[Any] = [None] * n
+
+    async def one(i: int) -> None:
+        results[i] = await fn()
+
+    async with anyio.create_task_group() as tg:
+        for i in range(n):
+            tg.start_soon(one, i)
+    return results
+
+
+def _request(op: str) -> Request:
+    return Request(op=OPERATIONS[op], path_params={}, query={}, body=None)

@@ -52,7 +52,9 @@ _SHIELDED_WRITE = 5.0
 #: HTTP statuses without grpc-status -> gRPC code (the gRPC spec's "HTTP to gRPC status" table)
 _HTTP_TO_GRPC = {400: 13, 401: 16, 403: 7, 404: 12, 429: 14, 502: 14, 503: 14, 504: 14}
 #: connection-specific headers HTTP/2 forbids; gRPC metadata never carries them
-_FORBIDDEN = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "host"})
+_FORBIDDEN = frozenset(
+    {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "host"}
+)
 
 
 class GrpcStatusError(Exception):
@@ -256,7 +258,9 @@ class _Connection:
 
     # -- one call -------------------------------------------------------------------------------
 
-    async def unary(self, path: str, payload: bytes, metadata: Sequence[tuple[str, str]], timeout: float | None) -> bytes | None:
+    async def unary(
+        self, path: str, payload: bytes, metadata: Sequence[tuple[str, str]], timeout: float | None
+    ) -> bytes | None:
         conn = self.h2
         while conn.open_outbound_streams >= conn.remote_settings.max_concurrent_streams:
             if not self.accepting:

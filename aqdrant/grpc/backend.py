@@ -284,7 +284,9 @@ class GrpcBackend:
             raise TransportError(f"{op.name}{where}: empty gRPC reply", operation=op.name)
         return reply
 
-    async def _call_grpclib(self, channel: Any, request: Request, path: str, payload: bytes, where: str) -> Any:
+    async def _call_grpclib(
+        self, channel: Any, request: Request, path: str, payload: bytes, where: str
+    ) -> Any:
         import asyncio
 
         from grpclib.const import Cardinality
@@ -311,7 +313,7 @@ class GrpcBackend:
             for md in (stream.initial_metadata, stream.trailing_metadata):
                 if md:
                     metadata.update({k: v for k, v in md.items() if isinstance(v, str)})
-            raise _status_error(exc.status.value, exc.message, metadata, request) from None
+            raise _status_error(exc.status.value, exc.message, metadata, request, where) from None
         except asyncio.TimeoutError:
             raise DeadlineExceeded(f"{op.name}{where}: gRPC deadline exceeded", operation=op.name) from None
         except (StreamTerminatedError, ConnectionError, OSError) as exc:
@@ -328,7 +330,7 @@ class GrpcBackend:
                 path, payload, metadata=self._call_metadata(request), deadline=request.deadline
             )
         except GrpcStatusError as exc:
-            raise _status_error(exc.code, exc.message, exc.metadata, request) from None
+            raise _status_error(exc.code, exc.message, exc.metadata, request, where) from None
         except TimeoutError:
             raise DeadlineExceeded(f"{op.name}{where}: gRPC deadline exceeded", operation=op.name) from None
         except ChannelError as exc:
@@ -368,7 +370,15 @@ def _grpc_path(service_method: str) -> str:
     return f"/qdrant.{service}/{method}"
 
 
-def _status_error(code: int, message: str | None, metadata: dict[str, str], request: Request) -> UnexpectedResponse:
+def _status_error(
+    code: int, message: str | None, metadata: dict[str, str], request: Request, where: str
+) -> UnexpectedResponse | DeadlineExceeded:
+    if code == 4 and request.deadline is not None:
+        # the server enforced the grpc-timeout we sent, a hair before our own timer: our deadline
+        return DeadlineExceeded(
+            f"{request.op.name}{where}: gRPC deadline exceeded (the server's answer)",
+            operation=request.op.name,
+        )
     from grpclib.const import Status  # one status type on both transports (no asyncio needed)
 
     try:
