@@ -9,8 +9,9 @@ this process's CPU time - the latter is less sensitive to a busy machine):
   mode);
 * the same from 8 threads sharing one shim client (per call: elapsed / all calls), next to 8
   concurrent tasks awaiting one async client;
-* ``collection_exists`` over REST against the dev server (``aqdrant.server.ServerThread``, in this
-  process, so its CPU counts too): awaited, through the shim, and the peer's blocking client;
+* ``collection_exists`` over REST against the dev server (``aqdrant.server.ServerThread``, run in
+  a child process: in this one its thread would compete for the GIL with the client's and blur
+  the comparison): awaited, through the shim, and the peer's blocking client;
 * the mechanism alone on a coroutine that returns at once: the shim's runner versus anyio's
   ``BlockingPortal.call`` (the obvious alternative), to show what the hot path costs.
 
@@ -22,16 +23,19 @@ Usage: ``python benchmarks/bench_shim.py [--calls 2000] [--repeats 7]``
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import statistics
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import anyio
 from anyio.from_thread import start_blocking_portal
 
 from aqdrant import AsyncQdrantClient, QdrantClient, models
-from aqdrant.server import ServerThread
 from aqdrant.sync_shim._runner import Runner
 
 VECTORS = models.VectorParams(size=4, distance=models.Distance.DOT)
@@ -52,13 +56,16 @@ class _Clock:
         self.cpu = time.process_time() - self.cpu
 
 
-def _median_us(run_batch: Callable[[int], _Clock], calls: int, repeats: int) -> Timing:
-    run_batch(max(calls // 10, 10))  # warm up
-    runs = [run_batch(calls) for _ in range(repeats)]
+def _medians(runs: list[_Clock], calls: int) -> Timing:
     return (
         statistics.median(r.wall / calls * 1e6 for r in runs),
         statistics.median(r.cpu / calls * 1e6 for r in runs),
     )
+
+
+def _median_us(run_batch: Callable[[int], _Clock], calls: int, repeats: int) -> Timing:
+    run_batch(max(calls // 10, 10))  # warm up
+    return _medians([run_batch(calls) for _ in range(repeats)], calls)
 
 
 LOCAL: dict[str, object] = {"location": ":memory:"}
@@ -68,59 +75,89 @@ def _rest(url: str) -> dict[str, object]:
     return {"url": url, "check_compatibility": False}
 
 
-def bench_async(calls: int, repeats: int, where: dict[str, object] = LOCAL, tasks: int = 1) -> Timing:
-    """``tasks`` concurrent tasks share the client; the time is per call (elapsed / all calls)."""
+_SERVE = """
+import sys
+from aqdrant.server import ServerThread
+with ServerThread() as server:
+    print(server.url, flush=True)
+    sys.stdin.read()
+"""
 
-    async def main() -> Timing:
-        async with AsyncQdrantClient(**where) as client:  # type: ignore[arg-type]
-            if not await client.collection_exists("c"):
-                await client.create_collection("c", vectors_config=VECTORS)
+
+@contextlib.contextmanager
+def dev_server_process() -> Iterator[str]:
+    """The dev server (``ServerThread``) in a child process, until the block is left; yields its URL."""
+    proc = subprocess.Popen([sys.executable, "-c", _SERVE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        if not url:
+            raise RuntimeError("the dev server did not start")
+        yield url
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(30)
+
+
+def bench_pair(
+    calls: int, repeats: int, where: dict[str, object] = LOCAL, workers: int = 1
+) -> tuple[Timing, Timing]:
+    """``collection_exists`` awaited on ``AsyncQdrantClient`` and through the shim, their batches
+    interleaved (a machine busy with other work then slows both alike). ``workers`` concurrent
+    tasks / threads share each client; the time is per call (elapsed / all calls)."""
+    loop = asyncio.new_event_loop()  # the awaited client's loop: it runs only during its batches
+
+    async def open_async() -> AsyncQdrantClient:
+        aclient = AsyncQdrantClient(**where)  # type: ignore[arg-type]
+        if not await aclient.collection_exists("c"):
+            await aclient.create_collection("c", vectors_config=VECTORS)
+        return aclient
+
+    aclient = loop.run_until_complete(open_async())
+    try:
+        with QdrantClient(**where) as client:  # type: ignore[arg-type]
+            if not client.collection_exists("c"):
+                client.create_collection("c", vectors_config=VECTORS)
 
             async def calls_of_one_task(n: int) -> None:
                 for _ in range(n):
-                    await client.collection_exists("c")
+                    await aclient.collection_exists("c")
 
-            async def batch(n: int) -> _Clock:
+            async def awaited_batch(n: int) -> _Clock:
                 with _Clock() as clock:
                     async with anyio.create_task_group() as tg:
-                        for _ in range(tasks):
-                            tg.start_soon(calls_of_one_task, n // tasks)
+                        for _ in range(workers):
+                            tg.start_soon(calls_of_one_task, n // workers)
                 return clock
 
-            await batch(max(calls // 10, 10))
-            runs = [await batch(calls) for _ in range(repeats)]
-            return (
-                statistics.median(r.wall / calls * 1e6 for r in runs),
-                statistics.median(r.cpu / calls * 1e6 for r in runs),
-            )
+            def calls_of_one_thread(n: int) -> None:
+                for _ in range(n):
+                    client.collection_exists("c")
 
-    return anyio.run(main, backend="asyncio")
-
-
-def bench_shim(calls: int, repeats: int, where: dict[str, object] = LOCAL, threads: int = 1) -> Timing:
-    """``threads`` threads share the client; the time is per call (elapsed / all calls)."""
-    with QdrantClient(**where) as client:  # type: ignore[arg-type]
-        if not client.collection_exists("c"):
-            client.create_collection("c", vectors_config=VECTORS)
-
-        def calls_of_one_thread(n: int) -> None:
-            for _ in range(n):
-                client.collection_exists("c")
-
-        def batch(n: int) -> _Clock:
-            if threads == 1:
+            def shim_batch(n: int) -> _Clock:
+                threads = [threading.Thread(target=calls_of_one_thread, args=(n // workers,)) for _ in range(workers)]
                 with _Clock() as clock:
-                    calls_of_one_thread(n)
+                    if workers == 1:
+                        calls_of_one_thread(n)
+                    else:
+                        for th in threads:
+                            th.start()
+                        for th in threads:
+                            th.join()
                 return clock
-            workers = [threading.Thread(target=calls_of_one_thread, args=(n // threads,)) for _ in range(threads)]
-            with _Clock() as clock:
-                for w in workers:
-                    w.start()
-                for w in workers:
-                    w.join()
-            return clock
 
-        return _median_us(batch, calls, repeats)
+            awaited_runs: list[_Clock] = []
+            shim_runs: list[_Clock] = []
+            loop.run_until_complete(awaited_batch(max(calls // 10, 10)))  # warm up
+            shim_batch(max(calls // 10, 10))
+            for _ in range(repeats):
+                awaited_runs.append(loop.run_until_complete(awaited_batch(calls)))
+                shim_runs.append(shim_batch(calls))
+            return _medians(awaited_runs, calls), _medians(shim_runs, calls)
+    finally:
+        loop.run_until_complete(aclient.close())
+        loop.close()
 
 
 def bench_peer(calls: int, repeats: int, where: dict[str, object] = LOCAL) -> Timing:
@@ -190,16 +227,12 @@ def main() -> None:
     calls, repeats = args.calls, args.repeats
     rest_calls = max(calls // 5, 16)
 
-    awaited = bench_async(calls, repeats)
-    shim = bench_shim(calls, repeats)
+    awaited, shim = bench_pair(calls, repeats)
     peer = bench_peer(calls, repeats)
-    awaited8 = bench_async(calls, repeats, tasks=8)
-    shim8 = bench_shim(calls, repeats, threads=8)
-    with ServerThread() as server:
-        rest = _rest(server.url)
-        rest_awaited = bench_async(rest_calls, repeats, rest)
-        rest_shim = bench_shim(rest_calls, repeats, rest)
-        rest_peer = bench_peer(rest_calls, repeats, {"url": server.url})
+    awaited8, shim8 = bench_pair(calls, repeats, workers=8)
+    with dev_server_process() as url:
+        rest_awaited, rest_shim = bench_pair(rest_calls, repeats, _rest(url))
+        rest_peer = bench_peer(rest_calls, repeats, {"url": url})
     runner = bench_runner_noop(calls, repeats)
     portal = bench_portal_noop(calls, repeats)
 
@@ -218,7 +251,7 @@ def main() -> None:
     ]
     print(f"median of {repeats} repeats x {calls} calls ({rest_calls} over REST); microseconds per call")
     print("wall = elapsed; cpu = this process's CPU, all threads (the engine's own process excluded)")
-    print("8 threads / tasks: elapsed / all calls of the 8; REST: the dev server runs in this process\n")
+    print("8 threads / tasks: elapsed / all calls of the 8; REST: the dev server runs in a child process\n")
     print(f"{'workload':<30} {'client':<48} {'wall us':>8} {'cpu us':>8}")
     print("-" * 97)
     for workload, who, (wall, cpu) in rows:
