@@ -1,7 +1,7 @@
 """GrpcBackend against an in-process grpclib server built on the generated service bases.
 
-On asyncio the calls go over a real HTTP/2 connection; on trio the backend must refuse with a
-clear error (or hand the request to its fallback), since grpclib is asyncio-only.
+The server runs in its own thread; the calls go over a real HTTP/2 connection from either loop:
+grpclib's channel on asyncio, aqdrant's h2 channel on trio (both must behave the same).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 import anyio
 import numpy as np
 import pytest
+from test_grpc_trio import grpclib_thread
 
 from aqdrant import models as m
 from aqdrant._backend import Request
@@ -111,17 +112,11 @@ class Raw:
 
 @contextlib.asynccontextmanager
 async def grpc_server():
-    from grpclib.server import Server
-
+    """The handlers above in a grpclib server on its own thread and asyncio loop, so the backend
+    can be driven from either loop (grpclib's channel on asyncio, the h2 channel on trio)."""
     points = Points()
-    server = Server([points, Collections(), Raw(points)])  # later mappings win
-    await server.start("127.0.0.1", 0)
-    port = server._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
+    with grpclib_thread([points, Collections(), Raw(points)], raw=False) as port:  # later mappings win
         yield port, points
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 def req(
@@ -137,11 +132,6 @@ def req(
 
 
 async def test_points_and_collections_over_grpc(anyio_backend) -> None:
-    if anyio_backend != "asyncio":
-        backend = GrpcBackend("127.0.0.1", 1)
-        with pytest.raises(UnsupportedOperation, match="asyncio"):
-            await backend.execute(req("get_collections", collection=None))
-        return
     async with grpc_server() as (port, points):
         backend = GrpcBackend("127.0.0.1", port)
         try:
@@ -176,8 +166,6 @@ async def test_points_and_collections_over_grpc(anyio_backend) -> None:
 
 
 async def test_grpc_statuses_become_typed_errors(anyio_backend) -> None:
-    if anyio_backend != "asyncio":
-        return await _trio_falls_back()
     async with grpc_server() as (port, points):
         backend = GrpcBackend("127.0.0.1", port)
         try:
@@ -209,8 +197,6 @@ async def test_grpc_statuses_become_typed_errors(anyio_backend) -> None:
 
 
 async def test_deadline_and_unreachable_server(anyio_backend) -> None:
-    if anyio_backend != "asyncio":
-        return await _trio_falls_back()
     async with grpc_server() as (port, _):
         backend = GrpcBackend("127.0.0.1", port)
         try:
@@ -242,13 +228,6 @@ class _Recorder:
 
     async def aclose(self) -> None:
         pass
-
-
-async def _trio_falls_back() -> None:
-    rec = _Recorder()
-    backend = GrpcBackend("127.0.0.1", 1, fallback=rec)
-    assert await backend.execute(req("get_collections", collection=None)) == "from fallback"
-    assert rec.calls == ["get_collections"]
 
 
 async def test_operations_without_grpc_go_to_the_fallback(anyio_backend) -> None:

@@ -57,10 +57,11 @@ def srv():
 
 @contextlib.contextmanager
 def grpclib_thread(
-    handlers: list[Any], *, ssl_context: ssl.SSLContext | None = None, **config: Any
+    handlers: list[Any], *, ssl_context: ssl.SSLContext | None = None, raw: bool = True, **config: Any
 ) -> Iterator[int]:
     """A grpclib server with ``handlers`` on 127.0.0.1 in a thread with its own asyncio loop
-    (so any test loop, trio included, can call it); yields its port."""
+    (so any test loop, trio included, can call it); yields its port. ``raw``: handlers get and
+    give bytes (else grpclib's codec with the generated messages); ``config``: grpclib settings."""
     from grpclib.config import Configuration
     from grpclib.server import Server
 
@@ -71,7 +72,8 @@ def grpclib_thread(
     def run() -> None:
         nonlocal server
         asyncio.set_event_loop(loop)
-        server = Server(handlers, codec=_RawCodec(), config=Configuration(**config))  # type: ignore[arg-type]
+        codec = _RawCodec() if raw else None
+        server = Server(handlers, codec=codec, config=Configuration(**config))  # type: ignore[arg-type]
         loop.run_until_complete(server.start("127.0.0.1", 0, ssl=ssl_context))
         ready.set()
         loop.run_forever()
