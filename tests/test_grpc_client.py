@@ -1,7 +1,7 @@
 """``AsyncQdrantClient(prefer_grpc=True)``: gRPC where there is a counterpart, REST otherwise.
 
-The gRPC side is an in-process grpclib server (tests/test_grpc_backend.py); the REST side is the
-dev server. On trio (grpclib is asyncio-only) every call must reach the REST fallback.
+The gRPC side is a grpclib server in its own thread (tests/test_grpc_backend.py); the REST side is
+the dev server. Both loops speak gRPC (grpclib on asyncio, the h2 channel on trio).
 """
 
 from __future__ import annotations
@@ -24,13 +24,6 @@ def rest_server():
 
 
 async def test_prefer_grpc_uses_grpc_and_falls_back_to_rest(anyio_backend, rest_server):
-    if anyio_backend == "trio":
-        async with AsyncQdrantClient(url=rest_server.url, prefer_grpc=True, grpc_port=1) as client:
-            await client.recreate_collection("g", vectors_config=models.VectorParams(size=4, distance=models.Distance.DOT))
-            await client.upsert("g", [models.PointStruct(id=1, vector=np.ones(4, np.float32))])
-            res = await client.query_points("g", query=[1.0, 1.0, 1.0, 1.0], limit=1)
-            assert [p.id for p in res.points] == [1]  # served by REST: port 1 has no gRPC server
-        return
     async with grpc_server() as (port, points):
         async with AsyncQdrantClient(
             url=rest_server.url, prefer_grpc=True, grpc_port=port, validate_vectors=False, headers={"x-trace": "t1"}
