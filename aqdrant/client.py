@@ -1426,9 +1426,9 @@ class AsyncQdrantClient:
 
 
 def _grpc_backend(rest: Any, grpc_port: int, https: bool | None, grpc_options: dict[str, Any] | None) -> Any:
-    """gRPC to the same host, with REST as the per-call fallback (ops without a gRPC
-    counterpart, shapes the conversion layer does not cover yet, and trio, where grpclib
-    cannot run)."""
+    """gRPC to the same host (grpclib on asyncio, an h2 channel on trio), with REST as the
+    per-call fallback (ops without a gRPC counterpart, shapes the conversion layer does not
+    cover yet)."""
     from urllib.parse import urlsplit
 
     from .grpc.backend import GrpcBackend
