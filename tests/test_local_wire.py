@@ -277,3 +277,10 @@ async def test_empty_and_mixed_point_lists(client):
         assert [[p.id for p in r.points] for r in batch] == [[3, 2, 1], [], [1]]
         assert batch[0].points[0].vector == [3.0, 1.0] and batch[2].points[0].vector == [1.0, 1.0]
         assert await client.retrieve("e", [7], with_vectors=True) == []
+
+
+def test_both_sides_agree_on_the_reply_extension_type():
+    from aqdrant.local import backend, convert
+
+    assert backend.EXT_F32_VECTOR == convert.EXT_F32_VECTOR
+    assert backend.EXT_F32_BLOB == engine.EXT_F32_BLOB and backend.EXT_F64_BLOB == engine.EXT_F64_BLOB
