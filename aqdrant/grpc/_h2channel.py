@@ -26,6 +26,7 @@ Errors: :class:`GrpcStatusError` (a non-OK ``grpc-status``, with the metadata),
 
 from __future__ import annotations
 
+import contextlib
 import select
 import ssl as _ssl
 from collections.abc import Callable, Sequence
@@ -294,23 +295,37 @@ class _Connection:
             raise ValueError(f"gRPC metadata h2 refuses to send (names: {names})") from None
         call = self.calls[sid] = _Call()
         try:
-            await self._send(sid, call, payload)
-            await self.read_until(lambda: call.ended or call.reset is not None)
+            try:
+                await self._send(sid, call, payload)
+                await self.read_until(lambda: self._settled(sid, call))
+            except ChannelError as exc:  # the connection broke: did this call's request get out?
+                raise ChannelError(str(exc), sent=call.sent and not self._ignored(sid)) from None
+            if self._ignored(sid):
+                raise ChannelError("the server is going away and did not take this call", sent=False)
             if self.error is not None and not call.ended:
-                sent = call.sent and (self.last_stream_id is None or sid <= self.last_stream_id)
-                raise ChannelError(self.error, sent=sent)
+                raise ChannelError(self.error, sent=call.sent)
             return _reply(call)
         finally:
             del self.calls[sid]
-            if self.error is None and conn.streams.get(sid) is not None and not conn.streams[sid].closed:
+            stream = conn.streams.get(sid)
+            if self.error is None and stream is not None and not stream.closed:
                 # cancelled, timed out, or the server answered before taking all of the request
-                conn.reset_stream(sid, h2.errors.ErrorCodes.CANCEL)
-                with anyio.CancelScope(shield=True), anyio.move_on_after(1):
-                    try:
-                        await self.flush()
-                    except ChannelError:
-                        pass
+                with contextlib.suppress(h2.exceptions.ProtocolError):
+                    conn.reset_stream(sid, h2.errors.ErrorCodes.CANCEL)
+                with (
+                    anyio.CancelScope(shield=True),
+                    anyio.move_on_after(1),
+                    contextlib.suppress(ChannelError),
+                ):
+                    await self.flush()
             self._wake()
+
+    def _ignored(self, sid: int) -> bool:
+        """The server's GOAWAY says it will not process this stream."""
+        return self.last_stream_id is not None and sid > self.last_stream_id
+
+    def _settled(self, sid: int, call: _Call) -> bool:
+        return call.ended or call.reset is not None or self._ignored(sid)
 
     async def _send(self, sid: int, call: _Call, payload: bytes) -> None:
         conn = self.h2
@@ -337,10 +352,8 @@ class _Connection:
                 await self.flush()
                 return
             await self.flush()
-            await self.read_until(
-                lambda: call.ended or call.reset is not None or conn.local_flow_control_window(sid) > 0
-            )
-            if call.ended or call.reset is not None or self.error is not None:
+            await self.read_until(lambda: self._settled(sid, call) or conn.local_flow_control_window(sid) > 0)
+            if self._settled(sid, call) or self.error is not None:
                 return  # the server answered (or the connection broke) before taking all of it
 
 
