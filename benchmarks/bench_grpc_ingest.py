@@ -9,7 +9,9 @@ the request, the engine's upsert). Every run ingests the same float32 array, pay
 and integer ids into a fresh collection (``wait=True``, batch ``--batch-size``, ``--parallel``
 requests in flight) and checks the server's count afterwards.
 
-Rows: aqdrant ``client.ingest`` with ``prefer_grpc=True`` and ``False``; the peer
+Rows: aqdrant ``client.ingest`` with ``prefer_grpc=True`` and ``False``; with ``prefer_grpc=True``
+under trio (aqdrant's h2 channel, since grpclib is asyncio-only) and, to compare the two channels
+on one loop, the h2 channel forced on asyncio; the peer
 (``qdrant_client.AsyncQdrantClient``) ``upsert`` of the same batches, ``prefer_grpc=True`` and
 ``False``, with the same concurrency. A failing row is reported with its error.
 """
@@ -103,6 +105,22 @@ async def run_peer(url: str, gport: int, grpc: bool, name: str, arr, ids, payloa
     return {"wall": wall, "cpu": cpu, "count": count}
 
 
+def run_on(loop: str, fn, *args) -> dict:
+    if loop == "trio":
+        import anyio
+
+        return anyio.run(fn, *args, backend="trio")
+    if loop == "h2-asyncio":  # the backend picks grpclib on asyncio: make it take the h2 channel
+        from aqdrant.grpc import backend
+
+        real, backend._is_asyncio = backend._is_asyncio, lambda: False
+        try:
+            return asyncio.run(fn(*args))
+        finally:
+            backend._is_asyncio = real
+    return asyncio.run(fn(*args))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=20_000)
@@ -120,14 +138,16 @@ def main() -> None:
     rows: list[tuple[str, dict | str]] = []
     try:
         runs = [
-            ("aqdrant ingest, gRPC", run_aqdrant, True),
-            ("aqdrant ingest, REST", run_aqdrant, False),
-            ("peer upsert, gRPC (grpcio)", run_peer, True),
-            ("peer upsert, REST", run_peer, False),
+            ("aqdrant ingest, gRPC (grpclib, asyncio)", run_aqdrant, True, "asyncio"),
+            ("aqdrant ingest, gRPC (h2 channel, trio)", run_aqdrant, True, "trio"),
+            ("aqdrant ingest, gRPC (h2 channel, asyncio)", run_aqdrant, True, "h2-asyncio"),
+            ("aqdrant ingest, REST", run_aqdrant, False, "asyncio"),
+            ("peer upsert, gRPC (grpcio)", run_peer, True, "asyncio"),
+            ("peer upsert, REST", run_peer, False, "asyncio"),
         ]
-        for k, (label, fn, grpc) in enumerate(runs):
+        for k, (label, fn, grpc, loop) in enumerate(runs):
             try:
-                res = asyncio.run(fn(url, gport, grpc, f"bench{k}", arr, ids, payload, args))
+                res = run_on(loop, fn, url, gport, grpc, f"bench{k}", arr, ids, payload, args)
             except Exception as e:  # report what fails rather than hiding it
                 rows.append((label, f"{type(e).__name__}: {str(e)[:200]}"))
                 continue

@@ -338,7 +338,7 @@ async def test_channel_flow_control_both_ways_with_small_server_windows(anyio_ba
         channel = H2Channel("127.0.0.1", port)
         try:
             big = np.random.default_rng(1).bytes(5 * 1024 * 1024 + 3)
-            replies = await _gather(lambda: channel.unary("/test.Echo/Echo", big), 3)
+            replies = await _gather(lambda _: channel.unary("/test.Echo/Echo", big), 3)
             assert all(r == big[::-1] for r in replies)
             assert await channel.unary("/test.Echo/Echo", b"") == b""  # an empty message is a message
         finally:
@@ -349,7 +349,7 @@ async def test_channel_multiplexes_concurrent_calls_on_one_connection(extra, any
     port, handlers = extra
     channel = H2Channel("127.0.0.1", port)
     try:
-        replies = await _gather(lambda: channel.unary("/test.Echo/Slow", b"hi"), 20)
+        replies = await _gather(lambda _: channel.unary("/test.Echo/Slow", b"hi"), 20)
         assert replies == [b"hi"] * 20
         assert len(handlers.peers) == 1  # one TCP connection
         assert handlers.max_in_flight >= 10  # the calls overlapped on it
@@ -428,6 +428,98 @@ async def test_channel_over_tls_and_mutual_tls(anyio_backend, tmp_path) -> None:
             await plain.aclose()
 
 
+class RawH2Server:
+    """A bare HTTP/2 server (blocking sockets, the h2 library) in a thread, for what grpclib will
+    not do on request: ``on_requests(conn, stream_ids)`` is called with each connection's first
+    ``batch`` request streams (their bodies read) and writes whatever frames it likes."""
+
+    def __init__(self, on_requests: Any, batch: int) -> None:
+        import socket
+
+        self.on_requests, self.batch = on_requests, batch
+        self.connections = 0
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self._sock.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        import h2.config
+        import h2.connection
+        import h2.events
+
+        while True:
+            try:
+                sock, _ = self._sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
+            conn.initiate_connection()
+            sock.sendall(conn.data_to_send())
+            done: list[int] = []
+            with sock:
+                while len(done) < self.batch:
+                    data = sock.recv(65536)
+                    if not data:
+                        break
+                    for event in conn.receive_data(data):
+                        if isinstance(event, h2.events.StreamEnded):
+                            done.append(event.stream_id)
+                    sock.sendall(conn.data_to_send())
+                if len(done) == self.batch:
+                    self.on_requests(conn, done)
+                    sock.sendall(conn.data_to_send())
+                    while sock.recv(65536):  # keep the connection open until the client leaves
+                        pass
+
+    @staticmethod
+    def answer(conn: Any, sid: int, message: bytes) -> None:
+        conn.send_headers(sid, [(":status", "200"), ("content-type", "application/grpc")])
+        conn.send_data(sid, b"\x00" + len(message).to_bytes(4, "big") + message)
+        conn.send_headers(sid, [("grpc-status", "0")], end_stream=True)
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+async def test_channel_goaway_and_refused_streams_are_not_sent(anyio_backend) -> None:
+    import h2.errors
+
+    def goaway_after_first(conn: Any, sids: list[int]) -> None:
+        first, second, third = sorted(sids)
+        RawH2Server.answer(conn, first, b"one")
+        conn.reset_stream(second, h2.errors.ErrorCodes.REFUSED_STREAM)
+        conn.close_connection(last_stream_id=second)  # GOAWAY: the third is never processed
+
+    server = RawH2Server(goaway_after_first, batch=3)
+    channel = H2Channel("127.0.0.1", server.port)
+    try:
+
+        async def call(i: int) -> Any:
+            try:
+                return await channel.unary("/t.T/M", b"x", deadline=anyio.current_time() + 30)
+            except ChannelError as exc:
+                return exc
+
+        with anyio.fail_after(20):  # the unanswered call must not wait for its deadline
+            results = await _gather(call, 3)
+        replies = [r for r in results if isinstance(r, bytes)]
+        errors = [r for r in results if isinstance(r, ChannelError)]
+        assert replies == [b"one"] and len(errors) == 2
+        assert all(e.sent is False for e in errors)  # safe to retry anywhere, even non-idempotent
+        assert sorted(str(e) for e in errors) == [
+            "the server is going away and did not take this call",
+            "the server refused the stream",
+        ]
+        # the next call opens a new connection (the server answers it once three have come)
+        results = await _gather(call, 3)
+        assert server.connections == 2 and results.count(b"one") == 1
+    finally:
+        await channel.aclose()
+        server.close()
+
+
 def test_grpc_timeout_encoding() -> None:
     assert [encode_timeout(t) for t in (3600.0, 10.5, 0.25, 0.005, 1e-7)] == [
         "3600S",
@@ -440,10 +532,11 @@ def test_grpc_timeout_encoding() -> None:
 
 
 async def _gather(fn: Any, n: int) -> list[Any]:
+    """``[await fn(0), ..., await fn(n - 1)]``, all running at once."""
     results: list[Any] = [None] * n
 
     async def one(i: int) -> None:
-        results[i] = await fn()
+        results[i] = await fn(i)
 
     async with anyio.create_task_group() as tg:
         for i in range(n):
