@@ -520,6 +520,19 @@ async def test_channel_goaway_and_refused_streams_are_not_sent(anyio_backend) ->
         server.close()
 
 
+def test_one_client_across_event_loop_runs(srv) -> None:
+    """A client kept across ``anyio.run`` calls (trio, trio, asyncio, trio) gets a fresh channel
+    for each loop: the old one's connections and locks belong to a loop that is gone."""
+    client = AsyncQdrantClient(
+        url=DEAD_REST, prefer_grpc=True, grpc_port=srv.grpc_port, check_compatibility=False
+    )
+    before = srv.grpc.calls["Collections.CollectionExists"]
+    for backend in ("trio", "trio", "asyncio", "trio"):
+        assert anyio.run(client.collection_exists, "across-runs", backend=backend) is False
+    anyio.run(client.close, backend="asyncio")
+    assert srv.grpc.calls["Collections.CollectionExists"] == before + 4
+
+
 def test_grpc_timeout_encoding() -> None:
     assert [encode_timeout(t) for t in (3600.0, 10.5, 0.25, 0.005, 1e-7)] == [
         "3600S",

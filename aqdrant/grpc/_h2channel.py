@@ -489,6 +489,16 @@ class H2Channel:
                 raise ChannelError(f"{self._authority} negotiated {alpn!r}, not HTTP/2", sent=False)
         return _Connection(stream, self._authority, "https" if self._ssl else "http")
 
+    def abandon(self) -> None:
+        """Close the sockets without awaiting: for a channel whose event loop is gone."""
+        self._closed = True
+        for conn in (self._conn, *self._old):
+            if conn is not None and conn._raw is not None:
+                conn.error = conn.error or "the channel was abandoned"
+                with contextlib.suppress(OSError):
+                    conn._raw.close()
+        self._conn, self._old = None, set()
+
     async def aclose(self) -> None:
         """Close the connection(s); calls still in flight fail with :class:`ChannelError`."""
         self._closed = True

@@ -29,11 +29,13 @@ absolute deadline) and gets the REST-shaped ``result`` back.
 
 from __future__ import annotations
 
+import contextlib
 import ssl as _ssl
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 
 from .._backend import Backend, Request
 from ..errors import (
@@ -159,6 +161,7 @@ class GrpcBackend:
         self.fallback = fallback
         self._metadata = {k.lower(): v for k, v in (metadata or {}).items()}
         self._channel: Any = None  # grpclib's Channel on asyncio, an H2Channel elsewhere
+        self._channel_loop: Any = None  # the event loop (anyio token) the channel was made in
 
     def __repr__(self) -> str:
         scheme = "grpcs" if self._ssl else "grpc"
@@ -191,7 +194,10 @@ class GrpcBackend:
 
     async def aclose(self) -> None:
         channel, self._channel = self._channel, None
-        await _close_channel(channel)
+        if channel is not None and self._channel_loop != anyio.lowlevel.current_token():
+            _abandon_channel(channel)
+        else:
+            await _close_channel(channel)
         if self.fallback is not None:
             await self.fallback.aclose()
 
@@ -203,19 +209,22 @@ class GrpcBackend:
         raise UnsupportedOperation(f"{request.op.name}: {reason}")
 
     async def _get_channel(self, asyncio_loop: bool) -> Any:
-        from ._h2channel import H2Channel
-
-        channel = self._channel
-        if channel is not None and isinstance(channel, H2Channel) == asyncio_loop:
-            self._channel = None  # made on the other kind of loop (a client reused across runs)
-            await _close_channel(channel)
+        token = anyio.lowlevel.current_token()
+        if self._channel is not None and self._channel_loop != token:
+            # made in another event loop run (a client reused across anyio.run calls): its
+            # connections and locks belong to that loop, so drop it without awaiting anything
+            _abandon_channel(self._channel)
+            self._channel = None
         if self._channel is None:
             if asyncio_loop:
                 from grpclib.client import Channel
 
                 self._channel = Channel(self.host, self.port, ssl=self._ssl, codec=_RawCodec())  # type: ignore[arg-type]
             else:
+                from ._h2channel import H2Channel
+
                 self._channel = H2Channel(self.host, self.port, ssl=self._ssl)
+            self._channel_loop = token
         return self._channel
 
     def _encode(self, request: Request) -> bytes:
@@ -346,6 +355,14 @@ async def _close_channel(channel: Any) -> None:
         await channel.aclose()
     else:
         channel.close()  # grpclib
+
+
+def _abandon_channel(channel: Any) -> None:
+    if hasattr(channel, "abandon"):
+        channel.abandon()
+    else:
+        with contextlib.suppress(Exception):  # grpclib: its loop may be closed already
+            channel.close()
 
 
 #: REST's ``with_payload`` default per point-returning operation (the body field left unset)
