@@ -376,6 +376,7 @@ async def test_channel_metadata_deadline_and_status(extra, anyio_backend) -> Non
             await channel.unary("/qdrant.Points/Count", bytes(q.CountPoints(collection_name="c")))
         err = exhausted.value
         assert (err.code, err.message, err.metadata["retry-after"]) == (8, "rate limit", "0.4")
+        assert "grpc-status" not in err.metadata and "content-type" not in err.metadata
         # a stalled reply: our timer or the server's (from grpc-timeout), whichever fires first
         with pytest.raises((TimeoutError, GrpcStatusError)) as stalled:
             await channel.unary("/qdrant.Points/Scroll", b"", deadline=anyio.current_time() + 0.2)

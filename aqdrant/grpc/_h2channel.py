@@ -52,6 +52,10 @@ _SHIELDED_WRITE = 5.0
 
 #: HTTP statuses without grpc-status -> gRPC code (the gRPC spec's "HTTP to gRPC status" table)
 _HTTP_TO_GRPC = {400: 13, 401: 16, 403: 7, 404: 12, 429: 14, 502: 14, 503: 14, 504: 14}
+#: reply headers that are the protocol's, not the server's metadata (as grpclib leaves them out)
+_NOT_METADATA = frozenset(
+    {"content-type", "grpc-status", "grpc-message", "grpc-encoding", "grpc-accept-encoding"}
+)
 #: connection-specific headers HTTP/2 forbids; gRPC metadata never carries them
 _FORBIDDEN = frozenset(
     {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "host"}
@@ -360,7 +364,7 @@ class _Connection:
 def _reply(call: _Call) -> bytes | None:
     headers = dict(call.headers or ())
     trailers = dict(call.trailers or ()) if call.trailers is not None else headers  # trailers-only
-    metadata = {k: v for k, v in {**headers, **trailers}.items() if not k.startswith(":")}
+    metadata = {k: v for k, v in {**headers, **trailers}.items() if k not in _NOT_METADATA and k[0] != ":"}
     if call.reset is not None and "grpc-status" not in trailers:
         if call.reset == h2.errors.ErrorCodes.REFUSED_STREAM:
             raise ChannelError("the server refused the stream", sent=False)
@@ -478,7 +482,7 @@ class H2Channel:
                 ssl_context=self._ssl,
                 tls_standard_compatible=False,
             )
-        except (OSError, _ssl.SSLError, anyio.BrokenResourceError) as exc:
+        except (OSError, anyio.BrokenResourceError, anyio.EndOfStream) as exc:  # incl. ssl.SSLError
             raise ChannelError(f"cannot connect to {self._authority}: {_describe(exc)}", sent=False) from None
         if self._ssl is not None:
             from anyio.streams.tls import TLSAttribute
