@@ -19,18 +19,37 @@ run a loop, so callers follow a leader/follower protocol under a small mutex:
   call is still in flight (it wakes up and drives), or gives it up when nobody waits.
 
 Between calls the loop does not run: nothing in the client needs it to (no call is in flight;
-idle keep-alive connections and the engine process wait). Work of a ``with``-block actor
-(``client.ingest(...)``) advances during each of its blocking calls (``send``, leaving the block).
+idle keep-alive connections and the engine process wait). The one trade-off: background work of
+a ``with``-block actor (``client.ingest(...)``: its senders' requests in flight) advances only
+during the block's blocking calls (each ``send``, and leaving the block, which flushes), not
+while the caller's thread does other work between them.
 
-Why, with figures (``benchmarks/bench_shim.py``, 2-vCPU VM, medians): a sequential call costs
-~9 us of mechanism here, no thread switch. The previous mechanism - a loop thread per client,
-calls handed over with ``call_soon_threadsafe`` and a lock - paid two cross-thread wake-ups and
-GIL hand-offs per call: 30 us when both threads shared a CPU, 70-115 us when they did not (on a
-VM, waking a thread on an idle vCPU is slow), which made a trivial ``collection_exists``
-cost 10 us awaited but 115 us through the shim. anyio's ``BlockingPortal.call`` costs more still
-(it also spawns each call into a task group). Per-call ``asyncio.run``/``anyio.run`` would make a
-new loop per call, which connection pools and the engine process cannot survive. A hand-written
-synchronous copy of the transports would double the code the issue asks to keep single.
+Why, with figures (``benchmarks/bench_shim.py``, 2-vCPU VM, medians of 3 runs of 7 repeats):
+
+- Per call: ``collection_exists`` on ``":memory:"`` (answered in-process) costs 12 us awaited and
+  23 us through the shim: overhead +11 us (the goal was < 50 us); the mechanism alone, on a no-op
+  coroutine, 10 us. That is one ``run_forever`` of one iteration (its epoll syscall and running-
+  loop bookkeeping, ~4 us), creating the task (~2 us), and this module's bookkeeping. No thread
+  switch: the caller's own thread runs the call.
+- The previous mechanism (a loop thread per client; calls handed over with
+  ``call_soon_threadsafe``, the caller parked on a lock) measured +104 us on the same call (the
+  mechanism alone 30-115 us). Where it went: not the per-call Python work (context copy, task,
+  closures: ~5 us) but two cross-thread wake-ups per call, each followed by a GIL hand-off: the
+  loop thread woke from epoll, then waited for the GIL the caller still held; the caller woke
+  from its lock, then waited for the GIL the loop thread held until it slept again. Pinned to one
+  vCPU the round trip was ~30 us; across two it was 70-115 us (waking a thread on an idle vCPU is
+  slow on a VM), and the awaited coroutine itself ran ~2x slower on the freshly woken thread.
+  Spinning before parking cannot help in Python: a spinning thread holds the GIL that the other
+  thread needs (it would get it after the 5 ms switch interval).
+- anyio's ``BlockingPortal.call`` costs 80-170 us per no-op call (thread hand-off, plus a task
+  group spawn per call). Per-call ``asyncio.run``/``anyio.run`` would make a new loop per call,
+  which connection pools and the engine process cannot survive. A hand-written synchronous copy
+  of the transports would double the code the issue asks to keep single.
+- 8 threads sharing one client: 50-60 us per call (elapsed / calls; the old loop thread: 73-88);
+  here threads do hand calls over (``call_soon_threadsafe``), so the thread switches return, but
+  only under contention. Over REST (dev server in another process, ~1 ms per call) the shim is
+  within the run-to-run noise of awaiting (an interleaved check: +15 to +90 us of CPU, what a
+  task per call costs in a plain loop too).
 
 Guarantees, and how:
 
@@ -53,11 +72,14 @@ Guarantees, and how:
   The parent's inherited objects are kept referenced, never closed, in the child: closing them
   could disturb the parent's connections (and epoll registrations).
 - Ctrl-C: a ``KeyboardInterrupt`` in a blocking call cancels its task; a driver runs the loop on
-  (up to ``_CANCEL_GRACE``) until the cancellation has finished, then re-raises.
+  (up to ``_CANCEL_GRACE``) until the cancellation has finished, then re-raises. The loop wakes
+  every ``_SIGNAL_POLL`` while it runs, so a main thread asleep in epoll sees a signal that the
+  OS delivered to another thread.
 - Close: ``close()`` (or leaving ``with``) cancels calls in flight (their callers get
   :class:`ClientClosedError`), closes the async client (connections, engine) and the loop. A
   client that is garbage collected unclosed, or still open at interpreter exit, is closed the
-  same way. No thread is ever started, so none is left behind.
+  same way (collected in a thread running another event loop, where ours cannot run: from a
+  short-lived helper thread). The runner starts no other thread, so none is left behind.
 """
 
 from __future__ import annotations
