@@ -181,7 +181,7 @@ class _LoopState:
 class _Pending:
     """One blocking call: how it ends and how its caller is woken."""
 
-    __slots__ = ("done", "ok", "value", "completed", "driver", "task")
+    __slots__ = ("done", "ok", "value", "completed", "driver", "task", "cancelled")
 
     def __init__(self) -> None:
         self.done = threading.Lock()  # released when completed, or when promoted to driver
@@ -191,6 +191,7 @@ class _Pending:
         self.completed = False
         self.driver = False  # its caller runs the loop (the task's end stops the loop)
         self.task: asyncio.Task[Any] | None = None
+        self.cancelled = False  # its caller was interrupted: do not start it (if not yet started)
 
 
 _live_runners: weakref.WeakSet[Runner[Any]] = weakref.WeakSet()
@@ -234,7 +235,7 @@ class Runner(Generic[T]):
         self._factory = factory
         self._aclose = aclose
         self._reopen_after_fork = reopen_after_fork
-        self._lock = threading.Lock()  # guards start / close, never held while running the loop
+        self._lock = threading.Lock()  # guards start (incl. a rebuild after fork) and close
         self._closed = False
         self._fork_error: str | None = None
         self._state: _LoopState | None = self._start()
@@ -385,8 +386,7 @@ class Runner(Generic[T]):
                 # the driver runs it; it cannot stop unseen: handing off takes the mutex
                 loop.call_soon_threadsafe(self._start_task, state, make, what, pending, ctx, closing)
         if pending.driver:
-            self._start_task(state, make, what, pending, ctx, closing)
-            return self._drive(state, pending, what)
+            return self._drive(state, pending, what, lambda: self._start_task(state, make, what, pending, ctx, closing))
         return self._follow(state, pending, what)
 
     def _start_task(
@@ -399,6 +399,9 @@ class Runner(Generic[T]):
         closing: bool,
     ) -> None:
         """By the driver: start the call's task (or fail the call at once)."""
+        if pending.cancelled:
+            self._complete(state, pending, False, asyncio.CancelledError())
+            return
         if state.stopping and not closing:
             self._complete(state, pending, False, ClientClosedError(f"QdrantClient.{what}(): this client is closed"))
             return
@@ -421,6 +424,8 @@ class Runner(Generic[T]):
 
         def on_done(task: asyncio.Task[Any]) -> None:
             state.tasks.discard(task)
+            if not task.cancelled():
+                task.exception()  # a Ctrl-C body() re-raised went to the caller: not "never retrieved"
             if not pending.completed:  # cancelled before its first step: body() never ran
                 complete(state, pending, False, ClientClosedError(f"QdrantClient.{what}(): {_CANCELLED}"))
 
@@ -443,16 +448,23 @@ class Runner(Generic[T]):
                 state.loop.stop()
         pending.done.release()
 
-    def _drive(self, state: _LoopState, pending: _Pending, what: str) -> Any:
-        """Run the loop until ``pending`` completes (this thread holds the driver role)."""
+    def _drive(
+        self, state: _LoopState, pending: _Pending, what: str, start: Callable[[], None] | None = None
+    ) -> Any:
+        """Run the loop until ``pending`` completes (this thread holds the driver role; ``start``
+        starts the call, inside the ``try`` so that the role is passed on whatever happens)."""
+        started = start is None
         try:
             try:
+                if start is not None:
+                    start()
+                    started = True
                 while not pending.completed:
                     state.loop.run_forever()
             except BaseException:
                 # Ctrl-C (or SystemExit) out of the loop: cancel the call and let the cancellation
                 # finish on the loop before re-raising; never leave it running unowned
-                if not pending.completed:
+                if started and not pending.completed:
                     self._cancel_and_drain(state, pending)
                 raise
         finally:
@@ -460,6 +472,7 @@ class Runner(Generic[T]):
         return _outcome(pending)
 
     def _cancel_and_drain(self, state: _LoopState, pending: _Pending) -> None:
+        pending.cancelled = True  # a start still queued then completes the call at once
         if pending.task is not None:
             pending.task.cancel()
         deadline = time.monotonic() + _CANCEL_GRACE
@@ -532,6 +545,7 @@ class Runner(Generic[T]):
             finally:
                 self._hand_off(state)
             return
+        pending.cancelled = True
 
         def cancel() -> None:  # on the loop, after the call's start (call_soon keeps the order)
             if pending.task is not None:
