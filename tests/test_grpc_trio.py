@@ -204,6 +204,25 @@ async def test_multi_megabyte_upsert_and_reply_concurrent_calls_on_one_connectio
 
 
 @on_trio
+async def test_ingest_with_concurrent_senders_over_one_channel(srv, anyio_backend) -> None:
+    from aqdrant.ingest import points_from_columns
+
+    n = 2000
+    vectors = np.random.default_rng(3).random((n, 64), dtype=np.float32)
+    before = srv.grpc.calls["Points.Upsert"]
+    async with grpc_only_client(srv.grpc_port) as client:
+        await client.create_collection(
+            "trio-ingest", vectors_config=models.VectorParams(size=64, distance="Dot")
+        )
+        async with client.ingest("trio-ingest", batch_size=100, concurrency=4) as sink:
+            await sink.send_many(points_from_columns(vectors, [{"i": i} for i in range(n)], list(range(n))))
+        assert sink.report.acknowledged == n and not sink.report.failed
+        assert (await client.count("trio-ingest")).count == n
+        assert await client.delete_collection("trio-ingest") is True
+    assert srv.grpc.calls["Points.Upsert"] - before == n // 100
+
+
+@on_trio
 async def test_errors_are_typed_with_the_grpc_status(srv, anyio_backend) -> None:
     async with grpc_only_client(srv.grpc_port, validate_vectors=False) as client:
         await client.create_collection(
