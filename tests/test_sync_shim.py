@@ -304,8 +304,7 @@ def test_driver_role_passes_to_a_caller_whose_call_is_still_in_flight(monkeypatc
     first.join(timeout=30)
     second.join(timeout=30)
     alive = first.is_alive() or second.is_alive()
-    monkeypatch.setattr(_runner, "_LIVENESS_POLL", 0.05)  # let a hung caller end before close
-    runner.close()
+    runner.close()  # (a hung call is cancelled: its thread ends)
     assert not alive, "the second caller was not handed the loop"
     assert results == {"first": "first", "second": "second"}
 
