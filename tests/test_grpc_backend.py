@@ -158,6 +158,11 @@ async def test_points_and_collections_over_grpc(anyio_backend) -> None:
             assert [p.id for p in qr.points] == [0, 1]
             assert qr.points[1].payload == {"i": 1, "limit": 2} and qr.points[1].vector == [0.5, 0.25]
 
+            # cloud inference: Documents cannot take the fast encoder; they go as messages, over gRPC
+            docs = m.PointsList(points=[m.PointStruct(id=9, vector=m.Document(text="hi", model="some/model"))])
+            await backend.execute(req("upsert_points", docs))
+            assert convert.point_struct_from_grpc(points.upserts[2].points[0]) == docs.points[0]
+
             assert await backend.execute(req("get_collections", collection=None)) == m.CollectionsResponse(
                 collections=[m.CollectionDescription(name="a"), m.CollectionDescription(name="b")]
             )

@@ -245,12 +245,15 @@ class GrpcBackend:
                 if body.update_mode is not None
                 else None,
             }
-            if isinstance(body, m.PointsBatch):
-                b = body.batch
-                return fast.encode_upsert_points(
-                    name, ids=b.ids, vectors=b.vectors, payloads=b.payloads, **extra
-                )
-            return fast.encode_upsert_points(name, body.points, **extra)
+            try:
+                if isinstance(body, m.PointsBatch):
+                    b = body.batch
+                    return fast.encode_upsert_points(
+                        name, ids=b.ids, vectors=b.vectors, payloads=b.payloads, **extra
+                    )
+                return fast.encode_upsert_points(name, body.points, **extra)
+            except UnsupportedOperation:
+                pass  # e.g. Documents for cloud inference: the betterproto2 messages below
         return bytes(convert.request_to_grpc(op.name, request.path_params, query, body))
 
     def _decode(self, request: Request, data: bytes, reply_type: type, convert: Any) -> Any:
@@ -260,15 +263,14 @@ class GrpcBackend:
 
             if name == "query_points":
                 result = fast.decode_query_response(data)
-                points = result.points
             elif name == "get_points":
-                result = points = fast.decode_get_response(data)
+                result = fast.decode_get_response(data)
             else:
                 result = fast.decode_scroll_response(data)
-                points = result.points
-            _empty_payloads(request, points)
-            return result
-        return convert.result_from_grpc(name, reply_type.parse(data))  # type: ignore[attr-defined]
+        else:
+            result = convert.result_from_grpc(name, reply_type.parse(data))  # type: ignore[attr-defined]
+        # gRPC has no empty payload map: give {} where REST would
+        return convert.rest_payloads(name, request.body, result)
 
     def _call_metadata(self, request: Request) -> list[tuple[str, str]]:
         merged = dict(self._metadata)
@@ -363,23 +365,6 @@ def _abandon_channel(channel: Any) -> None:
     else:
         with contextlib.suppress(Exception):  # grpclib: its loop may be closed already
             channel.close()
-
-
-#: REST's ``with_payload`` default per point-returning operation (the body field left unset)
-_PAYLOAD_DEFAULT = {"get_points": True, "scroll_points": True, "query_points": False}
-
-
-def _empty_payloads(request: Request, points: Any) -> None:
-    """gRPC cannot tell an empty payload map from none: where REST answers ``{}`` (payload was
-    asked for and the point has none), give ``{}`` rather than None."""
-    wanted = getattr(request.body, "with_payload", None)
-    if wanted is None:
-        wanted = _PAYLOAD_DEFAULT[request.op.name]
-    if wanted is False:
-        return
-    for p in points:
-        if p.payload is None:
-            p.payload = {}
 
 
 def _grpc_path(service_method: str) -> str:

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from .. import models
+from ..errors import UnsupportedOperation
 
 __all__ = [
     "encode_point_struct",
@@ -209,6 +210,9 @@ def _vector_body(vec: Any) -> bytes:
         if len(indices):
             body += _ld(_T2_LD, _packed_uint32(indices))
         return _ld(_T_SPARSE, body)
+    if isinstance(vec, (models.Document, models.Image, models.InferenceObject)):
+        # cloud inference: not a hot path; the caller encodes through convert.py instead
+        raise UnsupportedOperation("inference objects are encoded by aqdrant.grpc.convert")
     arr = vec if isinstance(vec, np.ndarray) else np.asarray(vec, dtype=_F4)
     if arr.ndim == 1:
         return _ld(_T_DENSE, _dense_body(arr))
