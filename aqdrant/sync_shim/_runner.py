@@ -27,8 +27,8 @@ while the caller's thread does other work between them.
 Why, with figures (``benchmarks/bench_shim.py``, 2-vCPU VM, medians of 3 runs of 7 repeats):
 
 - Per call: ``collection_exists`` on ``":memory:"`` (answered in-process) costs 12 us awaited and
-  23 us through the shim: overhead +11 us (the goal was < 50 us); the mechanism alone, on a no-op
-  coroutine, 10 us. That is one ``run_forever`` of one iteration (its epoll syscall and running-
+  24 us through the shim: overhead +12 us (the goal was < 50 us); the mechanism alone, on a no-op
+  coroutine, 11 us. That is one ``run_forever`` of one iteration (its epoll syscall and running-
   loop bookkeeping, ~4 us), creating the task (~2 us), and this module's bookkeeping. No thread
   switch: the caller's own thread runs the call.
 - The previous mechanism (a loop thread per client; calls handed over with
@@ -45,11 +45,12 @@ Why, with figures (``benchmarks/bench_shim.py``, 2-vCPU VM, medians of 3 runs of
   group spawn per call). Per-call ``asyncio.run``/``anyio.run`` would make a new loop per call,
   which connection pools and the engine process cannot survive. A hand-written synchronous copy
   of the transports would double the code the issue asks to keep single.
-- 8 threads sharing one client: 50-60 us per call (elapsed / calls; the old loop thread: 73-88);
-  here threads do hand calls over (``call_soon_threadsafe``), so the thread switches return, but
-  only under contention. Over REST (dev server in another process, ~1 ms per call) the shim is
-  within the run-to-run noise of awaiting (an interleaved check: +15 to +90 us of CPU, what a
-  task per call costs in a plain loop too).
+- 8 threads sharing one client: 37-54 us per call (elapsed / calls; 8 tasks awaiting: 12-17; the
+  old loop thread: 73-88); here threads do hand calls over (``call_soon_threadsafe``), so thread
+  switches return, but only under contention. Over REST (dev server in another process, ~1.1 ms
+  per call) the shim adds +16 to +103 us wall, +32 to +49 us CPU: within the run-to-run noise of
+  the call itself (a separate interleaved check: +15 to +90 us CPU, what a task per call costs
+  in a plain loop too).
 
 Guarantees, and how:
 
