@@ -6,8 +6,8 @@ closed port so that nothing can leave gRPC); snapshots and shard keys reach the 
 fail as over REST; and fault injection on the gRPC path through the client's pipeline (retries on
 UNAVAILABLE, RESOURCE_EXHAUSTED with the server's retry delay, a stalled reply vs the deadline).
 
-grpclib is asyncio-only, so everything here runs on asyncio (under trio the client uses REST and
-says so: tests/test_grpc_trio.py).
+Everything runs on asyncio (the client's channel is grpclib's) and on trio (aqdrant's anyio + h2
+channel, aqdrant/grpc/_h2channel.py); the servers run in threads with their own asyncio loops.
 """
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from grpc_servers import grpclib_thread
 
 from aqdrant import AsyncQdrantClient, RetryPolicy, models
 from aqdrant.errors import BadRequest, Conflict, DeadlineExceeded, NotFound, RateLimited, ServerError
 from aqdrant.grpc._proto import qdrant as q
 from aqdrant.server import ServerThread
 
-pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("anyio_backend", ["asyncio"])]
+pytestmark = pytest.mark.anyio
 
 N = 30
 DIM = 8
@@ -926,24 +927,14 @@ class Faulty:
 
 @contextlib.asynccontextmanager
 async def faulty_client(**kw: Any):
-    from grpclib.server import Server
-
-    from aqdrant.grpc.backend import _RawCodec
-
     faulty = Faulty()
-    server = Server([faulty], codec=_RawCodec())  # type: ignore[arg-type]
-    await server.start("127.0.0.1", 0)
-    port = server._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    # the REST fallback points nowhere: every call here must be served over gRPC
-    client = AsyncQdrantClient(
-        url="http://127.0.0.1:9", prefer_grpc=True, grpc_port=port, check_compatibility=False, **kw
-    )
-    try:
-        yield client, faulty
-    finally:
-        await client.close()
-        server.close()
-        await server.wait_closed()
+    # the server runs in a thread of its own (any test loop can call it); the REST fallback
+    # points nowhere: every call here must be served over gRPC
+    with grpclib_thread([faulty]) as port:
+        async with AsyncQdrantClient(
+            url="http://127.0.0.1:9", prefer_grpc=True, grpc_port=port, check_compatibility=False, **kw
+        ) as client:
+            yield client, faulty
 
 
 async def test_unavailable_burst_is_retried_for_idempotent_ops(anyio_backend) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 import numpy as np
 import pytest
-from test_grpc_trio import grpclib_thread
+from grpc_servers import grpclib_thread
 
 from aqdrant import models as m
 from aqdrant._backend import Request

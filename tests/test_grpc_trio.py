@@ -3,8 +3,9 @@
 their own thread and loop: the dev server's gRPC endpoint, the fault-injection handlers of
 tests/test_e2e_grpc.py, and small handlers of our own (echo, a dropped connection, TLS).
 
-Client tests run on trio, where the backend uses the h2 channel (on asyncio it uses grpclib, which
-test_e2e_grpc.py covers). The channel's own tests construct it directly and run on both backends.
+Client tests here are the h2 channel's own cases on trio (connection reuse after a stalled call,
+a dropped connection, large messages, concurrency); the end-to-end scenarios and fault injection
+run on both loops in test_e2e_grpc.py. The channel's own tests construct it directly and run on both backends.
 Every client here has no usable REST fallback (or its gRPC calls are counted by the server), so a
 pass cannot come from REST.
 """
@@ -15,7 +16,6 @@ import asyncio
 import contextlib
 import ssl
 import threading
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,7 +23,8 @@ import anyio
 import numpy as np
 import pytest
 import trustme
-from test_e2e_grpc import EXPECTED_GRPC_CALLS, Faulty, check_by_hand, scenario
+from grpc_servers import grpclib_thread
+from test_e2e_grpc import Faulty
 
 from aqdrant import AsyncQdrantClient, RetryPolicy, models
 from aqdrant._backend import Request
@@ -33,14 +34,12 @@ from aqdrant.errors import (
     Conflict,
     DeadlineExceeded,
     NotFound,
-    RateLimited,
-    ServerError,
     TransportError,
     Unauthorized,
 )
 from aqdrant.grpc._h2channel import ChannelError, GrpcStatusError, H2Channel, encode_timeout
 from aqdrant.grpc._proto import qdrant as q
-from aqdrant.grpc.backend import GrpcBackend, _RawCodec
+from aqdrant.grpc.backend import GrpcBackend
 from aqdrant.server import ServerThread
 
 pytestmark = pytest.mark.anyio
@@ -53,46 +52,6 @@ DEAD_REST = "http://127.0.0.1:9"  # a REST fallback that cannot answer: gRPC or 
 def srv():
     with ServerThread(grpc_port=0) as s:
         yield s
-
-
-@contextlib.contextmanager
-def grpclib_thread(
-    handlers: list[Any], *, ssl_context: ssl.SSLContext | None = None, raw: bool = True, **config: Any
-) -> Iterator[int]:
-    """A grpclib server with ``handlers`` on 127.0.0.1 in a thread with its own asyncio loop
-    (so any test loop, trio included, can call it); yields its port. ``raw``: handlers get and
-    give bytes (else grpclib's codec with the generated messages); ``config``: grpclib settings."""
-    from grpclib.config import Configuration
-    from grpclib.server import Server
-
-    loop = asyncio.new_event_loop()
-    server: Any = None
-    ready = threading.Event()
-
-    def run() -> None:
-        nonlocal server
-        asyncio.set_event_loop(loop)
-        codec = _RawCodec() if raw else None
-        server = Server(handlers, codec=codec, config=Configuration(**config))  # type: ignore[arg-type]
-        loop.run_until_complete(server.start("127.0.0.1", 0, ssl=ssl_context))
-        ready.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    try:
-        yield server._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    finally:
-
-        async def stop() -> None:
-            server.close()
-            await server.wait_closed()
-
-        asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
 
 
 class Extra(Faulty):
@@ -157,19 +116,6 @@ async def grpc_only_client(port: int, **kw: Any):
 
 # ---------------------------------------------------------------------------------------------
 # the client on trio against the dev server's gRPC endpoint
-
-
-@on_trio
-async def test_e2e_scenario_over_grpc_on_trio(srv, anyio_backend) -> None:
-    before = Counter(srv.grpc.calls)
-    async with AsyncQdrantClient(url=srv.url, prefer_grpc=True, grpc_port=srv.grpc_port) as client:
-        out = await scenario(client, "trio-e2e")
-        assert type(client._pipeline.backend._channel) is H2Channel  # type: ignore[attr-defined]
-    calls = Counter(srv.grpc.calls)
-    calls.subtract(before)
-    # every covered call went over gRPC (only create_payload_index takes REST, as on asyncio)
-    assert {k: v for k, v in calls.items() if v} == EXPECTED_GRPC_CALLS
-    check_by_hand(out)
 
 
 @on_trio
@@ -261,42 +207,6 @@ async def test_api_key_travels_as_metadata_and_never_shows(anyio_backend) -> Non
 
 # ---------------------------------------------------------------------------------------------
 # the client on trio against the fault-injection handlers of test_e2e_grpc.py
-
-
-@on_trio
-async def test_unavailable_burst_is_retried_for_idempotent_ops(extra, anyio_backend) -> None:
-    port, faulty = extra
-    async with grpc_only_client(
-        port, retry=RetryPolicy(max_attempts=4, backoff_base=0.01, jitter=False)
-    ) as client:
-        faulty.unavailable_left = 3
-        assert [c.name for c in (await client.get_collections()).collections] == ["x"]
-        assert faulty.calls["List"] == 4
-        faulty.unavailable_left = 4  # longer than the policy allows: the last error surfaces
-        with pytest.raises(ServerError) as exc:
-            await client.get_collections()
-        assert exc.value.status_code == 503 and exc.value.grpc_status.name == "UNAVAILABLE"  # type: ignore[attr-defined]
-        assert faulty.calls["List"] == 8
-        with pytest.raises(ServerError):  # not idempotent: one attempt only
-            await client.create_collection("c", vectors_config=models.VectorParams(size=2, distance="Dot"))
-        assert faulty.calls["Create"] == 1
-
-
-@on_trio
-async def test_resource_exhausted_honours_the_retry_delay(extra, anyio_backend) -> None:
-    port, faulty = extra
-    async with grpc_only_client(
-        port, retry=RetryPolicy(max_attempts=3, backoff_base=0.0, jitter=False)
-    ) as client:
-        faulty.exhausted_left = 1
-        assert (await client.count("c")).count == 42
-        assert faulty.calls["Count"] == 2
-        assert faulty.call_times[1] - faulty.call_times[0] >= 0.4  # the server's retry-after
-        # a delay longer than the call's budget is not waited for: the server's error surfaces
-        faulty.exhausted_left, faulty.retry_after = 1, "5"
-        with pytest.raises(RateLimited) as limited:
-            await client.count("c", timeout=2)
-        assert limited.value.retry_after == 5.0 and faulty.calls["Count"] == 3
 
 
 @on_trio
