@@ -118,15 +118,15 @@ def _is_asyncio() -> bool:
 def _ssl_context(
     ssl: bool | _ssl.SSLContext | None, ca_cert: str | None, client_cert: str | None, client_key: str | None
 ) -> _ssl.SSLContext | None:
+    """None for plaintext; otherwise the client's one TLS builder, offering ``h2`` by ALPN."""
     if isinstance(ssl, _ssl.SSLContext):
         return ssl
     if not ssl and not ca_cert and not client_cert:
         return None
-    ctx = _ssl.create_default_context(cafile=ca_cert)
-    ctx.set_alpn_protocols(["h2"])
-    if client_cert:
-        ctx.load_cert_chain(client_cert, keyfile=client_key)
-    return ctx
+    from .._tls import ssl_context
+
+    cert = (client_cert, client_key) if client_cert and client_key else client_cert
+    return ssl_context(ca_cert or True, cert, alpn=["h2"])  # type: ignore[return-value]
 
 
 class GrpcBackend:
