@@ -1,0 +1,167 @@
+"""Where the embedded engine's ingest time goes: the binding's own floor vs aqdrant's work.
+
+    .venv/bin/python benchmarks/bench_local_floor.py [--n 20000] [--rounds 3]
+
+bench_local's workload (384-d float32, Cosine, payload {group, tag, price}, an integer index on
+``group``, batches of 256), in this process, CPU time (``time.process_time``) per point, best of
+``--rounds``:
+
+- *binding floor*: what qdrant-edge itself costs with everything prepared - ``qe.Point`` built
+  from ready Python lists and dicts, ``UpdateOperation.upsert_points``, ``EdgeShard.update``;
+- *aqdrant's engine path*: the same points from the request frames the parent sends (vectors as
+  raw float32 bytes): frame decode (``engine._decode_request``), ``convert.points_in`` (checks
+  and ``qe.Point``), the operation, the update.
+
+The engine process cannot overlap any of this (qdrant-edge holds the GIL for every call), so
+1 / (engine path per point) bounds the ingest rate of one engine process; the caller's own work
+and the pipe come on top (overlapped when batches are pipelined, e.g. ``upload_collection(...,
+parallel=2)``). Not a test: a shared 2-core machine adds its own noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import qdrant_edge as qe
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aqdrant import models  # noqa: E402
+from aqdrant.local import backend, engine  # noqa: E402
+from aqdrant.local import convert as cv  # noqa: E402
+
+DIM, BATCH = 384, 256
+
+
+def data(n: int) -> tuple[np.ndarray, list[dict]]:
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((n, DIM), dtype=np.float32)
+    tags = [f"tag{k}" for k in range(10)]
+    payloads = [
+        {"group": i % 100, "tag": tags[(i * 7) % 10], "price": round(float(i % 1000) * 0.37, 2)}
+        for i in range(n)
+    ]
+    return vectors, payloads
+
+
+def new_engine(root: str) -> tuple[engine.Engine, object]:
+    e = engine.Engine(root, temporary=True)
+    e.handle(
+        "create_collection", {"collection_name": "b"}, {}, {"vectors": {"size": DIM, "distance": "Cosine"}}
+    )
+    e.handle(
+        "create_field_index", {"collection_name": "b"}, {}, {"field_name": "group", "field_schema": "integer"}
+    )
+    return e, e.shard("b")
+
+
+def floor(n: int, vectors: np.ndarray, payloads: list[dict], root: str) -> dict[str, float]:
+    e, shard = new_engine(root)
+    t = dict.fromkeys(("point", "op", "update"), 0.0)
+    try:
+        for i in range(0, n, BATCH):
+            lists = vectors[i : i + BATCH].tolist()  # per batch: no heap of every float at once
+            t0 = time.process_time()
+            points = [qe.Point(i + k, v, payloads[i + k]) for k, v in enumerate(lists)]
+            t1 = time.process_time()
+            op = qe.UpdateOperation.upsert_points(points)
+            t2 = time.process_time()
+            shard.update(op)
+            t3 = time.process_time()
+            t["point"] += t1 - t0
+            t["op"] += t2 - t1
+            t["update"] += t3 - t2
+    finally:
+        e.close()
+    return {k: v / n * 1e6 for k, v in t.items()}
+
+
+def ours(n: int, vectors: np.ndarray, payloads: list[dict], root: str) -> dict[str, float]:
+    frames = []
+    for i in range(0, n, BATCH):
+        body = models.PointsBatch(
+            batch=models.Batch(
+                ids=list(range(i, min(n, i + BATCH))),
+                vectors=vectors[i : i + BATCH],
+                payloads=payloads[i : i + BATCH],
+            )
+        )
+        pieces = backend._frame(
+            {
+                "id": 1,
+                "op": "upsert_points",
+                "path": {"collection_name": "b"},
+                "query": {},
+                "body": body,
+                "deadline": None,
+            }
+        )
+        raw = b"".join(bytes(p) for p in pieces)
+        size = int.from_bytes(raw[:4], "big")
+        frames.append((raw[4 : 4 + size], raw[4 + size + 8 :]))
+    e, shard = new_engine(root)
+    t = dict.fromkeys(("decode", "point", "op", "update"), 0.0)
+    try:
+        for message, blob in frames:
+            t0 = time.process_time()
+            batch = engine._decode_request(message, blob)["body"]["batch"]
+            t1 = time.process_time()
+            points = cv.points_in(batch["ids"], batch["vectors"], batch["payloads"])
+            t2 = time.process_time()
+            op = qe.UpdateOperation.upsert_points(points)
+            t3 = time.process_time()
+            shard.update(op)
+            t4 = time.process_time()
+            t["decode"] += t1 - t0
+            t["point"] += t2 - t1
+            t["op"] += t3 - t2
+            t["update"] += t4 - t3
+    finally:
+        e.close()
+    return {k: v / n * 1e6 for k, v in t.items()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=20_000)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    vectors, payloads = data(args.n)
+    best: dict[str, dict[str, float]] = {}
+    base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+    for _ in range(args.rounds):
+        for name, fn in (("binding floor", floor), ("aqdrant engine path", ours)):
+            root = tempfile.mkdtemp(prefix="bench-floor-", dir=base)
+            try:
+                r = fn(args.n, vectors, payloads, root)
+            finally:
+                shutil.rmtree(root, ignore_errors=True)
+            if name not in best or sum(r.values()) < sum(best[name].values()):
+                best[name] = r
+    print(
+        f"> {args.n:,} x {DIM}-d float32, payload {{group, tag, price}}, batches of {BATCH}; CPU µs per point, "
+        f"best of {args.rounds}"
+    )
+    print()
+    print("| path | frame decode | qe.Point | upsert op | EdgeShard.update | total µs/pt | bound pts/s |")
+    print("|---|---|---|---|---|---|---|")
+    for name, r in best.items():
+        total = sum(r.values())
+        dec = f"{r['decode']:.2f}" if "decode" in r else "-"
+        print(
+            f"| {name} | {dec} | {r['point']:.2f} | {r['op']:.2f} | {r['update']:.2f} | {total:.2f} "
+            f"| {1e6 / total:,.0f} |"
+        )
+    print()
+    print("the issue's goal, 35,000 pts/s, is 28.6 µs per point end to end")
+
+
+if __name__ == "__main__":
+    main()
