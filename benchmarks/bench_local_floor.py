@@ -146,7 +146,7 @@ def main() -> None:
             if name not in best or sum(r.values()) < sum(best[name].values()):
                 best[name] = r
     print(
-        f"> {args.n:,} x {DIM}-d float32, payload {{group, tag, price}}, batches of {BATCH}; CPU µs per point, "
+        f"{args.n:,} x {DIM}-d float32, payload {{group, tag, price}}, batches of {BATCH}; CPU µs per point, "
         f"best of {args.rounds}"
     )
     print()

@@ -100,7 +100,7 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="cProfile the asyncio run (this process)")
     args = ap.parse_args()
     print(
-        f"> {args.n:,} x {args.dim}-d float32 points with vectors per read, heartbeat {TICK * 1e3:.0f} ms, "
+        f"{args.n:,} x {args.dim}-d float32 points with vectors per read, heartbeat {TICK * 1e3:.0f} ms, "
         f"{args.rounds} rounds, python {sys.version.split()[0]}"
     )
     print()
