@@ -502,6 +502,11 @@ async def test_columns_points_sent_before_go_first_and_ids_default_to_uuids():
     generated = [i for c in client.calls[1:] for i in c]
     assert len(generated) == len(set(generated)) == 10
     assert all(uuid.UUID(i) for i in generated)
+    # numpy integers and UUID objects as ids reach the wire as ints and strings
+    client = FakeClient()
+    async with Ingestor(client, "c") as sink:
+        await sink.send_columns(arr[:2], ids=[np.int64(7), uuid.UUID(int=3)])
+    assert client.calls == [[7, str(uuid.UUID(int=3))]] and type(client.calls[0][0]) is int
 
 
 async def test_columns_nan_and_server_rejections_isolated_by_id():

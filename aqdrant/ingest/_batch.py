@@ -78,13 +78,23 @@ def take(source: Iterator[Any], n: int, what: str, done: int) -> list[Any]:
     return items
 
 
+def point_id(i: Any) -> Any:
+    """An id as the wire takes it: UUID objects as strings, numpy integers as ints."""
+    if isinstance(i, uuid.UUID):
+        return str(i)
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(i, np.integer):
+        return int(i)
+    return i
+
+
 def ids_source(ids: Iterable[Any] | None) -> Iterator[Any]:
     if ids is None:
         return (str(uuid.uuid4()) for _ in itertools.count())  # as the official client does
     np = sys.modules.get("numpy")
     if np is not None and isinstance(ids, np.ndarray):
-        ids = ids.tolist()
-    return (str(i) if isinstance(i, uuid.UUID) else i for i in ids)
+        return iter(ids.tolist())
+    return (point_id(i) for i in ids)
 
 
 def fit(unit: ColumnBatch, max_bytes: int) -> int:

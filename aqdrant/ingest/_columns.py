@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .. import models
 from ..errors import ValidationError
 from ._actor import Ingestor, ProgressCallback
-from ._batch import column_arrays
+from ._batch import column_arrays, point_id
 from ._report import IngestReport
 from ._size import DEFAULT_MAX_BATCH_BYTES
 
@@ -115,15 +115,6 @@ def _nones() -> Iterator[None]:
         yield None
 
 
-def _point_id(i: Any) -> Any:
-    np = sys.modules.get("numpy")
-    if isinstance(i, uuid.UUID):
-        return str(i)
-    if np is not None and isinstance(i, np.integer):
-        return int(i)
-    return i
-
-
 def points_from_columns(
     vectors: Any,
     payload: Iterable[dict[str, Any] | None] | AsyncIterable[Any] | None = None,
@@ -165,7 +156,7 @@ def _zip(
         pl = next(p_it, _END)
         if pl is _END:
             raise ValidationError(f"payloads ran out after {n} points, vectors go on")
-        yield models.PointStruct(id=_point_id(pid), vector=vector, payload=pl)
+        yield models.PointStruct(id=point_id(pid), vector=vector, payload=pl)
         n += 1
     if check_ids and next(i_it, _END) is not _END:
         raise ValidationError(f"more ids than vectors ({n} vectors)")
@@ -188,7 +179,7 @@ async def _zip_async(
         pl = await _anext(p_it)
         if pl is _END:
             raise ValidationError(f"payloads ran out after {n} points, vectors go on")
-        yield models.PointStruct(id=_point_id(pid), vector=vector, payload=pl)
+        yield models.PointStruct(id=point_id(pid), vector=vector, payload=pl)
         n += 1
     if check_ids and await _anext(i_it) is not _END:
         raise ValidationError(f"more ids than vectors ({n} vectors)")
