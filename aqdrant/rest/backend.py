@@ -18,7 +18,7 @@ import ssl
 import sys
 import time
 import typing
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,7 +26,7 @@ import anyio
 import anyio.to_thread
 import httpx
 import msgspec
-from anyio.lowlevel import RunVar
+from anyio.lowlevel import RunVar, checkpoint
 
 from .. import models
 from .._backend import Request
@@ -34,10 +34,11 @@ from .._optable import Operation
 from .._retry import parse_retry_after
 from ..errors import QdrantError, RateLimited, TransportError, UnexpectedResponse, ValidationError
 
-#: bodies (estimated) and responses larger than this are encoded / decoded off the event loop.
-#: 256 KiB encodes in about 0.5 ms; ten concurrent upserts of 100 x 768-d points (about 1.5 MB
-#: each from Python floats, 0.8 MB from float32 arrays) would otherwise all be encoded in the
-#: same loop iteration (bench_heartbeat.py measured 35-50 ms gaps with 1 MiB here).
+#: bodies (estimated) larger than this are encoded in slices with loop turns between them, one
+#: body at a time; responses larger than this are decoded in a worker thread. 256 KiB encodes in
+#: about 0.5 ms; ten concurrent upserts of 100 x 768-d points (about 1.5 MB each from Python
+#: floats, 0.8 MB from float32 arrays) would otherwise all be encoded in the same loop iteration
+#: (bench_heartbeat.py measured 35-50 ms gaps with 1 MiB here).
 OFFLOAD_THRESHOLD = 256 << 10
 #: the longest server error text kept on an exception
 MAX_ERROR_TEXT = 2000
@@ -119,7 +120,8 @@ class RestBackend:
         deadline is enforced by the pipeline.
     :param read_timeout: seconds to wait for any bytes of a response (None: no limit).
     :param transport: an httpx transport to use instead of the network one (tests).
-    :param offload_threshold: bodies over this many bytes are encoded / decoded in a thread.
+    :param offload_threshold: bodies over this many bytes are encoded in slices (loop turns between
+        them) and responses over it decoded in a worker thread.
     """
 
     def __init__(
@@ -271,7 +273,7 @@ class RestBackend:
             if isinstance(body, (bytes, bytearray, memoryview)):
                 content = bytes(body)
             elif _approx_size(body, self.offload_threshold) > self.offload_threshold:
-                content = await anyio.to_thread.run_sync(encode_large, body, abandon_on_cancel=True, limiter=_cpu_limiter())
+                content = await _encode_cooperatively(body)
             else:
                 content = models.dump(body)
         except (TypeError, ValueError, NotImplementedError, msgspec.EncodeError) as exc:
@@ -291,15 +293,31 @@ class RestBackend:
         return _decode(op, content)
 
 
+async def _encode_cooperatively(body: Any) -> bytes:
+    """``models.dump(body)`` for a large body, on the loop, a slice (~0.5 ms of work) per turn.
+
+    One large body at a time per loop (the others wait their turn), and the loop runs other tasks
+    between its slices, so a heartbeat never waits for more than a slice. A worker thread would
+    not keep the loop freer (the encoder holds the GIL) and costs more: handing a 2 MB batch to a
+    thread and back took 6-9 us of CPU per 768-d point more than this (bench_ingest, 40k points).
+    """
+    async with _cpu_limiter():
+        parts: list[Any] = []
+        for part in _encode_slices(body):
+            parts.append(part)
+            await checkpoint()
+        return b"".join(parts)
+
+
 _CPU_LIMITER: RunVar[anyio.CapacityLimiter] = RunVar("aqdrant_rest_cpu_limiter")
 
 
 def _cpu_limiter() -> anyio.CapacityLimiter:
-    """One worker thread per event loop for body encoding / decoding.
+    """One large body encoded (on the loop) or decoded (in a worker thread) at a time per loop.
 
-    The work holds the GIL, so more threads add no throughput; they only make the event loop's
-    thread one waiter among many each time it wants the GIL back (ten concurrent upserts in ten
-    threads gave the loop 35-40 ms gaps; one thread bounds a wait by a switch interval / a slice).
+    The work holds the GIL, so doing more at once adds no throughput; it only makes the event
+    loop wait longer for its turn (ten concurrent upserts decoded in ten threads gave the loop
+    35-40 ms gaps; one at a time bounds a wait by a switch interval / a slice).
     """
     try:
         return _CPU_LIMITER.get()
@@ -419,45 +437,44 @@ def _server_message(content: bytes) -> str:
     return text
 
 
-#: a large body is encoded in slices of about this many bytes; between slices the worker thread
-#: lets go of the GIL, so the event loop never waits for a whole multi-megabyte encode
+#: a large body is encoded (and a large response decoded) in slices of about this many bytes, so
+#: the event loop never waits for a whole multi-megabyte encode or decode
 SLICE_BYTES = 256 * 1024
 
 
 def encode_large(obj: Any, slice_bytes: int = SLICE_BYTES) -> bytes:
-    """``models.dump(obj)``, with its largest list (e.g. ``points``) encoded in slices.
+    """``models.dump(obj)``, built from :func:`_encode_slices` (the same bytes)."""
+    return b"".join(_encode_slices(obj, slice_bytes))
 
-    msgspec holds the GIL for a whole encode call, so encoding 8 MB in one call in a worker thread
-    would still stall the event loop for that long. Here the largest list (searched up to three
-    levels deep, through structs and dicts) is swapped for a placeholder, the rest is encoded,
-    and the list is encoded slice by slice and spliced in: the same bytes as ``models.dump``.
+
+def _encode_slices(obj: Any, slice_bytes: int = SLICE_BYTES) -> Iterator[Any]:
+    """``models.dump(obj)`` in consecutive parts, each about ``slice_bytes`` of work.
+
+    msgspec and orjson encode a whole value per call, so one call over 8 MB would hold the loop
+    for that long. Here the largest list (searched up to three levels deep, through structs and
+    dicts; a 2-D array counts as the list of its rows) is swapped for a placeholder, the rest is
+    encoded, and the list is encoded slice by slice between the shell's two halves.
     """
     found = _largest_list(obj, 3)
-    if found is None:
-        return models.dump(obj)
+    if found is None or len(found[1]) < 2:
+        yield models.dump(obj)
+        return
     path, items = found
     n = len(items)
-    if n < 2:
-        return models.dump(obj)
-    per_item = max(1, _list_size(items) // n)
-    step = max(1, slice_bytes // per_item)
+    step = max(1, slice_bytes // max(1, _list_size(items) // n))
     if step >= n:
-        return models.dump(obj)
+        yield models.dump(obj)
+        return
     marker = b'"__aqdrant_splice_' + secrets.token_hex(8).encode() + b'__"'
     shell = _replace_at(obj, path, msgspec.Raw(marker))
     head, sep, tail = models.dump(shell).partition(marker)
     if not sep:  # pragma: no cover - the placeholder is always encoded verbatim
-        return models.dump(obj)
-    parts: list[Any] = [head, b"["]
+        yield models.dump(obj)
+        return
+    yield head + b"["
     for start in range(0, n, step):
-        if start:
-            time.sleep(0)  # let go of the GIL between slices: a waiting event loop runs now
-        encoded = models.dump(items[start : start + step])
-        if start:
-            parts.append(b",")
-        parts.append(memoryview(encoded)[1:-1])  # no copy until the final join
-    parts += [b"]", tail]
-    return b"".join(parts)
+        yield memoryview(models.dump(items[start : start + step]))[1:-1]  # no copy until the join
+        yield b"," if start + step < n else b"]" + tail
 
 
 _raw_list = msgspec.json.Decoder(list[msgspec.Raw])
