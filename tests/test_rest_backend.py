@@ -584,7 +584,7 @@ def test_large_bodies_encoded_in_slices_give_the_same_bytes(shape, monkeypatch):
     calls = []
     real_dump = models.dump
     monkeypatch.setattr(rest_backend.models, "dump", lambda o: calls.append(1) or real_dump(o))
-    assert rest_backend.encode_large(body, slice_bytes=64 * 1024) == expected
+    assert b"".join(rest_backend.encode_slices(body, slice_bytes=64 * 1024)) == expected
     if shape in ("points-list", "batch", "dict-numpy", "batch-numpy", "batch-named-numpy"):
         assert len(calls) > 10  # sliced: the GIL is let go between slices
     assert models.dump(body) == expected  # the body itself was not modified

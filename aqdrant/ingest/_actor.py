@@ -263,8 +263,7 @@ class Ingestor:
     # ---- producers --------------------------------------------------------------------------------
     async def send(self, point: models.PointStruct | Mapping[str, Any]) -> None:
         """Queue one point; waits only when the buffer is full."""
-        if self._state not in ("open", "closing"):
-            raise RuntimeError("send() outside of `async with client.ingest(...)`")
+        self._require_open("send")
         p = as_point(point)
         size = point_bytes(p)
         if self._current and self._current_bytes + size > self.max_batch_bytes:
@@ -288,8 +287,7 @@ class Ingestor:
         encoder call per batch. Other vector shapes: use :meth:`send_many` with
         :func:`aqdrant.ingest.points_from_columns`.
         """
-        if self._state not in ("open", "closing"):
-            raise RuntimeError("send_columns() outside of `async with client.ingest(...)`")
+        self._require_open("send_columns")
         arrays = column_arrays(vectors)
         if arrays is None:
             raise ValidationError("send_columns() takes a 2-D numpy array or a dict of them; use send_many()")
@@ -346,6 +344,10 @@ class Ingestor:
         return self._report
 
     # ---- internals --------------------------------------------------------------------------------
+    def _require_open(self, method: str) -> None:
+        if self._state not in ("open", "closing"):
+            raise RuntimeError(f"{method}() outside of `async with client.ingest(...)`")
+
     def _count_sent(self, n: int) -> None:
         rep = self._report
         rep.sent += n

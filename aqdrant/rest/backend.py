@@ -303,7 +303,7 @@ async def _encode_cooperatively(body: Any) -> bytes:
     """
     async with _cpu_limiter():
         parts: list[Any] = []
-        for part in _encode_slices(body):
+        for part in encode_slices(body):
             parts.append(part)
             await checkpoint()
         return b"".join(parts)
@@ -442,12 +442,7 @@ def _server_message(content: bytes) -> str:
 SLICE_BYTES = 256 * 1024
 
 
-def encode_large(obj: Any, slice_bytes: int = SLICE_BYTES) -> bytes:
-    """``models.dump(obj)``, built from :func:`_encode_slices` (the same bytes)."""
-    return b"".join(_encode_slices(obj, slice_bytes))
-
-
-def _encode_slices(obj: Any, slice_bytes: int = SLICE_BYTES) -> Iterator[Any]:
+def encode_slices(obj: Any, slice_bytes: int = SLICE_BYTES) -> Iterator[Any]:
     """``models.dump(obj)`` in consecutive parts, each about ``slice_bytes`` of work.
 
     msgspec and orjson encode a whole value per call, so one call over 8 MB would hold the loop
