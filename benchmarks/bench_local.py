@@ -265,13 +265,45 @@ def run_peer(n: int, n_queries: int) -> dict:
 # -- driver ------------------------------------------------------------------------------------
 
 
+async def aqdrant_start_ms(rounds: int = 20) -> float:
+    """A ``:memory:`` client's start: construct, create a collection (the engine process starts
+    on the first call), close (the engine exits, its directory is removed); median, in ms."""
+    from aqdrant import AsyncQdrantClient, models
+
+    times = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        async with AsyncQdrantClient(":memory:") as client:
+            await client.create_collection(
+                "t", vectors_config=models.VectorParams(size=DIM, distance=models.Distance.COSINE)
+            )
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1e3
+
+
+def peer_start_ms(rounds: int = 20) -> float:
+    import qdrant_client
+    from qdrant_client import models as qm
+
+    times = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        client = qdrant_client.QdrantClient(":memory:")
+        client.create_collection("t", vectors_config=qm.VectorParams(size=DIM, distance=qm.Distance.COSINE))
+        client.close()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1e3
+
+
 def worker(system: str, n: int, n_queries: int) -> None:
     if system == "aqdrant":
         import anyio
 
         out = anyio.run(run_aqdrant, n, n_queries)
+        out["start_ms"] = anyio.run(aqdrant_start_ms)
     else:
         out = run_peer(n, n_queries)
+        out["start_ms"] = peer_start_ms()
     vectors, _, queries, _ = dataset(n, n_queries)
     exact = exact_top10(vectors, queries)
     out["recall"] = statistics.mean(len(set(h) & e) / 10 for h, e in zip(out.pop("hits"), exact, strict=True))
@@ -323,7 +355,7 @@ def main() -> None:
             print(f"# {label} {n}: done in {r['wall']:.0f} s", file=sys.stderr, flush=True)
     head = (
         "| points | system | ingest pts/s | bulk ingest pts/s | index build s | query p50 ms | p95 ms | filtered p50 ms "
-        "| filtered p95 ms | filtered count p50 ms | reopen s | peak RSS MB | recall@10 | queries |"
+        "| filtered p95 ms | filtered count p50 ms | reopen s | peak RSS MB | recall@10 | queries | `:memory:` start ms |"
     )
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
@@ -335,7 +367,7 @@ def main() -> None:
         print(
             f"| {n:,} | {label} | {v('ingest', ',.0f')} | {v('ingest_bulk', ',.0f')} | {r['build_s']:.1f} | {v('p50', '.2f')} | {r['p95']:.2f} "
             f"| {v('fp50', '.2f')} | {r['fp95']:.2f} | {v('count', '.2f')} | {v('reopen', '.3f')} "
-            f"| {r['rss_mb']:,.0f} | {v('recall', '.3f')} | {r['queries']} |"
+            f"| {r['rss_mb']:,.0f} | {v('recall', '.3f')} | {r['queries']} | {r['start_ms']:.0f} |"
         )
     print()
     for n, _label, r in rows:
@@ -346,6 +378,10 @@ def main() -> None:
     print(
         "ingest: upserts of 256-point Batches one after the other, wait=True; bulk ingest: "
         "upload_collection(batch_size=256, parallel=2), wait=True"
+    )
+    print(
+        "`:memory:` start: construct + create_collection + close, median of 20 (aqdrant: the engine "
+        "process starts and exits each time)"
     )
     print(
         "goals at 100k (✅ met / ❌ missed): ingest >= 35k pts/s, unfiltered p50 <= 12 ms, filtered p50 <= 2 ms, "

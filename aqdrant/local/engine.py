@@ -2,9 +2,10 @@
 
 qdrant-edge-py 0.9.0 holds the GIL for the whole of every call (an index build can take
 minutes), so the shards live here, in a process of their own, and the caller's event loop only
-ever waits on a pipe. ``LocalBackend`` runs this file as a script (a faster start: it imports
-only msgspec, qdrant_edge and its two sibling modules): ``python engine.py ROOT [--temporary]
-[--no-optimize] [--idle=SECONDS]``; ``python -m aqdrant.local.engine`` works too.
+ever waits on a pipe. ``LocalBackend`` imports this file as the top-level module ``engine`` (a
+faster start: only msgspec, qdrant_edge and its two sibling modules, from cached bytecode) and
+calls ``main()`` with ``ROOT [--temporary] [--no-optimize] [--idle=SECONDS]``; ``python
+engine.py ...`` and ``python -m aqdrant.local.engine ...`` work too.
 
 Protocol: every frame is a 4-byte big-endian length followed by a msgpack map.
 
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import array
 import os
-import queue
+import select
 import shutil
 import struct
 import sys
@@ -44,7 +45,7 @@ import qdrant_edge as qe
 if __package__:
     from . import catalog as cat
     from . import convert as cv
-else:  # started as a script by LocalBackend: a faster start, without importing the aqdrant package
+else:  # imported as `engine` by LocalBackend's boot: a faster start, without the aqdrant package
     import catalog as cat  # type: ignore[no-redef]
     import convert as cv  # type: ignore[no-redef]
 
@@ -1148,31 +1149,42 @@ def _write(out: BinaryIO, *msgs: dict) -> None:
     out.flush()
 
 
-def _read_frames(inp: BinaryIO, q: queue.Queue) -> None:
-    """Reader thread: frames from stdin into ``q`` (with their arrival time); None on EOF."""
+def _read_exact(inp: BinaryIO, n: int) -> bytearray | None:
+    """Exactly ``n`` bytes from the unbuffered ``inp`` (a pipe returns what it holds), or None
+    at end of input."""
+    buf = bytearray(n)
+    view = memoryview(buf)
+    got = 0
+    while got < n:
+        k = inp.readinto(view[got:])  # type: ignore[attr-defined]
+        if not k:
+            return None
+        got += k
+    return buf
+
+
+def _read_request(inp: BinaryIO) -> dict | None:
+    """The next request frame, decoded; None at end of input (the parent closed or died)."""
+    head = _read_exact(inp, 4)
+    if head is None:
+        return None
+    data = _read_exact(inp, _HEADER.unpack(head)[0])
+    blob_head = _read_exact(inp, _BLOB_HEAD.size) if data is not None else None
+    if blob_head is None:
+        return None
+    blob = _read_exact(inp, _BLOB_HEAD.unpack(blob_head)[0])
+    if blob is None:
+        return None
     try:
-        while True:
-            head = inp.read(4)
-            if len(head) < 4:
-                break
-            (n,) = _HEADER.unpack(head)
-            data = inp.read(n)
-            if len(data) < n:
-                break
-            blob_head = inp.read(_BLOB_HEAD.size)
-            if len(blob_head) < _BLOB_HEAD.size:
-                break
-            (m,) = _BLOB_HEAD.unpack(blob_head)
-            blob = inp.read(m) if m else b""
-            if len(blob) < m:
-                break
-            try:
-                msg = _decode_request(data, blob)
-            except Exception as e:  # noqa: BLE001 - answer the caller instead of hanging it
-                msg = {"id": _request_id(data), "op": "__invalid__", "error": f"{type(e).__name__}: {e}"}
-            q.put((time.monotonic(), msg))
-    finally:
-        q.put(None)
+        return _decode_request(data, blob)
+    except Exception as e:  # noqa: BLE001 - answer the caller instead of hanging it
+        return {"id": _request_id(data), "op": "__invalid__", "error": f"{type(e).__name__}: {e}"}
+
+
+def _readable(inp: BinaryIO, timeout: float) -> bool:
+    """Whether a frame has started to arrive within ``timeout`` seconds (``inp`` is unbuffered,
+    so the pipe itself says)."""
+    return bool(select.select([inp], [], [], max(timeout, 0.0))[0])
 
 
 CHUNK_POINTS = 256
@@ -1264,9 +1276,6 @@ def serve(
             },
         )
         return
-    q: queue.Queue = queue.Queue()
-    reader = threading.Thread(target=_read_frames, args=(inp, q), daemon=True)
-    reader.start()
     try:
         _write(
             out,
@@ -1292,15 +1301,14 @@ def serve(
                     except Exception:  # noqa: BLE001
                         traceback.print_exc()
                     continue
-                try:
-                    item = q.get(timeout=wait)
-                except queue.Empty:
+                if not _readable(inp, wait):
                     continue
-            else:
-                item = q.get()
-            if item is None:
+            # requests are read here, between calls: qdrant-edge holds the GIL for the whole of
+            # every call, so a reader thread could never read during one, and handing each
+            # frame over to this thread cost two thread switches and a decode on another core
+            msg = _read_request(inp)
+            if msg is None:
                 break
-            _, msg = item
             rid = msg.get("id")
             if msg.get("op") == "__close__":
                 _write(out, {"id": rid, "ok": True, "result": b"true"})
@@ -1384,7 +1392,8 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     root = argv[0]
     temporary = "--temporary" in argv[1:]
-    inp = sys.stdin.buffer
+    # unbuffered: select() on the pipe must see every byte not yet read
+    inp = open(sys.stdin.fileno(), "rb", buffering=0, closefd=False)  # noqa: SIM115
     out = sys.stdout.buffer
     # the engine's heavy work must not take CPU from its callers (on small machines the engine's
     # threads would otherwise starve the caller's event loop)
@@ -1403,7 +1412,7 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         out.flush()
         sys.stderr.flush()
-        # the stdin reader thread may be blocked in read(): skip interpreter finalization
+        # skip interpreter finalization: tearing down the engine's objects one by one is slow
         os._exit(0)
 
 
