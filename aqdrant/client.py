@@ -44,6 +44,11 @@ class AsyncQdrantClient:
     and HTTP version: ``verify`` (True, False, a CA bundle path or an ``ssl.SSLContext``),
     ``cert`` (client certificate for mutual TLS: a path, or ``(cert, key)``), ``http2``
     (needs the ``h2`` package). gRPC takes its certificates in ``grpc_options``.
+
+    The embedded engine's index builds (``":memory:"`` / ``path=`` only): ``local_optimize``
+    ``"idle"`` (the default: payload indexes, then HNSW/quantization, are built once writes have
+    been quiet for ``local_optimize_after`` seconds, default 1.0) or ``"never"`` (only when
+    asked; payload indexes are then created as soon as declared). See :mod:`aqdrant.local`.
     """
 
     def __init__(
@@ -72,6 +77,8 @@ class AsyncQdrantClient:
         verify: Any = True,
         cert: Any = None,
         http2: bool = False,
+        local_optimize: str | None = None,
+        local_optimize_after: float | None = None,
     ) -> None:
         from ._pipeline import Pipeline
 
@@ -87,8 +94,17 @@ class AsyncQdrantClient:
         if self._local:
             from .local import LocalBackend
 
-            backend: Any = LocalBackend(path)
+            backend: Any = LocalBackend(
+                path,
+                optimize=local_optimize if local_optimize is not None else "idle",
+                optimize_after=local_optimize_after if local_optimize_after is not None else 1.0,
+            )
         else:
+            if local_optimize is not None or local_optimize_after is not None:
+                raise ValueError(
+                    "local_optimize and local_optimize_after apply to the embedded engine only "
+                    "(':memory:' or path=), not to a server"
+                )
             from .rest import RestBackend
 
             backend = RestBackend(

@@ -51,7 +51,8 @@ Engine defects worked around (qdrant-edge-py 0.9.0, see FINDINGS.md)
     text, as over REST); wrong stub for ``retrieve`` and ``Expression.Decay`` (all arguments
     passed); plain ``Exception`` errors (mapped to 400 BadRequest with the engine's text);
     no background indexing (the engine process builds indexes once writes are quiet:
-    ``optimize_after``; or explicitly, :meth:`LocalBackend.optimize`); one open shard per
+    ``optimize_after``; or explicitly, :meth:`LocalBackend.optimize`; payload indexes declared
+    on an empty collection wait until first needed, see ``backend.py``); one open shard per
     directory (a lock file per storage path, :class:`StorageLocked` naming the holder).
     Seen here, not worked around: float payload values may change in the last digit (1 ulp).
 """

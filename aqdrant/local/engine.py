@@ -100,9 +100,12 @@ CATALOG_CHANGING = frozenset({"create_collection", "delete_collection", "update_
 class Engine:
     """Every collection of one root directory. Synchronous: the process serves it one call at a time."""
 
-    def __init__(self, root: str, *, temporary: bool = False) -> None:
+    def __init__(self, root: str, *, temporary: bool = False, defer_indexes: bool = True) -> None:
         self.root = os.path.abspath(root)
         self.temporary = temporary
+        #: payload indexes declared on an empty collection wait until first needed (see
+        #: ``_build_pending``); False: every index is created when declared
+        self.defer_indexes = defer_indexes
         os.makedirs(self.root, exist_ok=True)
         self._lock_fd = _lock_root(self.root)
         try:
@@ -115,6 +118,9 @@ class Engine:
         self.last_write = 0.0
         #: collections whose optimizer built something since they were opened
         self.built: set[str] = set()
+        #: collection -> {field: schema}: payload indexes declared (in the catalog) but not yet
+        #: created in the shard
+        self.pending: dict[str, dict[str, Any]] = {}
         self.op_counter = 0
         self.warnings: list[str] = []
         self._remove_orphans()
@@ -145,13 +151,45 @@ class Engine:
             entry = self.catalog.collections[name]
             shard = qe.EdgeShard.load(os.path.join(self.root, entry.dir))
             self.shards[name] = shard
+            if entry.field_schemas:  # declared but not built when the last process ended
+                built = shard.info().payload_schema
+                missing = {f: s for f, s in entry.field_schemas.items() if f not in built}
+                if missing:
+                    self.pending[name] = missing
+                    self.dirty.add(name)
         return shard
+
+    def _build_pending(self, name: str, shard: Any) -> None:
+        """Create the payload indexes declared on ``name`` and deferred until now.
+
+        An index declared while its collection is empty is not created in the shard at once:
+        a bulk load that follows would maintain it point by point (an integer index: ~5 us per
+        384-d point at 100k points, a sixth of the engine's time), while building it over the
+        loaded data costs about the same once. It is created before anything could observe its
+        absence - any operation on the collection other than an unconditional upsert (reads,
+        filtered writes, ``get_collection``, order_by needing it, text matching changing with it)
+        - and when writes go quiet, before the vector index is built (filtered HNSW links need
+        it)."""
+        fields = self.pending.pop(name, None)
+        for field, schema in (fields or {}).items():
+            try:
+                shard.update(qe.UpdateOperation.create_field_index(field, cv.field_schema_in(schema)))
+            except Exception as e:  # noqa: BLE001 - checked when declared; report, never hide
+                self.catalog.collections[name].field_schemas.pop(field, None)
+                cat.save(self.root, self.catalog)
+                message = f"the payload index declared on `{field}` could not be built and was dropped: {e}"
+                self.warnings.append(message)
+                print(f"aqdrant engine: {name}: {message}", file=sys.stderr)
 
     def optimize_dirty(self) -> None:
         """Run the engine's optimizers (index builds) on collections written since the last run."""
         while self.dirty:
             name = self.dirty.pop()
-            if name in self.catalog.collections and self.shard(name).optimize():
+            if name not in self.catalog.collections:
+                continue
+            shard = self.shard(name)
+            self._build_pending(name, shard)  # payload indexes first: the HNSW build uses them
+            if shard.optimize():
                 self.built.add(name)
 
     # -- dispatch -------------------------------------------------------------------------
@@ -195,9 +233,14 @@ class Engine:
             return target
         raise _not_found(name)
 
-    def _collection(self, path: dict) -> tuple[str, Any]:
+    def _collection(self, path: dict, *, keep_pending: bool = False) -> tuple[str, Any]:
+        """The collection's name and shard, with its deferred payload indexes built unless the
+        operation cannot observe them (``keep_pending``: unconditional upserts)."""
         name = self.resolve(path["collection_name"])
-        return name, self.shard(name)
+        shard = self.shard(name)
+        if not keep_pending and name in self.pending:
+            self._build_pending(name, shard)
+        return name, shard
 
     def _no_shard_key(self, body: Any) -> None:
         if isinstance(body, dict) and body.get("shard_key") is not None:
@@ -307,6 +350,7 @@ class Engine:
         shard = self.shards.pop(name, None)
         if shard is not None:
             shard.close()
+        self.pending.pop(name, None)
         del self.catalog.collections[name]
         aliases = {a: c for a, c in self.catalog.aliases.items() if c == name}
         for a in aliases:
@@ -546,7 +590,7 @@ class Engine:
         return self._update_result(name)
 
     def op_upsert_points(self, path: dict, query: dict, body: Any) -> Any:
-        name, shard = self._collection(path)
+        name, shard = self._collection(path, keep_pending=body.get("update_filter") is None)
         return self._upsert(name, shard, body)
 
     def _upsert(self, name: str, shard: Any, body: dict) -> dict:
@@ -672,7 +716,11 @@ class Engine:
     def op_batch_update(self, path: dict, query: dict, body: Any) -> Any:
         """Apply the operations one after another. NOT atomic: on a failure, the operations
         before it stay applied (the error says how many)."""
-        name, shard = self._collection(path)
+        unconditional_upserts = all(
+            set(operation) == {"upsert"} and (operation["upsert"] or {}).get("update_filter") is None
+            for operation in body["operations"]
+        )
+        name, shard = self._collection(path, keep_pending=unconditional_upserts)
         handlers = {
             "upsert": self._upsert,
             "delete": self._delete,
@@ -703,27 +751,40 @@ class Engine:
         return results
 
     def op_create_field_index(self, path: dict, query: dict, body: Any) -> Any:
-        name, shard = self._collection(path)
+        name, shard = self._collection(path, keep_pending=True)
         schema = body.get("field_schema")
         if schema is None:
             raise _bad("create_field_index: `field_schema` is required by the local engine")
         field = body["field_name"]
+        index = cv.field_schema_in(schema)  # a bad schema fails here, also when deferred
+        pending = self.pending.get(name, {})
+        if self.defer_indexes and (field in pending or shard.info().points_count == 0):
+            self.pending[name] = {**pending, field: schema}
+            self.catalog.collections[name].field_schemas[field] = schema
+            cat.save(self.root, self.catalog)
+            return self._update_result(name)
         if self._vector_index_built(name, shard):
             self.warnings.append(
                 f"create_field_index: `{field}` is indexed after the vector index was built; filtered "
                 "searches on it may lose recall (the HNSW graph has no links for this field). Create "
                 "payload indexes before loading data, or search with params.acorn.enable=true"
             )
-        result = self._apply(
-            name, shard, qe.UpdateOperation.create_field_index(field, cv.field_schema_in(schema))
-        )
+        result = self._apply(name, shard, qe.UpdateOperation.create_field_index(field, index))
         self.catalog.collections[name].field_schemas[field] = schema
         cat.save(self.root, self.catalog)
         return result
 
     def op_delete_field_index(self, path: dict, query: dict, body: Any) -> Any:
-        name, shard = self._collection(path)
+        name, shard = self._collection(path, keep_pending=True)
         field = path["field_name"]
+        pending = self.pending.get(name, {})
+        if field in pending:  # never built: nothing to remove from the shard
+            del pending[field]
+            if not pending:
+                del self.pending[name]
+            self.catalog.collections[name].field_schemas.pop(field, None)
+            cat.save(self.root, self.catalog)
+            return self._update_result(name)
         result = self._apply(name, shard, qe.UpdateOperation.delete_field_index(field))
         if self.catalog.collections[name].field_schemas.pop(field, None) is not None:
             cat.save(self.root, self.catalog)
@@ -1259,7 +1320,7 @@ def serve(
     root: str, temporary: bool, inp: BinaryIO, out: BinaryIO, *, optimize: bool = True, idle: float = 1.0
 ) -> None:
     try:
-        engine = Engine(root, temporary=temporary)
+        engine = Engine(root, temporary=temporary, defer_indexes=optimize)
     except StorageLockedError as e:
         _write(out, {"id": 0, "ok": False, "error": {"kind": "locked", "status": 0, "message": str(e)}})
         return

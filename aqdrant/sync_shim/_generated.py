@@ -38,6 +38,11 @@ class QdrantClient:
     and HTTP version: ``verify`` (True, False, a CA bundle path or an ``ssl.SSLContext``),
     ``cert`` (client certificate for mutual TLS: a path, or ``(cert, key)``), ``http2``
     (needs the ``h2`` package). gRPC takes its certificates in ``grpc_options``.
+
+    The embedded engine's index builds (``":memory:"`` / ``path=`` only): ``local_optimize``
+    ``"idle"`` (the default: payload indexes, then HNSW/quantization, are built once writes have
+    been quiet for ``local_optimize_after`` seconds, default 1.0) or ``"never"`` (only when
+    asked; payload indexes are then created as soon as declared). See :mod:`aqdrant.local`.
     """
 
     def __init__(
@@ -66,6 +71,8 @@ class QdrantClient:
         verify: Any = True,
         cert: Any = None,
         http2: bool = False,
+        local_optimize: str | None = None,
+        local_optimize_after: float | None = None,
     ) -> None:
         # the async client is built on the client's own loop and lives there (aqdrant/sync_shim/_runner.py)
         self._runner: Runner[AsyncQdrantClient] = Runner(
@@ -93,6 +100,8 @@ class QdrantClient:
                 verify=verify,
                 cert=cert,
                 http2=http2,
+                local_optimize=local_optimize,
+                local_optimize_after=local_optimize_after,
             ),
             aclose=_aclose,
             reopen_after_fork=_reopen_after_fork,
