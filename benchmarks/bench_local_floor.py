@@ -12,6 +12,10 @@ bench_local's workload (384-d float32, Cosine, payload {group, tag, price}, an i
   raw float32 bytes): frame decode (``engine._decode_request``), ``convert.points_in`` (checks
   and ``qe.Point``), the operation, the update.
 
+The index on ``group`` is declared before the load, as a user would; the server maintains it
+point by point during the load, aqdrant builds it once after (``engine._build_pending``: its
+cost is the last column, paid when writes pause, not on the ingest path).
+
 The engine process cannot overlap any of this (qdrant-edge holds the GIL for every call), so
 1 / (engine path per point) bounds the ingest rate of one engine process; the caller's own work
 and the pipe come on top (overlapped when batches are pipelined, e.g. ``upload_collection(...,
@@ -51,8 +55,11 @@ def data(n: int) -> tuple[np.ndarray, list[dict]]:
     return vectors, payloads
 
 
-def new_engine(root: str, *, index: bool = True, wal: bool = True) -> tuple[engine.Engine, object]:
-    e = engine.Engine(root, temporary=True)
+def new_engine(root: str, *, defer: bool = True, wal: bool = True) -> tuple[engine.Engine, object]:
+    """An engine with bench_local's collection and its index on ``group`` declared up front;
+    ``defer``: aqdrant's default (the index is built after the load, see engine._build_pending),
+    else maintained point by point during it, as the server does."""
+    e = engine.Engine(root, temporary=True, defer_indexes=defer)
     config: dict = {"vectors": {"size": DIM, "distance": "Cosine"}}
     e.handle("create_collection", {"collection_name": "b"}, {}, config)
     if not wal:  # the same shard again, without its write-ahead log (a what-if: see main())
@@ -64,20 +71,21 @@ def new_engine(root: str, *, index: bool = True, wal: bool = True) -> tuple[engi
             path,
             qe.EdgeConfig(vectors=qe.EdgeVectorParams(size=DIM, distance=qe.Distance.Cosine), wal_enabled=False),
         )
-    if index:
-        e.handle(
-            "create_field_index",
-            {"collection_name": "b"},
-            {},
-            {"field_name": "group", "field_schema": "integer"},
-        )
+    e.handle("create_field_index", {"collection_name": "b"}, {}, {"field_name": "group", "field_schema": "integer"})
     return e, e.shard("b")
 
 
+def build_deferred(e: engine.Engine, n: int) -> float:
+    """CPU µs per point of building the deferred index over the loaded points (0 if none)."""
+    t0 = time.process_time()
+    e._build_pending("b", e.shard("b"))
+    return (time.process_time() - t0) / n * 1e6
+
+
 def floor(
-    n: int, vectors: np.ndarray, payloads: list[dict], root: str, *, index: bool = True, wal: bool = True
+    n: int, vectors: np.ndarray, payloads: list[dict], root: str, *, defer: bool = False, wal: bool = True
 ) -> dict[str, float]:
-    e, shard = new_engine(root, index=index, wal=wal)
+    e, shard = new_engine(root, defer=defer, wal=wal)
     t = dict.fromkeys(("point", "op", "update"), 0.0)
     try:
         for i in range(0, n, BATCH):
@@ -92,9 +100,10 @@ def floor(
             t["point"] += t1 - t0
             t["op"] += t2 - t1
             t["update"] += t3 - t2
+        later = build_deferred(e, n)
     finally:
         e.close()
-    return {k: v / n * 1e6 for k, v in t.items()}
+    return {**{k: v / n * 1e6 for k, v in t.items()}, "later": later}
 
 
 def ours(n: int, vectors: np.ndarray, payloads: list[dict], root: str) -> dict[str, float]:
@@ -137,19 +146,25 @@ def ours(n: int, vectors: np.ndarray, payloads: list[dict], root: str) -> dict[s
             t["point"] += t2 - t1
             t["op"] += t3 - t2
             t["update"] += t4 - t3
+        later = build_deferred(e, n)
     finally:
         e.close()
-    return {k: v / n * 1e6 for k, v in t.items()}
+    return {**{k: v / n * 1e6 for k, v in t.items()}, "later": later}
 
 
 PATHS = {
-    "binding floor": floor,
-    "aqdrant engine path": ours,
-    # what-ifs, not options: the work a single engine process could only skip by departing from
-    # what the server does (payload index maintained on write; every write in the WAL first)
-    "binding floor, payload index created after": lambda *a: floor(*a, index=False),
-    "binding floor, no WAL": lambda *a: floor(*a, wal=False),
+    "binding floor, index maintained during the load (as the server does)": floor,
+    "binding floor, index built after the load (aqdrant's default)": lambda *a: floor(*a, defer=True),
+    "aqdrant engine path (index built after the load)": ours,
+    # a what-if, not an option: without the WAL an acknowledged write is lost on a crash unless
+    # the shard is flushed before the reply, which costs more than the log
+    "what-if: no WAL, index built after": lambda *a: floor(*a, defer=True, wal=False),
 }
+
+
+def _ingest(r: dict[str, float]) -> float:
+    """µs per point on the ingest path (the deferred index build comes later)."""
+    return sum(v for k, v in r.items() if k != "later")
 
 
 def main() -> None:
@@ -170,7 +185,7 @@ def main() -> None:
                     r = fn(n, vectors, payloads, root)
                 finally:
                     shutil.rmtree(root, ignore_errors=True)
-                if name not in best or sum(r.values()) < sum(best[name].values()):
+                if name not in best or _ingest(r) < _ingest(best[name]):
                     best[name] = r
         results += [(n, name, best[name]) for name in PATHS]
     print(
@@ -178,14 +193,17 @@ def main() -> None:
         f"shards in {base or 'the temp dir'}; CPU µs per point, best of {args.rounds}"
     )
     print()
-    print("| points | path | frame decode | qe.Point | upsert op | EdgeShard.update | total µs/pt | bound pts/s |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| points | path | frame decode | qe.Point | upsert op | EdgeShard.update | ingest µs/pt | bound pts/s "
+        "| index build after the load µs/pt |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for n, name, r in results:
-        total = sum(r.values())
+        total = _ingest(r)
         dec = f"{r['decode']:.2f}" if "decode" in r else "-"
         print(
             f"| {n:,} | {name} | {dec} | {r['point']:.2f} | {r['op']:.2f} | {r['update']:.2f} | {total:.2f} "
-            f"| {1e6 / total:,.0f} |"
+            f"| {1e6 / total:,.0f} | {r['later']:.2f} |"
         )
     print()
     print(
@@ -193,9 +211,9 @@ def main() -> None:
         "than its binding floor (qdrant-edge holds the GIL in every call, so nothing overlaps it)"
     )
     print(
-        "what-ifs: the payload index built after the data (its cost moves to an idle moment: ~0.6 s at 100k), "
-        "or no write-ahead log (then an acknowledged write is lost on a crash unless the shard is flushed, "
-        "which costs more than the log)"
+        "an index built after the load costs about what maintaining it did, once, when writes pause (last "
+        "column); without the write-ahead log an acknowledged write would be lost on a crash unless the shard "
+        "were flushed before each reply, which costs more than the log"
     )
 
 

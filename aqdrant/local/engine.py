@@ -31,12 +31,10 @@ from __future__ import annotations
 import array
 import os
 import select
-import shutil
 import struct
 import sys
-import threading
 import time
-import traceback
+import types
 from typing import Any, BinaryIO
 
 import msgspec
@@ -48,6 +46,18 @@ if __package__:
 else:  # imported as `engine` by LocalBackend's boot: a faster start, without the aqdrant package
     import catalog as cat  # type: ignore[no-redef]
     import convert as cv  # type: ignore[no-redef]
+
+def _rmtree(path: str) -> None:
+    import shutil  # here, not at the top: 3 ms of every engine start for a rare call
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _print_exc() -> None:
+    import traceback  # here, not at the top: 3 ms of every engine start for a rare call
+
+    traceback.print_exc()
+
 
 # pinned in pyproject (the binding's API changes between releases); reading package metadata
 # would cost 20 ms of every engine start
@@ -131,7 +141,7 @@ class Engine:
         known = {e.dir for e in self.catalog.collections.values()}
         for name in os.listdir(self.root):
             if name.startswith("shard-") and name not in known:
-                shutil.rmtree(os.path.join(self.root, name), ignore_errors=True)
+                _rmtree(os.path.join(self.root, name))
 
     def close(self) -> None:
         for shard in self.shards.values():
@@ -139,11 +149,11 @@ class Engine:
                 shard.flush()
                 shard.close()
             except Exception:  # noqa: BLE001 - closing everything matters more
-                traceback.print_exc()
+                _print_exc()
         self.shards.clear()
         _unlock(self._lock_fd)
         if self.temporary:
-            shutil.rmtree(self.root, ignore_errors=True)
+            _rmtree(self.root)
 
     def shard(self, name: str) -> Any:
         shard = self.shards.get(name)
@@ -315,7 +325,7 @@ class Engine:
         except BaseException:
             del self.catalog.collections[name]
             shard.close()
-            shutil.rmtree(shard_dir, ignore_errors=True)
+            _rmtree(shard_dir)
             raise
         self.shards[name] = shard
         return True
@@ -357,7 +367,7 @@ class Engine:
             del self.catalog.aliases[a]
         cat.save(self.root, self.catalog)
         self.dirty.discard(name)
-        shutil.rmtree(os.path.join(self.root, entry.dir), ignore_errors=True)
+        _rmtree(os.path.join(self.root, entry.dir))
         return True
 
     def op_get_collection(self, path: dict, query: dict, body: Any) -> Any:
@@ -1149,7 +1159,7 @@ EXT_F32_BLOB = 2
 EXT_F64_BLOB = 3
 _BLOB_REF = struct.Struct("<QII")
 _BLOB_HEAD = struct.Struct(">Q")
-_blob = threading.local()
+_blob = types.SimpleNamespace(view=None, arrays=False)  # the frame being decoded
 
 
 #: operations whose float arrays are decoded as ``array.array`` (rows of one array for a 2-D
@@ -1360,7 +1370,7 @@ def serve(
                     try:
                         engine.optimize_dirty()
                     except Exception:  # noqa: BLE001
-                        traceback.print_exc()
+                        _print_exc()
                     continue
                 if not _readable(inp, wait):
                     continue
@@ -1421,7 +1431,7 @@ def serve(
                     }
                 ]
             except Exception as e:  # noqa: BLE001
-                traceback.print_exc()
+                _print_exc()
                 frames = [
                     {
                         "id": rid,
