@@ -36,8 +36,18 @@ def _engine(tmp_path, *, defer: bool = True) -> engine.Engine:
     return e
 
 
+@pytest.fixture
+def eng(tmp_path):
+    """An engine (deferring, the default) with collection ``c``; closed after the test."""
+    e = _engine(tmp_path)
+    yield e
+    e.close()
+
+
 def _declare(e: engine.Engine, field: str, schema: object) -> None:
-    e.handle("create_field_index", {"collection_name": "c"}, {}, {"field_name": field, "field_schema": schema})
+    e.handle(
+        "create_field_index", {"collection_name": "c"}, {}, {"field_name": field, "field_schema": schema}
+    )
 
 
 def _upsert(e: engine.Engine, start: int, n: int, **extra: object) -> None:
@@ -49,28 +59,24 @@ def _built(e: engine.Engine) -> dict[str, int]:
     return {f: i.points for f, i in e.shards["c"].info().payload_schema.items()}
 
 
-def test_an_index_declared_on_an_empty_collection_waits_for_its_first_reader(tmp_path):
-    e = _engine(tmp_path)
-    try:
-        _declare(e, "group", "integer")
-        _upsert(e, 0, 300)
-        _upsert(e, 300, 200)
-        assert e.pending == {"c": {"group": "integer"}}
-        assert _built(e) == {}
-        assert e.catalog.collections["c"].field_schemas == {"group": "integer"}  # declared, durable
-        count = e.handle(
-            "count_points",
-            {"collection_name": "c"},
-            {},
-            {"filter": {"must": [{"key": "group", "match": {"value": 3}}]}, "exact": True},
-        )
-        assert count == {"count": len([i for i in range(500) if i % 7 == 3])}
-        assert e.pending == {}
-        assert _built(e) == {"group": 500}
-        _upsert(e, 500, 10)  # built now: maintained like any index
-        assert _built(e) == {"group": 510}
-    finally:
-        e.close()
+def test_an_index_declared_on_an_empty_collection_waits_for_its_first_reader(eng):
+    _declare(eng, "group", "integer")
+    _upsert(eng, 0, 300)
+    _upsert(eng, 300, 200)
+    assert eng.pending == {"c": {"group": "integer"}}
+    assert _built(eng) == {}
+    assert eng.catalog.collections["c"].field_schemas == {"group": "integer"}  # declared, durable
+    count = eng.handle(
+        "count_points",
+        {"collection_name": "c"},
+        {},
+        {"filter": {"must": [{"key": "group", "match": {"value": 3}}]}, "exact": True},
+    )
+    assert count == {"count": len([i for i in range(500) if i % 7 == 3])}
+    assert eng.pending == {}
+    assert _built(eng) == {"group": 500}
+    _upsert(eng, 500, 10)  # built now: maintained like any index
+    assert _built(eng) == {"group": 510}
 
 
 @pytest.mark.parametrize(
@@ -80,7 +86,10 @@ def test_an_index_declared_on_an_empty_collection_waits_for_its_first_reader(tmp
         ("delete_points", {"filter": {"must": [{"key": "group", "match": {"value": 1}}]}}),
         ("delete_points", {"points": [1]}),
         ("set_payload", {"payload": {"x": 1}, "points": [2]}),
-        ("batch_update", {"operations": [{"upsert": {"points": _points(900, 1)}}, {"delete": {"points": [3]}}]}),
+        (
+            "batch_update",
+            {"operations": [{"upsert": {"points": _points(900, 1)}}, {"delete": {"points": [3]}}]},
+        ),
         ("get_points", {"ids": [1]}),
         ("scroll_points", {"limit": 3}),
         ("query_points", {"query": [1.0] * DIM, "limit": 3}),
@@ -88,80 +97,56 @@ def test_an_index_declared_on_an_empty_collection_waits_for_its_first_reader(tmp
         ("get_collection", None),
     ],
 )
-def test_anything_but_an_unconditional_upsert_builds_it_first(tmp_path, op, body):
-    e = _engine(tmp_path)
-    try:
-        _declare(e, "group", "integer")
-        _upsert(e, 0, 50)
-        e.handle(op, {"collection_name": "c"}, {}, body)
-        assert e.pending == {}
-        assert "group" in _built(e)
-    finally:
-        e.close()
+def test_anything_but_an_unconditional_upsert_builds_it_first(eng, op, body):
+    _declare(eng, "group", "integer")
+    _upsert(eng, 0, 50)
+    eng.handle(op, {"collection_name": "c"}, {}, body)
+    assert eng.pending == {}
+    assert "group" in _built(eng)
 
 
-def test_a_batch_of_unconditional_upserts_keeps_it_pending(tmp_path):
-    e = _engine(tmp_path)
-    try:
-        _declare(e, "group", "integer")
-        ops = [{"upsert": {"points": _points(0, 20)}}, {"upsert": {"points": _points(20, 20)}}]
-        e.handle("batch_update", {"collection_name": "c"}, {}, {"operations": ops})
-        assert e.pending == {"c": {"group": "integer"}}
-        assert _built(e) == {}
-    finally:
-        e.close()
+def test_a_batch_of_unconditional_upserts_keeps_it_pending(eng):
+    _declare(eng, "group", "integer")
+    ops = [{"upsert": {"points": _points(0, 20)}}, {"upsert": {"points": _points(20, 20)}}]
+    eng.handle("batch_update", {"collection_name": "c"}, {}, {"operations": ops})
+    assert eng.pending == {"c": {"group": "integer"}}
+    assert _built(eng) == {}
 
 
-def test_the_idle_build_makes_payload_indexes_before_the_vector_index(tmp_path):
-    e = _engine(tmp_path)
-    try:
-        _declare(e, "group", "integer")
-        _declare(e, "tag", "keyword")
-        _upsert(e, 0, 400)
-        assert "c" in e.dirty
-        e.optimize_dirty()
-        assert e.pending == {}
-        assert _built(e) == {"group": 400, "tag": 400}
-    finally:
-        e.close()
+def test_the_idle_build_makes_payload_indexes_before_the_vector_index(eng):
+    _declare(eng, "group", "integer")
+    _declare(eng, "tag", "keyword")
+    _upsert(eng, 0, 400)
+    assert "c" in eng.dirty
+    eng.optimize_dirty()
+    assert eng.pending == {}
+    assert _built(eng) == {"group": 400, "tag": 400}
 
 
-def test_deleting_a_pending_index_never_builds_it(tmp_path):
-    e = _engine(tmp_path)
-    try:
-        _declare(e, "group", "integer")
-        _declare(e, "tag", "keyword")
-        _upsert(e, 0, 30)
-        e.handle("delete_field_index", {"collection_name": "c", "field_name": "group"}, {}, None)
-        assert e.pending == {"c": {"tag": "keyword"}}
-        assert e.catalog.collections["c"].field_schemas == {"tag": "keyword"}
-        e.handle("count_points", {"collection_name": "c"}, {}, {"exact": True})
-        assert _built(e) == {"tag": 30}
-    finally:
-        e.close()
+def test_deleting_a_pending_index_never_builds_it(eng):
+    _declare(eng, "group", "integer")
+    _declare(eng, "tag", "keyword")
+    _upsert(eng, 0, 30)
+    eng.handle("delete_field_index", {"collection_name": "c", "field_name": "group"}, {}, None)
+    assert eng.pending == {"c": {"tag": "keyword"}}
+    assert eng.catalog.collections["c"].field_schemas == {"tag": "keyword"}
+    eng.handle("count_points", {"collection_name": "c"}, {}, {"exact": True})
+    assert _built(eng) == {"tag": 30}
 
 
-def test_redeclaring_a_pending_index_replaces_its_schema(tmp_path):
-    e = _engine(tmp_path)
-    try:
-        _declare(e, "tag", "keyword")
-        _upsert(e, 0, 30)  # not empty any more, but the index is still only declared
-        _declare(e, "tag", {"type": "keyword", "is_tenant": True})
-        assert e.pending == {"c": {"tag": {"type": "keyword", "is_tenant": True}}}
-        assert _built(e) == {}
-    finally:
-        e.close()
+def test_redeclaring_a_pending_index_replaces_its_schema(eng):
+    _declare(eng, "tag", "keyword")
+    _upsert(eng, 0, 30)  # not empty any more, but the index is still only declared
+    _declare(eng, "tag", {"type": "keyword", "is_tenant": True})
+    assert eng.pending == {"c": {"tag": {"type": "keyword", "is_tenant": True}}}
+    assert _built(eng) == {}
 
 
-def test_a_collection_with_points_gets_its_index_at_once(tmp_path):
-    e = _engine(tmp_path)
-    try:
-        _upsert(e, 0, 40)
-        _declare(e, "group", "integer")
-        assert e.pending == {}
-        assert _built(e) == {"group": 40}
-    finally:
-        e.close()
+def test_a_collection_with_points_gets_its_index_at_once(eng):
+    _upsert(eng, 0, 40)
+    _declare(eng, "group", "integer")
+    assert eng.pending == {}
+    assert _built(eng) == {"group": 40}
 
 
 def test_without_deferral_every_index_is_created_when_declared(tmp_path):
@@ -175,15 +160,11 @@ def test_without_deferral_every_index_is_created_when_declared(tmp_path):
         e.close()
 
 
-def test_a_bad_schema_fails_when_declared_even_if_deferred(tmp_path):
-    e = _engine(tmp_path)
-    try:
-        with pytest.raises(engine.EngineError, match="field index"):
-            _declare(e, "group", {"type": "no-such-type"})
-        assert e.pending == {}
-        assert e.catalog.collections["c"].field_schemas == {}
-    finally:
-        e.close()
+def test_a_bad_schema_fails_when_declared_even_if_deferred(eng):
+    with pytest.raises(engine.EngineError, match="field index"):
+        _declare(eng, "group", {"type": "no-such-type"})
+    assert eng.pending == {}
+    assert eng.catalog.collections["c"].field_schemas == {}
 
 
 def test_an_index_still_pending_when_the_process_ended_is_built_after_reopening(tmp_path):
@@ -204,8 +185,11 @@ def test_an_index_still_pending_when_the_process_ended_is_built_after_reopening(
 
 # -- what a user sees ------------------------------------------------------------------------
 
+
 async def _load(client: AsyncQdrantClient, name: str, *, indexes_first: bool) -> None:
-    await client.create_collection(name, vectors_config=models.VectorParams(size=DIM, distance=models.Distance.DOT))
+    await client.create_collection(
+        name, vectors_config=models.VectorParams(size=DIM, distance=models.Distance.DOT)
+    )
 
     async def declare() -> None:
         await client.create_payload_index(name, "group", models.PayloadSchemaType.INTEGER)
@@ -261,7 +245,9 @@ async def test_the_client_passes_its_index_build_policy_to_the_engine():
             await client.upsert("c", [models.PointStruct(**p) for p in _points(0, 600)])
             await anyio.sleep(1.0)  # ten times the idle delay; a build still running is waited for
             info = await client.get_collection("c")
-            assert (info.indexed_vectors_count or 0) > 0 if builds else info.indexed_vectors_count == 0, policy
+            assert (info.indexed_vectors_count or 0) > 0 if builds else info.indexed_vectors_count == 0, (
+                policy
+            )
 
 
 def test_local_options_are_refused_for_a_server():
