@@ -91,6 +91,8 @@ def point_id(i: Any) -> Any:
 def ids_source(ids: Iterable[Any] | None) -> Iterator[Any]:
     if ids is None:
         return (str(uuid.uuid4()) for _ in itertools.count())  # as the official client does
+    if isinstance(ids, range):  # plain ints already: no per-id check
+        return iter(ids)
     np = sys.modules.get("numpy")
     if np is not None and isinstance(ids, np.ndarray):
         return iter(ids.tolist())
