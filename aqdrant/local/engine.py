@@ -47,6 +47,7 @@ else:  # imported as `engine` by LocalBackend's boot: a faster start, without th
     import catalog as cat  # type: ignore[no-redef]
     import convert as cv  # type: ignore[no-redef]
 
+
 def _rmtree(path: str) -> None:
     import shutil  # here, not at the top: 3 ms of every engine start for a rare call
 
@@ -173,7 +174,7 @@ class Engine:
         """Create the payload indexes declared on ``name`` and deferred until now.
 
         An index declared while its collection is empty is not created in the shard at once:
-        a bulk load that follows would maintain it point by point (an integer index: ~5 us per
+        a bulk load that follows would maintain it point by point (an integer index: 4-5 us per
         384-d point at 100k points, a sixth of the engine's time), while building it over the
         loaded data costs about the same once. It is created before anything could observe its
         absence - any operation on the collection other than an unconditional upsert (reads,
