@@ -495,6 +495,9 @@ async def test_large_bodies_encoded_in_slices_between_loop_turns_and_decoded_off
     assert len(seen_at_slice) > 20 and len(set(seen_at_slice)) > 20
     assert len(server.requests[0].body) > rest_backend.OFFLOAD_THRESHOLD
     assert len(server.requests[0].json()["points"]) == 1000
+    # sent slice by slice (never joined into one 15 MB object on the loop), not chunked
+    assert server.requests[0].headers["content-length"] == str(len(server.requests[0].body))
+    assert "transfer-encoding" not in server.requests[0].headers
 
     big = envelope({"points": [{"id": i, "version": 1, "score": 0.5, "vector": [0.1] * 768} for i in range(300)]})
     server.push(Reply(200, json.dumps(big).encode()))

@@ -269,18 +269,20 @@ class RestBackend:
             return upload, _send_headers(request.headers, upload.headers()), upload
         if body is None or op.body_kind == "none":
             return None, _send_headers(request.headers, None), None
+        extra = {"content-type": "application/json"}
         try:
             if isinstance(body, (bytes, bytearray, memoryview)):
                 content = bytes(body)
             elif _approx_size(body, self.offload_threshold) > self.offload_threshold:
-                content = await _encode_cooperatively(body)
+                content = _Slices(await _encode_cooperatively(body))
+                extra["content-length"] = str(content.size)
             else:
                 content = models.dump(body)
         except (TypeError, ValueError, NotImplementedError, msgspec.EncodeError) as exc:
             if isinstance(exc, ValidationError):
                 raise
             raise ValidationError(f"{op.name}: cannot encode the request body: {exc}") from exc
-        return content, _send_headers(request.headers, {"content-type": "application/json"}), None
+        return content, _send_headers(request.headers, extra), None
 
     async def _decode(self, op: Operation, content: bytes, response: httpx.Response) -> Any:
         kind = op.response_kind
@@ -293,8 +295,9 @@ class RestBackend:
         return _decode(op, content)
 
 
-async def _encode_cooperatively(body: Any) -> bytes:
-    """``models.dump(body)`` for a large body, on the loop, a slice (~0.5 ms of work) per turn.
+async def _encode_cooperatively(body: Any) -> list[bytes]:
+    """``models.dump(body)`` for a large body, on the loop, a slice (~0.5 ms of work) per turn;
+    the encoded body as its slices (each ~``SLICE_BYTES``), sent as they are (``_Slices``).
 
     One large body at a time per loop (the others wait their turn), and the loop runs other tasks
     between its slices, so a heartbeat never waits for more than a slice. A worker thread would
@@ -302,11 +305,33 @@ async def _encode_cooperatively(body: Any) -> bytes:
     thread and back took 6-9 us of CPU per 768-d point more than this (bench_ingest, 40k points).
     """
     async with _cpu_limiter():
+        slices: list[bytes] = []
         parts: list[Any] = []
+        size = 0
         for part in encode_slices(body):
             parts.append(part)
+            size += len(part)
+            if size >= SLICE_BYTES:  # the list's separators travel with its items
+                slices.append(b"".join(parts))
+                parts, size = [], 0
             await checkpoint()
-        return b"".join(parts)
+        if parts:
+            slices.append(b"".join(parts))
+        return slices
+
+
+class _Slices:
+    """A large request body as the slices it was encoded in, sent one after another with the
+    ``content-length`` of their sum: joining 15 MB into one bytes object took 9-10 ms (copying
+    into fresh pages) in one go on the event loop."""
+
+    def __init__(self, slices: list[bytes]) -> None:
+        self._slices = slices
+        self.size = sum(map(len, slices))
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for piece in self._slices:
+            yield piece
 
 
 _CPU_LIMITER: RunVar[anyio.CapacityLimiter] = RunVar("aqdrant_rest_cpu_limiter")
