@@ -94,11 +94,8 @@ class AsyncQdrantClient:
         if self._local:
             from .local import LocalBackend
 
-            backend: Any = LocalBackend(
-                path,
-                optimize=local_optimize if local_optimize is not None else "idle",
-                optimize_after=local_optimize_after if local_optimize_after is not None else 1.0,
-            )
+            options = {"optimize": local_optimize, "optimize_after": local_optimize_after}
+            backend: Any = LocalBackend(path, **{k: v for k, v in options.items() if v is not None})
         else:
             if local_optimize is not None or local_optimize_after is not None:
                 raise ValueError(

@@ -85,35 +85,58 @@ def new_engine(root: str, *, defer: bool = True, wal: bool = True) -> tuple[engi
     return e, e.shard("b")
 
 
-def build_deferred(e: engine.Engine, n: int) -> float:
-    """CPU µs per point of building the deferred index over the loaded points (0 if none)."""
-    t0 = time.process_time()
-    e._build_pending("b", e.shard("b"))
-    return (time.process_time() - t0) / n * 1e6
+class Laps:
+    """CPU time per named step, summed over batches: ``start()``, then ``lap(name)`` after each."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = {}
+        self._last = 0.0
+
+    def start(self) -> None:
+        self._last = time.process_time()
+
+    def lap(self, name: str) -> None:
+        now = time.process_time()
+        self.totals[name] = self.totals.get(name, 0.0) + now - self._last
+        self._last = now
+
+
+def apply(shard: object, points: list, laps: Laps) -> None:
+    """The operation and the update, timed; the same for every path."""
+    op = qe.UpdateOperation.upsert_points(points)
+    laps.lap("op")
+    shard.update(op)  # type: ignore[attr-defined]
+    laps.lap("update")
+
+
+def finish(e: engine.Engine, n: int, laps: Laps) -> dict[str, float]:
+    """µs per point of each step, and ``later``: building the deferred index over the loaded
+    points (0 if none); closes the engine."""
+    try:
+        laps.start()
+        e._build_pending("b", e.shard("b"))
+        laps.lap("later")
+    finally:
+        e.close()
+    return {k: v / n * 1e6 for k, v in laps.totals.items()}
 
 
 def floor(
     n: int, vectors: np.ndarray, payloads: list[dict], root: str, *, defer: bool = False, wal: bool = True
 ) -> dict[str, float]:
     e, shard = new_engine(root, defer=defer, wal=wal)
-    t = dict.fromkeys(("point", "op", "update"), 0.0)
+    laps = Laps()
     try:
         for i in range(0, n, BATCH):
             lists = vectors[i : i + BATCH].tolist()  # per batch: no heap of every float at once
-            t0 = time.process_time()
+            laps.start()
             points = [qe.Point(i + k, v, payloads[i + k]) for k, v in enumerate(lists)]
-            t1 = time.process_time()
-            op = qe.UpdateOperation.upsert_points(points)
-            t2 = time.process_time()
-            shard.update(op)
-            t3 = time.process_time()
-            t["point"] += t1 - t0
-            t["op"] += t2 - t1
-            t["update"] += t3 - t2
-        later = build_deferred(e, n)
-    finally:
+            laps.lap("point")
+            apply(shard, points, laps)
+    except BaseException:
         e.close()
-    return {**{k: v / n * 1e6 for k, v in t.items()}, "later": later}
+        raise
+    return finish(e, n, laps)
 
 
 def frame(rid: int, op: str, body: object) -> bytes:
@@ -152,26 +175,19 @@ def ours(n: int, vectors: np.ndarray, payloads: list[dict], root: str) -> dict[s
         size = int.from_bytes(raw[:4], "big")
         frames.append((raw[4 : 4 + size], raw[4 + size + 8 :]))
     e, shard = new_engine(root)
-    t = dict.fromkeys(("decode", "point", "op", "update"), 0.0)
+    laps = Laps()
     try:
         for message, blob in frames:
-            t0 = time.process_time()
+            laps.start()
             batch = engine._decode_request(message, blob)["body"]["batch"]
-            t1 = time.process_time()
+            laps.lap("decode")
             points = cv.points_in(batch["ids"], batch["vectors"], batch["payloads"])
-            t2 = time.process_time()
-            op = qe.UpdateOperation.upsert_points(points)
-            t3 = time.process_time()
-            shard.update(op)
-            t4 = time.process_time()
-            t["decode"] += t1 - t0
-            t["point"] += t2 - t1
-            t["op"] += t3 - t2
-            t["update"] += t4 - t3
-        later = build_deferred(e, n)
-    finally:
+            laps.lap("point")
+            apply(shard, points, laps)
+    except BaseException:
         e.close()
-    return {**{k: v / n * 1e6 for k, v in t.items()}, "later": later}
+        raise
+    return finish(e, n, laps)
 
 
 PATHS = {

@@ -170,6 +170,15 @@ class Engine:
                     self.dirty.add(name)
         return shard
 
+    def _declare_index(self, name: str, field: str, schema: Any) -> None:
+        """Record (``schema``) or forget (None) a payload index in the catalog, saved at once."""
+        schemas = self.catalog.collections[name].field_schemas
+        if schema is not None:
+            schemas[field] = schema
+        elif schemas.pop(field, None) is None:
+            return
+        cat.save(self.root, self.catalog)
+
     def _build_pending(self, name: str, shard: Any) -> None:
         """Create the payload indexes declared on ``name`` and deferred until now.
 
@@ -186,8 +195,7 @@ class Engine:
             try:
                 shard.update(qe.UpdateOperation.create_field_index(field, cv.field_schema_in(schema)))
             except Exception as e:  # noqa: BLE001 - checked when declared; report, never hide
-                self.catalog.collections[name].field_schemas.pop(field, None)
-                cat.save(self.root, self.catalog)
+                self._declare_index(name, field, None)
                 message = f"the payload index declared on `{field}` could not be built and was dropped: {e}"
                 self.warnings.append(message)
                 print(f"aqdrant engine: {name}: {message}", file=sys.stderr)
@@ -771,8 +779,7 @@ class Engine:
         pending = self.pending.get(name, {})
         if self.defer_indexes and (field in pending or shard.info().points_count == 0):
             self.pending[name] = {**pending, field: schema}
-            self.catalog.collections[name].field_schemas[field] = schema
-            cat.save(self.root, self.catalog)
+            self._declare_index(name, field, schema)
             return self._update_result(name)
         if self._vector_index_built(name, shard):
             self.warnings.append(
@@ -781,8 +788,7 @@ class Engine:
                 "payload indexes before loading data, or search with params.acorn.enable=true"
             )
         result = self._apply(name, shard, qe.UpdateOperation.create_field_index(field, index))
-        self.catalog.collections[name].field_schemas[field] = schema
-        cat.save(self.root, self.catalog)
+        self._declare_index(name, field, schema)
         return result
 
     def op_delete_field_index(self, path: dict, query: dict, body: Any) -> Any:
@@ -793,12 +799,10 @@ class Engine:
             del pending[field]
             if not pending:
                 del self.pending[name]
-            self.catalog.collections[name].field_schemas.pop(field, None)
-            cat.save(self.root, self.catalog)
+            self._declare_index(name, field, None)
             return self._update_result(name)
         result = self._apply(name, shard, qe.UpdateOperation.delete_field_index(field))
-        if self.catalog.collections[name].field_schemas.pop(field, None) is not None:
-            cat.save(self.root, self.catalog)
+        self._declare_index(name, field, None)
         return result
 
     # -- reads ----------------------------------------------------------------------------
@@ -1241,7 +1245,9 @@ def _read_request(inp: BinaryIO) -> dict | None:
     if head is None:
         return None
     data = _read_exact(inp, _HEADER.unpack(head)[0])
-    blob_head = _read_exact(inp, _BLOB_HEAD.size) if data is not None else None
+    if data is None:
+        return None
+    blob_head = _read_exact(inp, _BLOB_HEAD.size)
     if blob_head is None:
         return None
     blob = _read_exact(inp, _BLOB_HEAD.unpack(blob_head)[0])
