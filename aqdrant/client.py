@@ -31,7 +31,7 @@ Headers = Mapping[str, str] | None
 PointId = int | str | uuid.UUID
 PointsSelectorLike = Sequence[PointId] | models.Filter | models.PointIdsList | models.FilterSelector
 
-# The server API version the models were generated from (../shared/qdrant-api/v1.19).
+# The server API version the models were generated from (qdrant-api/v1.19 in the repository).
 API_VERSION = (1, 19)
 
 

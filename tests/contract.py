@@ -15,7 +15,7 @@ from typing import Any
 
 import jsonschema
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "qdrant-api" / "v1.19" / "openapi.json"
+SPEC_PATH = Path(__file__).resolve().parents[1] / "qdrant-api" / "v1.19" / "openapi.json"
 
 _CONSTRAINTS = ("type", "$ref", "allOf", "anyOf", "oneOf", "enum", "properties", "items", "const", "format")
 

@@ -44,7 +44,7 @@ def test_generated_files_carry_the_generator_header() -> None:
 def test_check_fails_when_the_protos_changed(tmp_path: Path) -> None:
     import shutil
 
-    protos = ROOT.parent / "shared" / "qdrant-api" / "v1.19"
+    protos = ROOT / "qdrant-api" / "v1.19"
     copy = tmp_path / "v1.19"  # same name: only the added message differs
     copy.mkdir()
     for proto in protos.glob("*.proto"):

@@ -62,7 +62,7 @@ if not hasattr(_cu.many, "more"):
 
     _hjs.cu = types.SimpleNamespace(**{**vars(_cu), "many": _ManyCompat})
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "qdrant-api" / "v1.19" / "openapi.json"
+SPEC_PATH = Path(__file__).resolve().parents[1] / "qdrant-api" / "v1.19" / "openapi.json"
 SPEC = json.loads(SPEC_PATH.read_text())
 SCHEMAS: dict = SPEC["components"]["schemas"]
 MAX_NESTING = 0

@@ -1,6 +1,6 @@
 """Generate aqdrant's msgspec models and operation table from Qdrant's OpenAPI spec.
 
-Reads ``../shared/qdrant-api/<version>/openapi.json`` (beside the checkout) and writes
+Reads ``qdrant-api/<version>/openapi.json`` (the API contract carried in this repository) and writes
 
 * ``aqdrant/models/_generated.py`` - one msgspec Struct per object schema, ``str`` enums,
   type aliases for unions, and the runtime specs of the unions msgspec cannot decode natively;
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SPEC = ROOT.parent / "shared" / "qdrant-api" / "v1.19" / "openapi.json"
+DEFAULT_SPEC = ROOT / "qdrant-api" / "v1.19" / "openapi.json"
 MODELS_OUT = ROOT / "aqdrant" / "models" / "_generated.py"
 OPS_OUT = ROOT / "aqdrant" / "_operations.py"
 
@@ -567,10 +567,9 @@ def generate(spec_path: Path) -> dict[Path, str]:
     g = Gen(spec)
     g.run()
     try:
-        label = str(spec_path.relative_to(ROOT.parent))
+        label = str(spec_path.resolve().relative_to(ROOT))
     except ValueError:
         label = spec_path.name
-    label = label.replace("shared/", "../shared/", 1) if label.startswith("shared/") else label
     return {MODELS_OUT: g.render_models(label), OPS_OUT: g.render_ops(label)}
 
 

@@ -4,7 +4,7 @@ This module runs inside the engine process. It takes request bodies as the plain
 the server would receive (``models.dump`` on the caller's side, ``msgspec.json.decode`` here) and
 builds the engine's objects; results go back as the builtins the server would send.
 
-Engine defects handled here (see ../shared/FINDINGS.md, qdrant-edge-py 0.9.0):
+Engine defects handled here (measured on qdrant-edge-py 0.9.0):
 
 - ``MatchValue(True)`` is turned into the integer 1 and never matches: booleans are passed as
   ``numpy.bool_``.
