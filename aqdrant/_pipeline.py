@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 
-from . import _headers
+from . import _constraints, _headers
 from ._backend import Backend, Request
 from ._operations import OPERATIONS
 from ._optable import Operation
@@ -99,6 +99,7 @@ class Pipeline:
         error with every attempt's error on ``.attempts``.
         """
         op = _operation(op_name)
+        _constraints.ensure_valid(op.name, path_params, body)  # what Qdrant refuses with 422
         deadline = self._deadline(timeout)
         errors: list[BaseException] = []
         with anyio.CancelScope(deadline=deadline if deadline is not None else math.inf) as scope:

@@ -28,7 +28,7 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from .. import models
+from .. import _constraints, models
 from .._backend import Request
 from .._operations import OPERATIONS
 from .._optable import Operation, QueryParam
@@ -245,6 +245,9 @@ class _Server:
         path_params = _decode_path(op, http)
         query = _decode_query(op, http)
         body = await _decode_body(op, http)
+        refused = _constraints.check(op.name, path_params, body)
+        if refused is not None:  # Qdrant's 422, before anything runs
+            raise HttpError(422, _constraints.label(refused[1], refused[0]))
         timeout = query.get("timeout")
         deadline = anyio.current_time() + timeout if timeout is not None else None
         request = Request(

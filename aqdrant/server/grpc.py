@@ -29,6 +29,7 @@ from typing import Any
 
 import anyio
 
+from .. import _constraints
 from .._backend import Request
 from .._operations import OPERATIONS
 from ..errors import (
@@ -192,6 +193,9 @@ class GrpcEndpoint:
             raise GRPCError(Status.UNIMPLEMENTED, f"qdrant.{key}: {e}") from None
         except (ValueError, TypeError, KeyError) as e:
             raise GRPCError(Status.INVALID_ARGUMENT, f"qdrant.{key}: cannot read the request: {e}") from None
+        refused = _constraints.check(op.name, path_params, body)
+        if refused is not None:  # Qdrant's INVALID_ARGUMENT, before anything runs
+            raise GRPCError(Status.INVALID_ARGUMENT, _constraints.label(refused[1], _constraints.GRPC_BODY))
         timeout = query.get("timeout")
         remaining = stream.deadline.time_remaining() if stream.deadline is not None else None
         if timeout is not None and (remaining is None or timeout < remaining):
