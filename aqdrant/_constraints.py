@@ -285,7 +285,7 @@ def _recommend_input(obj: models.RecommendInput, path: str, out: list[Violation]
         where = f"{path}.positives, negatives" if path else "positives, negatives"
         out.append((where, code_message("At least one positive or negative vector/id must be provided")))
         return
-    for i, item in enumerate([*(obj.positive or ()), *(obj.negative or ())]):
+    for item in [*(obj.positive or ()), *(obj.negative or ())]:
         if _is_numbers(item) and item and _is_numbers(item[0]):
             _dense_or_multi(item, path, out)
 

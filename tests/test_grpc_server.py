@@ -163,7 +163,7 @@ def test_cli_flags(monkeypatch) -> None:
 
     seen: dict[str, Any] = {}
 
-    def fake_create_app(path: Any, api_key: Any = None, grpc_sock: Any = None) -> Any:
+    def fake_create_app(path: Any, api_key: Any = None, grpc_sock: Any = None, **kw: Any) -> Any:
         seen["grpc_sock"] = grpc_sock
         return object()
 

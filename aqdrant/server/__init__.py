@@ -10,6 +10,7 @@ tests and CI where no Qdrant binary or Docker is available.
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sys
 from typing import Any
@@ -29,7 +30,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=6333, help="port (default 6333; 0 picks a free one)")
     p.add_argument("--grpc-port", type=int, default=6334, help="gRPC port (default 6334; 0 picks a free one)")
     p.add_argument("--no-grpc", action="store_true", help="serve REST only")
-    p.add_argument("--api-key", default=None, help="require this API key (api-key header or Bearer token)")
+    p.add_argument(
+        "--api-key",
+        default=os.environ.get("QDRANT__SERVICE__API_KEY") or None,
+        help="require this API key (api-key header or Bearer token); default: $QDRANT__SERVICE__API_KEY,"
+        " which keeps it out of the process list",
+    )
+    p.add_argument(
+        "--read-only-api-key",
+        default=os.environ.get("QDRANT__SERVICE__READ_ONLY_API_KEY") or None,
+        help="a key that gives read-only access; default: $QDRANT__SERVICE__READ_ONLY_API_KEY",
+    )
+    p.add_argument(
+        "--max-request-size-mb",
+        type=float,
+        default=float(os.environ.get("QDRANT__SERVICE__MAX_REQUEST_SIZE_MB") or 32),
+        help="refuse larger request bodies and gRPC messages (413 / RESOURCE_EXHAUSTED); default 32,"
+        " or $QDRANT__SERVICE__MAX_REQUEST_SIZE_MB",
+    )
     p.add_argument(
         "--log-level",
         default="warning",
@@ -104,7 +122,13 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
 
-    app = create_app(args.path, api_key=args.api_key, grpc_sock=grpc_sock)
+    app = create_app(
+        args.path,
+        api_key=args.api_key,
+        grpc_sock=grpc_sock,
+        read_only_api_key=args.read_only_api_key,
+        max_request_size_mb=args.max_request_size_mb,
+    )
     server = make_server(app, log_level=args.log_level, on_started=announce)
     server.run(sockets=[sock])
     return 0 if server.started else 1

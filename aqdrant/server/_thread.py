@@ -21,6 +21,8 @@ class ServerThread:
         path: str | None = None,
         *,
         api_key: str | None = None,
+        read_only_api_key: str | None = None,
+        max_request_size_mb: float = 32,
         host: str = "127.0.0.1",
         port: int = 0,
         backend: Any = None,
@@ -35,7 +37,14 @@ class ServerThread:
         #: with ``grpc_port`` (0: a free port) Qdrant's gRPC API is served there too (asyncio only)
         self._grpc_sock = bind(host, grpc_port) if grpc_port is not None else None
         self.grpc_port: int | None = self._grpc_sock.getsockname()[1] if self._grpc_sock is not None else None
-        self.app = create_app(path, api_key=api_key, backend=backend, grpc_sock=self._grpc_sock)
+        self.app = create_app(
+            path,
+            api_key=api_key,
+            backend=backend,
+            grpc_sock=self._grpc_sock,
+            read_only_api_key=read_only_api_key,
+            max_request_size_mb=max_request_size_mb,
+        )
         self._ready = threading.Event()
         self._server = make_server(self.app, log_level=log_level, on_started=self._ready.set)
         self._thread = threading.Thread(target=self._run, name=f"aqdrant-server-{self.port}", daemon=True)

@@ -33,6 +33,7 @@ from .._backend import Request
 from .._operations import OPERATIONS
 from .._optable import Operation, QueryParam
 from ..errors import QdrantError, UnexpectedResponse, UnsupportedOperation, ValidationError
+from . import _deprecated, _service, _wire
 
 logger = logging.getLogger("aqdrant.server")
 
@@ -52,6 +53,22 @@ _OPEN_PATHS = frozenset({"/", "/healthz", "/livez", "/readyz"})
 _JSON = "application/json"
 #: request bodies larger than this are decoded in a worker thread
 OFFLOAD_THRESHOLD = 1 << 20
+#: Qdrant's default ``service.max_request_size_mb``
+MAX_REQUEST_SIZE_MB = 32
+#: the commit Qdrant 1.19.0 was built from is not ours to claim: ``GET /`` writes null, as a
+#: build without git metadata does
+COMMIT: str | None = None
+
+#: operations a read-only API key may run: every GET, and these POSTs (reads with a body)
+READ_OPS = frozenset({
+    "get_points", "scroll_points", "count_points", "query_points", "query_batch_points",
+    "query_points_groups", "facet", "search_matrix_pairs", "search_matrix_offsets",
+})
+_READ_ONLY_REFUSAL = "Forbidden: Only read-only access is allowed"
+
+
+def is_read(op: Operation) -> bool:
+    return op.method in ("GET", "HEAD") or op.name in READ_OPS
 
 
 class HttpError(Exception):
@@ -136,16 +153,35 @@ def _decode_path(op: Operation, http: HttpRequest) -> dict[str, Any]:
     return out
 
 
-async def _decode_body(op: Operation, http: HttpRequest) -> Any:
+async def read_body(http: HttpRequest, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it is known to exceed ``limit`` bytes:
+    from its Content-Length before anything is read, else while it streams in."""
+    declared = http.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HttpError(413, f"JSON payload ({int(declared)} bytes) is larger than allowed (limit: {limit} bytes).")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in http.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HttpError(413, f"JSON payload has exceeded limit ({limit} bytes).")
+        chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def _decode_body(op: Operation, http: HttpRequest, limit: int) -> Any:
     if op.body_kind == "none":
         return None
     if op.body_kind == "multipart":
         raise HttpError(
             501, f"`{op.name}`: multipart snapshot uploads are not supported by the aqdrant dev server"
         )
-    raw = await http.body()
+    raw: Any = await read_body(http, limit)
+    aliased = _wire.with_aliases(op.name, raw)
+    if aliased is not None:
+        raw = aliased
     try:
-        if len(raw) > OFFLOAD_THRESHOLD:  # big uploads are decoded off the event loop
+        if isinstance(raw, bytes) and len(raw) > OFFLOAD_THRESHOLD:  # big uploads are decoded off the event loop
             return await anyio.to_thread.run_sync(models.parse, op.body_type, raw)
         return models.parse(op.body_type, raw)
     except ValidationError as e:
@@ -171,10 +207,20 @@ def _credentials_ok(http: HttpRequest, api_key: str) -> bool | None:
 # ---- the app -----------------------------------------------------------------------------------
 class _Server:
     def __init__(
-        self, backend_factory: Callable[[], Any], api_key: str | None, grpc_sock: Any = None
+        self,
+        backend_factory: Callable[[], Any],
+        api_key: str | None,
+        grpc_sock: Any = None,
+        *,
+        read_only_api_key: str | None = None,
+        max_request_size: int = MAX_REQUEST_SIZE_MB << 20,
     ) -> None:
         self._backend_factory = backend_factory
         self.api_key = api_key
+        self.read_only_api_key = read_only_api_key
+        self.max_request_size = max_request_size
+        #: responses by endpoint and status, for /telemetry and /metrics
+        self.counters = _service.Counters()
         self.backend: Any = None
         #: the gRPC endpoint (aqdrant/server/grpc.py) served on ``grpc_sock`` over the same backend
         self.grpc: Any = None
@@ -190,7 +236,13 @@ class _Server:
         if self._grpc_sock is not None:
             from .grpc import GrpcEndpoint
 
-            self.grpc = GrpcEndpoint(lambda: self.backend, self.api_key)
+            self.grpc = GrpcEndpoint(
+                lambda: self.backend,
+                self.api_key,
+                read_only_api_key=self.read_only_api_key,
+                max_message_size=self.max_request_size,
+                counters=self.counters,
+            )
             await self.grpc.start(self._grpc_sock)
         try:
             yield
@@ -214,43 +266,95 @@ class _Server:
                 op = ops.get("GET")
             if op is None:
                 return _error_response(405, f"Method {http.method} not allowed for {http.url.path}", started)
-            try:
-                self._check_auth(http)
-                return await self._handle(op, http, started)
-            except HttpError as e:
-                return _error_response(e.status, e.message, started)
-            except Exception as e:  # never let one request take the server down
-                logger.exception("unexpected error in %s", op.name)
-                return _error_response(500, f"Service internal error: {type(e).__name__}: {e}", started)
+            response = await self._respond(op.name, op.path, is_read(op), http, started, lambda: self._handle(op, http, started))
+            return response
 
         return handle
 
-    def _check_auth(self, http: HttpRequest) -> None:
-        if self.api_key is None or http.url.path in _OPEN_PATHS:
+    async def _respond(
+        self, name: str, path: str, read: bool, http: HttpRequest, started: float, run: Callable[[], Any]
+    ) -> Response:
+        try:
+            self._check_auth(http, read)
+            response = await run()
+        except HttpError as e:
+            response = _error_response(e.status, e.message, started)
+        except Exception as e:  # never let one request take the server down
+            logger.exception("unexpected error in %s", name)
+            response = _error_response(500, f"Service internal error: {type(e).__name__}: {e}", started)
+        self.counters.count_rest(http.method, path, response.status_code, time.perf_counter() - started)
+        return response
+
+    def deprecated_endpoint(self, route: _deprecated.Route) -> Callable[[HttpRequest], Any]:
+        """A deprecated search/recommend/discover route, run as the query operation it equals."""
+        op = OPERATIONS[route.op]
+
+        async def run(http: HttpRequest, started: float) -> Response:
+            if self.backend is None:
+                raise HttpError(503, "Service unavailable: the engine is not running")
+            raw = await read_body(http, self.max_request_size)
+            try:
+                body = models.parse(op.body_type, route.body(msgspec.json.decode(raw)))
+            except (_deprecated.FormatError, ValidationError, ValueError, TypeError) as e:
+                raise HttpError(400, f"Format error in JSON body: {e}") from None
+            path_params = _decode_path(op, http)
+            result = await self._run(op, path_params, _decode_query(op, http), body, http)
+            result = _deprecated.old_reply(route, _wire.reply(op.name, result))
+            payload = {"result": result, "status": "ok", "time": time.perf_counter() - started}
+            return Response(models.dump(payload), media_type=_JSON)
+
+        async def handle(http: HttpRequest) -> Response:
+            started = time.perf_counter()
+            return await self._respond(route.path, route.path, True, http, started, lambda: run(http, started))
+
+        return handle
+
+    def _check_auth(self, http: HttpRequest, read: bool) -> None:
+        if (self.api_key is None and self.read_only_api_key is None) or http.url.path in _OPEN_PATHS:
             return
-        ok = _credentials_ok(http, self.api_key)
+        if self.api_key is not None and _credentials_ok(http, self.api_key):
+            return
+        if self.read_only_api_key is not None:
+            ok = _credentials_ok(http, self.read_only_api_key)
+            if ok:
+                if not read:
+                    raise HttpError(403, _READ_ONLY_REFUSAL)
+                return
+        else:
+            ok = _credentials_ok(http, self.api_key)  # type: ignore[arg-type]
         if ok is None:
             raise HttpError(401, "Must provide an API key or an Authorization bearer token")
-        if not ok:
-            raise HttpError(403, "Invalid API key or JWT")
+        raise HttpError(403, "Invalid API key or JWT")
 
     async def _handle(self, op: Operation, http: HttpRequest, started: float) -> Response:
-        if op.name == "root":
-            info = models.VersionInfo(title=TITLE, version=VERSION)
-            return Response(models.dump(info), media_type=_JSON)
+        if op.name == "root":  # Qdrant writes the commit key, null without git metadata
+            return Response(models.dump({"title": TITLE, "version": VERSION, "commit": COMMIT}), media_type=_JSON)
         if op.name in _TEXT_PROBES:
             return PlainTextResponse(_TEXT_PROBES[op.name])
         if self.backend is None:
             raise HttpError(503, "Service unavailable: the engine is not running")
         path_params = _decode_path(op, http)
         query = _decode_query(op, http)
-        body = await _decode_body(op, http)
-        refused = _constraints.check(op.name, path_params, body)
-        if refused is not None:  # Qdrant's 422, before anything runs
-            raise HttpError(422, _constraints.label(refused[1], refused[0]))
+        if op.name in _service.SERVICE_OPS:  # a standalone node's own figures
+            kind, answer = await _service.answer(op.name, query, self.backend.execute, self.counters, VERSION)
+            if kind == "text":
+                return PlainTextResponse(answer, media_type="text/plain; version=0.0.4")
+            payload = {"result": answer, "status": "ok", "time": time.perf_counter() - started}
+            return Response(models.dump(payload), media_type=_JSON)
+        body = await _decode_body(op, http, self.max_request_size)
+        if op.response_kind == "binary":
+            return await self._stream(self._request(op, path_params, query, body, http))
+        result = await self._run(op, path_params, query, body, http)
+        if op.response_kind == "text":
+            return PlainTextResponse(str(result))
+        if op.response_kind == "json":
+            return Response(models.dump(result), media_type=_JSON)
+        payload = {"result": _wire.reply(op.name, result), "status": "ok", "time": time.perf_counter() - started}
+        return Response(models.dump(payload), media_type=_JSON)
+
+    def _request(self, op: Operation, path_params: dict, query: dict, body: Any, http: HttpRequest) -> Request:
         timeout = query.get("timeout")
-        deadline = anyio.current_time() + timeout if timeout is not None else None
-        request = Request(
+        return Request(
             op=op,
             path_params=path_params,
             query=query,
@@ -258,13 +362,19 @@ class _Server:
             headers={
                 k.lower(): v for k, v in http.headers.items() if k.lower() not in ("api-key", "authorization")
             },
-            deadline=deadline,
+            deadline=anyio.current_time() + timeout if timeout is not None else None,
         )
+
+    async def _run(self, op: Operation, path_params: dict, query: dict, body: Any, http: HttpRequest) -> Any:
+        """Validate as Qdrant does (422 before anything runs), then run on the backend."""
+        refused = _constraints.check(op.name, path_params, body)
+        if refused is not None:
+            raise HttpError(422, _constraints.label(refused[1], refused[0]))
+        request = self._request(op, path_params, query, body, http)
+        timeout = query.get("timeout")
         try:
-            if op.response_kind == "binary":
-                return await self._stream(request)
             with anyio.fail_after(timeout):
-                result = await self.backend.execute(request)
+                return await self.backend.execute(request)
         except TimeoutError:
             raise HttpError(
                 408, f"Timeout error: operation `{op.name}` did not finish within {timeout} s"
@@ -277,14 +387,16 @@ class _Server:
             raise HttpError(400, f"Validation error: {e}") from None
         except QdrantError as e:
             raise HttpError(500, f"Service internal error: {e}") from None
-        if op.response_kind == "text":
-            return PlainTextResponse(str(result))
-        if op.response_kind == "json":
-            return Response(models.dump(result), media_type=_JSON)
-        payload = {"result": result, "status": "ok", "time": time.perf_counter() - started}
-        return Response(models.dump(payload), media_type=_JSON)
 
     async def _stream(self, request: Request) -> Response:
+        try:
+            return await self._open_stream(request)
+        except UnexpectedResponse as e:
+            raise HttpError(e.status_code, e.server_message) from None
+        except UnsupportedOperation as e:
+            raise HttpError(501, f"Not implemented by the aqdrant dev server: {e}") from None
+
+    async def _open_stream(self, request: Request) -> Response:
         chunks = self.backend.stream(request).__aiter__()
         try:
             first = await chunks.__anext__()
@@ -304,7 +416,9 @@ def _routes(server: _Server) -> list[Route]:
     by_path: dict[str, dict[str, Operation]] = {}
     for op in OPERATIONS.values():
         by_path.setdefault(op.path, {})[op.method] = op
-    routes = []
+    routes = [
+        Route(r.path, server.deprecated_endpoint(r), methods=["POST"]) for r in _deprecated.ROUTES
+    ]
     # Literal paths before templated ones so /collections/aliases is never read as a collection.
     for path in sorted(by_path, key=lambda p: (p.count("{"), p)):
         ops = by_path[path]
@@ -321,6 +435,8 @@ def create_app(
     *,
     backend: Any = None,
     grpc_sock: Any = None,
+    read_only_api_key: str | None = None,
+    max_request_size_mb: float = MAX_REQUEST_SIZE_MB,
 ) -> Starlette:
     """The ASGI app of the dev server.
 
@@ -329,6 +445,10 @@ def create_app(
         header or ``Authorization: Bearer``); missing gives 401, wrong gives 403.
     :param backend: a ready backend object or a zero-argument factory (tests); default
         ``aqdrant.local.LocalBackend(path)``.
+    :param read_only_api_key: when set, this key gives read-only access (GETs and the reads
+        with a body: query, scroll, count, retrieve, facet, matrix); a write answers 403.
+    :param max_request_size_mb: larger request bodies (and gRPC messages) are refused with 413
+        (RESOURCE_EXHAUSTED) before they are buffered; Qdrant's default 32.
     :param grpc_sock: a bound socket (``aqdrant.server.bind``) to serve Qdrant's gRPC API on, over
         the same backend, while the app runs (started in the lifespan, on its asyncio loop).
     """
@@ -346,7 +466,13 @@ def create_app(
         def factory() -> Any:
             return backend
 
-    server = _Server(factory, api_key, grpc_sock)
+    server = _Server(
+        factory,
+        api_key,
+        grpc_sock,
+        read_only_api_key=read_only_api_key,
+        max_request_size=int(max_request_size_mb * (1 << 20)),
+    )
 
     async def not_found(http: HttpRequest, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)

@@ -102,9 +102,23 @@ class GrpcEndpoint:
     ``calls`` counts the handled calls per method name (``"Points.Upsert"``), answered or not.
     """
 
-    def __init__(self, get_backend: Callable[[], Any], api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        get_backend: Callable[[], Any],
+        api_key: str | None = None,
+        *,
+        read_only_api_key: str | None = None,
+        max_message_size: int | None = None,
+        counters: Any = None,
+    ) -> None:
         self._get_backend = get_backend
         self.api_key = api_key
+        #: gives read-only access (the same operations as over REST)
+        self.read_only_api_key = read_only_api_key
+        #: a larger request message is refused (RESOURCE_EXHAUSTED) before it is buffered
+        self.max_message_size = max_message_size
+        #: the app's response counters (aqdrant.server._service.Counters), for telemetry/metrics
+        self.counters = counters
         self.calls: Counter[str] = Counter()
         self._server: Any = None
 
@@ -134,24 +148,58 @@ class GrpcEndpoint:
 
             self.calls[key] += 1
             started = time.perf_counter()
-            data = await stream.recv_message()
-            self._check_auth(stream.metadata)
-            if not unary or op is None:
-                raise GRPCError(
-                    Status.UNIMPLEMENTED, f"qdrant.{key} is not implemented by the aqdrant dev server"
-                )
-            reply = await self._run(op, key, request_type, data, stream)
-            elapsed = time.perf_counter() - started
-            await stream.send_message(self._encode_reply(op.name, reply, elapsed))
+            ok = False
+            try:
+                data = await self._receive(stream)
+                self._check_auth(stream.metadata, op)
+                if not unary or op is None:
+                    raise GRPCError(
+                        Status.UNIMPLEMENTED, f"qdrant.{key} is not implemented by the aqdrant dev server"
+                    )
+                reply = await self._run(op, key, request_type, data, stream)
+                elapsed = time.perf_counter() - started
+                await stream.send_message(self._encode_reply(op.name, reply, elapsed))
+                ok = True
+            finally:
+                if self.counters is not None:
+                    self.counters.count_grpc(key, ok, time.perf_counter() - started)
 
         return handle
 
     # -- one call ----------------------------------------------------------------------------------
-    def _check_auth(self, metadata: Any) -> None:
-        if self.api_key is None:
+    async def _receive(self, stream: Any) -> bytes | None:
+        """The request message, refused before it is buffered when its length prefix says it is
+        larger than ``max_message_size`` (read from grpclib's h2 stream; falls back to
+        ``recv_message`` where that is not there)."""
+        inner = getattr(stream, "_stream", None)
+        if self.max_message_size is None or inner is None or not hasattr(inner, "recv_data"):
+            return await stream.recv_message()
+        import struct
+
+        from grpclib.const import Status
+        from grpclib.exceptions import GRPCError
+
+        meta = await inner.recv_data(5)
+        if not meta:
+            return None
+        compressed, length = struct.unpack(">?I", meta)
+        if compressed:
+            raise GRPCError(Status.UNIMPLEMENTED, "compressed request messages are not supported")
+        if length > self.max_message_size:
+            raise GRPCError(
+                Status.RESOURCE_EXHAUSTED,
+                f"Error, decoded message length too large: found {length} bytes, "
+                f"the limit is: {self.max_message_size} bytes",
+            )
+        return await inner.recv_data(length)
+
+    def _check_auth(self, metadata: Any, op: Any) -> None:
+        if self.api_key is None and self.read_only_api_key is None:
             return
         from grpclib.const import Status
         from grpclib.exceptions import GRPCError
+
+        from .app import _READ_ONLY_REFUSAL, is_read
 
         given = metadata.get("api-key") if metadata is not None else None
         if given is None and metadata is not None and metadata.get("authorization") is not None:
@@ -161,8 +209,13 @@ class GrpcEndpoint:
             raise GRPCError(
                 Status.UNAUTHENTICATED, "Must provide an API key or an Authorization bearer token"
             )
-        if not hmac.compare_digest(given.encode(), self.api_key.encode()):
-            raise GRPCError(Status.PERMISSION_DENIED, "Invalid API key or JWT")
+        if self.api_key is not None and hmac.compare_digest(given.encode(), self.api_key.encode()):
+            return
+        if self.read_only_api_key is not None and hmac.compare_digest(given.encode(), self.read_only_api_key.encode()):
+            if op is not None and not is_read(op) and op.name != "healthz":
+                raise GRPCError(Status.PERMISSION_DENIED, _READ_ONLY_REFUSAL)
+            return
+        raise GRPCError(Status.PERMISSION_DENIED, "Invalid API key or JWT")
 
     async def _run(self, op: Any, key: str, request_type: type, data: bytes, stream: Any) -> Any:
         from grpclib.const import Status
