@@ -393,7 +393,9 @@ async def helpers_scenario(client: AsyncQdrantClient, name: str) -> dict[str, An
         batch_size=8,
     )
     out["count"] = (await client.count(name)).count
-    out["vector_70"] = (await client.retrieve(name, [70], with_vectors=True))[0].vector
+    # as float32: a server writes float32's shortest digits (as Qdrant does), local mode hands back
+    # the float32 values themselves; the same numbers once read as float32
+    out["vector_70"] = np.asarray((await client.retrieve(name, [70], with_vectors=True))[0].vector, np.float32).tolist()
     out["nearest"] = [p.id for p in (await client.query_points(name, query=vec(50), limit=3)).points]
     out["payload_50"] = (await client.retrieve(name, [50]))[0].payload
     await client.delete_collection(name)

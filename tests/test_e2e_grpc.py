@@ -54,7 +54,10 @@ def norm(x: Any) -> Any:
     if isinstance(x, tuple):
         x = list(x)
     if isinstance(x, dict):
-        return {k: norm(v) for k, v in x.items() if k not in ("operation_id", "time")}
+        # an empty `warnings` list is what Qdrant's REST reply writes; gRPC and local leave it unset
+        return {
+            k: norm(v) for k, v in x.items() if k not in ("operation_id", "time") and not (k == "warnings" and v == [])
+        }
     if isinstance(x, list):
         return [norm(v) for v in x]
     if isinstance(x, float):
