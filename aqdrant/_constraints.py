@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgspec
+import numpy as np
 
 from . import models
 from ._constraint_table import RULES as _SPEC_RULES
@@ -40,8 +41,8 @@ PATH_PARAMS = "path parameters"
 GRPC_BODY = "body"
 
 #: rules Qdrant's own types add on top of the spec's (the spec lacks the maximum)
-_EXTRA_RULES: dict[str, dict[str, tuple[str, float | None, float | None, bool]]] = {
-    "VectorParams": {"size": ("range", 1, 65536, False)},
+_EXTRA_RULES: dict[str, dict[str, tuple[str, float | None, float | None, str]]] = {
+    "VectorParams": {"size": ("range", 1, 65536, "int")},
 }
 
 #: model fields Qdrant nests under another name (``#[serde(flatten)] internal: ...``)
@@ -69,30 +70,34 @@ _CHECKED_BY_RULE: dict[str, frozenset[str]] = {
 def _json(value: Any) -> str:
     """A value as serde_json's Display writes it (compact)."""
     if isinstance(value, float):
-        return _num(value, True)
+        return _num(value, "f64")
     try:
         return json.dumps(msgspec.to_builtins(value), separators=(",", ":"), ensure_ascii=False)
     except (TypeError, ValueError):
         return str(value)
 
 
-def _num(value: float | None, is_float: bool) -> str:
+def _num(value: float | None, num: str) -> str:
+    """A number as Rust prints it: ``1.0`` for a float (not ``1``), float32's shortest digits for
+    an f32 field (a value that came through gRPC's float is ``0.3``, not ``0.30000001192092896``)."""
     if value is None:
         return ""
-    if is_float:
-        return repr(float(value))  # Rust prints 1.0, not 1
+    if num == "f32":
+        return str(np.float32(value))
+    if num == "f64":
+        return repr(float(value))
     return str(int(value)) if float(value).is_integer() else repr(value)
 
 
-def range_message(value: Any, lo: float | None, hi: float | None, is_float: bool) -> str:
-    lo_s, hi_s = _num(lo, is_float), _num(hi, is_float)
+def range_message(value: Any, lo: float | None, hi: float | None, num: str) -> str:
+    lo_s, hi_s = _num(lo, num), _num(hi, num)
     if lo is not None and hi is None:
         rule = f"must be {lo_s} or larger"
     elif lo is not None:
         rule = f"must be from {lo_s} to {hi_s}"
     else:
         rule = f"must be {hi_s} or smaller"
-    shown = _num(value, True) if isinstance(value, float) else _json(value)
+    shown = _num(value, num if num != "int" else "f64") if isinstance(value, float) else _json(value)
     return f"value {shown} invalid, {rule}"
 
 
@@ -117,7 +122,7 @@ def label(violations: list[Violation], where: str = JSON_BODY) -> str:
 
 
 # ---- the walk ---------------------------------------------------------------------------------
-_Rule = tuple[str, str, str, float | None, float | None, bool]  # attr, wire, kind, lo, hi, is_float
+_Rule = tuple[str, str, str, float | None, float | None, str]  # attr, wire, kind, lo, hi, number format
 
 
 def _class_rules() -> dict[type, tuple[_Rule, ...]]:
@@ -153,7 +158,7 @@ def _walk(obj: Any, path: str, out: list[Violation]) -> None:
         cls = type(obj)
         prefix = path + "." if path else ""
         flat = _FLATTENED.get(cls.__name__)
-        for attr, wire, kind, lo, hi, is_float in _RULES.get(cls, ()):
+        for attr, wire, kind, lo, hi, num in _RULES.get(cls, ()):
             value = getattr(obj, attr)
             if value is None:
                 continue
@@ -162,7 +167,7 @@ def _walk(obj: Any, path: str, out: list[Violation]) -> None:
                 if isinstance(value, (int, float)) and not isinstance(value, bool) and (
                     (lo is not None and value < lo) or (hi is not None and value > hi)
                 ):
-                    out.append((where, range_message(value, lo, hi, is_float)))
+                    out.append((where, range_message(value, lo, hi, num)))
             elif isinstance(value, (str, list, tuple, dict)):
                 if (lo is not None and len(value) < lo) or (hi is not None and len(value) > hi):
                     out.append((where, length_message(value, lo, hi)))

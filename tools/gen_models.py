@@ -592,7 +592,7 @@ _RULE_KEYWORDS = (
 
 
 def render_constraints(spec: dict, spec_label: str) -> str:
-    """``RULES = {Model: {wire field: (kind, min, max, is_float)}}`` for every property of a named
+    """``RULES = {Model: {wire field: (kind, min, max, number format)}}`` for every property of a named
     object schema that carries a bound. A ``minimum: 0`` on an unsigned integer is its type's
     bound, not a rule (a negative number is a deserialization error, not a validation error)."""
     rules: dict[str, dict[str, tuple]] = {}
@@ -604,12 +604,13 @@ def render_constraints(spec: dict, spec_label: str) -> str:
                     kind, bounds[side] = k, prop[key]
             if kind is None:
                 continue
-            is_float = prop.get("type") == "number"
-            if kind == "range" and not is_float and bounds["max"] is None and bounds["min"] == 0:
+            # how Qdrant prints the value: an f32 with float32's shortest digits, an f64, an int
+            num = ("f32" if prop.get("format") == "float" else "f64") if prop.get("type") == "number" else "int"
+            if kind == "range" and num == "int" and bounds["max"] is None and bounds["min"] == 0:
                 continue
-            rules.setdefault(name, {})[field] = (kind, bounds["min"], bounds["max"], is_float)
-    out = [HEADER.format(spec=spec_label), '"""The spec\'s value rules per model field: (kind, min, max, is_float)."""\n\n']
-    out.append("RULES: dict[str, dict[str, tuple[str, float | None, float | None, bool]]] = {\n")
+            rules.setdefault(name, {})[field] = (kind, bounds["min"], bounds["max"], num)
+    out = [HEADER.format(spec=spec_label), '"""The spec\'s value rules per model field: (kind, min, max, number format: int/f32/f64)."""\n\n']
+    out.append("RULES: dict[str, dict[str, tuple[str, float | None, float | None, str]]] = {\n")
     for name in sorted(rules):
         out.append(f"    {name!r}: {{\n")
         for field, rule in rules[name].items():

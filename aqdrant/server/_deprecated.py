@@ -29,6 +29,12 @@ def _require(body: dict, field: str) -> Any:
     return body[field]
 
 
+def _required(body: dict, grouped: bool) -> None:
+    """The fields the deprecated requests cannot do without (Qdrant: 400 ``missing field``)."""
+    for name in ("group_by", "group_size", "limit") if grouped else ("limit",):
+        _require(body, name)
+
+
 def _search(body: dict) -> dict:
     vector = _require(body, "vector")
     out = {k: body[k] for k in _COMMON if k in body and k != "using"}
@@ -67,10 +73,12 @@ class Route:
             raise FormatError("invalid type: expected a JSON object")
         if self.batch:
             searches = _require(raw, "searches")
-            if not isinstance(searches, list):
-                raise FormatError("invalid type: `searches` must be a sequence")
-            out = {"searches": [self.translate(s) if isinstance(s, dict) else s for s in searches]}
-            return out
+            if not isinstance(searches, list) or not all(isinstance(s, dict) for s in searches):
+                raise FormatError("invalid type: `searches` must be a sequence of objects")
+            for s in searches:
+                _required(s, False)
+            return {"searches": [self.translate(s) for s in searches]}
+        _required(raw, self.op == "query_points_groups")
         return self.translate(raw)
 
 

@@ -83,16 +83,10 @@ async def telemetry(execute: Execute, counters: Counters, version: str, details_
     rest: dict[str, dict[str, Any]] = {}
     for (method, path, status), n in sorted(counters.rest.items()):
         rest.setdefault(f"{method} {path}", {})[str(status)] = _durations(n, counters.rest_seconds[(method, path, status)])
-    grpc: dict[str, Any] = {}
+    grpc_out: dict[str, dict[str, Any]] = {}
     for (endpoint, ok), n in sorted(counters.grpc.items()):
-        entry = grpc.setdefault(f"/qdrant.{endpoint}", {"count": 0, "fail_count": 0, "total": 0.0})
-        entry["count"] += n
-        entry["fail_count"] += 0 if ok else n
-        entry["total"] += counters.grpc_seconds[(endpoint, ok)]
-    grpc_out = {
-        k: {"count": v["count"], "fail_count": v["fail_count"], "avg_duration_micros": v["total"] / v["count"] * 1e6}
-        for k, v in grpc.items()
-    }
+        status = "OK" if ok else "ERROR"
+        grpc_out.setdefault(f"/qdrant.{endpoint}", {})[status] = _durations(n, counters.grpc_seconds[(endpoint, ok)])
     return {
         "id": counters.id,
         "app": {
