@@ -21,8 +21,11 @@ large upsert costs one short loop over its points.
 
 from __future__ import annotations
 
+import enum
 import json
 import sys
+import types
+import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -143,12 +146,30 @@ _RULES: dict[type, tuple[_Rule, ...]] = _class_rules()
 _WIRE_NAMES: dict[type, tuple[tuple[str, str], ...]] = {}
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _may_nest(tp: Any) -> bool:
+    """Whether a field of this type can hold a model (scalars, enums and literals cannot)."""
+    if tp in _SCALARS or (isinstance(tp, type) and issubclass(tp, (str, int, float, enum.Enum))):
+        return False
+    origin = typing.get_origin(tp)
+    if origin is typing.Literal:
+        return False
+    if origin is typing.Union or origin is types.UnionType:
+        return any(_may_nest(a) for a in typing.get_args(tp))
+    return True
+
+
 def _wire_fields(cls: type) -> tuple[tuple[str, str], ...]:
+    """The fields of ``cls`` the walk descends into: the ones that can hold a model."""
     fields = _WIRE_NAMES.get(cls)
     if fields is None:
         skip = _CHECKED_BY_RULE.get(cls.__name__, frozenset())
         fields = _WIRE_NAMES[cls] = tuple(
-            (f.name, f.encode_name) for f in msgspec.structs.fields(cls) if f.encode_name not in skip
+            (f.name, f.encode_name)
+            for f in msgspec.structs.fields(cls)
+            if f.encode_name not in skip and _may_nest(f.type)
         )
     return fields
 

@@ -29,7 +29,7 @@ from aqdrant import AsyncQdrantClient, models  # noqa: E402
 
 def start_server() -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "aqdrant.server", "--port", "0"],
+        [sys.executable, "-m", "aqdrant.server", "--port", "0", "--no-grpc"],
         stdout=subprocess.PIPE,
         text=True,
         cwd=str(Path(__file__).resolve().parents[1]),
