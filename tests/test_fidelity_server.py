@@ -407,6 +407,56 @@ async def test_deprecated_routes_work(srv, anyio_backend) -> None:
         assert missing.status_code == 400 and "missing field `limit`" in missing.text
 
 
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_deprecated_grpc_methods_work(srv, anyio_backend) -> None:
+    from aqdrant.grpc._proto import qdrant as q
+
+    async with httpx.AsyncClient(base_url=srv.url) as http:
+        name = await _filled(http)
+        await http.put(f"/collections/{name}/points/payload?wait=true", json={"payload": {"g": "x"}, "points": [1, 2]})
+    port = srv.grpc_port
+    one = q.SearchPoints(collection_name=name, vector=[0.1, 0.2, 0.3], limit=1)
+    hits = await grpc_call(port, "/qdrant.Points/Search", one, q.SearchResponse)
+    assert [p.id.num for p in hits.result] == [1]
+    batch = await grpc_call(
+        port, "/qdrant.Points/SearchBatch", q.SearchBatchPoints(collection_name=name, search_points=[one, one]), q.SearchBatchResponse
+    )
+    assert [[p.id.num for p in b.result] for b in batch.result] == [[1], [1]]
+    rec = q.RecommendPoints(collection_name=name, positive=[q.PointId(num=1)], limit=5)
+    assert [p.id.num for p in (await grpc_call(port, "/qdrant.Points/Recommend", rec, q.RecommendResponse)).result] == [2]
+    rec_batch = await grpc_call(
+        port, "/qdrant.Points/RecommendBatch", q.RecommendBatchPoints(collection_name=name, recommend_points=[rec]), q.RecommendBatchResponse
+    )
+    assert [[p.id.num for p in b.result] for b in rec_batch.result] == [[2]]
+    by_vector = q.RecommendPoints(
+        collection_name=name, positive_vectors=[q.Vector(dense=q.DenseVector(data=[0.3, 0.2, 0.1]))], limit=1
+    )
+    assert [p.id.num for p in (await grpc_call(port, "/qdrant.Points/Recommend", by_vector, q.RecommendResponse)).result] == [2]
+    disc = q.DiscoverPoints(
+        collection_name=name,
+        target=q.TargetVector(single=q.VectorExample(id=q.PointId(num=1))),
+        context=[
+            q.ContextExamplePair(
+                positive=q.VectorExample(vector=q.Vector(dense=q.DenseVector(data=[0.3, 0.2, 0.1]))),
+                negative=q.VectorExample(vector=q.Vector(dense=q.DenseVector(data=[0.1, 0.2, 0.3]))),
+            )
+        ],
+        limit=2,
+    )
+    found = await grpc_call(port, "/qdrant.Points/Discover", disc, q.DiscoverResponse)
+    assert [p.id.num for p in found.result] == [2]
+    disc_batch = await grpc_call(
+        port, "/qdrant.Points/DiscoverBatch", q.DiscoverBatchPoints(collection_name=name, discover_points=[disc]), q.DiscoverBatchResponse
+    )
+    assert len(disc_batch.result) == 1
+    groups = q.SearchPointGroups(collection_name=name, vector=[0.1, 0.2, 0.3], group_by="g", limit=1, group_size=2)
+    grouped = await grpc_call(port, "/qdrant.Points/SearchGroups", groups, q.SearchGroupsResponse)
+    assert [[h.id.num for h in g.hits] for g in grouped.result.groups] == [[1, 2]]
+    rec_groups = q.RecommendPointGroups(collection_name=name, positive=[q.PointId(num=1)], group_by="g", limit=1, group_size=2)
+    grouped = await grpc_call(port, "/qdrant.Points/RecommendGroups", rec_groups, q.RecommendGroupsResponse)
+    assert [[h.id.num for h in g.hits] for g in grouped.result.groups] == [[2]]
+
+
 # ---- point 7: limits and keys ------------------------------------------------------------------
 async def test_body_over_the_limit_is_413_before_buffering(keyed, anyio_backend) -> None:
     headers = {"api-key": FULL_KEY}

@@ -85,23 +85,16 @@ async def test_statuses_and_unimplemented(srv, anyio_backend) -> None:
     assert invalid.value.status == Status.INVALID_ARGUMENT, invalid.value
 
     # methods with no conversion (or no operation at all): UNIMPLEMENTED naming the method,
-    # never a fake success
-    for path, msg, reply in [
-        (
+    # the deprecated methods run as the query API (tests/test_fidelity_server.py): its answers,
+    # its errors
+    with pytest.raises(GRPCError) as missing_example:
+        await call(
+            port,
             "/qdrant.Points/Recommend",
             q.RecommendPoints(collection_name="st", positive=[q.PointId(num=1)], limit=1),
             q.RecommendResponse,
-        ),
-        (
-            "/qdrant.Points/Search",
-            q.SearchPoints(collection_name="st", vector=[1.0], limit=1),
-            q.SearchResponse,
-        ),
-    ]:
-        with pytest.raises(GRPCError) as unimpl:
-            await call(port, path, msg, reply)
-        assert unimpl.value.status == Status.UNIMPLEMENTED, path
-        assert path.rsplit("/", 1)[1] in unimpl.value.message
+        )
+    assert missing_example.value.status == Status.NOT_FOUND
     # the engine has no snapshots: read and run, then refused as UNIMPLEMENTED (as REST's 501)
     with pytest.raises(GRPCError) as snap:
         await call(
@@ -119,7 +112,7 @@ async def test_statuses_and_unimplemented(srv, anyio_backend) -> None:
     with pytest.raises(GRPCError) as shape:
         await call(port, "/qdrant.Points/QueryBatch", batch, q.QueryBatchResponse)
     assert shape.value.status == Status.UNIMPLEMENTED and "inside a query batch" in shape.value.message
-    assert srv.grpc.calls["Points.Search"] == 1 and srv.grpc.calls["Collections.Create"] == 2
+    assert srv.grpc.calls["Points.Recommend"] == 1 and srv.grpc.calls["Collections.Create"] == 2
     # the server still answers after all that
     listed = await call(
         port, "/qdrant.Collections/List", q.ListCollectionsRequest(), q.ListCollectionsResponse

@@ -6,9 +6,9 @@ Every method of the generated service bases is routed. A method whose operation
 aliases, payload indexes, shard keys, cluster, snapshots, health check) is handled like
 a REST request: the request message becomes the REST-shaped ``(path_params, query, body)``, the
 backend runs it as an :class:`aqdrant._backend.Request`, and the result is written back as the
-reply message. What the engine cannot serve (snapshots, shard keys, cluster) answers UNIMPLEMENTED
-as REST answers 501; any other method (the deprecated search/recommend/discover family) answers
-UNIMPLEMENTED naming it - never a fake success.
+reply message. The deprecated search/recommend/discover methods run as the query methods they
+equal (:mod:`aqdrant.server._grpc_deprecated`). What the engine cannot serve (snapshots, shard
+keys, cluster) answers UNIMPLEMENTED as REST answers 501 - never a fake success.
 
 Errors map to gRPC statuses: NotFound -> NOT_FOUND, Conflict -> ALREADY_EXISTS,
 BadRequest/ValidationError -> INVALID_ARGUMENT, UnsupportedOperation -> UNIMPLEMENTED, a passed
@@ -127,6 +127,7 @@ class GrpcEndpoint:
         from grpclib.const import Cardinality, Handler
 
         from ..grpc._proto import qdrant as q
+        from ._grpc_deprecated import METHODS as DEPRECATED
 
         by_grpc = {op.grpc: op for op in OPERATIONS.values() if op.grpc}
         table: dict[str, Any] = {}
@@ -135,13 +136,22 @@ class GrpcEndpoint:
                 service, method = path.rsplit("/", 2)[1:]
                 key = f"{service.removeprefix('qdrant.')}.{method}"
                 op = by_grpc.get(key)
+                translate = None
+                if op is None and key in DEPRECATED:  # run as the query method it equals
+                    query_op, translate = DEPRECATED[key]
+                    op = OPERATIONS[query_op]
                 unary = h.cardinality == Cardinality.UNARY_UNARY
                 table[path] = Handler(
-                    self._handler(key, op, h.request_type, unary), h.cardinality, h.request_type, h.reply_type
+                    self._handler(key, op, h.request_type, unary, translate),
+                    h.cardinality,
+                    h.request_type,
+                    h.reply_type,
                 )
         return table
 
-    def _handler(self, key: str, op: Any, request_type: type, unary: bool) -> Callable[[Any], Any]:
+    def _handler(
+        self, key: str, op: Any, request_type: type, unary: bool, translate: Any = None
+    ) -> Callable[[Any], Any]:
         async def handle(stream: Any) -> None:
             from grpclib.const import Status
             from grpclib.exceptions import GRPCError
@@ -156,7 +166,7 @@ class GrpcEndpoint:
                     raise GRPCError(
                         Status.UNIMPLEMENTED, f"qdrant.{key} is not implemented by the aqdrant dev server"
                     )
-                reply = await self._run(op, key, request_type, data, stream)
+                reply = await self._run(op, key, request_type, data, stream, translate)
                 elapsed = time.perf_counter() - started
                 await stream.send_message(self._encode_reply(op.name, reply, elapsed))
                 ok = True
@@ -217,7 +227,9 @@ class GrpcEndpoint:
             return
         raise GRPCError(Status.PERMISSION_DENIED, "Invalid API key or JWT")
 
-    async def _run(self, op: Any, key: str, request_type: type, data: bytes, stream: Any) -> Any:
+    async def _run(
+        self, op: Any, key: str, request_type: type, data: bytes, stream: Any, translate: Any = None
+    ) -> Any:
         from grpclib.const import Status
         from grpclib.exceptions import GRPCError
 
@@ -241,6 +253,8 @@ class GrpcEndpoint:
                 path_params, query, body = fast_read
             else:
                 message = request_type.parse(data)  # type: ignore[attr-defined]
+                if translate is not None:  # a deprecated method: its query-API twin
+                    message = translate(message)
                 path_params, query, body = convert.request_from_grpc(op.name, message)
         except UnsupportedOperation as e:
             raise GRPCError(Status.UNIMPLEMENTED, f"qdrant.{key}: {e}") from None
