@@ -355,6 +355,23 @@ async def test_rest_writes_nulls_warnings_commit_and_takes_aliases(srv, anyio_ba
         assert r.status_code == 422 and "quantization_config.scalar.quantile" in r.text
 
 
+def test_aliases_are_read_where_qdrant_reads_them() -> None:
+    from aqdrant.server import _wire
+
+    body = _wire.with_aliases(
+        "query_points_groups",
+        b'{"with_vectors": true, "group_by": "g", "with_lookup": {"collection": "o", "with_vector": true}}',
+    )
+    assert body == {"with_vector": True, "group_by": "g", "with_lookup": {"collection": "o", "with_vectors": True}}
+    parsed = models.parse(models.QueryGroupsRequest, body)
+    assert parsed.with_vector is True and parsed.with_lookup.with_vectors is True
+    named = _wire.with_aliases("create_collection", b'{"vectors": {"a": {"size": 2, "distance": "Dot", "quantization": {}}}}')
+    assert named == {"vectors": {"a": {"size": 2, "distance": "Dot", "quantization_config": {}}}}
+    # search params keep their own `quantization`; a body without aliases is not touched
+    assert _wire.with_aliases("query_points", b'{"params": {"quantization": {"rescore": true}}}') is None
+    assert _wire.with_aliases("query_points", b'{"with_vector": true}') is None
+
+
 # ---- point 6: service endpoints and deprecated routes ------------------------------------------
 async def test_service_endpoints_answer_as_a_standalone_node(srv, anyio_backend) -> None:
     async with httpx.AsyncClient(base_url=srv.url) as http:
