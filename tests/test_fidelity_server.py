@@ -297,6 +297,13 @@ async def test_undeserializable_body_is_400_not_422(srv, anyio_backend) -> None:
         assert r.status_code == 400
 
 
+async def test_query_parameter_out_of_range_is_422(srv, anyio_backend) -> None:
+    async with httpx.AsyncClient(base_url=srv.url) as http:
+        r = await http.post(f"/collections/{unique('t')}/points/scroll?timeout=0", json={})
+        assert r.status_code == 422
+        assert r.json()["status"]["error"] == "Validation error in query parameters: [timeout: value 0 invalid, must be 1 or larger]"
+
+
 # ---- point 3: JSON as Qdrant writes it -----------------------------------------------------------
 async def _filled(http: httpx.AsyncClient) -> str:
     name = unique("j")

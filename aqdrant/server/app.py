@@ -115,10 +115,9 @@ def _decode_query(op: Operation, http: HttpRequest) -> dict[str, Any]:
             continue
         out[param.name] = _decode_query_value(param, raw)
     timeout = out.get("timeout")
-    if timeout is not None and timeout < 1:
-        raise HttpError(
-            400, f"Validation error in query: timeout: value {timeout} invalid, must be 1 or larger"
-        )
+    if timeout is not None and timeout < 1:  # Qdrant's 422 for a query parameter out of range
+        bad = [("timeout", _constraints.range_message(timeout, 1, None, "int"))]
+        raise HttpError(422, _constraints.label(bad, "query parameters"))
     return out
 
 
