@@ -387,6 +387,15 @@ def check(op_name: str, path_params: Mapping[str, Any] | None, body: Any) -> tup
     return None
 
 
+def grpc_label(found: tuple[str, list[Violation]]) -> str:
+    """The gRPC text for :func:`check`'s result: one ``body`` (the collection name is a field of
+    the request message there, not a path parameter)."""
+    where, bad = found
+    if where == PATH_PARAMS:
+        bad = [("collection_name" if p == "name" else p, m) for p, m in bad]
+    return label(bad, GRPC_BODY)
+
+
 def ensure_valid(op_name: str, path_params: Mapping[str, Any] | None, body: Any) -> None:
     """The client's pre-send check: raise :class:`ValidationError` naming the operation and the
     offending field (its ``path``) for a request Qdrant would refuse with 422."""
@@ -406,6 +415,7 @@ __all__ = [
     "body_violations",
     "check",
     "ensure_valid",
+    "grpc_label",
     "label",
     "path_violations",
 ]

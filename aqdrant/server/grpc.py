@@ -262,7 +262,7 @@ class GrpcEndpoint:
             raise GRPCError(Status.INVALID_ARGUMENT, f"qdrant.{key}: cannot read the request: {e}") from None
         refused = _constraints.check(op.name, path_params, body)
         if refused is not None:  # Qdrant's INVALID_ARGUMENT, before anything runs
-            raise GRPCError(Status.INVALID_ARGUMENT, _constraints.label(refused[1], _constraints.GRPC_BODY))
+            raise GRPCError(Status.INVALID_ARGUMENT, _constraints.grpc_label(refused))
         timeout = query.get("timeout")
         remaining = stream.deadline.time_remaining() if stream.deadline is not None else None
         if timeout is not None and (remaining is None or timeout < remaining):
