@@ -105,7 +105,7 @@ def pts(n: int, start: int = 0, dim: int = DIM):
 
 
 def check_invariant(rep):
-    assert rep.sent == rep.acknowledged + rep.failed + len(rep.unconfirmed_ids)
+    assert rep.sent == rep.acknowledged + rep.failed + len(rep.unconfirmed_ids) + len(rep.not_sent_ids)
 
 
 async def test_all_points_land_and_are_counted():
@@ -217,20 +217,27 @@ async def test_transient_errors_retried_with_exact_count():
     assert sorted(client.store) == list(range(100))
 
 
-async def test_persistent_failure_reports_whole_batch_after_bounded_retries():
+async def test_a_server_answering_503_is_waited_for_then_its_points_are_unconfirmed():
     def fail(points, _n):
         return ServerError(503, "down") if points[0].id == 20 else None
 
     client = FakeClient(fail=fail)
     async with Ingestor(
-        client, "c", batch_size=10, max_retries=2, backoff_base=0.001, raise_on_failure=False
+        client, "c", batch_size=10, outage_budget=0.3, backoff_base=0.001, backoff_max=0.05,
+        raise_on_failure=False,
     ) as sink:
         await sink.send_many(pts(50))
     rep = sink.report
-    assert rep.failed_ids == list(range(20, 30))
-    assert rep.failures[0].attempts == 3 and rep.retries == 2
-    assert isinstance(rep.failures[0].error, ServerError)
+    # a 503 is not a rejection: the points are not "failed" but unconfirmed (a proxy's 503 may
+    # come after the request reached the server), once the outage budget is spent
+    assert rep.failed == 0 and rep.not_sent_ids == []
+    assert rep.unconfirmed_ids == list(range(20, 30))
+    assert rep.outage_budget_spent and rep.outages >= 1 and not rep.waiting_for_server
+    assert isinstance(rep.last_outage_error, ServerError)
     assert rep.acknowledged == 40 == len(client.store)
+    assert rep.retries == rep.requests - rep.batches > 1
+    assert rep.resent == 10 * rep.retries  # every retry sent the same 10 points again
+    assert not rep.ok
     check_invariant(rep)
 
 
@@ -333,8 +340,10 @@ async def test_cancellation_reports_exactly_what_was_acknowledged():
     # the fake stores atomically at the end of a call: what is stored is what was acknowledged
     assert rep.acknowledged == len(client.store)
     check_invariant(rep)
-    assert set(client.store) | set(rep.unconfirmed_ids) == set(ids)
-    assert not set(client.store) & set(rep.unconfirmed_ids)
+    # in flight when cancelled: unconfirmed; queued or in the partial batch: not sent
+    assert rep.not_sent_ids
+    assert set(client.store) | set(rep.unconfirmed_ids) | set(rep.not_sent_ids) == set(ids)
+    assert not set(client.store) & (set(rep.unconfirmed_ids) | set(rep.not_sent_ids))
 
 
 async def test_error_in_producer_aborts_and_accounts():
@@ -594,9 +603,9 @@ async def test_columns_cancelled_report_exactly_what_was_acknowledged():
             await sink.send_columns(arr, payload, ids)
     rep = sink.report
     assert rep.cancelled and 0 < rep.acknowledged < 2000 and rep.failed == 0
-    # every point sent is either acknowledged or listed as unconfirmed (it may have landed)
-    assert rep.sent == rep.acknowledged + len(rep.unconfirmed_ids)
-    assert set(client.store) <= set(ids[: rep.sent])
+    # every point sent is acknowledged, unconfirmed (it may have landed) or not sent (it did not)
+    assert rep.sent == rep.acknowledged + len(rep.unconfirmed_ids) + len(rep.not_sent_ids)
+    assert set(client.store) <= set(ids[: rep.sent]) - set(rep.not_sent_ids)
     assert rep.acknowledged <= len(client.store) <= rep.acknowledged + len(rep.unconfirmed_ids)
-    assert set(ids[: rep.sent]) - set(rep.unconfirmed_ids) <= set(client.store)
+    assert set(ids[: rep.sent]) - set(rep.unconfirmed_ids) - set(rep.not_sent_ids) <= set(client.store)
     check_invariant(rep)
