@@ -40,7 +40,7 @@ from .._pipeline import retry_policy
 from .._retry import RetryPolicy
 from ..errors import BadRequest, QdrantError, ValidationError
 from ._batch import ColumnBatch, column_arrays, fit, ids_source, take
-from ._outage import Outage, may_have_landed, unavailable
+from ._outage import DEFAULT_OUTAGE_BUDGET, Outage, may_have_landed, unavailable
 from ._report import BatchFailure, IngestError, IngestReport
 from ._size import DEFAULT_MAX_BATCH_BYTES, point_bytes
 
@@ -110,13 +110,14 @@ def _splittable(error: BaseException) -> bool:
 class _Tries:
     """The attempts at one batch (or part of one)."""
 
-    __slots__ = ("count", "started", "landed", "own_failures", "waits", "last_error")
+    __slots__ = ("count", "started", "landed", "resent", "own_failures", "waits", "last_error")
 
     def __init__(self, landed: bool = False) -> None:
         self.count = 0
         self.started = 0.0
         #: an attempt may have stored the points (a reset or timed-out request, a 502/503/504)
         self.landed = landed
+        self.resent = False
         #: failures while other batches went through, and waits during an outage
         self.own_failures = 0
         self.waits = 0
@@ -164,7 +165,7 @@ class Ingestor:
         concurrency: int = 4,
         max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
         max_retries: int = 3,
-        outage_budget: float | None = 60.0,
+        outage_budget: float | None = DEFAULT_OUTAGE_BUDGET,
         wait: bool = True,
         ordering: models.WriteOrdering | None = None,
         shard_key_selector: models.ShardKeySelector | None = None,
@@ -530,7 +531,8 @@ class Ingestor:
         rep.requests += 1
         if tries.count > 1:
             rep.retries += 1
-            if tries.landed:  # the earlier attempt may have stored them: safe, upserts go by id
+            if tries.landed and not tries.resent:  # an earlier attempt may have stored them:
+                tries.resent = True  # safe to send again, upserts go by id (counted once)
                 rep.resent += len(points)
         self._in_doubt.add(token)  # in flight: its outcome is unknown until it settles
         self._in_flight += 1
@@ -550,7 +552,7 @@ class Ingestor:
         finally:
             self._in_flight -= 1
         if self._outage.succeeded(anyio.current_time()):
-            self._server_back()
+            await self._server_back()
         return None
 
     async def _retry_delay(self, points: list[models.PointStruct], tries: _Tries, error: BaseException) -> float | None:
@@ -569,7 +571,7 @@ class Ingestor:
                 self._budget_spent()
                 return None
             if not waiting:
-                self._server_gone(error)
+                await self._server_gone(error)
             tries.waits += 1
             attempt = tries.waits
         delay = self._policy.delay(attempt, error)
@@ -589,7 +591,7 @@ class Ingestor:
         return delay
 
     # ---- the server's comings and goings, as the report and the progress bar show them ----------
-    def _server_gone(self, error: BaseException) -> None:
+    async def _server_gone(self, error: BaseException) -> None:
         logger.warning(
             "aqdrant ingest into %r: waiting for the server (%s: %s); giving up after %g s",
             self.collection_name,
@@ -601,15 +603,15 @@ class Ingestor:
         self._report.outages = self._outage.count
         if self._bar is not None:
             self._bar.set_postfix_str("waiting for the server", refresh=True)
-        self._notify_soon()
+        await self._notify()
 
-    def _server_back(self) -> None:
+    async def _server_back(self) -> None:
         logger.info("aqdrant ingest into %r: the server is back", self.collection_name)
         self._report.waiting_for_server = False
         self._report.outage_seconds = self._outage.seconds
         if self._bar is not None:
             self._bar.set_postfix_str("", refresh=True)
-        self._notify_soon()
+        await self._notify()
 
     def _budget_spent(self) -> None:
         if self._report.outage_budget_spent:
@@ -627,10 +629,6 @@ class Ingestor:
         rep.outage_seconds = self._outage.seconds
         if self._bar is not None:
             self._bar.set_postfix_str("server unreachable: stopped", refresh=True)
-
-    def _notify_soon(self) -> None:
-        if self._on_progress is not None and self._tg is not None:
-            self._tg.start_soon(self._notify)
 
     def _split(
         self, points: list[models.PointStruct], error: BaseException

@@ -15,6 +15,9 @@ import math
 
 from ..errors import DeadlineExceeded, RateLimited, TransportError, UnexpectedResponse
 
+#: seconds an ingestion waits for an unreachable server by default (a restart, a rescheduled pod)
+DEFAULT_OUTAGE_BUDGET = 60.0
+
 
 def unavailable(error: BaseException, statuses: frozenset[int]) -> bool:
     """The attempt failed for want of a server (``statuses``: the retry policy's 429/502/503/504)."""

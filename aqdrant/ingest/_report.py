@@ -55,7 +55,8 @@ class IngestReport:
     failures: list[BatchFailure] = field(default_factory=list)
     #: upsert attempts after the first of a batch (the ingestor is the only one retrying them)
     retries: int = 0
-    #: points sent again after an attempt that may have stored them (safe: upserts go by id)
+    #: points sent again after an attempt that may have stored them, each counted once (safe:
+    #: an upsert by id writes the same point again)
     resent: int = 0
     #: batches cut from the stream of points
     batches: int = 0
