@@ -205,7 +205,6 @@ async def test_restart_mid_ingest_loses_nothing(server, down):
     for stream, stored in results:
         rep = stream.report
         where = f"{stream.collection}: {rep}"
-        print(where)
         assert stream.error is None, where
         assert (rep.sent, rep.acknowledged, rep.failed, rep.unconfirmed, rep.not_sent) == (N, N, 0, 0, 0), where
         check_numbers_add_up(rep)
@@ -222,7 +221,6 @@ async def test_down_past_the_budget_reports_exactly_what_is_missing(server):
     for stream, stored in results:
         rep = stream.report
         where = f"{stream.collection}: {rep}"
-        print(where)
         assert stream.error is not None and stream.error.report is rep, where
         assert rep.outage_budget_spent and rep.failed == 0 and not rep.ok, where
         assert isinstance(rep.last_outage_error, Exception), where
