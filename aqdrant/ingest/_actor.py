@@ -37,7 +37,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from .. import models
 from .._pipeline import retry_policy
-from .._retry import RetryPolicy
+from .._retry import RetryPolicy, retry_after_of
 from ..errors import BadRequest, QdrantError, ValidationError
 from ._batch import ColumnBatch, column_arrays, fit, ids_source, take
 from ._outage import DEFAULT_OUTAGE_BUDGET, Outage, may_have_landed, unavailable
@@ -575,8 +575,8 @@ class Ingestor:
             tries.waits += 1
             attempt = tries.waits
         delay = self._policy.delay(attempt, error)
-        if delay is None:  # a Retry-After longer than the policy waits for
-            delay = self.backoff_max
+        if delay is None:  # a Retry-After longer than the policy's limit: the budget decides
+            delay = retry_after_of(error) or self.backoff_max
         if self._outage.since is not None:  # never past the end of the budget
             delay = min(delay, max(0.0, self._outage.since + self._outage.budget - now))
         logger.debug(
