@@ -139,15 +139,15 @@ class Ingestor:
         as long as it takes. Batches wait with backoff and are delivered when the server is back;
         the report and the progress bar say "waiting for the server" meanwhile.
     :param max_retries: retries of one batch that fails that way while other batches go through
-        (a request of its own reset or timed out); then its points are reported unconfirmed.
+        (a request of its own reset or timed out); then its points are reported unconfirmed (or
+        not sent, if no attempt reached the server) and the ingestion goes on.
     :param wait: upsert with ``wait=True`` (default): acknowledged means stored, errors are seen.
-    :param batch_timeout: total budget of one upsert call (pipeline retries included); None uses
-        the client's default.
+    :param batch_timeout: time limit of one upsert attempt; None uses the client's default.
     :param buffer_batches: full batches waiting for a sender (default: ``concurrency``).
     :param backoff_base, backoff_max: exponential backoff with full jitter between retries (a
         server's ``Retry-After`` is honoured); the :class:`RetryPolicy` rule.
-    :param on_progress: ``on_progress(report)`` (sync or async) after each batch settles and at
-        the end.
+    :param on_progress: ``on_progress(report)`` (sync or async) after each batch settles, when
+        the server goes away and when it is back, and at the end.
     :param progress: show a tqdm progress bar (``pip install aqdrant[progress]``).
     :param total: expected number of points, for the progress bar.
     :param raise_on_failure: raise :class:`IngestError` on exit unless every point was
