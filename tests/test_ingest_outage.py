@@ -7,8 +7,9 @@ its report lists exactly the points missing from the collection as unconfirmed o
 while every point it calls acknowledged is there. Part of each stream has no ids (client-side
 UUIDs, fixed when a point is accepted): a retry carrying fresh ids would store extra points.
 
-The kill happens at a fixed point of the producer's stream (not after a sleep): the batches
-queued and in flight at that moment meet the dead server.
+The kill happens at a fixed point of each producer's stream (not after a sleep): once both
+handed over their first half (batches of it still queued or in flight meet the dead server);
+the second half is held back until the server is dead, so every stream meets the outage.
 """
 
 from __future__ import annotations
@@ -114,7 +115,8 @@ def vectors(seed: int) -> np.ndarray:
 
 class Stream:
     """One transport's ingestion: FIRST points with ids 0..FIRST-1, then the rest as columns
-    (without ids unless ``column_ids``); ``half_sent`` is set once the first part is handed over."""
+    (without ids unless ``column_ids``) once the server was killed (``killed``); ``half_sent``
+    is set once the first part is handed over."""
 
     def __init__(self, client: AsyncQdrantClient, collection: str, column_ids: bool = False, **options) -> None:
         self.client = client
@@ -123,6 +125,7 @@ class Stream:
         self.options = options
         self.arr = vectors(len(collection))
         self.half_sent = anyio.Event()
+        self.killed = anyio.Event()
         self.sink = None
         self.error: IngestError | None = None
 
@@ -135,6 +138,7 @@ class Stream:
                     models.PointStruct(id=i, vector=arr[i], payload={"i": i}) for i in range(FIRST)
                 )
                 self.half_sent.set()
+                await self.killed.wait()  # the rest meets a dead server, however fast this was
                 payload = [{"i": i} for i in range(FIRST, N)]
                 await sink.send_columns(arr[FIRST:], payload=payload, ids=self.column_ids)
         except IngestError as e:
@@ -178,6 +182,8 @@ async def _ingest_through_outage(server: DevServer, down: float | None, **option
             for s in streams:
                 await s.half_sent.wait()
             await anyio.to_thread.run_sync(server.kill)
+            for s in streams:
+                s.killed.set()
             if down is not None:
                 await anyio.sleep(down)
                 await anyio.to_thread.run_sync(server.start)
