@@ -11,7 +11,9 @@ from __future__ import annotations
 import inspect
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import anyio
@@ -35,6 +37,24 @@ class _Unset:
 
 
 UNSET: Any = _Unset()
+
+#: the RetryPolicy of the calls made in this context, in place of the client's (see retry_policy)
+_call_policy: ContextVar[RetryPolicy | None] = ContextVar("aqdrant_call_retry_policy", default=None)
+
+
+@contextmanager
+def retry_policy(policy: RetryPolicy) -> Iterator[None]:
+    """Calls made inside the block retry by ``policy`` instead of the client's policy.
+
+    One retry authority per call: a caller that retries on its own terms (the ingest actor,
+    which waits out server outages) runs its calls under ``RetryPolicy.none()`` so attempts are
+    neither multiplied nor counted in two places.
+    """
+    token = _call_policy.set(policy)
+    try:
+        yield
+    finally:
+        _call_policy.reset(token)
 
 
 class Pipeline:
@@ -225,7 +245,7 @@ class Pipeline:
         errors: list[BaseException],
         run: Callable[[Request], Awaitable[Any]],
     ) -> Any:
-        policy = self.retry
+        policy = _call_policy.get() or self.retry
         start_pos = _tell(body) if op.body_kind == "multipart" else None
         rewindable = not (op.body_kind == "multipart" and start_pos is None and _is_stream(body))
         attempt = 0

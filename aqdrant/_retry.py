@@ -53,7 +53,8 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based), before any hint."""
-        cap = min(self.backoff_max, self.backoff_base * (2 ** max(0, attempt - 1)))
+        # the exponent is capped: a long wait (an ingest outlasting an outage) makes many attempts
+        cap = min(self.backoff_max, self.backoff_base * (2 ** min(max(0, attempt - 1), 60)))
         return random.uniform(0, cap) if self.jitter else cap
 
     def delay(self, attempt: int, error: BaseException) -> float | None:

@@ -1381,8 +1381,12 @@ class AsyncQdrantClient:
         update_mode: models.UpdateMode | None = None,
         *,
         headers: Headers = None,
+        outage_budget: float | None = 60.0,
     ) -> None:
-        """Upload points in batches (``parallel`` batches in flight). Default ``wait=True``."""
+        """Upload points in batches (``parallel`` batches in flight). Default ``wait=True``.
+
+        An unreachable server is waited for up to ``outage_budget`` seconds (None: no limit);
+        see :class:`aqdrant.ingest.Ingestor`."""
         from .ingest import upload_points
 
         await upload_points(
@@ -1397,6 +1401,7 @@ class AsyncQdrantClient:
             update_filter=update_filter,
             update_mode=update_mode,
             headers=headers,
+            outage_budget=outage_budget,
         )
 
     async def upload_collection(
@@ -1415,10 +1420,12 @@ class AsyncQdrantClient:
         update_mode: models.UpdateMode | None = None,
         *,
         headers: Headers = None,
+        outage_budget: float | None = 60.0,
     ) -> None:
         """Upload vectors (2-D numpy array, lists, dict of named arrays, iterables) with payloads.
 
-        numpy arrays go out as ``Batch`` bodies of row views (no per-point objects)."""
+        numpy arrays go out as ``Batch`` bodies of row views (no per-point objects). An
+        unreachable server is waited for up to ``outage_budget`` seconds, as ``upload_points``."""
         from .ingest import upload_columns
 
         await upload_columns(
@@ -1435,6 +1442,7 @@ class AsyncQdrantClient:
             update_filter=update_filter,
             update_mode=update_mode,
             headers=headers,
+            outage_budget=outage_budget,
         )
 
 

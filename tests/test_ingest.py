@@ -105,7 +105,7 @@ def pts(n: int, start: int = 0, dim: int = DIM):
 
 
 def check_invariant(rep):
-    assert rep.sent == rep.acknowledged + rep.failed + len(rep.unconfirmed_ids)
+    assert rep.sent == rep.acknowledged + rep.failed + len(rep.unconfirmed_ids) + len(rep.not_sent_ids)
 
 
 async def test_all_points_land_and_are_counted():
@@ -217,21 +217,172 @@ async def test_transient_errors_retried_with_exact_count():
     assert sorted(client.store) == list(range(100))
 
 
-async def test_persistent_failure_reports_whole_batch_after_bounded_retries():
+async def test_a_server_answering_503_is_waited_for_then_its_points_are_unconfirmed():
     def fail(points, _n):
         return ServerError(503, "down") if points[0].id == 20 else None
 
     client = FakeClient(fail=fail)
     async with Ingestor(
-        client, "c", batch_size=10, max_retries=2, backoff_base=0.001, raise_on_failure=False
+        client, "c", batch_size=10, outage_budget=0.3, backoff_base=0.001, backoff_max=0.05,
+        raise_on_failure=False,
     ) as sink:
         await sink.send_many(pts(50))
     rep = sink.report
-    assert rep.failed_ids == list(range(20, 30))
-    assert rep.failures[0].attempts == 3 and rep.retries == 2
-    assert isinstance(rep.failures[0].error, ServerError)
+    # a 503 is not a rejection: the points are not "failed" but unconfirmed (a proxy's 503 may
+    # come after the request reached the server), once the outage budget is spent
+    assert rep.failed == 0 and rep.not_sent_ids == []
+    assert rep.unconfirmed_ids == list(range(20, 30))
+    assert rep.outage_budget_spent and rep.outages >= 1 and not rep.waiting_for_server
+    assert isinstance(rep.last_outage_error, ServerError)
     assert rep.acknowledged == 40 == len(client.store)
+    assert rep.retries == rep.requests - rep.batches > 1
+    assert rep.resent == 10  # sent again after a 503 (it may have come from a proxy): counted once
+    assert not rep.ok
     check_invariant(rep)
+
+
+class Outage:
+    """Every upsert fails with ``error()`` while ``down`` is set (as for a stopped server)."""
+
+    def __init__(self, error) -> None:
+        self.down = False
+        self.error = error
+
+    def __call__(self, points, _n):
+        return self.error() if self.down else None
+
+
+def refused():
+    return TransportError("connection refused", operation="upsert_points", sent=False)
+
+
+def reset():
+    return TransportError("connection reset by peer", operation="upsert_points", sent=True)
+
+
+async def test_an_outage_is_waited_out_and_shown_as_waiting_not_as_failures(capsys):
+    outage = Outage(refused)
+    client = FakeClient(fail=outage, keep=True)
+    states = []
+
+    def on_progress(rep):
+        states.append((rep.waiting_for_server, rep.failed, rep.pending))
+
+    async with Ingestor(
+        client, "c", batch_size=10, concurrency=2, backoff_base=0.001, backoff_max=0.02,
+        on_progress=on_progress, progress=True,
+    ) as sink:
+        async def server_returns():
+            with anyio.fail_after(10):  # not a speed check: wait until the sink noticed
+                while not sink.report.waiting_for_server:
+                    await anyio.sleep(0.005)
+            assert sink.report.failed == 0 and sink.report.pending > 0
+            assert "waiting for the server" in str(sink.report)
+            outage.down = False
+
+        await sink.send_many(pts(30))
+        outage.down = True
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(server_returns)
+            await sink.send_many(pts(50, start=30))  # blocks while the buffer is full
+    rep = sink.report
+    assert (rep.sent, rep.acknowledged, rep.failed, rep.unconfirmed, rep.not_sent) == (80, 80, 0, 0, 0)
+    assert rep.ok and rep.outages == 1 and rep.outage_seconds > 0 and not rep.waiting_for_server
+    assert sorted(client.store) == list(range(80))
+    assert (True, 0) in {(w, f) for w, f, _ in states}  # the callback saw the wait ...
+    assert states[-1] == (False, 0, 0)  # ... and its end
+    assert all(f == 0 for _, f, _ in states)
+    assert rep.resent == 0  # refused connections never reached the server: nothing re-sent
+    assert rep.requests == len(client.calls) == rep.batches + rep.retries
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        assert "waiting for the server" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("raise_on_failure", [True, False])
+async def test_budget_spent_stops_the_producer_and_reports_not_sent_and_unconfirmed(raise_on_failure):
+    outage = Outage(refused)
+    calls = {"n": 0}
+
+    def fail(points, n):
+        # the first batch after the outage starts is reset (it may have landed), later ones refused
+        if outage.down:
+            calls["n"] += 1
+            return reset() if calls["n"] == 1 else refused()
+        return None
+
+    client = FakeClient(fail=fail)
+
+    async def produce(sink):
+        await sink.send_many(pts(20))
+        with anyio.fail_after(10):
+            while sink.report.acknowledged < 20:
+                await anyio.sleep(0.001)
+        outage.down = True
+        await sink.send_many(pts(10_000, start=20))  # stopped long before the end
+
+    sink = Ingestor(
+        client, "c", batch_size=10, concurrency=2, outage_budget=0.2, backoff_base=0.001,
+        backoff_max=0.02, raise_on_failure=raise_on_failure,
+    )
+    if raise_on_failure:
+        with pytest.raises(IngestError, match="not delivered") as ei:
+            async with sink:
+                await produce(sink)
+        assert ei.value.report is sink.report
+    else:
+        async with sink:
+            await produce(sink)
+    rep = sink.report
+    check_invariant(rep)
+    assert rep.outage_budget_spent and not rep.ok and not rep.cancelled and rep.failed == 0
+    assert 20 <= rep.acknowledged < rep.sent < 10_000 and len(client.store) == rep.acknowledged
+    assert len(rep.unconfirmed_ids) == 10  # the reset batch; every other one never got through
+    assert rep.not_sent_ids and not set(rep.not_sent_ids) & set(rep.unconfirmed_ids)
+    assert set(client.store) | set(rep.unconfirmed_ids) | set(rep.not_sent_ids) == set(range(rep.sent))
+    assert isinstance(rep.last_outage_error, TransportError)
+    with pytest.raises(RuntimeError):
+        await sink.send(pts(1)[0])
+
+
+async def test_a_batch_failing_while_others_land_is_bounded_by_max_retries():
+    """Its own trouble (e.g. a request that times out), not an outage: retried ``max_retries``
+    times, then unconfirmed, while the ingestion goes on. Lock-step: each bad attempt fails
+    only after a good batch landed during it."""
+    bad_attempts, good_done = [0], [0]
+
+    class Client(FakeClient):
+        async def upsert(self, collection_name, points, *args, **kw):
+            if points[0].id == 0:
+                bad_attempts[0] += 1
+                while good_done[0] < bad_attempts[0]:
+                    await anyio.sleep(0.001)
+                raise TransportError("read timed out", operation="upsert_points")
+            while bad_attempts[0] < min(good_done[0] + 1, 3):
+                await anyio.sleep(0.001)
+            result = await super().upsert(collection_name, points, *args, **kw)
+            good_done[0] += 1
+            return result
+
+    client = Client()
+    async with Ingestor(
+        client, "c", batch_size=10, concurrency=2, max_retries=2, backoff_base=0.001, raise_on_failure=False
+    ) as sink:
+        await sink.send_many(pts(100))
+    rep = sink.report
+    assert bad_attempts[0] == 3 and rep.unconfirmed_ids == list(range(10))
+    assert rep.acknowledged == 90 == len(client.store) and rep.failed == 0 and rep.outages == 0
+    assert not rep.outage_budget_spent and rep.resent == 10
+    check_invariant(rep)
+
+
+async def test_outage_budget_validation():
+    with pytest.raises(ValueError, match="outage_budget"):
+        Ingestor(FakeClient(), "c", outage_budget=-1)
+    Ingestor(FakeClient(), "c", outage_budget=None)  # no limit
 
 
 async def test_non_retryable_error_fails_at_once():
@@ -333,8 +484,10 @@ async def test_cancellation_reports_exactly_what_was_acknowledged():
     # the fake stores atomically at the end of a call: what is stored is what was acknowledged
     assert rep.acknowledged == len(client.store)
     check_invariant(rep)
-    assert set(client.store) | set(rep.unconfirmed_ids) == set(ids)
-    assert not set(client.store) & set(rep.unconfirmed_ids)
+    # in flight when cancelled: unconfirmed; queued or in the partial batch: not sent
+    assert rep.not_sent_ids
+    assert set(client.store) | set(rep.unconfirmed_ids) | set(rep.not_sent_ids) == set(ids)
+    assert not set(client.store) & (set(rep.unconfirmed_ids) | set(rep.not_sent_ids))
 
 
 async def test_error_in_producer_aborts_and_accounts():
@@ -594,9 +747,9 @@ async def test_columns_cancelled_report_exactly_what_was_acknowledged():
             await sink.send_columns(arr, payload, ids)
     rep = sink.report
     assert rep.cancelled and 0 < rep.acknowledged < 2000 and rep.failed == 0
-    # every point sent is either acknowledged or listed as unconfirmed (it may have landed)
-    assert rep.sent == rep.acknowledged + len(rep.unconfirmed_ids)
-    assert set(client.store) <= set(ids[: rep.sent])
+    # every point sent is acknowledged, unconfirmed (it may have landed) or not sent (it did not)
+    assert rep.sent == rep.acknowledged + len(rep.unconfirmed_ids) + len(rep.not_sent_ids)
+    assert set(client.store) <= set(ids[: rep.sent]) - set(rep.not_sent_ids)
     assert rep.acknowledged <= len(client.store) <= rep.acknowledged + len(rep.unconfirmed_ids)
-    assert set(ids[: rep.sent]) - set(rep.unconfirmed_ids) <= set(client.store)
+    assert set(ids[: rep.sent]) - set(rep.unconfirmed_ids) - set(rep.not_sent_ids) <= set(client.store)
     check_invariant(rep)

@@ -225,6 +225,21 @@ async def test_idempotent_retried_on_retryable_statuses(code):
 
 
 @pytest.mark.anyio
+async def test_a_per_call_policy_replaces_the_clients_inside_its_scope():
+    from aqdrant._pipeline import retry_policy
+
+    backend = FakeBackend(status(503), "ok", status(503), status(503), "ok")
+    p = Pipeline(backend, retry=FAST)
+    with retry_policy(RetryPolicy.none()):  # a caller that retries on its own terms
+        with pytest.raises(ServerError):
+            await p.execute(IDEMPOTENT, path_params=CP)
+        assert len(backend.requests) == 1
+        assert await p.execute(IDEMPOTENT, path_params=CP) == "ok"
+    assert await p.execute(IDEMPOTENT, path_params=CP) == "ok"  # the client's policy again
+    assert len(backend.requests) == 5
+
+
+@pytest.mark.anyio
 async def test_gives_up_after_max_attempts_keeping_every_error():
     errors = [status(503, "first"), reset(), status(502, "last")]
     backend = FakeBackend(*errors)

@@ -6,12 +6,17 @@ by estimated encoded size) goes into a memory object stream holding at most ``bu
 batches, so a producer faster than the server waits there (backpressure) and memory stays
 bounded by ``batch_size * (buffer_batches + concurrency + 1)`` points.
 
-Each sender upserts one batch at a time through ``client.upsert`` (validation, pipeline retries,
-deadline). What the pipeline leaves failed is retried here with exponential backoff; a batch
-rejected as invalid (``BadRequest`` from the server, ``ValidationError`` from the client-side
-check) is split until the bad points stand alone - the good ones land, the bad ones are reported
-with their ids and the message. Leaving the block flushes, waits for every batch and raises
-:class:`IngestError` if any point failed (``raise_on_failure=False`` to only report).
+Each sender upserts one batch at a time through ``client.upsert`` (validation, deadline). The
+actor is the one retry authority: its upserts run under ``RetryPolicy.none()``, so every attempt
+is made - and counted - here. A batch rejected as invalid (``BadRequest`` from the server,
+``ValidationError`` from the client-side check) is split until the bad points stand alone - the
+good ones land, the bad ones are reported as failed with their ids and the message. A batch that
+finds no server (refused, reset, timed out, 429/502/503/504) waits with backoff and is sent again
+when the server answers, for up to ``outage_budget`` seconds of outage (:mod:`._outage`); once
+that is spent the ingestion stops and reports what did not land as unconfirmed (sent, outcome
+unknown) or not sent. Leaving the block flushes, waits for every batch and raises
+:class:`IngestError` unless every point was acknowledged (``raise_on_failure=False`` to only
+report).
 """
 
 from __future__ import annotations
@@ -19,7 +24,6 @@ from __future__ import annotations
 import inspect
 import itertools
 import logging
-import random
 import re
 import uuid
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping
@@ -32,17 +36,11 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .. import models
-from .._retry import retry_after_of
-from ..errors import (
-    BadRequest,
-    DeadlineExceeded,
-    QdrantError,
-    RateLimited,
-    ServerError,
-    TransportError,
-    ValidationError,
-)
+from .._pipeline import retry_policy
+from .._retry import RetryPolicy, retry_after_of
+from ..errors import BadRequest, QdrantError, ValidationError
 from ._batch import ColumnBatch, column_arrays, fit, ids_source, take
+from ._outage import DEFAULT_OUTAGE_BUDGET, Outage, may_have_landed, unavailable
 from ._report import BatchFailure, IngestError, IngestReport
 from ._size import DEFAULT_MAX_BATCH_BYTES, point_bytes
 
@@ -84,8 +82,13 @@ def as_point(obj: Any) -> models.PointStruct:
     return models.PointStruct(id=pid, vector=vector if vector is not None else {}, payload=payload)
 
 
-def _retryable(error: BaseException) -> bool:
-    return isinstance(error, (TransportError, DeadlineExceeded, ServerError, RateLimited))
+#: the pipeline does not retry the actor's upserts: the actor is their one retry authority
+_NO_RETRY = RetryPolicy.none()
+
+
+class _OutageOver(QdrantError):
+    """Raised to the producer once the outage budget is spent; the block turns it into the
+    final :class:`IngestError` (or the report alone with ``raise_on_failure=False``)."""
 
 
 # Errors that mean "something in this batch is invalid": the server's 400/422, the client-side
@@ -104,6 +107,23 @@ def _splittable(error: BaseException) -> bool:
     return isinstance(error, _INVALID_INPUT)
 
 
+class _Tries:
+    """The attempts at one batch (or part of one)."""
+
+    __slots__ = ("count", "started", "landed", "resent", "own_failures", "waits", "last_error")
+
+    def __init__(self, landed: bool = False) -> None:
+        self.count = 0
+        self.started = 0.0
+        #: an attempt may have stored the points (a reset or timed-out request, a 502/503/504)
+        self.landed = landed
+        self.resent = False
+        #: failures while other batches went through, and waits during an outage
+        self.own_failures = 0
+        self.waits = 0
+        self.last_error: BaseException | None = None
+
+
 class Ingestor:
     """Concurrent, backpressured, exactly accounted upserts into one collection.
 
@@ -114,18 +134,24 @@ class Ingestor:
     :param max_batch_bytes: a batch is also cut before its estimated encoded size passes this
         (default 16 MiB; the server refuses bodies over 32 MB by default). A single point larger
         than this is sent alone.
-    :param max_retries: attempts after the first for a batch that failed with a transport error,
-        a 5xx, a 429 or a deadline - on top of the pipeline's own retries.
+    :param outage_budget: seconds an ingestion waits for an unreachable server (refused
+        connections, requests reset or timed out, 429/502/503/504) before it stops; None waits
+        as long as it takes. Batches wait with backoff and are delivered when the server is back;
+        the report and the progress bar say "waiting for the server" meanwhile.
+    :param max_retries: retries of one batch that fails that way while other batches go through
+        (a request of its own reset or timed out); then its points are reported unconfirmed (or
+        not sent, if no attempt reached the server) and the ingestion goes on.
     :param wait: upsert with ``wait=True`` (default): acknowledged means stored, errors are seen.
-    :param batch_timeout: total budget of one upsert call (pipeline retries included); None uses
-        the client's default.
+    :param batch_timeout: time limit of one upsert attempt; None uses the client's default.
     :param buffer_batches: full batches waiting for a sender (default: ``concurrency``).
-    :param backoff_base, backoff_max: exponential backoff with full jitter between retries.
-    :param on_progress: ``on_progress(report)`` (sync or async) after each batch settles and at
-        the end.
+    :param backoff_base, backoff_max: exponential backoff with full jitter between retries (a
+        server's ``Retry-After`` is honoured); the :class:`RetryPolicy` rule.
+    :param on_progress: ``on_progress(report)`` (sync or async) after each batch settles, when
+        the server goes away and when it is back, and at the end.
     :param progress: show a tqdm progress bar (``pip install aqdrant[progress]``).
     :param total: expected number of points, for the progress bar.
-    :param raise_on_failure: raise :class:`IngestError` on exit when any point failed.
+    :param raise_on_failure: raise :class:`IngestError` on exit unless every point was
+        acknowledged (some failed, or were unconfirmed or not sent when the budget ran out).
     :param flush_interval: for long-lived sinks fed slowly: a partly filled batch is sent once
         its first point has waited this many seconds (None: only full batches and the exit flush).
     """
@@ -139,6 +165,7 @@ class Ingestor:
         concurrency: int = 4,
         max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
         max_retries: int = 3,
+        outage_budget: float | None = DEFAULT_OUTAGE_BUDGET,
         wait: bool = True,
         ordering: models.WriteOrdering | None = None,
         shard_key_selector: models.ShardKeySelector | None = None,
@@ -148,7 +175,7 @@ class Ingestor:
         headers: Mapping[str, str] | None = None,
         buffer_batches: int | None = None,
         backoff_base: float = 0.2,
-        backoff_max: float = 10.0,
+        backoff_max: float = 5.0,
         on_progress: ProgressCallback | None = None,
         progress: bool = False,
         total: int | None = None,
@@ -163,6 +190,8 @@ class Ingestor:
             raise ValueError("max_batch_bytes must be >= 1")
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
+        if outage_budget is not None and not outage_budget >= 0:
+            raise ValueError("outage_budget must be >= 0 seconds (or None: no limit)")
         self.client = client
         self.collection_name = collection_name
         self.batch_size = batch_size
@@ -172,6 +201,11 @@ class Ingestor:
         self.buffer_batches = concurrency if buffer_batches is None else buffer_batches
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
+        #: the actor's backoff (full jitter, Retry-After) and which statuses mean "no server"
+        self._policy = RetryPolicy(
+            max_attempts=max_retries + 1, backoff_base=backoff_base, backoff_max=backoff_max
+        )
+        self._outage = Outage(outage_budget)
         self.raise_on_failure = raise_on_failure
         if flush_interval is not None and flush_interval <= 0:
             raise ValueError("flush_interval must be > 0")
@@ -197,6 +231,8 @@ class Ingestor:
         self._current_bytes = 0
         #: work items (batches or parts of split batches) not yet settled, by token
         self._unsettled: dict[int, list[models.PointStruct]] = {}
+        #: tokens of unsettled work that may have reached the server (unconfirmed, not "not sent")
+        self._in_doubt: set[int] = set()
         self._tg: TaskGroup | None = None
         self._send_stream: MemoryObjectSendStream[tuple[int, list[models.PointStruct]]] | None = None
         self._recv_stream: MemoryObjectReceiveStream[tuple[int, list[models.PointStruct]]] | None = None
@@ -237,9 +273,14 @@ class Ingestor:
         if exc is None:
             try:
                 await self.flush()
+            except _OutageOver:
+                pass  # the partial batch stays behind: reported as not sent
             except BaseException as e:  # cancelled while flushing
                 own_error = exc = e
                 exc_type, tb = type(e), e.__traceback__
+        stopped = isinstance(exc, _OutageOver)  # the budget ran out: an end, not an abort
+        if stopped:
+            exc = exc_type = tb = None
         self._send_stream.close()
         if exc is not None:
             self._report.cancelled = True
@@ -256,14 +297,15 @@ class Ingestor:
             raise own_error
         if exc is None:
             await self._notify()  # the final report
-        if exc is None and self.raise_on_failure and self._report.failures:
-            raise IngestError(self._report)
-        return suppressed
+        if exc is None and self.raise_on_failure and not self._report.ok:
+            raise IngestError(self._report) from None
+        return True if stopped else suppressed
 
     # ---- producers --------------------------------------------------------------------------------
     async def send(self, point: models.PointStruct | Mapping[str, Any]) -> None:
-        """Queue one point; waits only when the buffer is full."""
+        """Queue one point; waits only when the buffer is full (or while the server is away)."""
         self._require_open("send")
+        self._require_server()
         p = as_point(point)
         size = point_bytes(p)
         if self._current and self._current_bytes + size > self.max_batch_bytes:
@@ -288,6 +330,7 @@ class Ingestor:
         :func:`aqdrant.ingest.points_from_columns`.
         """
         self._require_open("send_columns")
+        self._require_server()
         arrays = column_arrays(vectors)
         if arrays is None:
             raise ValidationError("send_columns() takes a 2-D numpy array or a dict of them; use send_many()")
@@ -348,6 +391,14 @@ class Ingestor:
         if self._state not in ("open", "closing"):
             raise RuntimeError(f"{method}() outside of `async with client.ingest(...)`")
 
+    def _require_server(self) -> None:
+        """Once the outage budget is spent the sink takes no more points: the producer stops."""
+        if self._outage.spent is not None:
+            raise _OutageOver(
+                f"ingest into {self.collection_name!r} stopped: the server stayed unreachable for "
+                f"the whole outage budget ({self._outage.budget:g} s); last error: {self._outage.spent}"
+            )
+
     def _count_sent(self, n: int) -> None:
         rep = self._report
         rep.sent += n
@@ -357,6 +408,7 @@ class Ingestor:
 
     async def _enqueue(self, unit: ColumnBatch) -> None:
         assert self._send_stream is not None
+        self._require_server()
         self._count_sent(len(unit))
         token = next(_tokens)
         self._unsettled[token] = unit  # from here on a cancellation reports it as unconfirmed
@@ -365,6 +417,7 @@ class Ingestor:
 
     async def _cut(self) -> None:
         assert self._send_stream is not None
+        self._require_server()
         batch, self._current, self._current_bytes = self._current, [], 0
         token = next(_tokens)
         self._unsettled[token] = batch  # from here on a cancellation reports it as unconfirmed
@@ -381,7 +434,10 @@ class Ingestor:
                 due = self._current_since + interval if self._current else anyio.current_time() + interval
                 await anyio.sleep(max(0.0, due - anyio.current_time()))
                 if self._current and anyio.current_time() >= self._current_since + interval:
-                    await self._cut()
+                    try:
+                        await self._cut()
+                    except _OutageOver:
+                        return  # the producer learns it from its next send
 
     async def _sender(self) -> None:
         assert self._recv_stream is not None
@@ -432,51 +488,147 @@ class Ingestor:
         return out
 
     async def _deliver(self, token: int, batch: list[models.PointStruct]) -> None:
-        """Upsert ``batch``, splitting it on invalid-input errors, retrying transient errors."""
-        work: list[tuple[int, list[models.PointStruct]]] = [(token, batch)]
+        """Upsert ``batch``: split it on invalid-input errors, wait out a missing server."""
+        work: list[tuple[int, list[models.PointStruct], _Tries]] = [(token, batch, _Tries())]
         while work:
-            token, points = work.pop()
-            attempt = 0
+            token, points, tries = work.pop()
             while True:
-                attempt += 1
-                self._report.requests += 1
-                self._in_flight += 1
-                self.max_in_flight = max(self.max_in_flight, self._in_flight)
-                try:
-                    body = points.as_batch() if isinstance(points, ColumnBatch) else points
-                    await self.client.upsert(self.collection_name, body, **self._upsert_kwargs)
-                except (QdrantError, *_INVALID_INPUT) as error:
-                    if _splittable(error):
-                        parts = self._split(points, error)
-                        if parts is None:
-                            await self._settle(token, points, error, attempt)
-                        else:
-                            del self._unsettled[token]
-                            for part in reversed(parts):
-                                t = next(_tokens)
-                                self._unsettled[t] = part
-                                work.append((t, part))
-                        break
-                    if _retryable(error) and attempt <= self.max_retries:
-                        self._report.retries += 1
-                        delay = self._backoff(attempt, error)
-                        logger.debug(
-                            "aqdrant ingest: retrying %d points into %r after %s (attempt %d/%d, %.2f s)",
-                            len(points),
-                            self.collection_name,
-                            type(error).__name__,
-                            attempt,
-                            self.max_retries + 1,
-                            delay,
-                        )
-                        await anyio.sleep(delay)
-                        continue
-                    await self._settle(token, points, error, attempt)
+                if self._outage.spent is not None:  # the ingestion is over: nothing more is sent
+                    await self._give_up(token, points, tries)
                     break
-                finally:
-                    self._in_flight -= 1
-                await self._settle(token, points, None, attempt)
-                break
+                error = await self._attempt(token, points, tries)
+                if error is None:
+                    await self._settle(token, points, None, tries.count)
+                    break
+                if _splittable(error):
+                    parts = self._split(points, error)
+                    if parts is None:
+                        await self._settle(token, points, error, tries.count)
+                    else:
+                        del self._unsettled[token]
+                        doubt = token in self._in_doubt
+                        self._in_doubt.discard(token)
+                        for part in reversed(parts):
+                            t = next(_tokens)
+                            self._unsettled[t] = part
+                            if doubt:
+                                self._in_doubt.add(t)
+                            work.append((t, part, _Tries(landed=tries.landed)))
+                    break
+                if not unavailable(error, self._policy.retry_statuses):
+                    await self._settle(token, points, error, tries.count)  # the server said no
+                    break
+                delay = await self._retry_delay(points, tries, error)
+                if delay is None:
+                    await self._give_up(token, points, tries)
+                    break
+                await anyio.sleep(delay)
+
+    async def _attempt(self, token: int, points: list[models.PointStruct], tries: _Tries) -> BaseException | None:
+        """One upsert of ``points``; the error it failed with, or None."""
+        rep = self._report
+        tries.count += 1
+        rep.requests += 1
+        if tries.count > 1:
+            rep.retries += 1
+            if tries.landed and not tries.resent:  # an earlier attempt may have stored them:
+                tries.resent = True  # safe to send again, upserts go by id (counted once)
+                rep.resent += len(points)
+        self._in_doubt.add(token)  # in flight: its outcome is unknown until it settles
+        self._in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        tries.started = anyio.current_time()
+        try:
+            body = points.as_batch() if isinstance(points, ColumnBatch) else points
+            with retry_policy(_NO_RETRY):
+                await self.client.upsert(self.collection_name, body, **self._upsert_kwargs)
+        except (QdrantError, *_INVALID_INPUT) as error:
+            tries.last_error = error
+            if unavailable(error, self._policy.retry_statuses) and may_have_landed(error):
+                tries.landed = True
+            if not tries.landed:
+                self._in_doubt.discard(token)
+            return error
+        finally:
+            self._in_flight -= 1
+        if self._outage.succeeded(anyio.current_time()):
+            await self._server_back()
+        return None
+
+    async def _retry_delay(self, points: list[models.PointStruct], tries: _Tries, error: BaseException) -> float | None:
+        """Seconds to wait before sending ``points`` again, or None to give them up."""
+        now = anyio.current_time()
+        if self._outage.answered_since(tries.started):
+            # other batches went through meanwhile: this request's own trouble, bounded by count
+            tries.own_failures += 1
+            if tries.own_failures > self.max_retries:
+                return None
+            attempt = tries.own_failures
+        else:
+            waiting = self._outage.since is not None
+            left = self._outage.failed(tries.started, now, error)
+            if left is None:
+                self._budget_spent()
+                return None
+            if not waiting:
+                await self._server_gone(error)
+            tries.waits += 1
+            attempt = tries.waits
+        delay = self._policy.delay(attempt, error)
+        if delay is None:  # a Retry-After longer than the policy's limit: the budget decides
+            delay = retry_after_of(error) or self.backoff_max
+        if self._outage.since is not None:  # never past the end of the budget
+            delay = min(delay, max(0.0, self._outage.since + self._outage.budget - now))
+        logger.debug(
+            "aqdrant ingest: %d points into %r: attempt %d failed (%s: %s); again in %.2f s",
+            len(points),
+            self.collection_name,
+            tries.count,
+            type(error).__name__,
+            error,
+            delay,
+        )
+        return delay
+
+    # ---- the server's comings and goings, as the report and the progress bar show them ----------
+    async def _server_gone(self, error: BaseException) -> None:
+        logger.warning(
+            "aqdrant ingest into %r: waiting for the server (%s: %s); giving up after %g s",
+            self.collection_name,
+            type(error).__name__,
+            error,
+            self._outage.budget,
+        )
+        self._report.waiting_for_server = True
+        self._report.outages = self._outage.count
+        if self._bar is not None:
+            self._bar.set_postfix_str("waiting for the server", refresh=True)
+        await self._notify()
+
+    async def _server_back(self) -> None:
+        logger.info("aqdrant ingest into %r: the server is back", self.collection_name)
+        self._report.waiting_for_server = False
+        self._report.outage_seconds = self._outage.seconds
+        if self._bar is not None:
+            self._bar.set_postfix_str("", refresh=True)
+        await self._notify()
+
+    def _budget_spent(self) -> None:
+        if self._report.outage_budget_spent:
+            return
+        logger.warning(
+            "aqdrant ingest into %r: the server stayed unreachable for the whole outage budget "
+            "(%g s); stopping (last error: %s)",
+            self.collection_name,
+            self._outage.budget,
+            self._outage.spent,
+        )
+        rep = self._report
+        rep.waiting_for_server = False
+        rep.outage_budget_spent = True
+        rep.outage_seconds = self._outage.seconds
+        if self._bar is not None:
+            self._bar.set_postfix_str("server unreachable: stopped", refresh=True)
 
     def _split(
         self, points: list[models.PointStruct], error: BaseException
@@ -520,13 +672,28 @@ class Ingestor:
                 self._bar.set_postfix(failed=self._report.failed, refresh=False)
         await self._notify()
 
-    def _backoff(self, attempt: int, error: BaseException) -> float:
-        cap = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
-        delay = random.uniform(cap / 2, cap)
-        hint = retry_after_of(error)
-        if hint is not None:
-            delay = max(delay, min(hint, self.backoff_max * 6))
-        return delay
+    async def _give_up(self, token: int, points: list[models.PointStruct], tries: _Tries) -> None:
+        """Points not delivered when waiting is over: unconfirmed if an attempt may have stored
+        them, else not sent. Never "failed": the server did not reject them."""
+        del self._unsettled[token]
+        self._in_doubt.discard(token)
+        rep = self._report
+        ids = _ids_of(points)
+        (rep.unconfirmed_ids if tries.landed else rep.not_sent_ids).extend(ids)
+        if tries.last_error is not None:
+            rep.last_outage_error = tries.last_error
+            logger.warning(
+                "aqdrant ingest: %d point(s) into %r %s after %d attempt(s): %s: %s",
+                len(points),
+                self.collection_name,
+                "unconfirmed" if tries.landed else "not sent",
+                tries.count,
+                type(tries.last_error).__name__,
+                tries.last_error,
+            )
+        if self._bar is not None:
+            self._bar.update(len(points))
+        await self._notify()
 
     async def _notify(self) -> None:
         if self._on_progress is None:
@@ -542,12 +709,17 @@ class Ingestor:
         self._state = "done"
         rep = self._report
         rep.elapsed = anyio.current_time() - self._started_at
-        rep.unconfirmed_ids = [i for part in self._unsettled.values() for i in _ids_of(part)]
-        rep.unconfirmed_ids += [p.id for p in self._current]
+        # left over by a cancellation (or the producer's error): in flight or sent before and
+        # not confirmed -> unconfirmed; still queued or in the partial batch -> not sent
+        for token, part in self._unsettled.items():
+            (rep.unconfirmed_ids if token in self._in_doubt else rep.not_sent_ids).extend(_ids_of(part))
+        rep.not_sent_ids += [p.id for p in self._current]
         self._unsettled.clear()
+        self._in_doubt.clear()
         self._current = []
-        if rep.unconfirmed_ids:
-            rep.cancelled = True
+        if self._outage.since is not None:  # ended while waiting
+            rep.outage_seconds = self._outage.seconds + anyio.current_time() - self._outage.since
+        rep.waiting_for_server = False
         if self._bar is not None:
             self._bar.close()
             self._bar = None

@@ -16,6 +16,7 @@ from .. import models
 from ..errors import ValidationError
 from ._actor import Ingestor, ProgressCallback
 from ._batch import column_arrays, point_id
+from ._outage import DEFAULT_OUTAGE_BUDGET
 from ._report import IngestReport
 from ._size import DEFAULT_MAX_BATCH_BYTES
 
@@ -195,7 +196,7 @@ async def upload_points(
 ) -> IngestReport:
     """Upsert every point of an (async) iterable, ``parallel`` batches in flight, on the actor.
 
-    Options: ``batch_size`` (64), ``parallel`` (1), ``max_retries``, ``wait``,
+    Options: ``batch_size`` (64), ``parallel`` (1), ``max_retries``, ``outage_budget`` (60 s), ``wait``,
     ``shard_key_selector``, ``update_filter``, ``update_mode``, ``headers``, ``max_batch_bytes``,
     ``batch_timeout``, ``on_progress``, ``progress``, ``raise_on_failure``.
     Returns the :class:`IngestReport`; raises :class:`IngestError` (carrying it) when points
@@ -236,6 +237,7 @@ def _ingestor(
     batch_size: int = 64,
     parallel: int = 1,
     max_retries: int = 3,
+    outage_budget: float | None = DEFAULT_OUTAGE_BUDGET,
     wait: bool = True,
     shard_key_selector: models.ShardKeySelector | None = None,
     update_filter: models.Filter | None = None,
@@ -255,6 +257,7 @@ def _ingestor(
         concurrency=parallel,
         max_batch_bytes=max_batch_bytes,
         max_retries=max_retries,
+        outage_budget=outage_budget,
         wait=wait,
         shard_key_selector=shard_key_selector,
         update_filter=update_filter,

@@ -1348,8 +1348,13 @@ class QdrantClient:
         update_mode: models.UpdateMode | None = None,
         *,
         headers: Headers = None,
+        outage_budget: float | None = 60.0,
     ) -> None:
-        """Upload points in batches (``parallel`` batches in flight). Default ``wait=True``."""
+        """Upload points in batches (``parallel`` batches in flight). Default ``wait=True``.
+
+        An unreachable server is waited for up to ``outage_budget`` seconds (None: no limit);
+        see :class:`aqdrant.ingest.Ingestor`.
+        """
         return self._runner.call(
             AsyncQdrantClient.upload_points,
             collection_name,
@@ -1363,6 +1368,7 @@ class QdrantClient:
             update_filter,
             update_mode,
             headers=headers,
+            outage_budget=outage_budget,
         )
 
     def upload_collection(
@@ -1381,10 +1387,12 @@ class QdrantClient:
         update_mode: models.UpdateMode | None = None,
         *,
         headers: Headers = None,
+        outage_budget: float | None = 60.0,
     ) -> None:
         """Upload vectors (2-D numpy array, lists, dict of named arrays, iterables) with payloads.
 
-        numpy arrays go out as ``Batch`` bodies of row views (no per-point objects).
+        numpy arrays go out as ``Batch`` bodies of row views (no per-point objects). An
+        unreachable server is waited for up to ``outage_budget`` seconds, as ``upload_points``.
         """
         return self._runner.call(
             AsyncQdrantClient.upload_collection,
@@ -1401,6 +1409,7 @@ class QdrantClient:
             update_filter,
             update_mode,
             headers=headers,
+            outage_budget=outage_budget,
         )
 
 
