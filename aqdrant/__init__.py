@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from . import models
 from ._headers import request_headers
 from ._retry import RetryPolicy
@@ -21,6 +23,10 @@ from .errors import (
 )
 
 __version__ = "0.1.0"
+
+# a library logs only where the application configured logging (records of the "aqdrant" loggers
+# carry operation, collection and attempt as extra fields)
+logging.getLogger("aqdrant").addHandler(logging.NullHandler())
 
 
 def __getattr__(name: str):

@@ -18,7 +18,7 @@ from typing import Any
 
 import anyio
 
-from . import _constraints, _headers
+from . import _constraints, _headers, _telemetry
 from ._backend import Backend, Request
 from ._operations import OPERATIONS
 from ._optable import Operation
@@ -90,6 +90,8 @@ class Pipeline:
         self.retry = retry if retry is not None else RetryPolicy()
         self.on_retry = on_retry
         self._secrets: tuple[str, ...] = tuple(s for s in (api_key,) if s)
+        #: spans and metrics when opentelemetry-api is installed, else None (no cost)
+        self._telemetry = _telemetry.for_backend(backend)
 
     def __repr__(self) -> str:
         auth = []
@@ -120,6 +122,23 @@ class Pipeline:
         """
         op = _operation(op_name)
         _constraints.ensure_valid(op.name, path_params, body)  # what Qdrant refuses with 422
+        telemetry = self._telemetry
+        if telemetry is None or not telemetry.live:
+            return await self._execute(op, path_params, query, body, timeout, headers)
+        with telemetry.call(op.name, (path_params or {}).get("collection_name"), body) as span:
+            result = await self._execute(op, path_params, query, body, timeout, headers)
+            telemetry.returned(span, result)
+            return result
+
+    async def _execute(
+        self,
+        op: Operation,
+        path_params: Mapping[str, Any] | None,
+        query: Mapping[str, Any] | None,
+        body: Any,
+        timeout: float | None,
+        headers: Mapping[str, Any] | None,
+    ) -> Any:
         deadline = self._deadline(timeout)
         errors: list[BaseException] = []
         with anyio.CancelScope(deadline=deadline if deadline is not None else math.inf) as scope:
@@ -164,7 +183,10 @@ class Pipeline:
         return anyio.current_time() + float(timeout)
 
     async def _final_headers(self, per_call: Mapping[str, Any] | None) -> _headers.Headers:
+        # the trace context and credentials are the lowest layers: explicit headers replace them
         auth: dict[str, str] = {}
+        if self._telemetry is not None and self._telemetry.live:
+            auth = self._telemetry.context_headers()
         if self._api_key:
             auth["api-key"] = self._api_key
         merged = _headers.merge(self._headers, _headers.scoped_headers(), per_call)
@@ -172,7 +194,6 @@ class Pipeline:
             bearer = await self._bearer()
             if bearer:
                 auth["authorization"] = bearer
-        # credentials are the lowest layer: an explicit header (e.g. per tenant) replaces them
         return _headers.merge(auth, merged)
 
     async def _bearer(self) -> str | None:
@@ -256,7 +277,7 @@ class Pipeline:
                 body.seek(start_pos)
             request = self._request(op, path_params, query, body, headers, deadline)
             try:
-                return await run(request)
+                result = await run(request)
             except QdrantError as error:
                 self._scrub(error)
                 errors.append(error)
@@ -274,15 +295,24 @@ class Pipeline:
                 if delay is None:
                     _attach(error, errors)
                     raise
+                reason = self._describe(error)
                 logger.debug(
                     "aqdrant: retrying %s after attempt %d/%d failed (%s); waiting %.3f s",
                     op.name,
                     attempt,
                     policy.max_attempts,
-                    self._describe(error),
+                    reason,
                     delay,
+                    extra=_log_fields(op, path_params, attempt),
                 )
+                if self._telemetry is not None:
+                    self._telemetry.retry(op.name, attempt, reason, delay)
                 await self._call_hook(op.name, attempt, error, delay)
+            else:
+                if logger.isEnabledFor(logging.DEBUG):
+                    fields = _log_fields(op, path_params, attempt)
+                    logger.debug("aqdrant: %s done (attempt %d)", op.name, attempt, extra=fields)
+                return result
             await anyio.sleep(delay)
 
     async def _call_hook(self, op_name: str, attempt: int, error: BaseException, delay: float) -> None:
@@ -427,6 +457,11 @@ def _operation(op: str | Operation) -> Operation:
         return OPERATIONS[op]
     except KeyError:
         raise UnsupportedOperation(f"unknown operation {op!r}") from None
+
+
+def _log_fields(op: Operation, path_params: Mapping[str, Any] | None, attempt: int) -> dict[str, Any]:
+    """The ``extra`` of every record the pipeline logs: what a log processor filters on."""
+    return {"operation": op.name, "collection": (path_params or {}).get("collection_name"), "attempt": attempt}
 
 
 def _attach(error: BaseException, errors: list[BaseException]) -> None:

@@ -295,8 +295,13 @@ async def test_retry_hook_and_debug_log(caplog):
         (IDEMPOTENT, 2, TransportError),
     ]
     assert all(0 <= s[3] <= FAST.backoff_max for s in seen)
-    lines = [r.getMessage() for r in caplog.records if r.name == "aqdrant"]
-    assert len(lines) == 2 and all("retrying get_collection" in m for m in lines)
+    records = [r for r in caplog.records if r.name == "aqdrant"]
+    assert [r.getMessage().split(" after")[0] for r in records[:2]] == ["aqdrant: retrying get_collection"] * 2
+    assert records[2].getMessage() == "aqdrant: get_collection done (attempt 3)"
+    # every record carries the call's fields for log processors
+    assert [(r.operation, r.collection, r.attempt) for r in records] == [
+        (IDEMPOTENT, CP["collection_name"], n) for n in (1, 2, 3)
+    ]
 
 
 @pytest.mark.anyio

@@ -35,7 +35,7 @@ import msgspec
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from .. import models
+from .. import _telemetry, models
 from .._pipeline import retry_policy
 from .._retry import RetryPolicy, retry_after_of
 from ..errors import BadRequest, QdrantError, ValidationError
@@ -654,6 +654,7 @@ class Ingestor:
         self, token: int, points: list[models.PointStruct], error: BaseException | None, attempts: int
     ) -> None:
         del self._unsettled[token]
+        self._count("acknowledged" if error is None else "failed", len(points))
         if error is None:
             self._report.acknowledged += len(points)
         else:
@@ -680,6 +681,7 @@ class Ingestor:
         rep = self._report
         ids = _ids_of(points)
         (rep.unconfirmed_ids if tries.landed else rep.not_sent_ids).extend(ids)
+        self._count("unconfirmed" if tries.landed else "not_sent", len(ids))
         if tries.last_error is not None:
             rep.last_outage_error = tries.last_error
             logger.warning(
@@ -694,6 +696,10 @@ class Ingestor:
         if self._bar is not None:
             self._bar.update(len(points))
         await self._notify()
+
+    def _count(self, outcome: str, n: int) -> None:
+        """Settled points to the ``aqdrant.ingest.points`` metric (a no-op without the [otel] extra)."""
+        _telemetry.ingest_points(outcome, n, {"db.collection.name": self.collection_name})
 
     async def _notify(self) -> None:
         if self._on_progress is None:
@@ -711,9 +717,12 @@ class Ingestor:
         rep.elapsed = anyio.current_time() - self._started_at
         # left over by a cancellation (or the producer's error): in flight or sent before and
         # not confirmed -> unconfirmed; still queued or in the partial batch -> not sent
+        before = len(rep.unconfirmed_ids), len(rep.not_sent_ids)
         for token, part in self._unsettled.items():
             (rep.unconfirmed_ids if token in self._in_doubt else rep.not_sent_ids).extend(_ids_of(part))
         rep.not_sent_ids += [p.id for p in self._current]
+        self._count("unconfirmed", len(rep.unconfirmed_ids) - before[0])
+        self._count("not_sent", len(rep.not_sent_ids) - before[1])
         self._unsettled.clear()
         self._in_doubt.clear()
         self._current = []
