@@ -466,24 +466,27 @@ def _is_point_id(v: Any) -> bool:
 
 
 class QueryContext:
-    """Resolves point ids used as vectors and remembers them (the server excludes them)."""
+    """Resolves point ids used as vectors (semantics.referenced_ids says which are excluded)."""
 
     def __init__(self, resolve: VectorResolver, using: str, lookup_from: Any) -> None:
         self.resolve = resolve
         self.using = using
         self.lookup_from = lookup_from
-        self.mentioned: list[Any] = []
         self.limit = 10
 
     def vector(self, v: Any) -> Any:
         if _is_point_id(v):
             pid = pid_in(v)
-            self.mentioned.append(pid)
             return self.resolve(pid, self.using, self.lookup_from)
         return named_vector_in(v)
 
-    def exclusion(self) -> list:
-        return [{"has_id": list(dict.fromkeys(self.mentioned))}] if self.mentioned else []
+
+def _semantics() -> Any:
+    if __package__:
+        from . import semantics
+    else:  # engine process: a top-level sibling
+        import semantics  # type: ignore[no-redef]
+    return semantics
 
 
 def query_in(q: Any, ctx: QueryContext) -> Any:
@@ -509,21 +512,7 @@ def query_in(q: Any, ctx: QueryContext) -> Any:
         neg = [ctx.vector(x) for x in _listify(r.get("negative"))]
         strategy = r.get("strategy") or "average_vector"
         if strategy == "average_vector":
-            if not pos:
-                raise ConversionError(
-                    "recommend with the average_vector strategy needs at least one positive example"
-                )
-            if any(not isinstance(v, list) or (v and isinstance(v[0], list)) for v in pos + neg):
-                raise ConversionError("the average_vector strategy takes dense vectors only; use best_score")
-            import numpy as np
-
-            avg_pos = np.mean(np.asarray(pos, dtype=np.float64), axis=0)
-            vec = (
-                avg_pos
-                if not neg
-                else avg_pos + (avg_pos - np.mean(np.asarray(neg, dtype=np.float64), axis=0))
-            )
-            return qe.Query.Nearest(vec.tolist(), using=using)
+            return qe.Query.Nearest(_semantics().average_vector(pos, neg), using=using)
         rq = qe.RecommendQuery(pos, neg)
         if strategy == "best_score":
             return qe.Query.RecommendBestScore(rq, using=using)

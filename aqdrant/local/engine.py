@@ -43,9 +43,15 @@ import qdrant_edge as qe
 if __package__:
     from . import catalog as cat
     from . import convert as cv
+    from . import qerrors as qx
+    from . import semantics as sem
+    from . import strict
 else:  # imported as `engine` by LocalBackend's boot: a faster start, without the aqdrant package
     import catalog as cat  # type: ignore[no-redef]
     import convert as cv  # type: ignore[no-redef]
+    import qerrors as qx  # type: ignore[no-redef]
+    import semantics as sem  # type: ignore[no-redef]
+    import strict  # type: ignore[no-redef]
 
 
 def _rmtree(path: str) -> None:
@@ -68,18 +74,13 @@ _HEADER = struct.Struct(">I")
 LOCK_FILE = ".lock"
 
 
-class EngineError(Exception):
-    """An error reported to the caller: ``kind`` is status | unsupported | validation | deadline."""
-
-    def __init__(self, status: int, message: str, kind: str = "status") -> None:
-        super().__init__(message)
-        self.status = status
-        self.kind = kind
-        self.message = message
+#: an error reported to the caller (``kind``: status | unsupported | validation | deadline), with
+#: Qdrant's text and status when it is one Qdrant answers (qerrors.py holds the table)
+EngineError = qx.QdrantFault
 
 
 def _not_found(name: str) -> EngineError:
-    return EngineError(404, f"Collection `{name}` doesn't exist!")
+    return qx.collection_not_found(name)
 
 
 def _unsupported(message: str) -> EngineError:
@@ -134,6 +135,7 @@ class Engine:
         self.pending: dict[str, dict[str, Any]] = {}
         self.op_counter = 0
         self.warnings: list[str] = []
+        self.strict = strict.Strict()
         self._remove_orphans()
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -228,6 +230,7 @@ class Engine:
                 "cluster, shard keys, snapshots, telemetry or server administration; use a Qdrant server"
             )
         try:
+            self._check_strict(op, path, query, body)
             return method(path, query, body)
         except EngineError:
             raise
@@ -236,9 +239,44 @@ class Engine:
         except (cv.ConversionError, KeyError, TypeError, ValueError) as e:
             raise _bad(f"{op}: invalid request: {type(e).__name__}: {e}") from None
         except Exception as e:  # noqa: BLE001 - qdrant-edge raises plain Exception with a message
-            raise _bad(str(e)) from None
+            raise qx.from_engine(str(e)) from None
 
     # -- helpers --------------------------------------------------------------------------
+
+    def _check_strict(self, op: str, path: dict, query: dict, body: Any) -> None:
+        """Strict mode (strict.py), when the collection enables it."""
+        raw = path.get("collection_name")
+        if raw is None:
+            return
+        try:
+            name = self.resolve(raw)
+        except EngineError:
+            return  # the operation itself answers the missing collection
+        entry = self.catalog.collections[name]
+        if not (entry.config.get("strict_mode_config") or {}).get("enabled"):
+            return
+        self.strict.check(
+            name, entry.config, entry.field_schemas, op, query, body, lambda: self._storage_stats(name)
+        )
+
+    def _storage_stats(self, name: str) -> tuple[int, int, int]:
+        """(vector bytes, payload bytes, points) of a collection, estimated as Qdrant's strict mode
+        does from its own figures: dense vectors as float32 by dimension, payloads as JSON."""
+        shard = self.shard(name)
+        points = shard.info().points_count
+        vectors = self.catalog.collections[name].config.get("vectors") or {}
+        dense = [vectors] if "size" in vectors else list(vectors.values())
+        vector_bytes = points * sum(int(v.get("size", 0)) * 4 for v in dense)
+        payload_bytes = 0
+        offset = None
+        while True:
+            records, offset = shard.scroll(
+                qe.ScrollRequest(offset=offset, limit=1024, with_payload=True, with_vector=False)
+            )
+            payload_bytes += sum(len(msgspec.json.encode(r.payload)) for r in records if r.payload)
+            if offset is None:
+                break
+        return vector_bytes, payload_bytes, points
 
     def names(self) -> dict:
         """The names the parent serves catalog-only operations from (see ``CATALOG_CHANGING``)."""
@@ -320,9 +358,9 @@ class Engine:
         body = body or {}
         _check_name(name)
         if name in self.catalog.collections:
-            raise EngineError(409, f"Wrong input: Collection `{name}` already exists!")
+            raise qx.collection_exists(name)
         if name in self.catalog.aliases:
-            raise EngineError(409, f"Wrong input: Collection `{name}` already exists as an alias!")
+            raise qx.alias_name_taken(name)
         self._check_create_options(body)
         config = cv.edge_config(body)
         entry = cat.CollectionEntry(dir=self.catalog.new_dir(), config=body, created_at=time.time())
@@ -465,14 +503,14 @@ class Engine:
                 vectors = {"": vectors}
             for vname, diff in body["vectors"].items():
                 if vectors is None or vname not in vectors:
-                    raise _bad(f"Wrong input: Not existing vector name error: {vname}")
+                    raise qx.vector_name_not_found(vname)
                 vectors[vname] = {**vectors[vname], **{k: v for k, v in diff.items() if v is not None}}
             new["vectors"] = vectors[""] if list(vectors) == [""] else vectors
         if body.get("sparse_vectors"):
             sparse = new.get("sparse_vectors") or {}
             for vname, diff in body["sparse_vectors"].items():
                 if vname not in sparse:
-                    raise _bad(f"Wrong input: Not existing vector name error: {vname}")
+                    raise qx.vector_name_not_found(vname)
                 merged = dict(sparse[vname] or {})
                 if diff.get("index"):
                     merged["index"] = {**(merged.get("index") or {}), **diff["index"]}
@@ -565,17 +603,17 @@ class Engine:
                 if a["collection_name"] not in self.catalog.collections:
                     raise _not_found(a["collection_name"])
                 if a["alias_name"] in self.catalog.collections:
-                    raise EngineError(409, f"Wrong input: Collection `{a['alias_name']}` already exists!")
+                    raise qx.collection_exists(a["alias_name"])
                 aliases[a["alias_name"]] = a["collection_name"]
             elif "delete_alias" in action:
                 a = action["delete_alias"]
                 if aliases.pop(a["alias_name"], None) is None:
-                    raise EngineError(404, f"Alias `{a['alias_name']}` doesn't exist!")
+                    raise qx.alias_not_found(a["alias_name"])
             elif "rename_alias" in action:
                 a = action["rename_alias"]
                 target = aliases.pop(a["old_alias_name"], None)
                 if target is None:
-                    raise EngineError(404, f"Alias `{a['old_alias_name']}` doesn't exist!")
+                    raise qx.alias_not_found(a["old_alias_name"])
                 aliases[a["new_alias_name"]] = target
             else:
                 raise _bad(f"update_aliases: unknown action {sorted(action)!r}")
@@ -758,7 +796,7 @@ class Engine:
             try:
                 results.append(handlers[kind](name, shard, arg))
             except Exception as e:
-                err = e if isinstance(e, EngineError) else _bad(str(e))
+                err = e if isinstance(e, EngineError) else qx.from_engine(str(e))
                 err.message = (
                     f"batch_update: operation {i} ({kind}) failed: {err.message}. The local engine applies "
                     f"batch operations one by one (not atomically): operations 0..{i - 1} were applied"
@@ -823,7 +861,7 @@ class Engine:
         pid = cv.pid_in(int(raw) if isinstance(raw, str) and raw.isdigit() else raw)
         records = shard.retrieve([pid], True, True)
         if not records:
-            raise EngineError(404, f"No point with id {pid} found")
+            raise qx.point_not_found(pid)
         return cv.record_out(records[0])
 
     def op_scroll_points(self, path: dict, query: dict, body: Any) -> Any:
@@ -869,41 +907,43 @@ class Engine:
     # -- queries --------------------------------------------------------------------------
 
     def _vector_resolver(self, default_name: str) -> cv.VectorResolver:
+        """Point ids used as vectors, resolved as Qdrant does: in ``lookup_from``'s collection
+        when given (its ``vector``, else the query's ``using``), else in the searched one."""
+
         def resolve(pid: Any, using: str, lookup: Any) -> Any:
             coll = default_name
             vname = using
             if lookup:
+                if lookup.get("shard_key") is not None:
+                    raise _unsupported("shard keys are not supported by the local engine")
                 coll = self.resolve(lookup["collection"])
-                vname = lookup.get("vector") or ""
-            shard = self.shard(coll)
-            records = shard.retrieve([pid], False, True)
+                vname = lookup.get("vector") or using
+            records = self.shard(coll).retrieve([pid], False, True)
             if not records:
-                raise EngineError(404, f"No point with id {pid} found")
+                raise qx.point_not_found(cv.pid_out(pid))
             vec = records[0].vector
             if isinstance(vec, dict):
                 if vname not in vec:
-                    raise _bad(f"Point {pid} has no vector `{vname}`")
-                vec = vec[vname]
-            elif vname not in ("",):
-                raise _bad(f"Point {pid} has no vector `{vname}`")
-            if isinstance(vec, qe.SparseVector):
-                return vec
+                    raise qx.referenced_vector_not_found(vname)
+                return vec[vname]
+            if vname != "":
+                raise qx.referenced_vector_not_found(vname)
             return vec
 
         return resolve
 
-    def _prefetch(self, p: dict, resolver: cv.VectorResolver, lookup: Any) -> Any:
-        ctx = cv.QueryContext(resolver, p.get("using") or "", lookup)
+    def _prefetch(self, p: dict, resolver: cv.VectorResolver) -> Any:
+        # a prefetch resolves its examples with its own `using` and `lookup_from`
+        ctx = cv.QueryContext(resolver, p.get("using") or "", p.get("lookup_from"))
         limit = int(p["limit"]) if p.get("limit") is not None else 10
         ctx.limit = limit
         query = cv.query_in(p.get("query"), ctx)
-        flt = cv.and_filter(p.get("filter"), ctx.exclusion())
         return qe.Prefetch(
             limit,
             query=query,
-            prefetches=[self._prefetch(x, resolver, lookup) for x in cv._listify(p.get("prefetch"))] or None,
+            prefetches=[self._prefetch(x, resolver) for x in cv._listify(p.get("prefetch"))] or None,
             params=cv.params_in(p.get("params")),
-            filter=cv.filter_in(flt),
+            filter=cv.filter_in(p.get("filter")),
             score_threshold=p.get("score_threshold"),
         )
 
@@ -917,21 +957,25 @@ class Engine:
         with_vector: Any = None,
     ) -> Any:
         self._no_shard_key(body)
-        if (body.get("lookup_from") or {}).get("shard_key") is not None:
-            raise _unsupported("shard keys are not supported by the local engine")
-        lookup = body.get("lookup_from")
+        sem.check_query(body)
         resolver = self._vector_resolver(name)
-        ctx = cv.QueryContext(resolver, body.get("using") or "", lookup)
+        ctx = cv.QueryContext(resolver, body.get("using") or "", body.get("lookup_from"))
         lim = limit if limit is not None else (int(body["limit"]) if body.get("limit") is not None else 10)
         ctx.limit = lim
         query = cv.query_in(body.get("query"), ctx)
-        flt = cv.and_filter(body.get("filter"), ctx.exclusion())
+        prefetches = [self._prefetch(p, resolver) for p in cv._listify(body.get("prefetch"))]
+        # examples looked up in this collection (root or any prefetch) never come back as results;
+        # the engine merges the root filter into every prefetch
+        excluded = sem.referenced_ids(body, name, self.resolve)
+        flt = cv.and_filter(body.get("filter"), [{"has_id": list(dict.fromkeys(excluded))}] if excluded else [])
+        offset = int(body.get("offset") or 0)
+        if isinstance(body.get("query"), dict) and "sample" in body["query"] and not prefetches:
+            offset = 0  # as Qdrant: a random sample has no stable order to page through
         return qe.QueryRequest(
             limit=lim,
-            offset=int(body.get("offset") or 0),
+            offset=offset,
             query=query,
-            prefetches=[self._prefetch(p, resolver, lookup) for p in cv._listify(body.get("prefetch"))]
-            or None,
+            prefetches=prefetches or None,
             with_vector=with_vector
             if with_vector is not None
             else cv.with_vector_in(body.get("with_vector"), False),
