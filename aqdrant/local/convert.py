@@ -261,13 +261,15 @@ def scored_out(p: Any, with_vector: bool = True) -> dict[str, Any]:
 
 class PointRows:
     """Engine records (``scored``: scored points) in a result, sent apart from the rest of the
-    reply: their JSON without vectors, and their vectors as :func:`vector_wire` (engine.py)."""
+    reply: their JSON without vectors, and their vectors as :func:`vector_wire` (engine.py);
+    ``vectors=False`` leaves out vectors the engine returned unasked (its MMR does)."""
 
-    __slots__ = ("records", "scored")
+    __slots__ = ("records", "scored", "vectors")
 
-    def __init__(self, records: list, scored: bool = False) -> None:
+    def __init__(self, records: list, scored: bool = False, vectors: bool = True) -> None:
         self.records = records
         self.scored = scored
+        self.vectors = vectors
 
     def __len__(self) -> int:
         return len(self.records)

@@ -989,16 +989,51 @@ class Engine:
 
     def op_query_points(self, path: dict, query: dict, body: Any) -> Any:
         name, shard = self._collection(path)
-        points = shard.query(self._query_request(name, body or {}))
-        return {"points": cv.PointRows(points, scored=True)}
+        return {"points": self._query_rows(name, shard, body or {})}
+
+    def _query_rows(self, name: str, shard: Any, body: dict) -> Any:
+        if sem.sparse_mmr(body, self.catalog.collections[name].config):
+            points = self._sparse_mmr(name, shard, body)
+        else:
+            points = shard.query(self._query_request(name, body))
+        return cv.PointRows(points, scored=True, vectors=sem.wants_vectors(body))
+
+    def _sparse_mmr(self, name: str, shard: Any, body: dict) -> list:
+        """MMR on a sparse vector (the engine has it for dense ones only): the nearest
+        ``candidates_limit`` points, re-ranked as Qdrant's MMR does (semantics.mmr_order)."""
+        nearest = body["query"]["nearest"]
+        mmr = body["query"]["mmr"] or {}
+        limit = int(body["limit"]) if body.get("limit") is not None else 10
+        offset = int(body.get("offset") or 0)
+        candidates = mmr.get("candidates_limit")
+        using = body.get("using") or ""
+        plain = {**body, "query": {"nearest": nearest}, "offset": 0}
+        plain["limit"] = int(candidates) if candidates is not None else limit
+        wv = body.get("with_vector")
+        req = self._query_request(name, plain, with_vector=True if sem.wants_vectors(body) else [using])
+        if wv not in (None, False, True):
+            req = self._query_request(name, plain, with_vector=sorted({*wv, using}))
+        found = shard.query(req)
+        ctx = cv.QueryContext(self._vector_resolver(name), using, body.get("lookup_from"))
+        query_vec = ctx.vector(nearest)
+        diversity = mmr.get("diversity")
+        lam = 1.0 - (0.5 if diversity is None else float(diversity))
+        return sem.mmr_order(found, query_vec, using, lam, limit + offset)[offset:]
 
     def op_query_batch_points(self, path: dict, query: dict, body: Any) -> Any:
         name, shard = self._collection(path)
-        requests = [self._query_request(name, b) for b in body["searches"]]
-        if not requests:
-            return []
-        results = shard.query_batch(qe.QueryBatchRequest(requests))
-        return [{"points": cv.PointRows(points, scored=True)} for points in results]
+        searches = body["searches"]
+        cfg = self.catalog.collections[name].config
+        plain = [i for i, b in enumerate(searches) if not sem.sparse_mmr(b, cfg)]
+        requests = [self._query_request(name, searches[i]) for i in plain]
+        results: dict[int, Any] = {}
+        if requests:
+            for i, points in zip(plain, shard.query_batch(qe.QueryBatchRequest(requests))):
+                results[i] = cv.PointRows(points, scored=True, vectors=sem.wants_vectors(searches[i]))
+        out = []
+        for i, b in enumerate(searches):
+            out.append({"points": results[i] if i in results else self._query_rows(name, shard, b)})
+        return out
 
     def op_query_points_groups(self, path: dict, query: dict, body: Any) -> Any:
         """Groups by a payload key, built from a growing query (the engine has no grouping)."""
@@ -1011,9 +1046,9 @@ class Engine:
         while True:
             req = self._query_request(
                 name,
-                body,
+                sem.with_prefetch_limits(body, fetch),
                 limit=fetch,
-                with_payload=qe.PayloadSelector.Include([group_by]),
+                with_payload=qe.PayloadSelector.Include([sem.path_root(group_by)]),
                 with_vector=False,
             )
             hits = shard.query(req)
@@ -1074,13 +1109,19 @@ class Engine:
         return {"groups": out}
 
     def _matrix(self, path: dict, body: Any) -> tuple[list, list]:
-        """(sampled ids, [(i, j, score)]) for the search matrix ops, built from queries."""
+        """(sampled ids, [(i, j, score)]) for the search matrix ops, as Qdrant builds them
+        (collection/distance_matrix.rs): a random sample of points having the vector, sorted by
+        id; for each, its nearest among the sample (itself left out); under 2 points, nothing."""
         name, shard = self._collection(path)
         body = body or {}
         self._no_shard_key(body)
         using = body.get("using") or ""
-        sample = int(body.get("sample") or 10)
-        limit = int(body.get("limit") or 3)
+        sample = int(body["sample"]) if body.get("sample") is not None else 10
+        limit = int(body["limit"]) if body.get("limit") is not None else 3
+        if using not in _vector_names(self.catalog.collections[name].config):
+            raise qx.vector_name_not_found(using)
+        if sample == 0 or limit == 0:
+            return [], []
         flt = cv.and_filter(body.get("filter"), [])
         flt = dict(flt or {})
         flt["must"] = cv._listify(flt.get("must")) + [{"has_vector": using}]
@@ -1092,31 +1133,26 @@ class Engine:
                 with_vector=[using] if using else True,
             )
         )
-        ids = [p.id for p in sampled]
+        if len(sampled) < 2:
+            return [], []
+        by_id = {cv.pid_out(p.id): p for p in sampled}
+        ids = sem.sort_ids(list(by_id))
         index = {pid: i for i, pid in enumerate(ids)}
+        among = qe.Filter(must=[qe.HasIdCondition({cv.pid_in(x) for x in ids})])
         requests = []
-        for p in sampled:
-            vec = p.vector[using] if isinstance(p.vector, dict) else p.vector
-            others = [x for x in ids if x != p.id]
-            if not others:
-                requests.append(None)
-                continue
+        for pid in ids:
+            vec = by_id[pid].vector
+            vec = vec[using] if isinstance(vec, dict) else vec
             requests.append(
-                qe.QueryRequest(
-                    limit=limit,
-                    query=qe.Query.Nearest(vec, using=using or None),
-                    filter=qe.Filter(must=[qe.HasIdCondition(set(others))]),
-                )
+                qe.QueryRequest(limit=limit + 1, query=qe.Query.Nearest(vec, using=using or None), filter=among)
             )
-        real = [r for r in requests if r is not None]
-        results = iter(shard.query_batch(qe.QueryBatchRequest(real)) if real else [])
         triples = []
-        for i, r in enumerate(requests):
-            if r is None:
-                continue
-            for hit in next(results):
-                triples.append((i, index[hit.id], hit.score))
-        return [cv.pid_out(x) for x in ids], triples
+        for i, hits in enumerate(shard.query_batch(qe.QueryBatchRequest(requests))):
+            others = [h for h in hits if cv.pid_out(h.id) != ids[i]]
+            if len(others) == limit + 1:
+                others.pop()
+            triples += [(i, index[cv.pid_out(h.id)], h.score) for h in others]
+        return ids, triples
 
     def op_search_matrix_pairs(self, path: dict, query: dict, body: Any) -> Any:
         ids, triples = self._matrix(path, body)
@@ -1148,14 +1184,23 @@ def _needs_indexing(cfg: dict, info: Any, opt: dict) -> bool:
     return unindexed * per_point / 1024 >= threshold
 
 
+def _vector_names(cfg: dict) -> set:
+    """The dense and sparse vector names a collection config declares ("" for the unnamed one)."""
+    vectors = cfg.get("vectors") or {}
+    names = {""} if "size" in vectors and "distance" in vectors else set(vectors)
+    return names | set(cfg.get("sparse_vectors") or {})
+
+
 def _group_keys(payload: dict, key: str) -> list:
-    value: Any = payload
-    for part in key.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return []
-        value = value[part]
-    values = value if isinstance(value, list) else [value]
-    return [v for v in values if isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool))]
+    """The group ids a payload gives for ``key`` (a JSON path: ``a.b``, ``a[]``, ``a[].b``,
+    ``a[2]``): strings and integers found there, arrays flattened, as Qdrant groups."""
+    out: list = []
+    for value in sem.path_values(payload, key):
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool)):
+                if v not in out:
+                    out.append(v)
+    return out
 
 
 def _schema_type_name(t: Any) -> str:
@@ -1355,7 +1400,7 @@ def _reply_frames(rid: Any, result: Any, extra: dict) -> list[dict]:
         records = rows.records
         for i in range(0, len(records), CHUNK_POINTS):
             chunk = records[i : i + CHUNK_POINTS]
-            vectors = [cv.vector_wire(r.vector, ext) for r in chunk]
+            vectors = [cv.vector_wire(r.vector, ext) if rows.vectors else None for r in chunk]
             frames.append(
                 {
                     "id": rid,

@@ -15,6 +15,7 @@ names the part of Qdrant it follows:
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any, Callable
 
@@ -114,9 +115,63 @@ def referenced_ids(node: dict, collection: str, resolve: Callable[[str], str]) -
     return ids
 
 
+def with_prefetch_limits(node: dict, limit: int) -> dict:
+    """``node`` with every prefetch's limit raised to at least ``limit``: grouping reads as many
+    candidates from each prefetch as it reads from the whole query (as Qdrant's grouping does)."""
+    prefetches = _prefetches(node)
+    if not prefetches:
+        return node
+    raised = []
+    for p in prefetches:
+        p = with_prefetch_limits(dict(p), limit)
+        p["limit"] = max(int(p["limit"]) if p.get("limit") is not None else 10, limit)
+        raised.append(p)
+    return {**node, "prefetch": raised}
+
+
 def sort_ids(ids: list) -> list:
     """Point ids in Qdrant's order: integer ids first (by value), then UUIDs."""
     return sorted(ids, key=lambda i: (0, i, "") if isinstance(i, int) else (1, 0, str(i)))
+
+
+# -- JSON paths (segment::json_path) -----------------------------------------------------------
+
+_PART = re.compile(r"([^.\[\]]+)((?:\[\d*\])*)")
+
+
+def _parts(path: str) -> list[tuple[str, list]]:
+    """``a.b[].c[2]`` -> [("a", []), ("b", [None]), ("c", [2])] (None: every element)."""
+    out = []
+    for m in _PART.finditer(path):
+        idx = [int(x) if x else None for x in re.findall(r"\[(\d*)\]", m.group(2))]
+        out.append((m.group(1), idx))
+    return out
+
+
+def path_root(path: str) -> str:
+    """The top-level payload key of a JSON path (what to fetch to read it)."""
+    parts = _parts(path)
+    return parts[0][0] if parts else path
+
+
+def path_values(payload: Any, path: str) -> list:
+    """The values at ``path`` in ``payload``: ``[]`` takes every element of an array, ``[N]``
+    one; a plain key on an array of objects reads it in each object."""
+    values = [payload]
+    for key, idx in _parts(path):
+        nxt: list = []
+        for v in values:
+            for obj in v if isinstance(v, list) else [v]:
+                if isinstance(obj, dict) and key in obj:
+                    nxt.append(obj[key])
+        for i in idx:
+            flat: list = []
+            for v in nxt:
+                if isinstance(v, list):
+                    flat += v if i is None else v[i : i + 1]
+            nxt = flat
+        values = nxt
+    return values
 
 
 # -- average_vector recommend ---------------------------------------------------------------
@@ -183,3 +238,61 @@ def average_vector(positive: list, negative: list) -> Any:
     if kind == "sparse":
         return qe.SparseVector(list(pos), [float(x) for x in pos.values()])
     return pos
+
+
+# -- MMR (collection/mmr.rs) --------------------------------------------------------------------
+
+
+def wants_vectors(body: dict) -> bool:
+    wv = body.get("with_vector")
+    return bool(wv) if wv is not None else False
+
+
+def sparse_mmr(body: dict, config: dict) -> bool:
+    """Whether ``body`` asks MMR on a sparse vector (computed here: the engine has it for dense)."""
+    q = body.get("query")
+    if _prefetches(body) or not isinstance(q, dict) or q.get("mmr") is None or "nearest" not in q:
+        return False
+    return (body.get("using") or "") in (config.get("sparse_vectors") or {})
+
+
+def _sparse_dot(a: Any, b: Any) -> float:
+    other = dict(zip(b.indices, b.values))
+    return float(sum(v * other.get(i, 0.0) for i, v in zip(a.indices, a.values)))
+
+
+def mmr_order(points: list, query: Any, using: str, lam: float, limit: int) -> list:
+    """Maximal marginal relevance over sparse ``points`` (scored, with vector ``using``): the most
+    relevant first, then the best ``lam * relevance - (1 - lam) * max similarity to the chosen``;
+    ties go to the last candidate, and the candidates set is kept as Qdrant keeps it (the chosen
+    one's slot takes the last candidate)."""
+    if not points:
+        return []
+
+    def vec(p: Any) -> Any:
+        v = p.vector
+        return v[using] if isinstance(v, dict) else v
+
+    vectors = [vec(p) for p in points]
+    relevance = [_sparse_dot(query, v) for v in vectors]
+    sim = [[_sparse_dot(a, b) for b in vectors] for a in vectors]
+
+    def last_argmax(values: list) -> int:
+        best = 0
+        for i, v in enumerate(values):
+            if v >= values[best]:
+                best = i
+        return best
+
+    def swap_remove(items: list, i: int) -> Any:
+        item = items[i]
+        items[i] = items[-1]
+        items.pop()
+        return item
+
+    pending = list(range(len(points)))
+    selected = [swap_remove(pending, last_argmax([relevance[i] for i in pending]))]
+    while len(selected) < limit and pending:
+        scores = [lam * relevance[i] - (1.0 - lam) * max(sim[i][j] for j in selected) for i in pending]
+        selected.append(swap_remove(pending, last_argmax(scores)))
+    return [points[i] for i in selected]
