@@ -967,7 +967,9 @@ class Engine:
         # examples looked up in this collection (root or any prefetch) never come back as results;
         # the engine merges the root filter into every prefetch
         excluded = sem.referenced_ids(body, name, self.resolve)
-        flt = cv.and_filter(body.get("filter"), [{"has_id": list(dict.fromkeys(excluded))}] if excluded else [])
+        flt = cv.and_filter(
+            body.get("filter"), [{"has_id": list(dict.fromkeys(excluded))}] if excluded else []
+        )
         offset = int(body.get("offset") or 0)
         if isinstance(body.get("query"), dict) and "sample" in body["query"] and not prefetches:
             offset = 0  # as Qdrant: a random sample has no stable order to page through
@@ -1028,7 +1030,7 @@ class Engine:
         requests = [self._query_request(name, searches[i]) for i in plain]
         results: dict[int, Any] = {}
         if requests:
-            for i, points in zip(plain, shard.query_batch(qe.QueryBatchRequest(requests))):
+            for i, points in zip(plain, shard.query_batch(qe.QueryBatchRequest(requests)), strict=True):
                 results[i] = cv.PointRows(points, scored=True, vectors=sem.wants_vectors(searches[i]))
         out = []
         for i, b in enumerate(searches):
@@ -1144,7 +1146,9 @@ class Engine:
             vec = by_id[pid].vector
             vec = vec[using] if isinstance(vec, dict) else vec
             requests.append(
-                qe.QueryRequest(limit=limit + 1, query=qe.Query.Nearest(vec, using=using or None), filter=among)
+                qe.QueryRequest(
+                    limit=limit + 1, query=qe.Query.Nearest(vec, using=using or None), filter=among
+                )
             )
         triples = []
         for i, hits in enumerate(shard.query_batch(qe.QueryBatchRequest(requests))):

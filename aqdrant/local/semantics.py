@@ -211,7 +211,7 @@ def _avg(vectors: list) -> tuple[str, Any]:
         acc: dict = {}
         for v in vectors:
             idx, vals = _sparse_parts(v)
-            acc = _sparse_combine(acc, dict(zip(idx, vals)), lambda x, y: x + y)
+            acc = _sparse_combine(acc, dict(zip(idx, vals, strict=True)), lambda x, y: x + y)
         return kind, {i: x / len(vectors) for i, x in acc.items()}
     # multivectors are not averaged: their rows are concatenated
     rows: list = []
@@ -230,7 +230,7 @@ def average_vector(positive: list, negative: list) -> Any:
         if nkind != kind:
             raise qx.validation_failed(qx.AVERAGE_POS_NEG_KINDS)
         if kind == "dense":
-            pos = [p + p - n for p, n in zip(pos, neg)]
+            pos = [p + p - n for p, n in zip(pos, neg, strict=False)]
         elif kind == "sparse":
             pos = _sparse_combine(pos, neg, lambda p, n: p + p - n)
         else:
@@ -257,8 +257,8 @@ def sparse_mmr(body: dict, config: dict) -> bool:
 
 
 def _sparse_dot(a: Any, b: Any) -> float:
-    other = dict(zip(b.indices, b.values))
-    return float(sum(v * other.get(i, 0.0) for i, v in zip(a.indices, a.values)))
+    other = dict(zip(b.indices, b.values, strict=True))
+    return float(sum(v * other.get(i, 0.0) for i, v in zip(a.indices, a.values, strict=True)))
 
 
 def mmr_order(points: list, query: Any, using: str, lam: float, limit: int) -> list:

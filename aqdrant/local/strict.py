@@ -24,14 +24,27 @@ else:  # engine process: a top-level sibling
 # -- index capabilities (lib/collection/src/problems/unindexed_field.rs) -------------------------
 
 INT_MATCH, INT_RANGE, KEYWORD, KEYWORD_PREFIX, FLOAT_RANGE, TEXT = (
-    "int_match", "int_range", "keyword", "keyword_prefix", "float_range", "text",
+    "int_match",
+    "int_range",
+    "keyword",
+    "keyword_prefix",
+    "float_range",
+    "text",
 )
 BOOL, UUID_MATCH, UUID_RANGE, DATETIME, GEO = "bool", "uuid_match", "uuid_range", "datetime", "geo"
 #: index capability -> the schema Qdrant names for it
 SCHEMA_OF = {
-    INT_MATCH: "integer", INT_RANGE: "integer", KEYWORD: "keyword", KEYWORD_PREFIX: "keyword",
-    FLOAT_RANGE: "float", TEXT: "text", BOOL: "bool", UUID_MATCH: "uuid", UUID_RANGE: "uuid",
-    DATETIME: "datetime", GEO: "geo",
+    INT_MATCH: "integer",
+    INT_RANGE: "integer",
+    KEYWORD: "keyword",
+    KEYWORD_PREFIX: "keyword",
+    FLOAT_RANGE: "float",
+    TEXT: "text",
+    BOOL: "bool",
+    UUID_MATCH: "uuid",
+    UUID_RANGE: "uuid",
+    DATETIME: "datetime",
+    GEO: "geo",
 }
 ALL = [INT_MATCH, INT_RANGE, KEYWORD, FLOAT_RANGE, TEXT, BOOL, UUID_MATCH, UUID_RANGE, DATETIME, GEO]
 MATCH_SCHEMAS = {"keyword", "integer", "bool", "uuid"}  # PayloadSchemaType::supports_match
@@ -51,8 +64,12 @@ def capabilities(schema: Any) -> set[str]:
             caps.add(INT_RANGE)
         return caps
     return {
-        "uuid": {UUID_MATCH, UUID_RANGE}, "bool": {BOOL}, "float": {FLOAT_RANGE}, "geo": {GEO},
-        "text": {TEXT}, "datetime": {DATETIME},
+        "uuid": {UUID_MATCH, UUID_RANGE},
+        "bool": {BOOL},
+        "float": {FLOAT_RANGE},
+        "geo": {GEO},
+        "text": {TEXT},
+        "datetime": {DATETIME},
     }.get(kind, set())
 
 
@@ -177,8 +194,10 @@ def conditions_count(flt: Any) -> int:
     for c in _conditions(flt):
         if isinstance(c, dict) and "nested" in c:
             total += conditions_count(c["nested"].get("filter"))
-        elif isinstance(c, dict) and "key" not in c and any(
-            k in c for k in ("must", "should", "must_not", "min_should")
+        elif (
+            isinstance(c, dict)
+            and "key" not in c
+            and any(k in c for k in ("must", "should", "must_not", "min_should"))
         ):
             total += conditions_count(c)
         else:
@@ -205,7 +224,9 @@ def condition_size(flt: Any) -> int:
                     size = len(m[k] or [])
             poly = c.get("geo_polygon")
             if poly:
-                size = len(poly["exterior"]["points"]) + sum(len(r["points"]) for r in poly.get("interiors") or [])
+                size = len(poly["exterior"]["points"]) + sum(
+                    len(r["points"]) for r in poly.get("interiors") or []
+                )
         elif any(k in c for k in ("must", "should", "must_not", "min_should")):
             size = condition_size(c)
         best = max(best, size)
@@ -219,7 +240,8 @@ def check_limit(value: Any, limit: Any, name: str) -> None:
     if value is None or limit is None or not value > limit:
         return
     raise qx.strict_mode(
-        f'Limit exceeded {value} > {limit} for "{name}"', f'Reduce the "{name}" parameter to or below {limit}.'
+        f'Limit exceeded {value} > {limit} for "{name}"',
+        f'Reduce the "{name}" parameter to or below {limit}.',
     )
 
 
@@ -243,13 +265,16 @@ def check_filter(flt: Any, allow_unindexed: Any, cfg: dict, schemas: dict) -> No
         n = conditions_count(flt)
         if n > limit:
             raise qx.strict_mode(
-                f"Filter condition limit reached ({n} > {limit})", "Reduce the amount of conditions of your filter."
+                f"Filter condition limit reached ({n} > {limit})",
+                "Reduce the amount of conditions of your filter.",
             )
     limit = cfg.get("condition_max_size")
     if limit is not None:
         n = condition_size(flt)
         if n > limit:
-            raise qx.strict_mode(f"Condition size limit reached ({n} > {limit})", "Reduce the size of your condition.")
+            raise qx.strict_mode(
+                f"Condition size limit reached ({n} > {limit})", "Reduce the size of your condition."
+            )
     if allow_unindexed is False:
         found = unindexed_key(flt, schemas)
         if found is not None:
@@ -278,7 +303,8 @@ def check_grouping_field(group_by: str, cfg: dict, schemas: dict) -> None:
     schema = schemas.get(group_by)
     if schema is None:
         raise qx.strict_mode(
-            f'Index required but not found for "{group_by}"', "Create an index supporting `match` for this key."
+            f'Index required but not found for "{group_by}"',
+            "Create an index supporting `match` for this key.",
         )
     kind = schema if isinstance(schema, str) else schema.get("type")
     if kind not in MATCH_SCHEMAS:
@@ -412,7 +438,9 @@ def check_query(body: dict, collection: dict, cfg: dict, schemas: dict, *, group
             check_prefetch(p, collection, cfg, schemas)
     if body.get("query") is not None:
         if not _prefetches(body):
-            check_fullscan(body["query"], body.get("using") or "", body.get("filter"), collection, cfg, schemas)
+            check_fullscan(
+                body["query"], body.get("using") or "", body.get("filter"), collection, cfg, schemas
+            )
         check_formula(body["query"], cfg, schemas)
     if groups:
         check_grouping_field(body["group_by"], cfg, schemas)
@@ -554,13 +582,26 @@ class RateLimiter:
 
 
 UPDATE_OPS = {
-    "upsert_points": "upsert", "update_vectors": "update_vectors", "set_payload": "set_payload",
-    "overwrite_payload": "overwrite_payload", "delete_points": "delete", "delete_payload": "delete_payload",
-    "clear_payload": "clear_payload", "delete_vectors": "delete_vectors",
+    "upsert_points": "upsert",
+    "update_vectors": "update_vectors",
+    "set_payload": "set_payload",
+    "overwrite_payload": "overwrite_payload",
+    "delete_points": "delete",
+    "delete_payload": "delete_payload",
+    "clear_payload": "clear_payload",
+    "delete_vectors": "delete_vectors",
 }
 READ_OPS = {
-    "query_points", "query_batch_points", "query_points_groups", "scroll_points", "count_points",
-    "facet", "search_matrix_pairs", "search_matrix_offsets", "get_points", "get_point",
+    "query_points",
+    "query_batch_points",
+    "query_points_groups",
+    "scroll_points",
+    "count_points",
+    "facet",
+    "search_matrix_pairs",
+    "search_matrix_offsets",
+    "get_points",
+    "get_point",
 }
 
 
@@ -638,7 +679,9 @@ class Strict:
         elif op == "count_points":
             _verify(cfg, schemas, read_filter=body.get("filter"))
         elif op == "facet":
-            _verify(cfg, schemas, limit=body.get("limit"), read_filter=body.get("filter"), exact=body.get("exact"))
+            _verify(
+                cfg, schemas, limit=body.get("limit"), read_filter=body.get("filter"), exact=body.get("exact")
+            )
         elif op in ("search_matrix_pairs", "search_matrix_offsets"):
             sample = body.get("sample") if body.get("sample") is not None else 10
             limit = body.get("limit") if body.get("limit") is not None else 3
