@@ -20,7 +20,8 @@ first call of a client still starts the engine (which takes the storage lock).
 Parameters with no local effect are reported, never dropped silently: ``consistency`` and
 ``ordering`` are satisfied trivially (one replica, operations applied in order before the reply)
 and raise a :class:`LocalEngineWarning`; so do ``shard_number``/``replication_factor``/
-``write_consistency_factor``/``wal_config``/``strict_mode_config`` at collection creation.
+``write_consistency_factor``/``wal_config`` at collection creation (``strict_mode_config`` is
+enforced, as on the server).
 ``shard_key`` anywhere, custom sharding and ``init_from`` raise :class:`UnsupportedOperation`.
 ``wait=false`` still waits: every update is applied before the reply (status ``completed``).
 ``batch_update`` applies its operations one by one and is **not atomic**: when one fails, the

@@ -732,14 +732,23 @@ def optimizers_in(o: Any) -> Any:
     return qe.EdgeOptimizersConfig(**{k: o[k] for k in _OPTIMIZER_KEYS if o.get(k) is not None})
 
 
+#: the engine's name of the placeholder vector of a collection without vectors (see edge_config)
+NO_VECTORS = "aqdrant-no-vectors.placeholder"
+
+
 def edge_config(cfg: dict) -> Any:
     """An ``EdgeConfig`` from a CreateCollection body (as builtins)."""
     hnsw = cfg.get("hnsw_config")
     payload = cfg.get("payload") or {}
+    vectors = vectors_config_in(cfg.get("vectors"), hnsw)
+    sparse = {n: sparse_params_in(s or {}) for n, s in (cfg.get("sparse_vectors") or {}).items()}
+    if not vectors and not sparse:
+        # Qdrant allows a collection without vectors (payload only); the engine wants one: an
+        # unused sparse vector, never written, not in the collection's config
+        sparse = {NO_VECTORS: sparse_params_in({})}
     return qe.EdgeConfig(
-        vectors=vectors_config_in(cfg.get("vectors"), hnsw),
-        sparse_vectors={n: sparse_params_in(s or {}) for n, s in (cfg.get("sparse_vectors") or {}).items()}
-        or None,
+        vectors=vectors,
+        sparse_vectors=sparse or None,
         on_disk_payload=cfg.get("on_disk_payload"),
         hnsw_config=hnsw_in(hnsw) if hnsw else None,
         quantization_config=quantization_in(cfg.get("quantization_config")),

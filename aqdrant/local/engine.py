@@ -387,7 +387,7 @@ class Engine:
                 self.warnings.append(
                     f"create_collection: `{key}` has no effect on the local engine (one shard, one replica)"
                 )
-        for key in ("wal_config", "strict_mode_config"):
+        for key in ("wal_config",):
             if body.get(key) is not None:
                 self.warnings.append(
                     f"create_collection: `{key}` is kept in the config but not applied by the local engine"
@@ -423,13 +423,15 @@ class Engine:
         info = shard.info()
         cfg = entry.config
         params: dict[str, Any] = {
-            "shard_number": 1,
-            "replication_factor": 1,
-            "write_consistency_factor": 1,
+            "shard_number": cfg.get("shard_number") or 1,
+            "replication_factor": cfg.get("replication_factor") or 1,
+            "write_consistency_factor": cfg.get("write_consistency_factor") or 1,
             "on_disk_payload": cfg.get("on_disk_payload", True),
         }
-        if cfg.get("vectors") is not None:
-            params["vectors"] = cfg["vectors"]
+        for key in ("read_fan_out_factor", "read_fan_out_delay_ms"):
+            if cfg.get(key) is not None:
+                params[key] = cfg[key]
+        params["vectors"] = cfg["vectors"] if cfg.get("vectors") is not None else {}
         if cfg.get("sparse_vectors") is not None:
             params["sparse_vectors"] = cfg["sparse_vectors"]
         if cfg.get("payload") is not None:
@@ -482,18 +484,21 @@ class Engine:
         name, shard = self._collection(path)
         body = body or {}
         entry = self.catalog.collections[name]
-        if body.get("params"):
-            self.warnings.append(
-                "update_collection: `params` (replication, fan-out...) have no effect on the local engine"
-            )
-        if body.get("strict_mode_config") is not None:
-            self.warnings.append(
-                "update_collection: `strict_mode_config` is kept in the config but not applied"
-            )
         new = msgspec.json.decode(msgspec.json.encode(entry.config))
-        for key in ("hnsw_config", "optimizers_config", "strict_mode_config", "metadata"):
+        params = {k: v for k, v in (body.get("params") or {}).items() if v is not None}
+        if set(params) - {"on_disk_payload"}:
+            self.warnings.append(
+                "update_collection: `params` (replication, fan-out...) are recorded in the config but have "
+                "no effect on the local engine (one shard, one replica)"
+            )
+        new.update(params)  # as Qdrant: the collection's params now say so
+        for key in ("hnsw_config", "optimizers_config", "strict_mode_config"):
             if body.get(key) is not None:
                 new[key] = {**(new.get(key) or {}), **body[key]}
+        if body.get("metadata") is not None:
+            # as Qdrant: merged into the existing metadata; a key set to null is removed
+            merged = {**(new.get("metadata") or {}), **body["metadata"]}
+            new["metadata"] = {k: v for k, v in merged.items() if v is not None}
         if "quantization_config" in body and body["quantization_config"] is not None:
             qc = body["quantization_config"]
             new["quantization_config"] = None if qc == "Disabled" else qc
@@ -520,6 +525,10 @@ class Engine:
             new["sparse_vectors"] = sparse
         new = {k: v for k, v in new.items() if v is not None}
         config = cv.edge_config(new)
+        if _modifiers(new) != _modifiers(entry.config):
+            # the engine keeps a sparse vector's modifier in its segments: a new one needs a new shard
+            self._rebuild(name, new, config)
+            return True
         shard_dir = os.path.join(self.root, entry.dir)
         shard.close()
         del self.shards[name]
@@ -532,6 +541,41 @@ class Engine:
         cat.save(self.root, self.catalog)
         self.dirty.add(name)
         return True
+
+    def _rebuild(self, name: str, new: dict, config: Any) -> None:
+        """Replace collection ``name``'s shard by one made with ``config``, holding the same points
+        and payload indexes (a change the engine cannot apply to existing segments)."""
+        entry = self.catalog.collections[name]
+        old = self.shard(name)
+        new_dir = self.catalog.new_dir()
+        path = os.path.join(self.root, new_dir)
+        shard = qe.EdgeShard.create(path, config)
+        try:
+            offset = None
+            while True:
+                records, offset = old.scroll(
+                    qe.ScrollRequest(offset=offset, limit=256, with_payload=True, with_vector=True)
+                )
+                if records:
+                    points = [qe.Point(r.id, r.vector or {}, r.payload) for r in records]
+                    shard.update(qe.UpdateOperation.upsert_points(points))
+                if offset is None:
+                    break
+            pending = self.pending.get(name, {})
+            for field, schema in entry.field_schemas.items():
+                if field not in pending:
+                    shard.update(qe.UpdateOperation.create_field_index(field, cv.field_schema_in(schema)))
+        except BaseException:
+            shard.close()
+            _rmtree(path)
+            raise
+        old.close()
+        old_dir, entry.dir, entry.config = entry.dir, new_dir, new
+        self.shards[name] = shard
+        cat.save(self.root, self.catalog)
+        _rmtree(os.path.join(self.root, old_dir))
+        self.built.discard(name)
+        self.dirty.add(name)
 
     def op_create_vector_name(self, path: dict, query: dict, body: Any) -> Any:
         name, shard = self._collection(path)
@@ -1186,6 +1230,10 @@ def _needs_indexing(cfg: dict, info: Any, opt: dict) -> bool:
     n_vectors = len(dense) + len(cfg.get("sparse_vectors") or {})
     unindexed = info.points_count - info.indexed_vectors_count / max(1, n_vectors)
     return unindexed * per_point / 1024 >= threshold
+
+
+def _modifiers(cfg: dict) -> dict:
+    return {n: (s or {}).get("modifier") for n, s in (cfg.get("sparse_vectors") or {}).items()}
 
 
 def _vector_names(cfg: dict) -> set:
