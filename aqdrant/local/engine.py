@@ -961,7 +961,7 @@ class Engine:
                 if lookup.get("shard_key") is not None:
                     raise _unsupported("shard keys are not supported by the local engine")
                 coll = self.resolve(lookup["collection"])
-                vname = lookup.get("vector") or using
+                vname = lookup["vector"] if lookup.get("vector") is not None else using
             records = self.shard(coll).retrieve([pid], False, True)
             if not records:
                 raise qx.point_not_found(cv.pid_out(pid))
