@@ -236,12 +236,19 @@ def condition_size(flt: Any) -> int:
 # -- the checks (verification/mod.rs) -----------------------------------------------------------
 
 
+def _num(v: Any) -> str:
+    """A number as Rust's Display writes it (``3`` for 3.0, ``2.5``)."""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
 def check_limit(value: Any, limit: Any, name: str) -> None:
     if value is None or limit is None or not value > limit:
         return
+    v, lim = _num(value), _num(limit)
     raise qx.strict_mode(
-        f'Limit exceeded {value} > {limit} for "{name}"',
-        f'Reduce the "{name}" parameter to or below {limit}.',
+        f'Limit exceeded {v} > {lim} for "{name}"', f'Reduce the "{name}" parameter to or below {lim}.'
     )
 
 
