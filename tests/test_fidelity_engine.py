@@ -443,6 +443,14 @@ async def test_query_semantics_match_the_oracle(client, oracle, anyio_backend) -
     if facet != want_facet:
         failures.append(f"facet: {facet} != oracle {want_facet}")
 
+    for total, index in ((2, 0), (3, 2), (5, 4)):
+        part = models.Filter(must=[models.SliceCondition(slice=models.Slice(total=total, index=index))])
+        opart = qm.Filter(must=[qm.SliceCondition(slice=qm.Slice(total=total, index=index))])
+        got = sorted(ids((await c.scroll(name, scroll_filter=part, limit=N))[0]))
+        want = sorted(ids(o.scroll("c", scroll_filter=opart, limit=N)[0]))
+        if got != want or not got:
+            failures.append(f"slice {index}/{total}: {got} != oracle {want}")
+
     sample = await c.query_points(name, query=models.SampleQuery(sample="random"), limit=N + 10)
     if sorted(ids(sample.points)) != list(range(1, N + 1)):
         failures.append(f"random sample: {len(sample.points)} of {N} points")
@@ -552,6 +560,7 @@ async def test_strict_mode_is_enforced(client, anyio_backend) -> None:
         sparse_vectors_config={"s": models.SparseVectorParams()},
         strict_mode_config=strict(
             max_query_limit=10,
+            max_timeout=5,
             unindexed_filtering_retrieve=False,
             unindexed_filtering_update=False,
             search_max_hnsw_ef=64,
@@ -579,7 +588,13 @@ async def test_strict_mode_is_enforced(client, anyio_backend) -> None:
             help_limit("limit", 11, 10),
         ),
         (
-            "scroll's default limit is within 10",
+            "timeout",
+            lambda: c.query_points(name, query=near, using="d", timeout=6),
+            400,
+            help_limit("timeout", 6, 5),
+        ),
+        (
+            "scroll limit",
             lambda: c.scroll(name, limit=11),
             400,
             help_limit("limit", 11, 10),

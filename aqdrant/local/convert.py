@@ -387,6 +387,8 @@ def condition_in(c: Any) -> Any:
         return qe.HasVectorCondition(c["has_vector"])
     if "nested" in c:
         return qe.NestedCondition(c["nested"]["key"], filter_in(c["nested"]["filter"]))
+    if "slice" in c:
+        return qe.SliceCondition(total=int(c["slice"]["total"]), index=int(c["slice"]["index"]))
     if not c or any(k in c for k in ("must", "should", "must_not", "min_should")):
         return filter_in(c)
     raise ConversionError(f"unsupported filter condition {c!r}")
