@@ -150,6 +150,18 @@ async def error_cases(c: AsyncQdrantClient) -> list[tuple[str, Callable[[], Awai
             f"Not found: Alias {missing} does not exists!",
         ),
         (
+            "the aliases of a missing collection",
+            lambda: c.get_collection_aliases(missing),
+            404,
+            f"Not found: Collection `{missing}` doesn't exist!",
+        ),
+        (
+            "with_lookup from a missing collection",
+            lambda: c.query_points_groups(a, query=near, group_by="n", with_lookup=missing),
+            404,
+            f"Not found: Collection `{missing}` doesn't exist!",
+        ),
+        (
             "prefetch without a query",
             lambda: c.query_points(a, prefetch=[models.Prefetch(query=near)]),
             400,
@@ -214,6 +226,10 @@ async def test_error_texts_and_statuses(client, anyio_backend) -> None:
         got = await expect_error(make)
         if got != (status, text):
             failures.append(f"{label}: expected {(status, text)!r}, got {got!r}")
+    # deleting an alias that does not exist is not an error on Qdrant
+    gone = models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=unique("never")))
+    if await client.update_collection_aliases([gone]) is not True:
+        failures.append("deleting a missing alias did not succeed")
     check_all(failures)
 
 

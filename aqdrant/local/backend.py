@@ -76,6 +76,7 @@ from ..errors import (
     UnsupportedOperation,
     ValidationError,
 )
+from . import qerrors
 
 _HEADER = struct.Struct(">I")
 _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -563,8 +564,9 @@ class LocalBackend:
             )
         # get_collection_aliases
         if target not in collections:
+            missing = qerrors.collection_not_found(target)
             raise UnexpectedResponse.for_status(
-                404, f"Collection `{target}` doesn't exist!", operation=name, collection=request.collection
+                missing.status, missing.message, operation=name, collection=request.collection
             )
         return models.parse(
             result_type,

@@ -496,9 +496,13 @@ class Engine:
             if body.get(key) is not None:
                 new[key] = {**(new.get(key) or {}), **body[key]}
         if body.get("metadata") is not None:
-            # as Qdrant: merged into the existing metadata; a key set to null is removed
-            merged = {**(new.get("metadata") or {}), **body["metadata"]}
-            new["metadata"] = {k: v for k, v in merged.items() if v is not None}
+            # as Qdrant: merged into the existing metadata, where a key set to null is removed; a
+            # collection without metadata takes the given one whole (nulls included)
+            if new.get("metadata") is None:
+                new["metadata"] = body["metadata"]
+            else:
+                merged = {**new["metadata"], **body["metadata"]}
+                new["metadata"] = {k: v for k, v in merged.items() if v is not None}
         if "quantization_config" in body and body["quantization_config"] is not None:
             qc = body["quantization_config"]
             new["quantization_config"] = None if qc == "Disabled" else qc
@@ -650,9 +654,8 @@ class Engine:
                     raise qx.collection_exists(a["alias_name"])
                 aliases[a["alias_name"]] = a["collection_name"]
             elif "delete_alias" in action:
-                a = action["delete_alias"]
-                if aliases.pop(a["alias_name"], None) is None:
-                    raise qx.alias_not_found(a["alias_name"])
+                # as Qdrant: deleting an alias that does not exist is not an error
+                aliases.pop(action["delete_alias"]["alias_name"], None)
             elif "rename_alias" in action:
                 a = action["rename_alias"]
                 target = aliases.pop(a["old_alias_name"], None)
