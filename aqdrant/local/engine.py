@@ -844,13 +844,13 @@ class Engine:
                 results.append(handlers[kind](name, shard, arg))
             except Exception as e:
                 err = e if isinstance(e, EngineError) else qx.from_engine(str(e))
-                err.message = (
-                    f"batch_update: operation {i} ({kind}) failed: {err.message}. The local engine applies "
-                    f"batch operations one by one (not atomically): operations 0..{i - 1} were applied"
-                    if i
-                    else f"batch_update: operation 0 ({kind}) failed: {err.message}. Nothing was applied"
-                )
-                err.args = (err.message,)
+                if i:  # the first one failing leaves nothing applied: Qdrant's text as it is
+                    err.message = (
+                        f"batch_update: operation {i} ({kind}) failed: {err.message}. The local engine "
+                        f"applies batch operations one by one (not atomically): operations 0..{i - 1} "
+                        "were applied"
+                    )
+                    err.args = (err.message,)
                 raise err from None
         return results
 

@@ -147,7 +147,7 @@ ENGINE_MESSAGES: list[tuple[re.Pattern[str], object]] = [
 
 def from_engine(message: str) -> QdrantFault:
     """The fault Qdrant answers for an engine error text (:data:`ENGINE_MESSAGES`)."""
-    text = message.strip()
+    text = message.rstrip("\n")  # keep a trailing space: "Not existing vector name error: " names ""
     for pattern, make in ENGINE_MESSAGES:
         m = pattern.search(text)
         if m is None:
