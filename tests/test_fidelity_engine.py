@@ -824,3 +824,33 @@ async def test_strict_mode_disabled_is_not_enforced(client, anyio_backend) -> No
     await c.update_collection(name, strict_mode_config=models.StrictModeConfig(enabled=True))
     got = await expect_error(lambda: c.query_points(name, query=[1.0, 0.0], limit=3))
     assert got == (400, help_limit("limit", 3, 1))
+
+
+async def test_strict_mode_storage_limits(client, anyio_backend) -> None:
+    c = client
+    vec = unique("vbytes")
+    await c.create_collection(
+        vec,
+        vectors_config=D2,
+        strict_mode_config=strict(max_collection_vector_size_bytes=16, search_max_batchsize=2),
+    )
+    # 2 dims of float32: 8 bytes a point; the limit is checked before the write, as on Qdrant
+    await c.upsert(vec, [models.PointStruct(id=i, vector=[1.0, 0.0]) for i in (1, 2)])
+    got = await expect_error(lambda: c.upsert(vec, [models.PointStruct(id=3, vector=[1.0, 0.0])]))
+    assert got == (400, "Bad request: Max vector storage size limit of 0.000015258789MB reached!")
+    three = [models.QueryRequest(query=[1.0, 0.0], limit=1)] * 3
+    got = await expect_error(lambda: c.query_batch_points(vec, three))
+    assert got == (400, help_limit("search batch size", 3, 2))
+    assert len(await c.query_batch_points(vec, three[:2])) == 2
+
+    pay = unique("pbytes")
+    await c.create_collection(
+        pay, vectors_config=D2, strict_mode_config=strict(max_collection_payload_size_bytes=20)
+    )
+    await c.upsert(pay, [models.PointStruct(id=1, vector=[1.0, 0.0])])
+    await c.set_payload(pay, payload={"k": "a value of more than twenty bytes"}, points=[1])
+    got = await expect_error(lambda: c.set_payload(pay, payload={"k2": 1}, points=[1]))
+    assert got == (400, "Bad request: Max payload storage size limit of 0.000019073486MB reached!")
+    # deletes free what the limits guard: never refused
+    await c.delete_payload(pay, keys=["k"], points=[1])
+    await c.set_payload(pay, payload={"k2": 1}, points=[1])

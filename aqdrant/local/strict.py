@@ -506,9 +506,11 @@ def check_vector_lengths(body: dict, cfg: dict) -> None:
 
 
 def _size_mb(limit: int) -> str:
-    mb = limit / (1024.0 * 1024.0)
-    text = repr(float(mb))
-    return text[:-2] if text.endswith(".0") else text
+    """``limit`` bytes in MB as Qdrant writes it: an f32 by Rust's Display (shortest digits,
+    never in exponent form: 16 bytes -> ``0.000015258789``, 1 MiB -> ``1``)."""
+    import numpy as np  # here: only on this error path (the engine process starts without it)
+
+    return np.format_float_positional(np.float32(limit / (1024.0 * 1024.0)), unique=True, trim="-")
 
 
 def check_collection_size(stats: Any, cfg: dict, *, payload_only: bool = False) -> None:
