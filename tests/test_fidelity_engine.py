@@ -854,3 +854,54 @@ async def test_strict_mode_storage_limits(client, anyio_backend) -> None:
     # deletes free what the limits guard: never refused
     await c.delete_payload(pay, keys=["k"], points=[1])
     await c.set_payload(pay, payload={"k2": 1}, points=[1])
+
+
+async def test_strict_mode_full_scans_formulas_and_grouping(client, anyio_backend) -> None:
+    c = client
+    name = unique("scan")
+    await c.create_collection(
+        name,
+        vectors_config={
+            "d": models.VectorParams(size=2, distance="Dot", hnsw_config=models.HnswConfigDiff(m=0))
+        },
+        strict_mode_config=strict(search_allow_exact=False, unindexed_filtering_retrieve=False),
+    )
+    await c.upsert(
+        name, [models.PointStruct(id=1, vector={"d": [1.0, 0.0]}, payload={"price": 1.5, "g": "a"})]
+    )
+    await c.create_payload_index(name, "price", "float")
+    cases = [
+        (
+            "a vector query without a global index",
+            lambda: c.query_points(name, query=[1.0, 0.0], using="d"),
+            "Bad request: Request is forbidden on 'd' because global vector indexing is disabled "
+            "(hnsw_config.m = 0). Help: Use tenant-specific filter, enable global vector indexing or enable "
+            "strict mode `search_allow_exact` option",
+        ),
+        (
+            "a formula reading an unindexed key",
+            lambda: c.query_points(
+                name,
+                prefetch=[models.Prefetch(query=models.SampleQuery(sample="random"), limit=5)],
+                query=models.FormulaQuery(formula=models.SumExpression(sum=["$score", "rank"])),
+            ),
+            'Bad request: Index required but not found for "rank" of one of the following types: [float, '
+            "integer]. Help: Create an index for this key or use a different formula expression.",
+        ),
+        (
+            "group_by a key whose index cannot match",
+            lambda: c.query_points_groups(name, query=models.SampleQuery(sample="random"), group_by="price"),
+            'Bad request: Index of type "Float" found for "price". Help: Create an index supporting `match` '
+            "for this key.",
+        ),
+    ]
+    failures = []
+    for label, make, text in cases:
+        got = await expect_error(make)
+        if got != (400, text):
+            failures.append(f"{label}: expected {text!r}, got {got!r}")
+    # an indexed formula variable and a query that is not a vector search go through
+    formula = models.FormulaQuery(formula=models.SumExpression(sum=["$score", "price"]))
+    prefetch = [models.Prefetch(query=models.SampleQuery(sample="random"), limit=5)]
+    assert len((await c.query_points(name, prefetch=prefetch, query=formula)).points) == 1
+    check_all(failures)
