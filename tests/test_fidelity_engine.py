@@ -20,7 +20,7 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
 from aqdrant import AsyncQdrantClient, RetryPolicy, models
-from aqdrant.errors import UnexpectedResponse
+from aqdrant.errors import RateLimited, UnexpectedResponse
 from aqdrant.server import ServerThread
 
 pytestmark = pytest.mark.anyio
@@ -787,14 +787,18 @@ async def test_strict_mode_is_enforced(client, anyio_backend) -> None:
     check_all(failures)
 
 
-async def test_strict_mode_rate_limits(client, anyio_backend) -> None:
+async def test_strict_mode_rate_limits(client, anyio_backend, request) -> None:
     c = client
     name = unique("rate")
     await c.create_collection(
         name, vectors_config=D2, strict_mode_config=strict(read_rate_limit=2, write_rate_limit=1)
     )
     await c.upsert(name, [models.PointStruct(id=1, vector=[1.0, 0.0])])
-    status, text = await expect_error(lambda: c.upsert(name, [models.PointStruct(id=2, vector=[1.0, 0.0])]))
+    with pytest.raises(RateLimited) as limited:
+        await c.upsert(name, [models.PointStruct(id=2, vector=[1.0, 0.0])])
+    status, text = error_of(limited.value)
+    if request.node.callspec.params["client"] == "local":
+        assert limited.value.retry_after is not None and limited.value.retry_after >= 1
     assert status == 429
     assert re.fullmatch(
         r"Rate limiting exceeded: Write rate limit exceeded: Operation requires 1 tokens but only 0\.\d were "

@@ -71,6 +71,7 @@ from .._backend import Request
 from ..errors import (
     DeadlineExceeded,
     QdrantError,
+    RateLimited,
     TransportError,
     UnexpectedResponse,
     UnsupportedOperation,
@@ -521,9 +522,12 @@ class LocalBackend:
             raise UnexpectedResponse.for_status(
                 500, message, operation=op.name, collection=request.collection
             )
-        raise UnexpectedResponse.for_status(
+        error = UnexpectedResponse.for_status(
             err["status"], message, operation=op.name, collection=request.collection
         )
+        if isinstance(error, RateLimited):
+            error.retry_after = err.get("retry_after")  # strict mode's rate limits (strict.py)
+        raise error
 
     async def _catalog_only(self, name: str, request: Request) -> Any:
         """A catalog-only operation answered from the engine's names in this process, or _ENGINE

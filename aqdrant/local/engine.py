@@ -1578,7 +1578,7 @@ def serve(
                     {
                         "id": rid,
                         "ok": False,
-                        "error": {"kind": e.kind, "status": e.status, "message": e.message},
+                        "error": e.reply(),
                     }
                 ]
             except Exception as e:  # noqa: BLE001

@@ -38,6 +38,15 @@ class QdrantFault(Exception):
         self.status = status
         self.message = message
         self.kind = kind
+        #: seconds until a rate-limited request may succeed (Qdrant's ``Retry-After``), if known
+        self.retry_after: float | None = None
+
+    def reply(self) -> dict:
+        """The error as the engine's reply frame carries it."""
+        out: dict = {"kind": self.kind, "status": self.status, "message": self.message}
+        if self.retry_after is not None:
+            out["retry_after"] = self.retry_after
+        return out
 
 
 # -- the kinds ---------------------------------------------------------------------------------
@@ -64,8 +73,10 @@ def strict_mode(error: str, solution: str) -> QdrantFault:
     return bad_request(f"{error}. Help: {solution}")
 
 
-def rate_limited(description: str) -> QdrantFault:
-    return QdrantFault(429, f"Rate limiting exceeded: {description}")
+def rate_limited(description: str, retry_after: float | None = None) -> QdrantFault:
+    fault = QdrantFault(429, f"Rate limiting exceeded: {description}")
+    fault.retry_after = retry_after
+    return fault
 
 
 def service_error(description: str) -> QdrantFault:

@@ -582,10 +582,11 @@ class RateLimiter:
                 "please try to split your request"
             )
         if cost > self.tokens:
-            wait = (cost - self.tokens) / self.rate
+            wait = max(1, int(-(-((cost - self.tokens) / self.rate) // 1)))  # whole seconds, up
             raise qx.rate_limited(
                 f"{kind} rate limit exceeded: Operation requires {cost} tokens but only "
-                f"{self.tokens:.1f} were available. Retry after {max(1, int(-(-wait // 1)))}s"
+                f"{self.tokens:.1f} were available. Retry after {wait}s",
+                retry_after=wait,
             )
         self.tokens -= cost
 
