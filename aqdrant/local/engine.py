@@ -256,12 +256,19 @@ class Engine:
         if not (entry.config.get("strict_mode_config") or {}).get("enabled"):
             return
         self.strict.check(
-            name, entry.config, entry.field_schemas, op, query, body, lambda: self._storage_stats(name)
+            name,
+            entry.config,
+            entry.field_schemas,
+            op,
+            query,
+            body,
+            lambda payload: self._storage_stats(name, payload),
         )
 
-    def _storage_stats(self, name: str) -> tuple[int, int, int]:
+    def _storage_stats(self, name: str, payload: bool) -> tuple[int, int, int]:
         """(vector bytes, payload bytes, points) of a collection, estimated as Qdrant's strict mode
-        does from its own figures: dense vectors as float32 by dimension, payloads as JSON."""
+        does from its own figures: dense vectors as float32 by dimension, payloads as JSON (read
+        only when ``payload``: it means a scroll through the collection)."""
         shard = self.shard(name)
         points = shard.info().points_count
         vectors = self.catalog.collections[name].config.get("vectors") or {}
@@ -269,7 +276,7 @@ class Engine:
         vector_bytes = points * sum(int(v.get("size", 0)) * 4 for v in dense)
         payload_bytes = 0
         offset = None
-        while True:
+        while payload:
             records, offset = shard.scroll(
                 qe.ScrollRequest(offset=offset, limit=1024, with_payload=True, with_vector=False)
             )

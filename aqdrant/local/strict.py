@@ -514,8 +514,8 @@ def _size_mb(limit: int) -> str:
 
 
 def check_collection_size(stats: Any, cfg: dict, *, payload_only: bool = False) -> None:
-    """Vector storage, payload storage and point count limits (``stats()`` gives (vector
-    bytes, payload bytes, points); only asked for when a limit is set)."""
+    """Vector storage, payload storage and point count limits (``stats(payload=...)`` gives
+    (vector bytes, payload bytes or 0, points); only asked for when a limit is set)."""
     vlim, plim, nlim = (
         cfg.get("max_collection_vector_size_bytes"),
         cfg.get("max_collection_payload_size_bytes"),
@@ -525,7 +525,7 @@ def check_collection_size(stats: Any, cfg: dict, *, payload_only: bool = False) 
         vlim = nlim = None
     if vlim is None and plim is None and nlim is None:
         return
-    vbytes, pbytes, points = stats()
+    vbytes, pbytes, points = stats(payload=plim is not None)
     if vlim is not None and vbytes >= vlim:
         raise qx.bad_request(f"Max vector storage size limit of {_size_mb(vlim)}MB reached!")
     if plim is not None and pbytes >= plim:
