@@ -1020,7 +1020,7 @@ class Engine:
         prefetches = [self._prefetch(p, resolver) for p in cv._listify(body.get("prefetch"))]
         # examples looked up in this collection (root or any prefetch) never come back as results;
         # the engine merges the root filter into every prefetch
-        excluded = sem.referenced_ids(body, name, self.resolve)
+        excluded = sem.referenced_ids(body, name)
         flt = cv.and_filter(
             body.get("filter"), [{"has_id": list(dict.fromkeys(excluded))}] if excluded else []
         )

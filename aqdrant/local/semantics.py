@@ -104,14 +104,15 @@ def _example_ids(query: Any) -> list:
     return [x for x in out if _is_point_id(x)]
 
 
-def referenced_ids(node: dict, collection: str, resolve: Callable[[str], str]) -> list:
-    """Ids used as examples in ``node`` (and its prefetches) that are looked up in ``collection``:
-    Qdrant excludes these from the results; ids looked up in another collection stay."""
+def referenced_ids(node: dict, collection: str) -> list:
+    """Ids used as examples in ``node`` (and its prefetches) that are looked up in ``collection``
+    (the searched collection's own name): Qdrant excludes these from the results. Ids looked up
+    in another collection stay - compared by the name given, so an alias counts as another."""
     lookup = node.get("lookup_from")
-    other = lookup is not None and resolve(lookup["collection"]) != collection
+    other = lookup is not None and lookup["collection"] != collection
     ids = [] if other else _example_ids(node.get("query"))
     for p in _prefetches(node):
-        ids += referenced_ids(p, collection, resolve)
+        ids += referenced_ids(p, collection)
     return ids
 
 
