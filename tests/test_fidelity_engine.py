@@ -909,3 +909,71 @@ async def test_strict_mode_full_scans_formulas_and_grouping(client, anyio_backen
     prefetch = [models.Prefetch(query=models.SampleQuery(sample="random"), limit=5)]
     assert len((await c.query_points(name, prefetch=prefetch, query=formula)).points) == 1
     check_all(failures)
+
+
+async def test_strict_mode_index_capabilities(client, anyio_backend) -> None:
+    """An index serves a filter only if it has the capability the condition needs."""
+    c = client
+    name = unique("caps")
+    await c.create_collection(
+        name, vectors_config=D2, strict_mode_config=strict(unindexed_filtering_retrieve=False)
+    )
+    await c.upsert(
+        name,
+        [
+            models.PointStruct(
+                id=1, vector=[1.0, 0.0], payload={"k": "hello", "t": "quick fox", "i": 3, "u": "x"}
+            )
+        ],
+    )
+    await c.create_payload_index(name, "k", "keyword")
+    await c.create_payload_index(
+        name, "i", models.IntegerIndexParams(type="integer", lookup=True, range=False)
+    )
+
+    def where(key: str, **condition: Any) -> models.Filter:
+        return models.Filter(must=[models.FieldCondition(key=key, **condition)])
+
+    cases = [
+        (
+            "a prefix match needs a keyword index with prefix",
+            where("k", match=models.MatchPrefix(prefix="he")),
+            "k",
+            "keyword",
+        ),
+        (
+            "a phrase needs a full-text index",
+            where("t", match=models.MatchPhrase(phrase="quick fox")),
+            "t",
+            "text",
+        ),
+        (
+            "a range needs an integer index with range",
+            where("i", range=models.Range(gte=1)),
+            "i",
+            "float, integer",
+        ),
+        (
+            "a UUID value may use a uuid or a keyword index",
+            where("u", match=models.MatchValue(value="4e1c2d5a-1c5e-4f44-9a27-2c1d0f1b3a00")),
+            "u",
+            "keyword, uuid",
+        ),
+        (
+            "is_empty takes any index",
+            models.Filter(must=[models.IsEmptyCondition(is_empty=models.PayloadField(key="u"))]),
+            "u",
+            "bool, datetime, float, geo, integer, keyword, text, uuid",
+        ),
+    ]
+    failures = []
+    for label, flt, key, types in cases:
+        got = await expect_error(lambda flt=flt: c.count(name, count_filter=flt))
+        if got != (400, help_index(key, types)):
+            failures.append(f"{label}: got {got!r}")
+    # served: a value match on the lookup-only integer index, a prefix on a prefix keyword index
+    assert (await c.count(name, count_filter=where("i", match=models.MatchValue(value=3)))).count == 1
+    await c.delete_payload_index(name, "k")
+    await c.create_payload_index(name, "k", models.KeywordIndexParams(type="keyword", prefix=True))
+    assert (await c.count(name, count_filter=cases[0][1])).count == 1
+    check_all(failures)
