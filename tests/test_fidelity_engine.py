@@ -977,3 +977,53 @@ async def test_strict_mode_index_capabilities(client, anyio_backend) -> None:
     await c.create_payload_index(name, "k", models.KeywordIndexParams(type="keyword", prefix=True))
     assert (await c.count(name, count_filter=cases[0][1])).count == 1
     check_all(failures)
+
+
+def test_semantics_helpers() -> None:
+    """The pieces of Qdrant's semantics the wrapper computes itself (semantics.py)."""
+    import qdrant_edge as qe
+
+    from aqdrant.local import qerrors as qx
+    from aqdrant.local import semantics as sem
+
+    payload = {"a": [{"b": 1}, {"b": [2, 3]}, {"c": 4}], "t": ["x", "y"], "n": {"k": 5}}
+    assert sem.path_values(payload, "a[].b") == [1, [2, 3]]
+    assert sem.path_values(payload, "a[1].b") == [[2, 3]]
+    assert sem.path_values(payload, "t[]") == ["x", "y"]
+    assert sem.path_values(payload, "t") == [["x", "y"]]
+    assert sem.path_values(payload, "n.k") == [5]
+    assert sem.path_values(payload, "missing.key") == []
+    assert sem.path_root("a[].b") == "a"
+
+    assert sem.sort_ids(["b6a3c3a4-2f1e-4a58-9c1e-0b1e2c3d4e5f", 10, 2]) == [
+        2,
+        10,
+        "b6a3c3a4-2f1e-4a58-9c1e-0b1e2c3d4e5f",
+    ]
+
+    # average_vector: dense averaged, sparse over the union of indices, multivectors concatenated
+    assert sem.average_vector([[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0]]) == [1.0, 0.0]
+    sv = sem.average_vector([qe.SparseVector([1, 2], [2.0, 4.0]), qe.SparseVector([2, 3], [2.0, 2.0])], [])
+    assert (list(sv.indices), list(sv.values)) == ([1, 2, 3], [1.0, 3.0, 1.0])
+    assert sem.average_vector([[[1.0, 2.0]], [[3.0, 4.0]]], [[[1.0, 1.0]]]) == [
+        [1.0, 2.0],
+        [3.0, 4.0],
+        [-1.0, -1.0],
+    ]
+    for pos, neg, text in [
+        ([], [[1.0]], qx.AVERAGE_WITHOUT_POSITIVES),
+        ([[1.0], qe.SparseVector([1], [1.0])], [], qx.AVERAGE_MIXED_KINDS),
+        ([[1.0]], [qe.SparseVector([1], [1.0])], qx.AVERAGE_POS_NEG_KINDS),
+    ]:
+        with pytest.raises(qx.QdrantFault) as fault:
+            sem.average_vector(pos, neg)
+        assert (fault.value.status, fault.value.message) == (400, f"Wrong input: Validation failed: {text}")
+
+    # ids used as examples are excluded only when looked up in the searched collection
+    body = {
+        "query": {"recommend": {"positive": [1, "not-an-id"], "negative": [2]}},
+        "prefetch": [{"query": 3, "lookup_from": {"collection": "other"}}, {"query": {"nearest": 4}}],
+    }
+    assert sem.referenced_ids(body, "c") == [1, 2, 4]
+    assert sem.referenced_ids({**body, "lookup_from": {"collection": "c"}}, "c") == [1, 2, 4]
+    assert sem.referenced_ids({**body, "lookup_from": {"collection": "other"}}, "c") == [4]
