@@ -1012,6 +1012,7 @@ class Engine:
     ) -> Any:
         self._no_shard_key(body)
         sem.check_query(body)
+        sem.check_vector_names(body, self.catalog.collections[name].config)
         resolver = self._vector_resolver(name)
         ctx = cv.QueryContext(resolver, body.get("using") or "", body.get("lookup_from"))
         lim = limit if limit is not None else (int(body["limit"]) if body.get("limit") is not None else 10)
@@ -1174,8 +1175,7 @@ class Engine:
         using = body.get("using") or ""
         sample = int(body["sample"]) if body.get("sample") is not None else 10
         limit = int(body["limit"]) if body.get("limit") is not None else 3
-        if using not in _vector_names(self.catalog.collections[name].config):
-            raise qx.vector_name_not_found(using)
+        sem.check_vector_name(using, self.catalog.collections[name].config)
         if sample == 0 or limit == 0:
             return [], []
         flt = cv.and_filter(body.get("filter"), [])
@@ -1244,13 +1244,6 @@ def _needs_indexing(cfg: dict, info: Any, opt: dict) -> bool:
 
 def _modifiers(cfg: dict) -> dict:
     return {n: (s or {}).get("modifier") for n, s in (cfg.get("sparse_vectors") or {}).items()}
-
-
-def _vector_names(cfg: dict) -> set:
-    """The dense and sparse vector names a collection config declares ("" for the unnamed one)."""
-    vectors = cfg.get("vectors") or {}
-    names = {""} if "size" in vectors and "distance" in vectors else set(vectors)
-    return names | set(cfg.get("sparse_vectors") or {})
 
 
 def _group_keys(payload: dict, key: str) -> list:

@@ -110,6 +110,24 @@ def vector_name_not_found(name: str) -> QdrantFault:
     return wrong_input(f"Not existing vector name error: {name}")
 
 
+def vector_not_configured(name: str, dense: list[str], sparse: list[str]) -> QdrantFault:
+    """A query names a vector the collection does not have (CollectionParams::missing_vector_error;
+    ``dense``: the dense names, ``[""]`` for one unnamed vector)."""
+    available = sorted(dense) + sorted(sparse)
+    if not available:
+        return wrong_input("Vectors are not configured in this collection")
+    if available == [""]:
+        return wrong_input(f"Vector with name {name} is not configured in this collection")
+    names = ", ".join(available)
+    if name == "":
+        return wrong_input(
+            f"Collection requires specified vector name in the request, available names: {names}"
+        )
+    return wrong_input(
+        f"Vector with name `{name}` is not configured in this collection, available names: {names}"
+    )
+
+
 def referenced_vector_not_found(name: str) -> QdrantFault:
     """A point used as a query example has no vector of that name (collection_query.rs)."""
     return not_found(f'Vector with name "{name}" for point not found')

@@ -58,6 +58,32 @@ def check_query(node: dict) -> None:
         check_query(p)
 
 
+def _is_vector_query(q: Any) -> bool:
+    """Whether a query scores points by a vector (so its ``using`` must name one)."""
+    if q is None:
+        return False
+    if not isinstance(q, dict) or ("indices" in q and "values" in q):
+        return True
+    return not any(k in q for k in ("fusion", "rrf", "order_by", "formula", "sample"))
+
+
+def check_vector_name(using: str, config: dict) -> None:
+    """Qdrant's error when ``using`` names no vector of the collection (``config``: its create body)."""
+    vectors = config.get("vectors") or {}
+    dense = [""] if "size" in vectors and "distance" in vectors else list(vectors)
+    sparse = list(config.get("sparse_vectors") or {})
+    if using not in dense and using not in sparse:
+        raise qx.vector_not_configured(using, dense, sparse)
+
+
+def check_vector_names(node: dict, config: dict) -> None:
+    """:func:`check_vector_name` for every vector query of a request (its own, its prefetches')."""
+    if _is_vector_query(node.get("query")):
+        check_vector_name(node.get("using") or "", config)
+    for p in _prefetches(node):
+        check_vector_names(p, config)
+
+
 def _is_point_id(v: Any) -> bool:
     if isinstance(v, bool):
         return False
