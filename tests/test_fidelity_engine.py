@@ -224,6 +224,18 @@ async def error_cases(c: AsyncQdrantClient) -> list[tuple[str, Callable[[], Awai
             "Wrong input: Collection requires specified vector name in the request, available names: v",
         ),
         (
+            "PATCH of a dense vector the collection does not have",
+            lambda: c.update_collection(b, vectors_config={"zz": models.VectorParamsDiff(on_disk=True)}),
+            400,
+            "Wrong input: Vector params for zz are not specified in config",
+        ),
+        (
+            "PATCH of a sparse vector the collection does not have",
+            lambda: c.update_collection(b, sparse_vectors_config={"zz": models.SparseVectorParams()}),
+            400,
+            "Wrong input: Sparse vector `zz` is not specified in collection config",
+        ),
+        (
             "an upsert naming a vector the collection does not have",
             lambda: c.upsert(b, [models.PointStruct(id=9, vector={"zz": [1.0, 0.0]})]),
             400,

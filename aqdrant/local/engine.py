@@ -519,14 +519,14 @@ class Engine:
                 vectors = {"": vectors}
             for vname, diff in body["vectors"].items():
                 if vectors is None or vname not in vectors:
-                    raise qx.vector_name_not_found(vname)
+                    raise qx.vector_params_not_found(vname)
                 vectors[vname] = {**vectors[vname], **{k: v for k, v in diff.items() if v is not None}}
             new["vectors"] = vectors[""] if list(vectors) == [""] else vectors
         if body.get("sparse_vectors"):
             sparse = new.get("sparse_vectors") or {}
             for vname, diff in body["sparse_vectors"].items():
                 if vname not in sparse:
-                    raise qx.vector_name_not_found(vname)
+                    raise qx.sparse_params_not_found(vname)
                 merged = dict(sparse[vname] or {})
                 if diff.get("index"):
                     merged["index"] = {**(merged.get("index") or {}), **diff["index"]}

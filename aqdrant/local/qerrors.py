@@ -106,10 +106,6 @@ def point_not_found(pid: object) -> QdrantFault:
     return not_found(f"No point with id {pid} found")
 
 
-def vector_name_not_found(name: str) -> QdrantFault:
-    return wrong_input(f"Not existing vector name error: {name}")
-
-
 def vector_not_configured(name: str, dense: list[str], sparse: list[str]) -> QdrantFault:
     """A query names a vector the collection does not have (CollectionParams::missing_vector_error;
     ``dense``: the dense names, ``[""]`` for one unnamed vector)."""
@@ -126,6 +122,18 @@ def vector_not_configured(name: str, dense: list[str], sparse: list[str]) -> Qdr
     return wrong_input(
         f"Vector with name `{name}` is not configured in this collection, available names: {names}"
     )
+
+
+def vector_params_not_found(name: str) -> QdrantFault:
+    """PATCH of a dense vector's params the collection does not have (get_vector_params_mut)."""
+    if name == "":
+        return wrong_input("Default vector params are not specified in config")
+    return wrong_input(f"Vector params for {name} are not specified in config")
+
+
+def sparse_params_not_found(name: str) -> QdrantFault:
+    """PATCH of a sparse vector the collection does not have (get_sparse_vector_params_mut)."""
+    return wrong_input(f"Sparse vector `{name}` is not specified in collection config")
 
 
 def referenced_vector_not_found(name: str) -> QdrantFault:
