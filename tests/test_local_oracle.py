@@ -384,8 +384,11 @@ async def test_groups_match_oracle(pair):
 
 async def test_lookup_from_other_collection(pair):
     b, oracle = pair
-    await call(b, "create_collection", {"vectors": {"size": 6, "distance": "Cosine"}}, collection_name="src")
-    await call(b, "upsert_points", {"points": [{"id": 500, "vector": V}]}, collection_name="src")
+    # the vector is looked up under `using` (no `lookup_from.vector`), as on the server
+    await call(
+        b, "create_collection", {"vectors": {"dense": {"size": 6, "distance": "Cosine"}}}, collection_name="src"
+    )
+    await call(b, "upsert_points", {"points": [{"id": 500, "vector": {"dense": V}}]}, collection_name="src")
     body = {"query": 500, "using": "dense", "limit": 5, "lookup_from": {"collection": "src"}}
     ours = (await call(b, "query_points", body, collection_name="c")).points
     direct = (

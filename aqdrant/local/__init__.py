@@ -28,17 +28,18 @@ Served (operationIds)
 
 Provided by the wrapper (the binding lacks them)
     collection listing/deletion, aliases, config read-back, query by point id and
-    ``lookup_from`` (the vector is retrieved first; the ids used are excluded from the results,
-    as on the server), groups (a growing query, then grouping), search matrix (a random sample,
+    ``lookup_from`` (the vector is retrieved first; the ids used in the searched collection are
+    excluded from the results, as on the server), groups (a growing query, then grouping), search matrix (a random sample,
     then one nearest query per sampled point), batch updates (sequential: **not atomic**; the
     error says which operations were applied).
 
 Parameters without local effect (reported, never dropped)
     warnings (:class:`LocalEngineWarning`): ``consistency``, ``ordering`` (one replica that
     applies operations in order before answering), ``shard_number``, ``replication_factor``,
-    ``write_consistency_factor``, ``wal_config``, ``strict_mode_config`` (kept, not enforced),
+    ``write_consistency_factor``, ``wal_config``,
     optimizer ``memmap_threshold``/``flush_interval_sec``/``max_optimization_threads``,
-    update_collection ``params``, a payload index created after the vector index was built.
+    update_collection ``params`` (recorded in the config), a payload index created after the
+    vector index was built. ``strict_mode_config`` is enforced as on the server (strict.py).
     errors (:class:`aqdrant.UnsupportedOperation`): ``shard_key`` anywhere, custom sharding,
     ``init_from``, inference objects (Document/Image/InferenceObject). ``wait=false`` still
     waits (status ``completed``).

@@ -20,7 +20,8 @@ first call of a client still starts the engine (which takes the storage lock).
 Parameters with no local effect are reported, never dropped silently: ``consistency`` and
 ``ordering`` are satisfied trivially (one replica, operations applied in order before the reply)
 and raise a :class:`LocalEngineWarning`; so do ``shard_number``/``replication_factor``/
-``write_consistency_factor``/``wal_config``/``strict_mode_config`` at collection creation.
+``write_consistency_factor``/``wal_config`` at collection creation (``strict_mode_config`` is
+enforced, as on the server).
 ``shard_key`` anywhere, custom sharding and ``init_from`` raise :class:`UnsupportedOperation`.
 ``wait=false`` still waits: every update is applied before the reply (status ``completed``).
 ``batch_update`` applies its operations one by one and is **not atomic**: when one fails, the
@@ -70,11 +71,13 @@ from .._backend import Request
 from ..errors import (
     DeadlineExceeded,
     QdrantError,
+    RateLimited,
     TransportError,
     UnexpectedResponse,
     UnsupportedOperation,
     ValidationError,
 )
+from . import qerrors
 
 _HEADER = struct.Struct(">I")
 _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -519,9 +522,12 @@ class LocalBackend:
             raise UnexpectedResponse.for_status(
                 500, message, operation=op.name, collection=request.collection
             )
-        raise UnexpectedResponse.for_status(
+        error = UnexpectedResponse.for_status(
             err["status"], message, operation=op.name, collection=request.collection
         )
+        if isinstance(error, RateLimited):
+            error.retry_after = err.get("retry_after")  # strict mode's rate limits (strict.py)
+        raise error
 
     async def _catalog_only(self, name: str, request: Request) -> Any:
         """A catalog-only operation answered from the engine's names in this process, or _ENGINE
@@ -562,8 +568,9 @@ class LocalBackend:
             )
         # get_collection_aliases
         if target not in collections:
+            missing = qerrors.collection_not_found(target)
             raise UnexpectedResponse.for_status(
-                404, f"Collection `{target}` doesn't exist!", operation=name, collection=request.collection
+                missing.status, missing.message, operation=name, collection=request.collection
             )
         return models.parse(
             result_type,

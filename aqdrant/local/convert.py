@@ -261,13 +261,15 @@ def scored_out(p: Any, with_vector: bool = True) -> dict[str, Any]:
 
 class PointRows:
     """Engine records (``scored``: scored points) in a result, sent apart from the rest of the
-    reply: their JSON without vectors, and their vectors as :func:`vector_wire` (engine.py)."""
+    reply: their JSON without vectors, and their vectors as :func:`vector_wire` (engine.py);
+    ``vectors=False`` leaves out vectors the engine returned unasked (its MMR does)."""
 
-    __slots__ = ("records", "scored")
+    __slots__ = ("records", "scored", "vectors")
 
-    def __init__(self, records: list, scored: bool = False) -> None:
+    def __init__(self, records: list, scored: bool = False, vectors: bool = True) -> None:
         self.records = records
         self.scored = scored
+        self.vectors = vectors
 
     def __len__(self) -> int:
         return len(self.records)
@@ -385,6 +387,8 @@ def condition_in(c: Any) -> Any:
         return qe.HasVectorCondition(c["has_vector"])
     if "nested" in c:
         return qe.NestedCondition(c["nested"]["key"], filter_in(c["nested"]["filter"]))
+    if "slice" in c:
+        return qe.SliceCondition(total=int(c["slice"]["total"]), index=int(c["slice"]["index"]))
     if not c or any(k in c for k in ("must", "should", "must_not", "min_should")):
         return filter_in(c)
     raise ConversionError(f"unsupported filter condition {c!r}")
@@ -466,24 +470,27 @@ def _is_point_id(v: Any) -> bool:
 
 
 class QueryContext:
-    """Resolves point ids used as vectors and remembers them (the server excludes them)."""
+    """Resolves point ids used as vectors (semantics.referenced_ids says which are excluded)."""
 
     def __init__(self, resolve: VectorResolver, using: str, lookup_from: Any) -> None:
         self.resolve = resolve
         self.using = using
         self.lookup_from = lookup_from
-        self.mentioned: list[Any] = []
         self.limit = 10
 
     def vector(self, v: Any) -> Any:
         if _is_point_id(v):
             pid = pid_in(v)
-            self.mentioned.append(pid)
             return self.resolve(pid, self.using, self.lookup_from)
         return named_vector_in(v)
 
-    def exclusion(self) -> list:
-        return [{"has_id": list(dict.fromkeys(self.mentioned))}] if self.mentioned else []
+
+def _semantics() -> Any:
+    if __package__:
+        from . import semantics
+    else:  # engine process: a top-level sibling
+        import semantics  # type: ignore[no-redef]
+    return semantics
 
 
 def query_in(q: Any, ctx: QueryContext) -> Any:
@@ -509,21 +516,7 @@ def query_in(q: Any, ctx: QueryContext) -> Any:
         neg = [ctx.vector(x) for x in _listify(r.get("negative"))]
         strategy = r.get("strategy") or "average_vector"
         if strategy == "average_vector":
-            if not pos:
-                raise ConversionError(
-                    "recommend with the average_vector strategy needs at least one positive example"
-                )
-            if any(not isinstance(v, list) or (v and isinstance(v[0], list)) for v in pos + neg):
-                raise ConversionError("the average_vector strategy takes dense vectors only; use best_score")
-            import numpy as np
-
-            avg_pos = np.mean(np.asarray(pos, dtype=np.float64), axis=0)
-            vec = (
-                avg_pos
-                if not neg
-                else avg_pos + (avg_pos - np.mean(np.asarray(neg, dtype=np.float64), axis=0))
-            )
-            return qe.Query.Nearest(vec.tolist(), using=using)
+            return qe.Query.Nearest(_semantics().average_vector(pos, neg), using=using)
         rq = qe.RecommendQuery(pos, neg)
         if strategy == "best_score":
             return qe.Query.RecommendBestScore(rq, using=using)
@@ -741,14 +734,23 @@ def optimizers_in(o: Any) -> Any:
     return qe.EdgeOptimizersConfig(**{k: o[k] for k in _OPTIMIZER_KEYS if o.get(k) is not None})
 
 
+#: the engine's name of the placeholder vector of a collection without vectors (see edge_config)
+NO_VECTORS = "aqdrant-no-vectors.placeholder"
+
+
 def edge_config(cfg: dict) -> Any:
     """An ``EdgeConfig`` from a CreateCollection body (as builtins)."""
     hnsw = cfg.get("hnsw_config")
     payload = cfg.get("payload") or {}
+    vectors = vectors_config_in(cfg.get("vectors"), hnsw)
+    sparse = {n: sparse_params_in(s or {}) for n, s in (cfg.get("sparse_vectors") or {}).items()}
+    if not vectors and not sparse:
+        # Qdrant allows a collection without vectors (payload only); the engine wants one: an
+        # unused sparse vector, never written, not in the collection's config
+        sparse = {NO_VECTORS: sparse_params_in({})}
     return qe.EdgeConfig(
-        vectors=vectors_config_in(cfg.get("vectors"), hnsw),
-        sparse_vectors={n: sparse_params_in(s or {}) for n, s in (cfg.get("sparse_vectors") or {}).items()}
-        or None,
+        vectors=vectors,
+        sparse_vectors=sparse or None,
         on_disk_payload=cfg.get("on_disk_payload"),
         hnsw_config=hnsw_in(hnsw) if hnsw else None,
         quantization_config=quantization_in(cfg.get("quantization_config")),

@@ -43,9 +43,15 @@ import qdrant_edge as qe
 if __package__:
     from . import catalog as cat
     from . import convert as cv
+    from . import qerrors as qx
+    from . import semantics as sem
+    from . import strict
 else:  # imported as `engine` by LocalBackend's boot: a faster start, without the aqdrant package
     import catalog as cat  # type: ignore[no-redef]
     import convert as cv  # type: ignore[no-redef]
+    import qerrors as qx  # type: ignore[no-redef]
+    import semantics as sem  # type: ignore[no-redef]
+    import strict  # type: ignore[no-redef]
 
 
 def _rmtree(path: str) -> None:
@@ -68,18 +74,13 @@ _HEADER = struct.Struct(">I")
 LOCK_FILE = ".lock"
 
 
-class EngineError(Exception):
-    """An error reported to the caller: ``kind`` is status | unsupported | validation | deadline."""
-
-    def __init__(self, status: int, message: str, kind: str = "status") -> None:
-        super().__init__(message)
-        self.status = status
-        self.kind = kind
-        self.message = message
+#: an error reported to the caller (``kind``: status | unsupported | validation | deadline), with
+#: Qdrant's text and status when it is one Qdrant answers (qerrors.py holds the table)
+EngineError = qx.QdrantFault
 
 
 def _not_found(name: str) -> EngineError:
-    return EngineError(404, f"Collection `{name}` doesn't exist!")
+    return qx.collection_not_found(name)
 
 
 def _unsupported(message: str) -> EngineError:
@@ -134,6 +135,7 @@ class Engine:
         self.pending: dict[str, dict[str, Any]] = {}
         self.op_counter = 0
         self.warnings: list[str] = []
+        self.strict = strict.Strict()
         self._remove_orphans()
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -228,6 +230,7 @@ class Engine:
                 "cluster, shard keys, snapshots, telemetry or server administration; use a Qdrant server"
             )
         try:
+            self._check_strict(op, path, query, body)
             return method(path, query, body)
         except EngineError:
             raise
@@ -236,9 +239,51 @@ class Engine:
         except (cv.ConversionError, KeyError, TypeError, ValueError) as e:
             raise _bad(f"{op}: invalid request: {type(e).__name__}: {e}") from None
         except Exception as e:  # noqa: BLE001 - qdrant-edge raises plain Exception with a message
-            raise _bad(str(e)) from None
+            raise qx.from_engine(str(e)) from None
 
     # -- helpers --------------------------------------------------------------------------
+
+    def _check_strict(self, op: str, path: dict, query: dict, body: Any) -> None:
+        """Strict mode (strict.py), when the collection enables it."""
+        raw = path.get("collection_name")
+        if raw is None:
+            return
+        try:
+            name = self.resolve(raw)
+        except EngineError:
+            return  # the operation itself answers the missing collection
+        entry = self.catalog.collections[name]
+        if not (entry.config.get("strict_mode_config") or {}).get("enabled"):
+            return
+        self.strict.check(
+            name,
+            entry.config,
+            entry.field_schemas,
+            op,
+            query,
+            body,
+            lambda payload: self._storage_stats(name, payload),
+        )
+
+    def _storage_stats(self, name: str, payload: bool) -> tuple[int, int, int]:
+        """(vector bytes, payload bytes, points) of a collection, estimated as Qdrant's strict mode
+        does from its own figures: dense vectors as float32 by dimension, payloads as JSON (read
+        only when ``payload``: it means a scroll through the collection)."""
+        shard = self.shard(name)
+        points = shard.info().points_count
+        vectors = self.catalog.collections[name].config.get("vectors") or {}
+        dense = [vectors] if "size" in vectors else list(vectors.values())
+        vector_bytes = points * sum(int(v.get("size", 0)) * 4 for v in dense)
+        payload_bytes = 0
+        offset = None
+        while payload:
+            records, offset = shard.scroll(
+                qe.ScrollRequest(offset=offset, limit=1024, with_payload=True, with_vector=False)
+            )
+            payload_bytes += sum(len(msgspec.json.encode(r.payload)) for r in records if r.payload)
+            if offset is None:
+                break
+        return vector_bytes, payload_bytes, points
 
     def names(self) -> dict:
         """The names the parent serves catalog-only operations from (see ``CATALOG_CHANGING``)."""
@@ -320,9 +365,9 @@ class Engine:
         body = body or {}
         _check_name(name)
         if name in self.catalog.collections:
-            raise EngineError(409, f"Wrong input: Collection `{name}` already exists!")
+            raise qx.collection_exists(name)
         if name in self.catalog.aliases:
-            raise EngineError(409, f"Wrong input: Collection `{name}` already exists as an alias!")
+            raise qx.alias_name_taken(name)
         self._check_create_options(body)
         config = cv.edge_config(body)
         entry = cat.CollectionEntry(dir=self.catalog.new_dir(), config=body, created_at=time.time())
@@ -349,7 +394,7 @@ class Engine:
                 self.warnings.append(
                     f"create_collection: `{key}` has no effect on the local engine (one shard, one replica)"
                 )
-        for key in ("wal_config", "strict_mode_config"):
+        for key in ("wal_config",):
             if body.get(key) is not None:
                 self.warnings.append(
                     f"create_collection: `{key}` is kept in the config but not applied by the local engine"
@@ -385,13 +430,15 @@ class Engine:
         info = shard.info()
         cfg = entry.config
         params: dict[str, Any] = {
-            "shard_number": 1,
-            "replication_factor": 1,
-            "write_consistency_factor": 1,
+            "shard_number": cfg.get("shard_number") or 1,
+            "replication_factor": cfg.get("replication_factor") or 1,
+            "write_consistency_factor": cfg.get("write_consistency_factor") or 1,
             "on_disk_payload": cfg.get("on_disk_payload", True),
         }
-        if cfg.get("vectors") is not None:
-            params["vectors"] = cfg["vectors"]
+        for key in ("read_fan_out_factor", "read_fan_out_delay_ms"):
+            if cfg.get(key) is not None:
+                params[key] = cfg[key]
+        params["vectors"] = cfg["vectors"] if cfg.get("vectors") is not None else {}
         if cfg.get("sparse_vectors") is not None:
             params["sparse_vectors"] = cfg["sparse_vectors"]
         if cfg.get("payload") is not None:
@@ -444,18 +491,25 @@ class Engine:
         name, shard = self._collection(path)
         body = body or {}
         entry = self.catalog.collections[name]
-        if body.get("params"):
-            self.warnings.append(
-                "update_collection: `params` (replication, fan-out...) have no effect on the local engine"
-            )
-        if body.get("strict_mode_config") is not None:
-            self.warnings.append(
-                "update_collection: `strict_mode_config` is kept in the config but not applied"
-            )
         new = msgspec.json.decode(msgspec.json.encode(entry.config))
-        for key in ("hnsw_config", "optimizers_config", "strict_mode_config", "metadata"):
+        params = {k: v for k, v in (body.get("params") or {}).items() if v is not None}
+        if set(params) - {"on_disk_payload"}:
+            self.warnings.append(
+                "update_collection: `params` (replication, fan-out...) are recorded in the config but have "
+                "no effect on the local engine (one shard, one replica)"
+            )
+        new.update(params)  # as Qdrant: the collection's params now say so
+        for key in ("hnsw_config", "optimizers_config", "strict_mode_config"):
             if body.get(key) is not None:
                 new[key] = {**(new.get(key) or {}), **body[key]}
+        if body.get("metadata") is not None:
+            # as Qdrant: merged into the existing metadata, where a key set to null is removed; a
+            # collection without metadata takes the given one whole (nulls included)
+            if new.get("metadata") is None:
+                new["metadata"] = body["metadata"]
+            else:
+                merged = {**new["metadata"], **body["metadata"]}
+                new["metadata"] = {k: v for k, v in merged.items() if v is not None}
         if "quantization_config" in body and body["quantization_config"] is not None:
             qc = body["quantization_config"]
             new["quantization_config"] = None if qc == "Disabled" else qc
@@ -465,14 +519,14 @@ class Engine:
                 vectors = {"": vectors}
             for vname, diff in body["vectors"].items():
                 if vectors is None or vname not in vectors:
-                    raise _bad(f"Wrong input: Not existing vector name error: {vname}")
+                    raise qx.vector_params_not_found(vname)
                 vectors[vname] = {**vectors[vname], **{k: v for k, v in diff.items() if v is not None}}
             new["vectors"] = vectors[""] if list(vectors) == [""] else vectors
         if body.get("sparse_vectors"):
             sparse = new.get("sparse_vectors") or {}
             for vname, diff in body["sparse_vectors"].items():
                 if vname not in sparse:
-                    raise _bad(f"Wrong input: Not existing vector name error: {vname}")
+                    raise qx.sparse_params_not_found(vname)
                 merged = dict(sparse[vname] or {})
                 if diff.get("index"):
                     merged["index"] = {**(merged.get("index") or {}), **diff["index"]}
@@ -482,6 +536,10 @@ class Engine:
             new["sparse_vectors"] = sparse
         new = {k: v for k, v in new.items() if v is not None}
         config = cv.edge_config(new)
+        if _modifiers(new) != _modifiers(entry.config):
+            # the engine keeps a sparse vector's modifier in its segments: a new one needs a new shard
+            self._rebuild(name, new, config)
+            return True
         shard_dir = os.path.join(self.root, entry.dir)
         shard.close()
         del self.shards[name]
@@ -494,6 +552,41 @@ class Engine:
         cat.save(self.root, self.catalog)
         self.dirty.add(name)
         return True
+
+    def _rebuild(self, name: str, new: dict, config: Any) -> None:
+        """Replace collection ``name``'s shard by one made with ``config``, holding the same points
+        and payload indexes (a change the engine cannot apply to existing segments)."""
+        entry = self.catalog.collections[name]
+        old = self.shard(name)
+        new_dir = self.catalog.new_dir()
+        path = os.path.join(self.root, new_dir)
+        shard = qe.EdgeShard.create(path, config)
+        try:
+            offset = None
+            while True:
+                records, offset = old.scroll(
+                    qe.ScrollRequest(offset=offset, limit=256, with_payload=True, with_vector=True)
+                )
+                if records:
+                    points = [qe.Point(r.id, r.vector or {}, r.payload) for r in records]
+                    shard.update(qe.UpdateOperation.upsert_points(points))
+                if offset is None:
+                    break
+            pending = self.pending.get(name, {})
+            for field, schema in entry.field_schemas.items():
+                if field not in pending:
+                    shard.update(qe.UpdateOperation.create_field_index(field, cv.field_schema_in(schema)))
+        except BaseException:
+            shard.close()
+            _rmtree(path)
+            raise
+        old.close()
+        old_dir, entry.dir, entry.config = entry.dir, new_dir, new
+        self.shards[name] = shard
+        cat.save(self.root, self.catalog)
+        _rmtree(os.path.join(self.root, old_dir))
+        self.built.discard(name)
+        self.dirty.add(name)
 
     def op_create_vector_name(self, path: dict, query: dict, body: Any) -> Any:
         name, shard = self._collection(path)
@@ -565,17 +658,16 @@ class Engine:
                 if a["collection_name"] not in self.catalog.collections:
                     raise _not_found(a["collection_name"])
                 if a["alias_name"] in self.catalog.collections:
-                    raise EngineError(409, f"Wrong input: Collection `{a['alias_name']}` already exists!")
+                    raise qx.collection_exists(a["alias_name"])
                 aliases[a["alias_name"]] = a["collection_name"]
             elif "delete_alias" in action:
-                a = action["delete_alias"]
-                if aliases.pop(a["alias_name"], None) is None:
-                    raise EngineError(404, f"Alias `{a['alias_name']}` doesn't exist!")
+                # as Qdrant: deleting an alias that does not exist is not an error
+                aliases.pop(action["delete_alias"]["alias_name"], None)
             elif "rename_alias" in action:
                 a = action["rename_alias"]
                 target = aliases.pop(a["old_alias_name"], None)
                 if target is None:
-                    raise EngineError(404, f"Alias `{a['old_alias_name']}` doesn't exist!")
+                    raise qx.alias_not_found(a["old_alias_name"])
                 aliases[a["new_alias_name"]] = target
             else:
                 raise _bad(f"update_aliases: unknown action {sorted(action)!r}")
@@ -758,14 +850,14 @@ class Engine:
             try:
                 results.append(handlers[kind](name, shard, arg))
             except Exception as e:
-                err = e if isinstance(e, EngineError) else _bad(str(e))
-                err.message = (
-                    f"batch_update: operation {i} ({kind}) failed: {err.message}. The local engine applies "
-                    f"batch operations one by one (not atomically): operations 0..{i - 1} were applied"
-                    if i
-                    else f"batch_update: operation 0 ({kind}) failed: {err.message}. Nothing was applied"
-                )
-                err.args = (err.message,)
+                err = e if isinstance(e, EngineError) else qx.from_engine(str(e))
+                if i:  # the first one failing leaves nothing applied: Qdrant's text as it is
+                    err.message = (
+                        f"batch_update: operation {i} ({kind}) failed: {err.message}. The local engine "
+                        f"applies batch operations one by one (not atomically): operations 0..{i - 1} "
+                        "were applied"
+                    )
+                    err.args = (err.message,)
                 raise err from None
         return results
 
@@ -823,7 +915,7 @@ class Engine:
         pid = cv.pid_in(int(raw) if isinstance(raw, str) and raw.isdigit() else raw)
         records = shard.retrieve([pid], True, True)
         if not records:
-            raise EngineError(404, f"No point with id {pid} found")
+            raise qx.point_not_found(pid)
         return cv.record_out(records[0])
 
     def op_scroll_points(self, path: dict, query: dict, body: Any) -> Any:
@@ -869,41 +961,43 @@ class Engine:
     # -- queries --------------------------------------------------------------------------
 
     def _vector_resolver(self, default_name: str) -> cv.VectorResolver:
+        """Point ids used as vectors, resolved as Qdrant does: in ``lookup_from``'s collection
+        when given (its ``vector``, else the query's ``using``), else in the searched one."""
+
         def resolve(pid: Any, using: str, lookup: Any) -> Any:
             coll = default_name
             vname = using
             if lookup:
+                if lookup.get("shard_key") is not None:
+                    raise _unsupported("shard keys are not supported by the local engine")
                 coll = self.resolve(lookup["collection"])
-                vname = lookup.get("vector") or ""
-            shard = self.shard(coll)
-            records = shard.retrieve([pid], False, True)
+                vname = lookup["vector"] if lookup.get("vector") is not None else using
+            records = self.shard(coll).retrieve([pid], False, True)
             if not records:
-                raise EngineError(404, f"No point with id {pid} found")
+                raise qx.point_not_found(cv.pid_out(pid))
             vec = records[0].vector
             if isinstance(vec, dict):
                 if vname not in vec:
-                    raise _bad(f"Point {pid} has no vector `{vname}`")
-                vec = vec[vname]
-            elif vname not in ("",):
-                raise _bad(f"Point {pid} has no vector `{vname}`")
-            if isinstance(vec, qe.SparseVector):
-                return vec
+                    raise qx.referenced_vector_not_found(vname)
+                return vec[vname]
+            if vname != "":
+                raise qx.referenced_vector_not_found(vname)
             return vec
 
         return resolve
 
-    def _prefetch(self, p: dict, resolver: cv.VectorResolver, lookup: Any) -> Any:
-        ctx = cv.QueryContext(resolver, p.get("using") or "", lookup)
+    def _prefetch(self, p: dict, resolver: cv.VectorResolver) -> Any:
+        # a prefetch resolves its examples with its own `using` and `lookup_from`
+        ctx = cv.QueryContext(resolver, p.get("using") or "", p.get("lookup_from"))
         limit = int(p["limit"]) if p.get("limit") is not None else 10
         ctx.limit = limit
         query = cv.query_in(p.get("query"), ctx)
-        flt = cv.and_filter(p.get("filter"), ctx.exclusion())
         return qe.Prefetch(
             limit,
             query=query,
-            prefetches=[self._prefetch(x, resolver, lookup) for x in cv._listify(p.get("prefetch"))] or None,
+            prefetches=[self._prefetch(x, resolver) for x in cv._listify(p.get("prefetch"))] or None,
             params=cv.params_in(p.get("params")),
-            filter=cv.filter_in(flt),
+            filter=cv.filter_in(p.get("filter")),
             score_threshold=p.get("score_threshold"),
         )
 
@@ -917,21 +1011,28 @@ class Engine:
         with_vector: Any = None,
     ) -> Any:
         self._no_shard_key(body)
-        if (body.get("lookup_from") or {}).get("shard_key") is not None:
-            raise _unsupported("shard keys are not supported by the local engine")
-        lookup = body.get("lookup_from")
+        sem.check_query(body)
+        sem.check_vector_names(body, self.catalog.collections[name].config)
         resolver = self._vector_resolver(name)
-        ctx = cv.QueryContext(resolver, body.get("using") or "", lookup)
+        ctx = cv.QueryContext(resolver, body.get("using") or "", body.get("lookup_from"))
         lim = limit if limit is not None else (int(body["limit"]) if body.get("limit") is not None else 10)
         ctx.limit = lim
         query = cv.query_in(body.get("query"), ctx)
-        flt = cv.and_filter(body.get("filter"), ctx.exclusion())
+        prefetches = [self._prefetch(p, resolver) for p in cv._listify(body.get("prefetch"))]
+        # examples looked up in this collection (root or any prefetch) never come back as results;
+        # the engine merges the root filter into every prefetch
+        excluded = sem.referenced_ids(body, name)
+        flt = cv.and_filter(
+            body.get("filter"), [{"has_id": list(dict.fromkeys(excluded))}] if excluded else []
+        )
+        offset = int(body.get("offset") or 0)
+        if isinstance(body.get("query"), dict) and "sample" in body["query"] and not prefetches:
+            offset = 0  # as Qdrant: a random sample has no stable order to page through
         return qe.QueryRequest(
             limit=lim,
-            offset=int(body.get("offset") or 0),
+            offset=offset,
             query=query,
-            prefetches=[self._prefetch(p, resolver, lookup) for p in cv._listify(body.get("prefetch"))]
-            or None,
+            prefetches=prefetches or None,
             with_vector=with_vector
             if with_vector is not None
             else cv.with_vector_in(body.get("with_vector"), False),
@@ -945,16 +1046,51 @@ class Engine:
 
     def op_query_points(self, path: dict, query: dict, body: Any) -> Any:
         name, shard = self._collection(path)
-        points = shard.query(self._query_request(name, body or {}))
-        return {"points": cv.PointRows(points, scored=True)}
+        return {"points": self._query_rows(name, shard, body or {})}
+
+    def _query_rows(self, name: str, shard: Any, body: dict) -> Any:
+        if sem.sparse_mmr(body, self.catalog.collections[name].config):
+            points = self._sparse_mmr(name, shard, body)
+        else:
+            points = shard.query(self._query_request(name, body))
+        return cv.PointRows(points, scored=True, vectors=sem.wants_vectors(body))
+
+    def _sparse_mmr(self, name: str, shard: Any, body: dict) -> list:
+        """MMR on a sparse vector (the engine has it for dense ones only): the nearest
+        ``candidates_limit`` points, re-ranked as Qdrant's MMR does (semantics.mmr_order)."""
+        nearest = body["query"]["nearest"]
+        mmr = body["query"]["mmr"] or {}
+        limit = int(body["limit"]) if body.get("limit") is not None else 10
+        offset = int(body.get("offset") or 0)
+        candidates = mmr.get("candidates_limit")
+        using = body.get("using") or ""
+        plain = {**body, "query": {"nearest": nearest}, "offset": 0}
+        plain["limit"] = int(candidates) if candidates is not None else limit
+        wv = body.get("with_vector")
+        req = self._query_request(name, plain, with_vector=True if sem.wants_vectors(body) else [using])
+        if wv not in (None, False, True):
+            req = self._query_request(name, plain, with_vector=sorted({*wv, using}))
+        found = shard.query(req)
+        ctx = cv.QueryContext(self._vector_resolver(name), using, body.get("lookup_from"))
+        query_vec = ctx.vector(nearest)
+        diversity = mmr.get("diversity")
+        lam = 1.0 - (0.5 if diversity is None else float(diversity))
+        return sem.mmr_order(found, query_vec, using, lam, limit + offset)[offset:]
 
     def op_query_batch_points(self, path: dict, query: dict, body: Any) -> Any:
         name, shard = self._collection(path)
-        requests = [self._query_request(name, b) for b in body["searches"]]
-        if not requests:
-            return []
-        results = shard.query_batch(qe.QueryBatchRequest(requests))
-        return [{"points": cv.PointRows(points, scored=True)} for points in results]
+        searches = body["searches"]
+        cfg = self.catalog.collections[name].config
+        plain = [i for i, b in enumerate(searches) if not sem.sparse_mmr(b, cfg)]
+        requests = [self._query_request(name, searches[i]) for i in plain]
+        results: dict[int, Any] = {}
+        if requests:
+            for i, points in zip(plain, shard.query_batch(qe.QueryBatchRequest(requests)), strict=True):
+                results[i] = cv.PointRows(points, scored=True, vectors=sem.wants_vectors(searches[i]))
+        out = []
+        for i, b in enumerate(searches):
+            out.append({"points": results[i] if i in results else self._query_rows(name, shard, b)})
+        return out
 
     def op_query_points_groups(self, path: dict, query: dict, body: Any) -> Any:
         """Groups by a payload key, built from a growing query (the engine has no grouping)."""
@@ -967,9 +1103,9 @@ class Engine:
         while True:
             req = self._query_request(
                 name,
-                body,
+                sem.with_prefetch_limits(body, fetch),
                 limit=fetch,
-                with_payload=qe.PayloadSelector.Include([group_by]),
+                with_payload=qe.PayloadSelector.Include([sem.path_root(group_by)]),
                 with_vector=False,
             )
             hits = shard.query(req)
@@ -1030,13 +1166,18 @@ class Engine:
         return {"groups": out}
 
     def _matrix(self, path: dict, body: Any) -> tuple[list, list]:
-        """(sampled ids, [(i, j, score)]) for the search matrix ops, built from queries."""
+        """(sampled ids, [(i, j, score)]) for the search matrix ops, as Qdrant builds them
+        (collection/distance_matrix.rs): a random sample of points having the vector, sorted by
+        id; for each, its nearest among the sample (itself left out); under 2 points, nothing."""
         name, shard = self._collection(path)
         body = body or {}
         self._no_shard_key(body)
         using = body.get("using") or ""
-        sample = int(body.get("sample") or 10)
-        limit = int(body.get("limit") or 3)
+        sample = int(body["sample"]) if body.get("sample") is not None else 10
+        limit = int(body["limit"]) if body.get("limit") is not None else 3
+        sem.check_vector_name(using, self.catalog.collections[name].config)
+        if sample == 0 or limit == 0:
+            return [], []
         flt = cv.and_filter(body.get("filter"), [])
         flt = dict(flt or {})
         flt["must"] = cv._listify(flt.get("must")) + [{"has_vector": using}]
@@ -1048,31 +1189,28 @@ class Engine:
                 with_vector=[using] if using else True,
             )
         )
-        ids = [p.id for p in sampled]
+        if len(sampled) < 2:
+            return [], []
+        by_id = {cv.pid_out(p.id): p for p in sampled}
+        ids = sem.sort_ids(list(by_id))
         index = {pid: i for i, pid in enumerate(ids)}
+        among = qe.Filter(must=[qe.HasIdCondition({cv.pid_in(x) for x in ids})])
         requests = []
-        for p in sampled:
-            vec = p.vector[using] if isinstance(p.vector, dict) else p.vector
-            others = [x for x in ids if x != p.id]
-            if not others:
-                requests.append(None)
-                continue
+        for pid in ids:
+            vec = by_id[pid].vector
+            vec = vec[using] if isinstance(vec, dict) else vec
             requests.append(
                 qe.QueryRequest(
-                    limit=limit,
-                    query=qe.Query.Nearest(vec, using=using or None),
-                    filter=qe.Filter(must=[qe.HasIdCondition(set(others))]),
+                    limit=limit + 1, query=qe.Query.Nearest(vec, using=using or None), filter=among
                 )
             )
-        real = [r for r in requests if r is not None]
-        results = iter(shard.query_batch(qe.QueryBatchRequest(real)) if real else [])
         triples = []
-        for i, r in enumerate(requests):
-            if r is None:
-                continue
-            for hit in next(results):
-                triples.append((i, index[hit.id], hit.score))
-        return [cv.pid_out(x) for x in ids], triples
+        for i, hits in enumerate(shard.query_batch(qe.QueryBatchRequest(requests))):
+            others = [h for h in hits if cv.pid_out(h.id) != ids[i]]
+            if len(others) == limit + 1:
+                others.pop()
+            triples += [(i, index[cv.pid_out(h.id)], h.score) for h in others]
+        return ids, triples
 
     def op_search_matrix_pairs(self, path: dict, query: dict, body: Any) -> Any:
         ids, triples = self._matrix(path, body)
@@ -1104,14 +1242,20 @@ def _needs_indexing(cfg: dict, info: Any, opt: dict) -> bool:
     return unindexed * per_point / 1024 >= threshold
 
 
+def _modifiers(cfg: dict) -> dict:
+    return {n: (s or {}).get("modifier") for n, s in (cfg.get("sparse_vectors") or {}).items()}
+
+
 def _group_keys(payload: dict, key: str) -> list:
-    value: Any = payload
-    for part in key.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return []
-        value = value[part]
-    values = value if isinstance(value, list) else [value]
-    return [v for v in values if isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool))]
+    """The group ids a payload gives for ``key`` (a JSON path: ``a.b``, ``a[]``, ``a[].b``,
+    ``a[2]``): strings and integers found there, arrays flattened, as Qdrant groups."""
+    out: list = []
+    for value in sem.path_values(payload, key):
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool)):
+                if v not in out:
+                    out.append(v)
+    return out
 
 
 def _schema_type_name(t: Any) -> str:
@@ -1311,7 +1455,7 @@ def _reply_frames(rid: Any, result: Any, extra: dict) -> list[dict]:
         records = rows.records
         for i in range(0, len(records), CHUNK_POINTS):
             chunk = records[i : i + CHUNK_POINTS]
-            vectors = [cv.vector_wire(r.vector, ext) for r in chunk]
+            vectors = [cv.vector_wire(r.vector, ext) if rows.vectors else None for r in chunk]
             frames.append(
                 {
                     "id": rid,
@@ -1434,7 +1578,7 @@ def serve(
                     {
                         "id": rid,
                         "ok": False,
-                        "error": {"kind": e.kind, "status": e.status, "message": e.message},
+                        "error": e.reply(),
                     }
                 ]
             except Exception as e:  # noqa: BLE001
