@@ -176,3 +176,27 @@ def test_cli_flags(monkeypatch) -> None:
     for s in seen["sockets"]:
         s.close()
     assert server_mod._parser().parse_args([]).grpc_port == 6334
+
+
+class _EngineDown:
+    """A backend whose engine process is down (what LocalBackend raises while it restarts)."""
+
+    async def execute(self, request: Any) -> Any:
+        from aqdrant.errors import TransportError
+
+        raise TransportError("the engine process exited", sent=True)
+
+    async def aclose(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_an_engine_that_is_down_is_unavailable_not_internal(anyio_backend) -> None:
+    # UNAVAILABLE is what a client (and aqdrant's ingestion) waits out; INTERNAL would be a rejection
+    from grpclib.const import Status
+    from grpclib.exceptions import GRPCError
+
+    with ServerThread(grpc_port=0, backend=_EngineDown()) as down:
+        with pytest.raises(GRPCError) as error:
+            await call(down.grpc_port, "/qdrant.Collections/List", q.ListCollectionsRequest(), q.ListCollectionsResponse)
+    assert error.value.status == Status.UNAVAILABLE and "engine process exited" in error.value.message

@@ -20,7 +20,14 @@ import pytest
 from aqdrant import models
 from aqdrant._backend import Request
 from aqdrant._operations import OPERATIONS
-from aqdrant.errors import BadRequest, Conflict, NotFound, UnsupportedOperation, ValidationError
+from aqdrant.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    TransportError,
+    UnsupportedOperation,
+    ValidationError,
+)
 from aqdrant.server import ServerThread
 
 API_KEY = "s3cret"
@@ -49,6 +56,8 @@ class ScriptedBackend:
             raise RuntimeError("engine exploded")
         if coll == "invalid":
             raise ValidationError("bad vector", path="$.points[0].vector")
+        if coll == "down":  # what the local backend raises while its engine process restarts
+            raise TransportError("the engine process exited", sent=True)
         if name == "get_collections":
             return models.CollectionsResponse(collections=[models.CollectionDescription(name="a")])
         if name in ("upsert_points", "set_payload", "delete_points"):
@@ -247,6 +256,9 @@ def test_backend_errors_keep_their_status_and_message(http):
     assert r.status_code == 400 and "dimension" in error_of(r)
     r = call(http, "upsert_points", "/collections/invalid/points", json_body={"points": []})
     assert r.status_code == 400 and "bad vector" in error_of(r)
+    # an engine that is down is 503 (a client waits and retries), not a 500 (a rejection)
+    r = call(http, "upsert_points", "/collections/down/points", json_body={"points": []})
+    assert r.status_code == 503 and "engine process exited" in error_of(r)
 
 
 def test_unsupported_operations_are_501_never_fake_success(http):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import hmac
 import logging
+import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -32,7 +33,14 @@ from .. import _constraints, models
 from .._backend import Request
 from .._operations import OPERATIONS
 from .._optable import Operation, QueryParam
-from ..errors import QdrantError, UnexpectedResponse, UnsupportedOperation, ValidationError
+from ..errors import (
+    QdrantError,
+    RateLimited,
+    TransportError,
+    UnexpectedResponse,
+    UnsupportedOperation,
+    ValidationError,
+)
 from . import _deprecated, _service, _wire
 
 logger = logging.getLogger("aqdrant.server")
@@ -74,15 +82,32 @@ def is_read(op: Operation) -> bool:
 class HttpError(Exception):
     """An error answered with Qdrant's error envelope and ``status``."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers
 
 
-def _error_response(status: int, message: str, started: float) -> Response:
+def _error_response(status: int, message: str, started: float, headers: dict[str, str] | None = None) -> Response:
     body = models.dump({"status": {"error": message}, "time": time.perf_counter() - started})
-    return Response(body, status_code=status, media_type=_JSON)
+    return Response(body, status_code=status, media_type=_JSON, headers=headers)
+
+
+def _backend_error(e: QdrantError) -> HttpError:
+    """The answer to an error of the backend (the engine), as Qdrant gives it."""
+    if isinstance(e, RateLimited):
+        hint = {"retry-after": str(max(1, math.ceil(e.retry_after)))} if e.retry_after is not None else None
+        return HttpError(e.status_code, e.server_message, hint)
+    if isinstance(e, UnexpectedResponse):
+        return HttpError(e.status_code, e.server_message)
+    if isinstance(e, UnsupportedOperation):
+        return HttpError(501, f"Not implemented by the aqdrant dev server: {e}")
+    if isinstance(e, ValidationError):
+        return HttpError(400, f"Validation error: {e}")
+    if isinstance(e, TransportError):  # the engine's process is down (it restarts): worth a retry
+        return HttpError(503, f"Service unavailable: {e}")
+    return HttpError(500, f"Service internal error: {e}")
 
 
 # ---- decoding ---------------------------------------------------------------------------------
@@ -277,7 +302,7 @@ class _Server:
             self._check_auth(http, read)
             response = await run()
         except HttpError as e:
-            response = _error_response(e.status, e.message, started)
+            response = _error_response(e.status, e.message, started, e.headers)
         except Exception as e:  # never let one request take the server down
             logger.exception("unexpected error in %s", name)
             response = _error_response(500, f"Service internal error: {type(e).__name__}: {e}", started)
@@ -378,22 +403,14 @@ class _Server:
             raise HttpError(
                 408, f"Timeout error: operation `{op.name}` did not finish within {timeout} s"
             ) from None
-        except UnexpectedResponse as e:
-            raise HttpError(e.status_code, e.server_message) from None
-        except UnsupportedOperation as e:
-            raise HttpError(501, f"Not implemented by the aqdrant dev server: {e}") from None
-        except ValidationError as e:
-            raise HttpError(400, f"Validation error: {e}") from None
         except QdrantError as e:
-            raise HttpError(500, f"Service internal error: {e}") from None
+            raise _backend_error(e) from None
 
     async def _stream(self, request: Request) -> Response:
         try:
             return await self._open_stream(request)
-        except UnexpectedResponse as e:
-            raise HttpError(e.status_code, e.server_message) from None
-        except UnsupportedOperation as e:
-            raise HttpError(501, f"Not implemented by the aqdrant dev server: {e}") from None
+        except QdrantError as e:
+            raise _backend_error(e) from None
 
     async def _open_stream(self, request: Request) -> Response:
         chunks = self.backend.stream(request).__aiter__()

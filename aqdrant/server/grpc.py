@@ -37,6 +37,7 @@ from ..errors import (
     Conflict,
     NotFound,
     QdrantError,
+    TransportError,
     UnexpectedResponse,
     UnsupportedOperation,
     ValidationError,
@@ -294,6 +295,8 @@ class GrpcEndpoint:
             raise GRPCError(Status.INVALID_ARGUMENT, f"Validation error: {e}") from None
         except UnsupportedOperation as e:
             raise GRPCError(Status.UNIMPLEMENTED, f"Not implemented by the aqdrant dev server: {e}") from None
+        except TransportError as e:  # the engine's process is down (it restarts): worth a retry
+            raise GRPCError(Status.UNAVAILABLE, f"Service unavailable: {e}") from None
         except QdrantError as e:
             raise GRPCError(Status.INTERNAL, f"Service internal error: {e}") from None
         except Exception as e:  # never let one call take the server down
