@@ -68,8 +68,10 @@ from anyio.abc import Process
 from .. import models
 from .._backend import Request
 from ..errors import (
+    BadRequest,
     DeadlineExceeded,
     QdrantError,
+    ServerError,
     TransportError,
     UnexpectedResponse,
     UnsupportedOperation,
@@ -137,6 +139,36 @@ class StorageLocked(LocalStorageError):
 
 class EngineProcessError(TransportError):
     """The engine process failed to start or exited unexpectedly."""
+
+
+class EngineInputRejected(BadRequest):
+    """The engine's validation boundary (``aqdrant/local/guard.py``) refused the request before
+    anything was written: the message names the point and the field. Status 422, as Qdrant
+    answers validation errors."""
+
+
+class EnginePanic(ServerError):
+    """qdrant-edge panicked on this operation; the engine process survived (the message says
+    whether the collection was reopened or is damaged)."""
+
+
+class CollectionDamaged(ServerError):
+    """The collection's shard cannot be opened (e.g. its WAL replays an operation the engine
+    cannot apply); other collections are unaffected. The message says what to do."""
+
+
+class StorageFull(ServerError, LocalStorageError):
+    """Not enough free disk space to write safely (status 507); nothing was written. The message
+    names the path and how much is free and needed."""
+
+
+#: engine error kinds (engine.EngineError.kind) with a class of their own
+_ERROR_KINDS: dict[str, type[UnexpectedResponse]] = {
+    "invalid": EngineInputRejected,
+    "panic": EnginePanic,
+    "damaged": CollectionDamaged,
+    "disk_full": StorageFull,
+}
 
 
 def _memory_dir() -> str:
@@ -519,6 +551,8 @@ class LocalBackend:
             raise UnexpectedResponse.for_status(
                 500, message, operation=op.name, collection=request.collection
             )
+        if kind in _ERROR_KINDS:
+            raise _ERROR_KINDS[kind](err["status"], message, operation=op.name, collection=request.collection)
         raise UnexpectedResponse.for_status(
             err["status"], message, operation=op.name, collection=request.collection
         )

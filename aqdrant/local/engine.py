@@ -42,10 +42,14 @@ import qdrant_edge as qe
 
 if __package__:
     from . import catalog as cat
+    from . import containment as ct
     from . import convert as cv
+    from . import guard
 else:  # imported as `engine` by LocalBackend's boot: a faster start, without the aqdrant package
     import catalog as cat  # type: ignore[no-redef]
+    import containment as ct  # type: ignore[no-redef]
     import convert as cv  # type: ignore[no-redef]
+    import guard  # type: ignore[no-redef]
 
 
 def _rmtree(path: str) -> None:
@@ -69,7 +73,8 @@ LOCK_FILE = ".lock"
 
 
 class EngineError(Exception):
-    """An error reported to the caller: ``kind`` is status | unsupported | validation | deadline."""
+    """An error reported to the caller: ``kind`` is status | unsupported | validation | deadline |
+    invalid (refused by guard.py) | panic | damaged | disk_full (containment.py)."""
 
     def __init__(self, status: int, message: str, kind: str = "status") -> None:
         super().__init__(message)
@@ -134,6 +139,8 @@ class Engine:
         self.pending: dict[str, dict[str, Any]] = {}
         self.op_counter = 0
         self.warnings: list[str] = []
+        #: collection -> why its shard cannot be opened (containment.damaged_message)
+        self.broken: dict[str, str] = {}
         self._remove_orphans()
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -144,23 +151,36 @@ class Engine:
             if name.startswith("shard-") and name not in known:
                 _rmtree(os.path.join(self.root, name))
 
-    def close(self) -> None:
+    def close(self, *, remove: bool = True) -> None:
+        """Flush and close every shard; a temporary root is removed only when ``remove`` (an
+        orderly close, or the parent gone): after a crash, the restarted engine reopens it."""
         for shard in self.shards.values():
             try:
                 shard.flush()
                 shard.close()
-            except Exception:  # noqa: BLE001 - closing everything matters more
+            except BaseException as e:  # noqa: BLE001 - closing everything matters more
+                if not isinstance(e, Exception) and not ct.is_panic(e):
+                    raise
                 _print_exc()
         self.shards.clear()
         _unlock(self._lock_fd)
-        if self.temporary:
+        if self.temporary and remove:
             _rmtree(self.root)
 
     def shard(self, name: str) -> Any:
         shard = self.shards.get(name)
         if shard is None:
+            if name in self.broken:
+                raise EngineError(500, self.broken[name], kind="damaged")
             entry = self.catalog.collections[name]
-            shard = qe.EdgeShard.load(os.path.join(self.root, entry.dir))
+            try:
+                shard = qe.EdgeShard.load(os.path.join(self.root, entry.dir))
+            except BaseException as e:  # a panic included: this collection alone is unusable
+                if not isinstance(e, Exception) and not ct.is_panic(e):
+                    raise
+                self.broken[name] = ct.damaged_message(name, e)
+                print(f"aqdrant engine: {self.broken[name]}", file=sys.stderr)
+                raise EngineError(500, self.broken[name], kind="damaged") from None
             self.shards[name] = shard
             if entry.field_schemas:  # declared but not built when the last process ended
                 built = shard.info().payload_schema
@@ -228,15 +248,56 @@ class Engine:
                 "cluster, shard keys, snapshots, telemetry or server administration; use a Qdrant server"
             )
         try:
+            ct.check_space(op, self.root)
+            guard.check(op, path, body, lambda: self._config_of(path))
             return method(path, query, body)
         except EngineError:
             raise
+        except guard.Rejected as e:
+            raise EngineError(422, f"{op}: {e}", kind="invalid") from None
+        except ct.DiskFull as e:
+            raise EngineError(507, str(e), kind="disk_full") from None
         except cv.NeedsInference as e:
             raise _unsupported(f"{op}: {e}") from None
         except (cv.ConversionError, KeyError, TypeError, ValueError) as e:
             raise _bad(f"{op}: invalid request: {type(e).__name__}: {e}") from None
         except Exception as e:  # noqa: BLE001 - qdrant-edge raises plain Exception with a message
             raise _bad(str(e)) from None
+        except BaseException as e:
+            if not ct.is_panic(e):
+                raise
+            raise self._after_panic(op, path, e) from None
+
+    def _config_of(self, path: dict) -> dict | None:
+        name = path.get("collection_name")
+        entry = self.catalog.collections.get(self.catalog.aliases.get(name, name))
+        return entry.config if entry is not None else None
+
+    def _after_panic(self, op: str, path: dict, e: BaseException) -> EngineError:
+        """The error for an operation the engine panicked on. The collection's shard may hold
+        poisoned state (qdrant-edge re-applies a failed operation before the next one): it is
+        dropped and reopened from disk; if that fails too, the collection alone is reported
+        damaged (``shard``)."""
+        _print_exc()
+        name = path.get("collection_name")
+        name = self.catalog.aliases.get(name, name)
+        message = f"{op}: the embedded engine (qdrant-edge) panicked: {e}"
+        if name in self.catalog.collections:
+            message = f"{op}: the embedded engine (qdrant-edge) panicked on collection `{name}`: {e}"
+            shard = self.shards.pop(name, None)
+            if shard is not None:
+                try:
+                    shard.close()
+                except BaseException as close_error:  # noqa: BLE001
+                    if not isinstance(close_error, Exception) and not ct.is_panic(close_error):
+                        raise
+                del shard
+            try:
+                self.shard(name)
+                message += ". The operation may not have been applied; the collection was reopened and works"
+            except EngineError as reopen:
+                message += f". {reopen.message}"
+        return EngineError(500, message, kind="panic")
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -1354,6 +1415,7 @@ def serve(
             },
         )
         return
+    orderly = False
     try:
         _write(
             out,
@@ -1376,7 +1438,9 @@ def serve(
                 if wait <= 0:
                     try:
                         engine.optimize_dirty()
-                    except Exception:  # noqa: BLE001
+                    except BaseException as e:  # noqa: BLE001 - a panic included
+                        if not isinstance(e, Exception) and not ct.is_panic(e):
+                            raise
                         _print_exc()
                     continue
                 if not _readable(inp, wait):
@@ -1386,10 +1450,12 @@ def serve(
             # frame over to this thread cost two thread switches and a decode on another core
             msg = _read_request(inp)
             if msg is None:
+                orderly = True  # the parent closed the pipe or is gone: nobody reopens this root
                 break
             rid = msg.get("id")
             if msg.get("op") == "__close__":
                 _write(out, {"id": rid, "ok": True, "result": b"true"})
+                orderly = True
                 break
             if msg.get("op") == "__invalid__":
                 _write(
@@ -1437,7 +1503,9 @@ def serve(
                         "error": {"kind": e.kind, "status": e.status, "message": e.message},
                     }
                 ]
-            except Exception as e:  # noqa: BLE001
+            except BaseException as e:  # noqa: BLE001 - a panic included: the engine stays up
+                if not isinstance(e, Exception) and not ct.is_panic(e):
+                    raise
                 _print_exc()
                 frames = [
                     {
@@ -1450,7 +1518,7 @@ def serve(
                 frames[0]["catalog"] = engine.names()
             _write(out, *frames)
     finally:
-        engine.close()
+        engine.close(remove=orderly)
 
 
 def _grow_pipes(*files: BinaryIO) -> None:
