@@ -32,7 +32,11 @@ MAX_SPARSE_INDEX = 2**32 - 1
 #: (tests/test_local_safety.py checks this table against qdrant-api/v1.19/openapi.json); the
 #: engine process cannot read the spec at start (it must start fast)
 BOUNDS: dict[str, dict[str, tuple[float | None, float | None]]] = {
-    "CreateCollection": {"shard_number": (1, None), "replication_factor": (1, None), "write_consistency_factor": (1, None)},
+    "CreateCollection": {
+        "shard_number": (1, None),
+        "replication_factor": (1, None),
+        "write_consistency_factor": (1, None),
+    },
     "HnswConfigDiff": {
         "m": (0, None),
         "ef_construct": (4, None),
@@ -51,7 +55,11 @@ BOUNDS: dict[str, dict[str, tuple[float | None, float | None]]] = {
     },
     "VectorParams": {"size": (1, MAX_VECTOR_SIZE)},
     "SparseIndexParams": {"full_scan_threshold": (0, None)},
-    "WalConfigDiff": {"wal_capacity_mb": (1, None), "wal_segments_ahead": (0, None), "wal_retain_closed": (0, None)},
+    "WalConfigDiff": {
+        "wal_capacity_mb": (1, None),
+        "wal_segments_ahead": (0, None),
+        "wal_retain_closed": (0, None),
+    },
     "ScalarQuantizationConfig": {"quantile": (0.5, 1)},
     "CollectionParamsDiff": {
         "replication_factor": (1, None),
@@ -189,7 +197,9 @@ def _vector(v: Any, pid: Any, field: str, dense: _Dense) -> None:
         else:
             if len(v) > MAX_VECTOR_SIZE:
                 raise Rejected(
-                    f"a dense vector has {len(v)} values, more than {MAX_VECTOR_SIZE}", point_id=pid, field=field
+                    f"a dense vector has {len(v)} values, more than {MAX_VECTOR_SIZE}",
+                    point_id=pid,
+                    field=field,
                 )
             dense.add(v, pid, field)
     elif _is_sparse(v):
@@ -203,7 +213,11 @@ def _multivector(v: list, pid: Any, field: str, dense: _Dense) -> None:
         if not isinstance(row, _ROWS):
             raise Rejected(f"row {j} of a multivector is not a list of numbers", point_id=pid, field=field)
         if not len(row):
-            raise Rejected(f"row {j} of a multivector is empty (every row needs at least one value)", point_id=pid, field=field)
+            raise Rejected(
+                f"row {j} of a multivector is empty (every row needs at least one value)",
+                point_id=pid,
+                field=field,
+            )
         if len(row) != width:
             raise Rejected(
                 f"a multivector's rows must all have the same length: row 0 has {width} values, row {j} has {len(row)}",
