@@ -87,7 +87,9 @@ with ServerThread() as server:
 @contextlib.contextmanager
 def dev_server_process() -> Iterator[str]:
     """The dev server (``ServerThread``) in a child process, until the block is left; yields its URL."""
-    proc = subprocess.Popen([sys.executable, "-c", _SERVE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SERVE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None
         url = proc.stdout.readline().strip()
@@ -136,7 +138,9 @@ def bench_pair(
                     client.collection_exists("c")
 
             def shim_batch(n: int) -> _Clock:
-                threads = [threading.Thread(target=calls_of_one_thread, args=(n // workers,)) for _ in range(workers)]
+                threads = [
+                    threading.Thread(target=calls_of_one_thread, args=(n // workers,)) for _ in range(workers)
+                ]
                 with _Clock() as clock:
                     if workers == 1:
                         calls_of_one_thread(n)
@@ -236,7 +240,11 @@ def main() -> None:
     runner = bench_runner_noop(calls, repeats)
     portal = bench_portal_noop(calls, repeats)
 
-    local, local8, remote = "collection_exists, :memory:", "same, 8 threads / tasks", "collection_exists, REST"
+    local, local8, remote = (
+        "collection_exists, :memory:",
+        "same, 8 threads / tasks",
+        "collection_exists, REST",
+    )
     rows = [
         (local, "aqdrant AsyncQdrantClient, awaited (asyncio)", awaited),
         (local, "aqdrant QdrantClient (blocking shim)", shim),
