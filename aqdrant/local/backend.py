@@ -58,6 +58,7 @@ import threading
 import time
 import typing
 import warnings
+import weakref
 from typing import Any
 
 import anyio
@@ -77,6 +78,7 @@ from ..errors import (
     UnsupportedOperation,
     ValidationError,
 )
+from . import storelock
 
 _HEADER = struct.Struct(">I")
 _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -330,7 +332,7 @@ class LocalBackend:
     ``:memory:`` keeps its shards in a temporary directory (under ``/dev/shm`` when available),
     removed on :meth:`aclose` (and by the engine process itself if the caller dies). A ``path``
     is created if missing and restored on the next open; one path can be open in one client at a
-    time (:class:`StorageLocked` otherwise).
+    time (:class:`StorageLocked`, raised by the constructor, otherwise).
     """
 
     def __init__(
@@ -347,6 +349,16 @@ class LocalBackend:
         if not float(optimize_after) >= 0:
             raise ValueError("optimize_after must be a number of seconds >= 0")
         self.path: str | None = os.path.abspath(os.fspath(path)) if path is not None else None
+        #: the store's lock, taken now (a second client on the folder fails here, not at its first
+        #: call) and passed to every engine process this client starts (storelock.py)
+        self._lock_fd: int | None = None
+        self._unlock: weakref.finalize | None = None
+        if self.path is not None:
+            try:
+                self._lock_fd = storelock.lock(self.path)
+            except storelock.StorageLockedError as e:
+                raise StorageLocked(str(e)) from None
+            self._unlock = weakref.finalize(self, storelock.unlock, self._lock_fd)
         self.optimize_policy = optimize
         self.optimize_after = float(optimize_after)
         self._root: str | None = None
@@ -407,6 +419,8 @@ class LocalBackend:
         if self.optimize_policy == "never":
             cmd.append("--no-optimize")
         cmd.append(f"--idle={self.optimize_after}")
+        if self._lock_fd is not None:
+            cmd.append(f"--lock-fd={self._lock_fd}")
         try:
             process = await anyio.open_process(
                 cmd,
@@ -415,6 +429,7 @@ class LocalBackend:
                 stderr=None,
                 env=env,
                 start_new_session=True,
+                pass_fds=() if self._lock_fd is None else (self._lock_fd,),
             )
         except BaseException:
             if temporary and not self._root:
@@ -475,6 +490,8 @@ class LocalBackend:
                     conn.dead = conn.dead or "the local engine client was closed"
             if self.path is None and self._root:
                 shutil.rmtree(self._root, ignore_errors=True)
+            if self._unlock is not None:
+                self._unlock()  # after the engine stopped: the store is free for the next client
 
     def __repr__(self) -> str:
         where = self.path if self.path is not None else ":memory:"

@@ -4,7 +4,7 @@ qdrant-edge-py 0.9.0 holds the GIL for the whole of every call (an index build c
 minutes), so the shards live here, in a process of their own, and the caller's event loop only
 ever waits on a pipe. ``LocalBackend`` imports this file as the top-level module ``engine`` (a
 faster start: only msgspec, qdrant_edge and its two sibling modules, from cached bytecode) and
-calls ``main()`` with ``ROOT [--temporary] [--no-optimize] [--idle=SECONDS]``; ``python
+calls ``main()`` with ``ROOT [--temporary] [--no-optimize] [--idle=SECONDS] [--lock-fd=FD]``; ``python
 engine.py ...`` and ``python -m aqdrant.local.engine ...`` work too.
 
 Protocol: every frame is a 4-byte big-endian length followed by a msgpack map.
@@ -45,11 +45,13 @@ if __package__:
     from . import containment as ct
     from . import convert as cv
     from . import guard
+    from . import storelock as sl
 else:  # imported as `engine` by LocalBackend's boot: a faster start, without the aqdrant package
     import catalog as cat  # type: ignore[no-redef]
     import containment as ct  # type: ignore[no-redef]
     import convert as cv  # type: ignore[no-redef]
     import guard  # type: ignore[no-redef]
+    import storelock as sl  # type: ignore[no-redef]
 
 
 def _rmtree(path: str) -> None:
@@ -69,7 +71,7 @@ def _print_exc() -> None:
 ENGINE_VERSION = "0.9.0"
 
 _HEADER = struct.Struct(">I")
-LOCK_FILE = ".lock"
+LOCK_FILE = sl.LOCK_FILE
 
 
 class EngineError(Exception):
@@ -116,14 +118,17 @@ CATALOG_CHANGING = frozenset({"create_collection", "delete_collection", "update_
 class Engine:
     """Every collection of one root directory. Synchronous: the process serves it one call at a time."""
 
-    def __init__(self, root: str, *, temporary: bool = False, defer_indexes: bool = True) -> None:
+    def __init__(
+        self, root: str, *, temporary: bool = False, defer_indexes: bool = True, lock_fd: int | None = None
+    ) -> None:
         self.root = os.path.abspath(root)
         self.temporary = temporary
         #: payload indexes declared on an empty collection wait until first needed (see
         #: ``_build_pending``); False: every index is created when declared
         self.defer_indexes = defer_indexes
         os.makedirs(self.root, exist_ok=True)
-        self._lock_fd = _lock_root(self.root)
+        # the client holds the lock since its construction and passed it on (storelock.py)
+        self._lock_fd = lock_fd if lock_fd is not None else _lock_root(self.root)
         try:
             self.catalog = cat.load(self.root)
         except cat.CatalogError:
@@ -1184,37 +1189,9 @@ def _check_name(name: str) -> None:
         raise _bad(f"Wrong input: collection name `{name}` is not valid")
 
 
-def _lock_root(root: str) -> int:
-    import fcntl
-
-    path = os.path.join(root, LOCK_FILE)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        try:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
-        except OSError:
-            holder = ""
-        os.close(fd)
-        raise StorageLockedError(
-            f"storage folder {root} is already in use by another aqdrant local client (engine process "
-            f"{holder or '?'}, in this or another program); close that client first, or use a different path"
-        ) from None
-    os.ftruncate(fd, 0)
-    os.write(fd, str(os.getpid()).encode())
-    return fd
-
-
-def _unlock(fd: int) -> None:
-    try:
-        os.close(fd)
-    except OSError:
-        pass
-
-
-class StorageLockedError(Exception):
-    pass
+_lock_root = sl.lock
+_unlock = sl.unlock
+StorageLockedError = sl.StorageLockedError
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1395,10 +1372,17 @@ class _IdOnly(msgspec.Struct):
 
 
 def serve(
-    root: str, temporary: bool, inp: BinaryIO, out: BinaryIO, *, optimize: bool = True, idle: float = 1.0
+    root: str,
+    temporary: bool,
+    inp: BinaryIO,
+    out: BinaryIO,
+    *,
+    optimize: bool = True,
+    idle: float = 1.0,
+    lock_fd: int | None = None,
 ) -> None:
     try:
-        engine = Engine(root, temporary=temporary, defer_indexes=optimize)
+        engine = Engine(root, temporary=temporary, defer_indexes=optimize, lock_fd=lock_fd)
     except StorageLockedError as e:
         _write(out, {"id": 0, "ok": False, "error": {"kind": "locked", "status": 0, "message": str(e)}})
         return
@@ -1552,8 +1536,15 @@ def main(argv: list[str] | None = None) -> None:
     sys.stdout = sys.stderr
     try:
         idle = [float(a.split("=", 1)[1]) for a in argv[1:] if a.startswith("--idle=")]
+        lock_fd = [int(a.split("=", 1)[1]) for a in argv[1:] if a.startswith("--lock-fd=")]
         serve(
-            root, temporary, inp, out, optimize="--no-optimize" not in argv[1:], idle=idle[0] if idle else 1.0
+            root,
+            temporary,
+            inp,
+            out,
+            optimize="--no-optimize" not in argv[1:],
+            idle=idle[0] if idle else 1.0,
+            lock_fd=lock_fd[0] if lock_fd else None,
         )
     finally:
         out.flush()
