@@ -239,6 +239,16 @@ async def test_batch_update_is_sequential_and_reports_partial_application(backen
             {"upsert": {"points": [{"id": 9, "vector": [1, 2]}]}},  # wrong dimension
         ]
     }
+    # what the validation boundary sees in the operations is refused before any is applied
+    with pytest.raises(BadRequest, match=r"operation 1 \(upsert\).*dimension.*Nothing was applied"):
+        await call(backend, "batch_update", bad, collection_name="c")
+    assert (await call(backend, "count_points", {}, collection_name="c")).count == 3
+    bad = {
+        "operations": [
+            {"delete": {"points": [3]}},
+            {"set_payload": {"payload": {"x": 2}, "points": [77]}},  # no such point: the engine's error
+        ]
+    }
     with pytest.raises(BadRequest) as exc:
         await call(backend, "batch_update", bad, collection_name="c")
     assert "not atomically" in str(exc.value) and "0..0 were applied" in str(exc.value)

@@ -145,8 +145,9 @@ class EngineProcessError(TransportError):
 
 class EngineInputRejected(BadRequest):
     """The engine's validation boundary (``aqdrant/local/guard.py``) refused the request before
-    anything was written: the message names the point and the field. Status 422, as Qdrant
-    answers validation errors."""
+    anything was written: the message names the point and the field. Status 422 for malformed
+    values (NaN, ragged, mismatched sparse...), 400 for values that do not fit the collection
+    (unknown vector name, wrong size), as Qdrant answers them."""
 
 
 class EnginePanic(ServerError):

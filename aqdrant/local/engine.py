@@ -259,7 +259,7 @@ class Engine:
         except EngineError:
             raise
         except guard.Rejected as e:
-            raise EngineError(422, f"{op}: {e}", kind="invalid") from None
+            raise EngineError(e.status, f"{op}: {e}", kind="invalid") from None
         except ct.DiskFull as e:
             raise EngineError(507, str(e), kind="disk_full") from None
         except cv.NeedsInference as e:

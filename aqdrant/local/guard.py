@@ -91,7 +91,9 @@ class Rejected(ValueError):
     """The request would crash the engine, poison a shard or store corrupt data; nothing was
     written. ``point_id`` and ``field`` locate the value when it belongs to a point."""
 
-    def __init__(self, message: str, *, point_id: Any = None, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, point_id: Any = None, field: str | None = None, status: int = 422
+    ) -> None:
         where = []
         if point_id is not None:
             where.append(f"point {point_id!r}")
@@ -100,6 +102,8 @@ class Rejected(ValueError):
         super().__init__(f"{', '.join(where)}: {message}" if where else message)
         self.point_id = point_id
         self.field = field
+        #: 422 for malformed values; 400 for values that do not fit the collection (as Qdrant)
+        self.status = status
 
 
 Config = Callable[[], "dict | None"]
@@ -123,9 +127,12 @@ class _Dense:
     """Dense rows of one request, checked together at the end: float arrays (a numpy batch
     from the client) in one vectorised pass, lists one C-level pass each."""
 
-    __slots__ = ("groups", "rows", "where")
+    __slots__ = ("groups", "rows", "schema", "where")
 
-    def __init__(self) -> None:
+    def __init__(self, config: dict | None = None) -> None:
+        #: vector name ("" for the unnamed one) -> (kind, size), kind dense | multi | sparse;
+        #: None when the collection is unknown (the engine answers 404)
+        self.schema = _schema(config)
         #: (float array rows, their point ids, field) - a whole column of a batch at once
         self.groups: list[tuple[list, list, str]] = []
         self.rows: list[array.array] = []
@@ -138,13 +145,28 @@ class _Dense:
         else:
             _finite_row(row, pid, field)
 
-    def add_column(self, rows: list, ids: list, field: str) -> bool:
-        """A batch column of non-empty float arrays, the common numpy ingest: no per-point
-        Python work at all. False (nothing taken) for any other column."""
-        if rows and all(r.__class__ is array.array for r in rows) and all(rows):
-            self.groups.append((rows, ids, field))
-            return True
-        return False
+    def kind(self, key: str, pid: Any, field: str) -> tuple[str, int] | None:
+        """What the collection holds under vector name ``key``; refused if it has none."""
+        if self.schema is None:
+            return None
+        found = self.schema.get(key)
+        if found is None:
+            raise Rejected(
+                f"Wrong input: Not existing vector name error: {key}", point_id=pid, field=field, status=400
+            )
+        return found
+
+    def add_column(self, rows: list, ids: list, field: str, key: str) -> bool:
+        """A batch column of non-empty float arrays of the collection's size, the common numpy
+        ingest: no per-point Python work at all. False (nothing taken) for any other column."""
+        if not rows or not all(r.__class__ is array.array for r in rows) or not all(rows):
+            return False
+        if self.schema is not None:
+            kind, size = self.schema.get(key, ("", 0))
+            if kind not in ("dense", "multi") or any(len(r) != size for r in rows):
+                return False  # judged point by point: the error names the point
+        self.groups.append((rows, ids, field))
+        return True
 
     def finish(self) -> None:
         groups: list[tuple[list, list, Any]] = list(self.groups)
@@ -207,17 +229,52 @@ def _is_sparse(v: Any) -> bool:
 _ROWS = (list, array.array)
 
 
-def _vector(v: Any, pid: Any, field: str, dense: _Dense) -> None:
-    """One (named) vector of a point: dense, multivector or sparse."""
+def _schema(config: dict | None) -> dict[str, tuple[str, int]] | None:
+    if config is None:
+        return None
+    out: dict[str, tuple[str, int]] = {}
+    for name, v in _dense_names(config.get("vectors")).items():
+        if isinstance(v, dict):
+            out[name] = ("multi" if v.get("multivector_config") else "dense", v.get("size"))
+    for name in config.get("sparse_vectors") or ():
+        out[name] = ("sparse", 0)
+    return out
+
+
+def _fits(found: tuple[str, int] | None, given: str, n: int, pid: Any, field: str) -> None:
+    """A value of kind ``given`` (dense | multi | sparse) and ``n`` values a row fits the
+    collection's vector. Refused up front: the engine would refuse it only part way (its WAL
+    then replays the operation differently after a restart)."""
+    if found is None:
+        return
+    kind, size = found
+    if (kind == "sparse") != (given == "sparse"):
+        what = "sparse" if "sparse" in (kind, given) else "multi"
+        raise Rejected(f"Wrong input: Wrong usage of {what} vectors", point_id=pid, field=field, status=400)
+    if given == "multi" and kind == "dense":
+        raise Rejected("Wrong input: Wrong usage of multi vectors", point_id=pid, field=field, status=400)
+    if kind != "sparse" and n != size:
+        raise Rejected(
+            f"Wrong input: Vector dimension error: expected dim: {size}, got {n}",
+            point_id=pid,
+            field=field,
+            status=400,
+        )
+
+
+def _vector(v: Any, pid: Any, field: str, dense: _Dense, key: str) -> None:
+    """One (named) vector of a point: dense, multivector or sparse, that fits the collection."""
     if v.__class__ is array.array:
         if not len(v):
             raise Rejected("a dense vector must have at least one value", point_id=pid, field=field)
+        _fits(dense.kind(key, pid, field), "dense", len(v), pid, field)
         dense.add(v, pid, field)
     elif isinstance(v, list):
         if not v:
             raise Rejected("a dense vector must have at least one value", point_id=pid, field=field)
         if isinstance(v[0], _ROWS):
             _multivector(v, pid, field, dense)
+            _fits(dense.kind(key, pid, field), "multi", len(v[0]), pid, field)
         else:
             if len(v) > MAX_VECTOR_SIZE:
                 raise Rejected(
@@ -225,9 +282,11 @@ def _vector(v: Any, pid: Any, field: str, dense: _Dense) -> None:
                     point_id=pid,
                     field=field,
                 )
+            _fits(dense.kind(key, pid, field), "dense", len(v), pid, field)
             dense.add(v, pid, field)
     elif _is_sparse(v):
         _sparse(v, pid, field)
+        _fits(dense.kind(key, pid, field), "sparse", 0, pid, field)
     # anything else (inference objects, wrong types) is refused by convert.py without harm
 
 
@@ -278,21 +337,30 @@ def _sparse(v: dict, pid: Any, field: str) -> None:
 def _vector_struct(v: Any, pid: Any, dense: _Dense) -> None:
     if isinstance(v, dict) and not _is_sparse(v):
         for name, x in v.items():
-            _vector(x, pid, str(name), dense)
+            _vector(x, pid, str(name), dense, str(name))
     elif v is not None:
-        _vector(v, pid, "vector", dense)
+        _vector(v, pid, "vector", dense, "")
 
 
-def _upsert(body: dict, path: dict, _cfg: Config) -> None:
-    dense = _Dense()
+def _upsert(body: dict, path: dict, cfg: Config) -> None:
+    dense = _Dense(cfg())
     if isinstance(body.get("points"), list):
         hypot = math.hypot
+        unnamed = dense.schema.get("", ("", -1)) if dense.schema is not None else ("dense", -1)
+        inline = unnamed[0] in ("dense", "multi")
         for p in body["points"]:
             if p.__class__ is not dict:
                 continue
             v = p.get("vector")
             # the common point, an unnamed dense list of floats, inline: one C pass, no calls
-            if v.__class__ is list and v and v[0].__class__ is float and len(v) <= MAX_VECTOR_SIZE:
+            if (
+                inline
+                and v.__class__ is list
+                and v
+                and v[0].__class__ is float
+                and (len(v) == unnamed[1] or unnamed[1] == -1)
+                and len(v) <= MAX_VECTOR_SIZE
+            ):
                 try:
                     if hypot(*v) <= F32_MAX:
                         continue
@@ -305,18 +373,18 @@ def _upsert(body: dict, path: dict, _cfg: Config) -> None:
         vectors = batch.get("vectors")
         if isinstance(vectors, dict) and not _is_sparse(vectors):
             for name, column in vectors.items():
-                if isinstance(column, list) and not dense.add_column(column, ids, str(name)):
+                if isinstance(column, list) and not dense.add_column(column, ids, str(name), str(name)):
                     for pid, x in zip(ids, column, strict=False):
                         if x is not None:
-                            _vector(x, pid, str(name), dense)
-        elif isinstance(vectors, list) and not dense.add_column(vectors, ids, "vector"):
+                            _vector(x, pid, str(name), dense, str(name))
+        elif isinstance(vectors, list) and not dense.add_column(vectors, ids, "vector", ""):
             for pid, x in zip(ids, vectors, strict=False):
                 _vector_struct(x, pid, dense)
     dense.finish()
 
 
-def _update_vectors(body: dict, path: dict, _cfg: Config) -> None:
-    dense = _Dense()
+def _update_vectors(body: dict, path: dict, cfg: Config) -> None:
+    dense = _Dense(cfg())
     for p in body.get("points") or ():
         if isinstance(p, dict):
             v = p.get("vector")
@@ -336,7 +404,9 @@ def _batch_update(body: dict, path: dict, cfg: Config) -> None:
                 try:
                     rule(arg, path, cfg)
                 except Rejected as e:
-                    raise Rejected(f"operation {i} ({kind}): {e}. Nothing was applied") from None
+                    raise Rejected(
+                        f"operation {i} ({kind}): {e}. Nothing was applied", status=e.status
+                    ) from None
 
 
 # -- configs -----------------------------------------------------------------------------------
