@@ -493,3 +493,20 @@ async def test_the_store_lock_is_taken_at_construction(tmp_path):
         await first.close()
     async with AsyncQdrantClient(path=path) as again:  # free once closed
         assert await again.collection_exists("c")
+
+
+def test_memory_stores_leave_a_small_dev_shm_alone(monkeypatch):
+    """A container's 64 MB /dev/shm cannot hold a write-ahead log: :memory: goes to the temp dir."""
+    from aqdrant.local import backend as be
+
+    monkeypatch.setattr(ct, "free_bytes", lambda path: 64 << 20)
+    small = be._memory_dir()
+    monkeypatch.setattr(ct, "free_bytes", lambda path: 1 << 40)
+    roomy = be._memory_dir()
+    try:
+        assert not small.startswith("/dev/shm/")
+        if os.access("/dev/shm", os.W_OK):
+            assert roomy.startswith("/dev/shm/")
+    finally:
+        os.rmdir(small)
+        os.rmdir(roomy)

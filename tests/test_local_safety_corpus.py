@@ -52,9 +52,7 @@ def _f32(v: list) -> np.ndarray:
 
 dense = st.one_of(
     st.lists(value, max_size=5),
-    st.lists(st.one_of(finite, bad_float), min_size=1, max_size=3).map(
-        lambda v: np.asarray(v, dtype=np.float32)
-    ),
+    st.lists(st.one_of(finite, bad_float), min_size=1, max_size=3).map(_f32),
     st.lists(st.one_of(finite, bad_float), min_size=1, max_size=3).map(
         lambda v: np.asarray(v, dtype=np.float64)
     ),

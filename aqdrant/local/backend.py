@@ -78,7 +78,7 @@ from ..errors import (
     UnsupportedOperation,
     ValidationError,
 )
-from . import storelock
+from . import containment, storelock
 
 _HEADER = struct.Struct(">I")
 _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -174,8 +174,20 @@ _ERROR_KINDS: dict[str, type[UnexpectedResponse]] = {
 }
 
 
+#: /dev/shm is used for ``:memory:`` only with room for this much (a container's default 64 MB
+#: /dev/shm would not hold one collection's write-ahead log: the engine refuses writes below two
+#: free 32 MiB segments, see containment.check_space)
+_SHM_MIN_FREE = 512 << 20
+
+
 def _memory_dir() -> str:
-    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    base = None
+    if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+        try:
+            if containment.free_bytes("/dev/shm") >= _SHM_MIN_FREE:
+                base = "/dev/shm"
+        except OSError:
+            pass
     return tempfile.mkdtemp(prefix="aqdrant-memory-", dir=base)
 
 
