@@ -239,11 +239,7 @@ class Pipeline:
             except QdrantError as error:
                 self._scrub(error)
                 errors.append(error)
-                if (
-                    not refreshed
-                    and rewindable
-                    and (fresh := await self._refreshed(error, headers)) is not None
-                ):
+                if not refreshed and rewindable and (fresh := await self._refreshed(error, headers)) is not None:
                     refreshed, headers = True, fresh
                     attempt -= 1  # an expired token is not a failed attempt
                     continue
@@ -358,9 +354,7 @@ class Download:
 
         with anyio.CancelScope(deadline=self._deadline if self._deadline is not None else math.inf) as scope:
             headers = await p._final_headers(self._headers)
-            await p._attempts(
-                self._op, self._path_params, self._query, None, headers, self._deadline, errors, open_stream
-            )
+            await p._attempts(self._op, self._path_params, self._query, None, headers, self._deadline, errors, open_stream)
             return self
         assert scope.cancelled_caught
         raise p._deadline_exceeded(self._op, self._timeout, errors, self._path_params)

@@ -22,9 +22,7 @@ def ssl_context(verify: Any = True, cert: Any = None, alpn: list[str] | None = N
     """
     if isinstance(verify, ssl.SSLContext):
         if cert is not None:
-            raise TypeError(
-                "give the client certificate inside your ssl.SSLContext (load_cert_chain), not as cert="
-            )
+            raise TypeError("give the client certificate inside your ssl.SSLContext (load_cert_chain), not as cert=")
         return verify
     if cert is None and alpn is None and isinstance(verify, bool):
         return verify
@@ -41,9 +39,7 @@ def ssl_context(verify: Any = True, cert: Any = None, alpn: list[str] | None = N
         else:
             ctx = ssl.create_default_context(cafile=path)
     else:
-        raise TypeError(
-            f"verify must be a bool, a CA bundle path or an ssl.SSLContext, not {type(verify).__name__}"
-        )
+        raise TypeError(f"verify must be a bool, a CA bundle path or an ssl.SSLContext, not {type(verify).__name__}")
     if cert is not None:
         if isinstance(cert, (str, os.PathLike)):
             ctx.load_cert_chain(cert)

@@ -77,9 +77,7 @@ class VectorValidator:
                 for i, v in enumerate(column):
                     if i and not i % every:
                         await checkpoint()
-                    self._check_one(
-                        schema, collection_name, batch.ids[i], name, v, f"$.batch.vectors.{name}[{i}]"
-                    )
+                    self._check_one(schema, collection_name, batch.ids[i], name, v, f"$.batch.vectors.{name}[{i}]")
         else:
             for i, v in enumerate(vectors):
                 if i and not i % every:
@@ -125,10 +123,7 @@ class VectorValidator:
                     path=path,
                 )
             if len(v.indices) != len(v.values):
-                raise ValidationError(
-                    f"point {point_id!r}: sparse {label} has {len(v.indices)} indices but {len(v.values)} values",
-                    path=path,
-                )
+                raise ValidationError(f"point {point_id!r}: sparse {label} has {len(v.indices)} indices but {len(v.values)} values", path=path)
             _check_finite(v.values, point_id, label, path)
             return
         if isinstance(v, (models.Document, models.Image, models.InferenceObject)):
@@ -177,13 +172,7 @@ def _rows(v: Any, multi: bool) -> list[Any]:
             return list(v) if v.ndim == 2 else [v]
         return [v]
     if multi:
-        return (
-            list(v)
-            if v
-            and isinstance(v[0], (list, tuple))
-            or (np is not None and v and isinstance(v[0], np.ndarray))
-            else [v]
-        )
+        return list(v) if v and isinstance(v[0], (list, tuple)) or (np is not None and v and isinstance(v[0], np.ndarray)) else [v]
     return [v]
 
 

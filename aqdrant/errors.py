@@ -43,9 +43,7 @@ class TransportError(QdrantError):
 class DeadlineExceeded(QdrantError, TimeoutError):
     """The call's total time budget (all attempts and backoff sleeps) ran out."""
 
-    def __init__(
-        self, message: str, *, operation: str | None = None, attempts: list[BaseException] | None = None
-    ) -> None:
+    def __init__(self, message: str, *, operation: str | None = None, attempts: list[BaseException] | None = None) -> None:
         super().__init__(message)
         self.operation = operation
         self.attempts = attempts or []

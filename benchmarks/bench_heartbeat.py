@@ -50,26 +50,12 @@ INFO = json.dumps(
             "points_count": 0,
             "indexed_vectors_count": 0,
             "config": {
-                "params": {
-                    "vectors": {"size": DIM, "distance": "Cosine"},
-                    "shard_number": 1,
-                    "replication_factor": 1,
-                    "write_consistency_factor": 1,
-                    "on_disk_payload": True,
-                },
-                "hnsw_config": {
-                    "m": 16,
-                    "ef_construct": 100,
-                    "full_scan_threshold": 10000,
-                    "max_indexing_threads": 0,
-                    "on_disk": False,
-                },
-                "optimizer_config": {
-                    "deleted_threshold": 0.2,
-                    "vacuum_min_vector_number": 1000,
-                    "default_segment_number": 0,
-                    "flush_interval_sec": 5,
-                },
+                "params": {"vectors": {"size": DIM, "distance": "Cosine"}, "shard_number": 1, "replication_factor": 1,
+                           "write_consistency_factor": 1, "on_disk_payload": True},
+                "hnsw_config": {"m": 16, "ef_construct": 100, "full_scan_threshold": 10000,
+                                "max_indexing_threads": 0, "on_disk": False},
+                "optimizer_config": {"deleted_threshold": 0.2, "vacuum_min_vector_number": 1000,
+                                     "default_segment_number": 0, "flush_interval_sec": 5},
                 "wal_config": {"wal_capacity_mb": 32, "wal_segments_ahead": 0},
             },
             "payload_schema": {},
@@ -89,9 +75,7 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
             head = await reader.readuntil(b"\r\n\r\n")
             lines = head.decode("latin-1").split("\r\n")
             method, target, _ = lines[0].split(" ", 2)
-            headers = {
-                k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)
-            }
+            headers = {k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)}
             if headers.get("transfer-encoding", "").lower() == "chunked":
                 while True:
                     size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
@@ -251,9 +235,7 @@ def run_backend(backend: str, client: str, url: str, rounds: int) -> list[dict]:
         for client_name, source in CASES[client]:
             row = {"backend": backend, "upserts": shape, "client": client_name, "from": source}
             try:
-                row.update(
-                    anyio.run(one_case, client_name, source, shape, url, rounds, arr, lists, backend=backend)
-                )
+                row.update(anyio.run(one_case, client_name, source, shape, url, rounds, arr, lists, backend=backend))
             except Exception as e:  # a client that cannot run on this backend: say so
                 row["error"] = f"{type(e).__name__}: {e}"[:120]
             rows.append(row)
@@ -261,29 +243,15 @@ def run_backend(backend: str, client: str, url: str, rounds: int) -> list[dict]:
 
 
 def table(rows: list[dict]) -> str:
-    cols = [
-        "loop",
-        "upserts",
-        "client",
-        "from",
-        "max gap",
-        "p99 gap",
-        "round wall",
-        f"goal <= {GOAL_MS:.0f} ms",
-    ]
+    cols = ["loop", "upserts", "client", "from", "max gap", "p99 gap", "round wall", f"goal <= {GOAL_MS:.0f} ms"]
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
         if "error" in r:
             cells = [r["backend"], r["upserts"], r["client"], r["from"], "n/a", "n/a", "n/a", r["error"]]
         else:
             cells = [
-                r["backend"],
-                r["upserts"],
-                r["client"],
-                r["from"],
-                f"{r['max_ms']:.1f} ms",
-                f"{r['p99_ms']:.1f} ms",
-                f"{r['wall_ms']:.0f} ms",
+                r["backend"], r["upserts"], r["client"], r["from"],
+                f"{r['max_ms']:.1f} ms", f"{r['p99_ms']:.1f} ms", f"{r['wall_ms']:.0f} ms",
                 "met" if r["max_ms"] <= GOAL_MS else "MISSED",
             ]
         out.append("| " + " | ".join(cells) + " |")
@@ -318,19 +286,14 @@ def main() -> None:
             for client in CASES:
                 out = subprocess.run(
                     [sys.executable, __file__, "--rounds", str(args.rounds), "--child", backend, client, url],
-                    cwd=ROOT,
-                    check=True,
-                    capture_output=True,
-                    text=True,
+                    cwd=ROOT, check=True, capture_output=True, text=True,
                 ).stdout
                 rows += json.loads(out.strip().splitlines()[-1])
     finally:
         proc.terminate()
         proc.wait(5)
-    print(
-        f"## bench_heartbeat: 1 ms heartbeat on the client's loop, {N} x {DIM}-d points, "
-        f"{args.rounds} rounds (max / p99 over all; wall: median round)\n"
-    )
+    print(f"## bench_heartbeat: 1 ms heartbeat on the client's loop, {N} x {DIM}-d points, "
+          f"{args.rounds} rounds (max / p99 over all; wall: median round)\n")
     print(table(rows))
     if args.json:
         print("\nJSON " + json.dumps(rows))

@@ -181,9 +181,7 @@ def data(n: int, dim: int) -> tuple[np.ndarray, list[dict], list[int]]:
     return rng.standard_normal((n, dim)).astype(np.float32), [{"i": i} for i in range(n)], list(range(n))
 
 
-async def run_aqdrant(
-    target: str, arr, payload, ids, batch_size: int, parallel: int, mode: str = "upload"
-) -> dict:
+async def run_aqdrant(target: str, arr, payload, ids, batch_size: int, parallel: int, mode: str = "upload") -> dict:
     """``mode``: "upload" = ``upload_collection`` (numpy columns as Batch bodies); "points" = the
     actor fed one ``PointStruct`` per row (``points_from_columns``), the path for generators."""
     from aqdrant import AsyncQdrantClient, models
@@ -195,17 +193,13 @@ async def run_aqdrant(
         )
     else:
         grpc = mode == "grpc"
-        client = AsyncQdrantClient(
-            url=target, check_compatibility=False, prefer_grpc=grpc, grpc_port=GRPC_PORT[0]
-        )
+        client = AsyncQdrantClient(url=target, check_compatibility=False, prefer_grpc=grpc, grpc_port=GRPC_PORT[0])
     async with client:
         from aqdrant.ingest import points_from_columns
 
         async def upload(a, p, i) -> None:
             if mode in ("upload", "grpc"):
-                await client.upload_collection(
-                    "bench", a, payload=p, ids=i, batch_size=batch_size, parallel=parallel
-                )
+                await client.upload_collection("bench", a, payload=p, ids=i, batch_size=batch_size, parallel=parallel)
             else:
                 async with client.ingest("bench", batch_size=batch_size, concurrency=parallel) as sink:
                     await sink.send_many(points_from_columns(a, p, i))
@@ -266,12 +260,7 @@ def main() -> None:
     ap.add_argument("--dim", type=int, default=768)
     ap.add_argument("--batch-size", type=int, default=256)
     ap.add_argument("--parallel", type=int, default=4, help="aqdrant senders in flight")
-    ap.add_argument(
-        "--local-n",
-        type=int,
-        default=20_000,
-        help="points for the embedded engines (the peer's local mode is slow)",
-    )
+    ap.add_argument("--local-n", type=int, default=20_000, help="points for the embedded engines (the peer's local mode is slow)")
     ap.add_argument("--no-local", action="store_true")
     args = ap.parse_args()
     import anyio
@@ -281,10 +270,7 @@ def main() -> None:
     proc, url = start_sink(args.dim)
     try:
         for name, fn in (
-            (
-                "aqdrant upload_collection",
-                lambda: run_aqdrant(url, arr, payload, ids, args.batch_size, args.parallel),
-            ),
+            ("aqdrant upload_collection", lambda: run_aqdrant(url, arr, payload, ids, args.batch_size, args.parallel)),
             ("aqdrant upload_collection (trio)", None),
             (
                 "aqdrant ingest, a PointStruct per row",
@@ -315,10 +301,7 @@ def main() -> None:
         n = args.local_n or args.n
         la, lp, li = arr[:n], payload[:n], ids[:n]
         for name, fn in (
-            (
-                "aqdrant upload_collection",
-                lambda: run_aqdrant(":memory:", la, lp, li, args.batch_size, args.parallel),
-            ),
+            ("aqdrant upload_collection", lambda: run_aqdrant(":memory:", la, lp, li, args.batch_size, args.parallel)),
             (
                 "peer upload_collection (local mode)",
                 lambda: run_peer(":memory:", la, lp, li, args.batch_size),
@@ -352,9 +335,7 @@ def main() -> None:
     peer = cpu.get("peer upload_collection")
     for name in ("aqdrant upload_collection", "aqdrant upload_collection, gRPC"):
         if peer and name in cpu:
-            print(
-                f"peer upload_collection (REST) / {name}: client CPU per point {peer / cpu[name]:.1f}x (goal 5x)"
-            )
+            print(f"peer upload_collection (REST) / {name}: client CPU per point {peer / cpu[name]:.1f}x (goal 5x)")
     if "peer upload_collection, gRPC" in cpu and "aqdrant upload_collection, gRPC" in cpu:
         ratio = cpu["peer upload_collection, gRPC"] / cpu["aqdrant upload_collection, gRPC"]
         print(f"peer upload_collection, gRPC / aqdrant upload_collection, gRPC: {ratio:.1f}x")

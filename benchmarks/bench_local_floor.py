@@ -45,10 +45,9 @@ import qdrant_edge as qe
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aqdrant import models  # noqa: E402
-from aqdrant.local import backend, engine  # noqa: E402
+from aqdrant.local import backend, engine, guard  # noqa: E402
 from aqdrant.local import containment as ct  # noqa: E402
 from aqdrant.local import convert as cv  # noqa: E402
-from aqdrant.local import guard  # noqa: E402
 
 DIM, BATCH = 384, 256
 

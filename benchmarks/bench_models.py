@@ -89,28 +89,18 @@ def run(repeats: int) -> list[dict]:
 
     # ---- encode from lists ------------------------------------------------------------------
     def a_lists() -> bytes:
-        return am.dump(
-            am.PointsList(
-                points=[am.PointStruct(id=i, vector=lists[i], payload=payloads[i]) for i in range(N)]
-            )
-        )
+        return am.dump(am.PointsList(points=[am.PointStruct(id=i, vector=lists[i], payload=payloads[i]) for i in range(N)]))
 
     def p_lists() -> str:
-        body = pm.PointsList(
-            points=[pm.PointStruct(id=i, vector=lists[i], payload=payloads[i]) for i in range(N)]
-        )
+        body = pm.PointsList(points=[pm.PointStruct(id=i, vector=lists[i], payload=payloads[i]) for i in range(N)])
         return jsonable_encoder(body)
 
     def a_numpy() -> bytes:
-        return am.dump(
-            am.PointsList(points=[am.PointStruct(id=i, vector=arr[i], payload=payloads[i]) for i in range(N)])
-        )
+        return am.dump(am.PointsList(points=[am.PointStruct(id=i, vector=arr[i], payload=payloads[i]) for i in range(N)]))
 
     def p_numpy() -> str:
         vl = arr.tolist()
-        body = pm.PointsList(
-            points=[pm.PointStruct(id=i, vector=vl[i], payload=payloads[i]) for i in range(N)]
-        )
+        body = pm.PointsList(points=[pm.PointStruct(id=i, vector=vl[i], payload=payloads[i]) for i in range(N)])
         return jsonable_encoder(body)
 
     ids = list(range(N))
@@ -150,10 +140,8 @@ def run(repeats: int) -> list[dict]:
         )
 
     # ---- decode a query response ------------------------------------------------------------
-    for label, with_vectors in (
-        ("decode 1,000-hit QueryResponse, payload only", False),
-        ("decode 1,000-hit QueryResponse, + 768-d vectors", True),
-    ):
+    for label, with_vectors in (("decode 1,000-hit QueryResponse, payload only", False),
+                                ("decode 1,000-hit QueryResponse, + 768-d vectors", True)):
         body = query_response_json(with_vectors)
         a_res = am.parse(am.QueryResponse, body)
         p_res = pm.QueryResponse.model_validate_json(body)
@@ -190,21 +178,9 @@ def run(repeats: int) -> list[dict]:
 
 GOALS = [
     ("encode upsert, from lists", lambda r: r["_p_us"] / r["_a_us"] >= 3, ">= 3x the peer"),
-    (
-        "encode upsert, from numpy float32",
-        lambda r: r["_a_us"] <= 20 and r["_a_bytes"] <= 9000,
-        "<= 20 µs/pt, <= 9 KB/pt",
-    ),
-    (
-        "decode 1,000-hit QueryResponse, payload only",
-        lambda r: r["_p_us"] / r["_a_us"] >= 2,
-        ">= 2x the peer",
-    ),
-    (
-        "decode 1,000-hit QueryResponse, + 768-d vectors",
-        lambda r: r["_p_us"] / r["_a_us"] >= 3,
-        ">= 3x the peer",
-    ),
+    ("encode upsert, from numpy float32", lambda r: r["_a_us"] <= 20 and r["_a_bytes"] <= 9000, "<= 20 µs/pt, <= 9 KB/pt"),
+    ("decode 1,000-hit QueryResponse, payload only", lambda r: r["_p_us"] / r["_a_us"] >= 2, ">= 2x the peer"),
+    ("decode 1,000-hit QueryResponse, + 768-d vectors", lambda r: r["_p_us"] / r["_a_us"] >= 3, ">= 3x the peer"),
     ("import", lambda r: r["_a_ms"] < 150, "< 150 ms"),
 ]
 
@@ -214,11 +190,7 @@ def table(rows: list[dict]) -> str:
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
         goal = next(((ok(r), text) for name, ok, text in GOALS if r["measure"].startswith(name)), None)
-        r["goal"] = (
-            f"{text}: {'met' if met else 'MISSED'}"
-            if goal and (met := goal[0]) is not None and (text := goal[1])
-            else ""
-        )
+        r["goal"] = f"{text}: {'met' if met else 'MISSED'}" if goal and (met := goal[0]) is not None and (text := goal[1]) else ""
         out.append("| " + " | ".join(str(r.get(c, "")) for c in cols) + " |")
     return "\n".join(out)
 

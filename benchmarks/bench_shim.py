@@ -87,9 +87,7 @@ with ServerThread() as server:
 @contextlib.contextmanager
 def dev_server_process() -> Iterator[str]:
     """The dev server (``ServerThread``) in a child process, until the block is left; yields its URL."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _SERVE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
+    proc = subprocess.Popen([sys.executable, "-c", _SERVE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         url = proc.stdout.readline().strip()
@@ -138,9 +136,7 @@ def bench_pair(
                     client.collection_exists("c")
 
             def shim_batch(n: int) -> _Clock:
-                threads = [
-                    threading.Thread(target=calls_of_one_thread, args=(n // workers,)) for _ in range(workers)
-                ]
+                threads = [threading.Thread(target=calls_of_one_thread, args=(n // workers,)) for _ in range(workers)]
                 with _Clock() as clock:
                     if workers == 1:
                         calls_of_one_thread(n)
@@ -240,11 +236,7 @@ def main() -> None:
     runner = bench_runner_noop(calls, repeats)
     portal = bench_portal_noop(calls, repeats)
 
-    local, local8, remote = (
-        "collection_exists, :memory:",
-        "same, 8 threads / tasks",
-        "collection_exists, REST",
-    )
+    local, local8, remote = "collection_exists, :memory:", "same, 8 threads / tasks", "collection_exists, REST"
     rows = [
         (local, "aqdrant AsyncQdrantClient, awaited (asyncio)", awaited),
         (local, "aqdrant QdrantClient (blocking shim)", shim),

@@ -95,24 +95,15 @@ def main() -> int:
         print(f"== {path.name}", flush=True)
         t0 = time.perf_counter()
         try:
-            proc = subprocess.run(
-                cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=args.timeout
-            )
+            proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=args.timeout)
             code, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
         except subprocess.TimeoutExpired as e:
-            code, stdout, stderr = (
-                "timeout",
-                (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""),
-                "",
-            )
+            code, stdout, stderr = "timeout", (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""), ""
         took = time.perf_counter() - t0
         print(stdout, end="", flush=True)
         found = tables(stdout)
-        notes = [
-            ln.strip().lstrip("#").strip()
-            for ln in stdout.splitlines()
-            if ln.strip() and not ln.lstrip().startswith("|") and not ln.startswith("JSON ")
-        ]
+        notes = [ln.strip().lstrip("#").strip() for ln in stdout.splitlines()
+                 if ln.strip() and not ln.lstrip().startswith("|") and not ln.startswith("JSON ")]
         if not found:  # a bench printing a fixed-width text table
             found, notes = text_tables(stdout)
         head = f"## {path.stem}\n\n`.venv/bin/python {path.relative_to(ROOT)}` ({took:.0f} s)\n"
@@ -122,9 +113,7 @@ def main() -> int:
         else:
             failed += 1
             tail = "\n".join((stdout + "\n" + stderr).strip().splitlines()[-15:])
-            sections.append(
-                head + f"\n**failed** (exit {code}{', no table' if code == 0 else ''}):\n\n```\n{tail}\n```\n"
-            )
+            sections.append(head + f"\n**failed** (exit {code}{', no table' if code == 0 else ''}):\n\n```\n{tail}\n```\n")
             print(f"!! {path.name} failed (exit {code})\n{tail}", file=sys.stderr)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     header = (

@@ -60,8 +60,6 @@ _END = object()
 
 def _ids_of(unit: Any) -> list[Any]:
     return list(unit.ids) if isinstance(unit, ColumnBatch) else [p.id for p in unit]
-
-
 _tokens = itertools.count()
 
 
@@ -296,9 +294,7 @@ class Ingestor:
         n = len(next(iter(arrays.values())))
         sizes = {k: len(x) for k, x in (("ids", ids), ("payload", payload)) if hasattr(x, "__len__")}
         if any(size != n for size in sizes.values()):
-            raise ValidationError(
-                f"columns differ in length: vectors {n}, " + ", ".join(f"{k} {v}" for k, v in sizes.items())
-            )
+            raise ValidationError(f"columns differ in length: vectors {n}, " + ", ".join(f"{k} {v}" for k, v in sizes.items()))
         await self.flush()  # points sent before go first
         id_it = ids_source(ids)
         payload_it = None if payload is None else iter(payload)

@@ -40,9 +40,7 @@ class ColumnBatch:
         import numpy as np
 
         a, b = self.vectors, other.vectors
-        vectors = (
-            {k: np.concatenate([a[k], b[k]]) for k in a} if isinstance(a, dict) else np.concatenate([a, b])
-        )
+        vectors = {k: np.concatenate([a[k], b[k]]) for k in a} if isinstance(a, dict) else np.concatenate([a, b])
         if self.payloads is None and other.payloads is None:
             payloads = None
         else:
@@ -63,9 +61,7 @@ def column_arrays(vectors: Any) -> dict[str, Any] | None:
     if not arrays or not all(isinstance(a, np.ndarray) and a.ndim == 2 for a in arrays.values()):
         return None
     if len({len(a) for a in arrays.values()}) > 1:
-        raise ValidationError(
-            f"named vector columns differ in length: { {k: len(a) for k, a in arrays.items()} }"
-        )
+        raise ValidationError(f"named vector columns differ in length: { {k: len(a) for k, a in arrays.items()} }")
     return dict(arrays)
 
 

@@ -221,9 +221,7 @@ async def upload_columns(
     :func:`upload_points`."""
     arrays = column_arrays(vectors)
     if arrays is None or _is_async(payload) or _is_async(ids):
-        return await upload_points(
-            client, collection_name, points_from_columns(vectors, payload, ids), **options
-        )
+        return await upload_points(client, collection_name, points_from_columns(vectors, payload, ids), **options)
     sink = _ingestor(client, collection_name, len(next(iter(arrays.values()))), **options)
     async with sink:
         await sink.send_columns(vectors, payload, ids)

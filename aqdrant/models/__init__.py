@@ -85,12 +85,7 @@ def dump(obj: Any) -> bytes:
         pass
     elif cls is PointsList:  # noqa: F405
         points = obj.points
-        if (
-            points.__class__ is list
-            and obj.shard_key is None
-            and obj.update_filter is None
-            and obj.update_mode is None
-        ):
+        if points.__class__ is list and obj.shard_key is None and obj.update_filter is None and obj.update_mode is None:
             fast = _points_json(points, True)
             if fast is not None:
                 return fast
@@ -102,15 +97,8 @@ def dump(obj: Any) -> bytes:
 
 
 #: the orjson path writes a point's fields by hand: only while PointStruct has exactly these
-_FAST_POINTS = PointStruct.__struct_fields__ == (
-    "id",
-    "vector",
-    "payload",
-) and PointsList.__struct_fields__ == (  # noqa: F405
-    "points",
-    "shard_key",
-    "update_filter",
-    "update_mode",
+_FAST_POINTS = PointStruct.__struct_fields__ == ("id", "vector", "payload") and PointsList.__struct_fields__ == (  # noqa: F405
+    "points", "shard_key", "update_filter", "update_mode"
 )
 
 
@@ -139,18 +127,11 @@ def _points_json(points: list, wrap: bool) -> bytes | None:
             return None
         v = p.vector
         if v.__class__ is not list:
-            if (
-                v.__class__ is not ndarray
-                or v.dtype.kind != "f"
-                or v.dtype.itemsize not in (4, 8)
-                or not v.flags.c_contiguous
-            ):
+            if v.__class__ is not ndarray or v.dtype.kind != "f" or v.dtype.itemsize not in (4, 8) or not v.flags.c_contiguous:
                 return None
             arrays = True
         payload = p.payload
-        append(
-            {"id": p.id, "vector": v} if payload is None else {"id": p.id, "vector": v, "payload": payload}
-        )
+        append({"id": p.id, "vector": v} if payload is None else {"id": p.id, "vector": v, "payload": payload})
     try:
         if not arrays:
             return orjson.dumps({"points": rows} if wrap else rows, option=orjson.OPT_UTC_Z)
@@ -230,11 +211,7 @@ def parse(tp: type[T] | Any, data: Any) -> T:
                 # Response vectors are decoded as raw JSON (kept unparsed until read); from
                 # builtins, go through JSON text once.
                 text = msgspec.json.encode(_uuids_to_str(data), enc_hook=_enc_hook)
-                return (
-                    msgspec.json.decode(text, type=native)
-                    if native is not None
-                    else resolve(spec, msgspec.json.decode(text))
-                )
+                return msgspec.json.decode(text, type=native) if native is not None else resolve(spec, msgspec.json.decode(text))
             # Builtins from Python code may hold uuid.UUID objects (point ids) where the wire has
             # strings: retry once with them as strings. Only on failure, so the common path
             # never walks the data.

@@ -64,9 +64,7 @@ class DictSpec:
 
     def __init__(self, value: Any) -> None:
         self.value = value
-        self.plain = (
-            typing.Dict[str, value] if not isinstance(value, (ListSpec, DictSpec, UnionSpec)) else None
-        )
+        self.plain = typing.Dict[str, value] if not isinstance(value, (ListSpec, DictSpec, UnionSpec)) else None
 
     def __repr__(self) -> str:
         return f"Dict[str, {_name(self.value)}]"
@@ -102,12 +100,8 @@ class UnionSpec:
             # A list starting with a float can only be a flat float vector here: every other
             # array member holds arrays or objects (``List[List[float]]``, ``List[Document]``).
             t["floats"] = any(isinstance(m, ListSpec) and m.item is float for m in t["array"]) and all(
-                (isinstance(m, ListSpec) and m.item is float)
-                or _numeric_depth(m) > 1
-                or (
-                    isinstance(m, ListSpec)
-                    and not (m.item in (int, float) or _shape_of_member(m.item) in ("any", "float", "int"))
-                )
+                (isinstance(m, ListSpec) and m.item is float) or _numeric_depth(m) > 1
+                or (isinstance(m, ListSpec) and not (m.item in (int, float) or _shape_of_member(m.item) in ("any", "float", "int")))
                 for m in t["array"]
             )
             self._table = t
@@ -261,11 +255,7 @@ def resolve(spec: Any, value: Any) -> Any:
         nd = _numpy_ndarray()
         if nd is not None and isinstance(value, nd):
             depth = _numeric_depth(spec)
-            if (
-                depth < 0
-                and isinstance(spec.item, UnionSpec)
-                and value.ndim - 1 in spec.item.table()["ndims"]
-            ):
+            if depth < 0 and isinstance(spec.item, UnionSpec) and value.ndim - 1 in spec.item.table()["ndims"]:
                 depth = value.ndim  # rows of a union's numeric member, e.g. a named Batch column
             return _check_ndarray(value, depth)
         if spec.plain is not None:

@@ -158,17 +158,7 @@ else:  # the task copies the current context: run its creation in the caller's
 class _LoopState:
     """One loop and the async client living on it (replaced wholesale after a fork)."""
 
-    __slots__ = (
-        "loop",
-        "target",
-        "tasks",
-        "stopping",
-        "shutdown",
-        "mutex",
-        "driving",
-        "waiters",
-        "loop_closed",
-    )
+    __slots__ = ("loop", "target", "tasks", "stopping", "shutdown", "mutex", "driving", "waiters", "loop_closed")
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
@@ -397,9 +387,7 @@ class Runner(Generic[T]):
                 # the driver runs it; it cannot stop unseen: handing off takes the mutex
                 loop.call_soon_threadsafe(self._start_task, state, make, what, pending, ctx, closing)
         if pending.driver:
-            return self._drive(
-                state, pending, what, lambda: self._start_task(state, make, what, pending, ctx, closing)
-            )
+            return self._drive(state, pending, what, lambda: self._start_task(state, make, what, pending, ctx, closing))
         return self._follow(state, pending, what)
 
     def _start_task(
@@ -416,9 +404,7 @@ class Runner(Generic[T]):
             self._complete(state, pending, False, asyncio.CancelledError())
             return
         if state.stopping and not closing:
-            self._complete(
-                state, pending, False, ClientClosedError(f"QdrantClient.{what}(): this client is closed")
-            )
+            self._complete(state, pending, False, ClientClosedError(f"QdrantClient.{what}(): this client is closed"))
             return
         complete = self._complete
 
