@@ -510,3 +510,22 @@ def test_memory_stores_leave_a_small_dev_shm_alone(monkeypatch):
     finally:
         os.rmdir(small)
         os.rmdir(roomy)
+
+
+@pytest.mark.anyio
+async def test_an_engine_killed_by_a_signal_says_which(tmp_path):
+    """A SIGBUS (a full disk under the mapped WAL) leaves nothing on stderr: the error names it."""
+    from aqdrant.local import EngineProcessError
+
+    b = LocalBackend(str(tmp_path / "db"), optimize="never")
+    try:
+        await _store(b)
+        os.kill(b.pid, signal.SIGBUS)
+        with pytest.raises(
+            EngineProcessError, match=r"killed by SIGBUS - usually the disk holding .*db is full"
+        ):
+            for _ in range(3):  # the first call may still find the pipe open
+                await call(b, "count_points", {"exact": True}, collection_name="other")
+        await _intact(b)  # the next call starts a new engine on the same store
+    finally:
+        await b.aclose()

@@ -50,6 +50,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -638,6 +639,26 @@ class LocalBackend:
             },
         )
 
+    async def _death_note(self, conn: _Conn) -> str:
+        """How the engine process ended, when it did (its stderr may hold nothing: a signal
+        leaves no message), e.g. SIGBUS, which a full disk under its mapped WAL raises."""
+        with anyio.move_on_after(1):
+            await conn.process.wait()
+        code = conn.process.returncode
+        if code is None or code >= 0:
+            return f" (exit status {code})" if code else ""
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        note = f"; it was killed by {name}"
+        if name == "SIGBUS":
+            note += (
+                f" - usually the disk holding {self.root} is full (the engine maps its write-ahead log); "
+                "free space and retry: the store reopens with every acknowledged write"
+            )
+        return note
+
     async def call(
         self,
         op: str,
@@ -672,13 +693,15 @@ class LocalBackend:
             try:
                 await conn.send_frame(frame, rid if op in CATALOG_CHANGING else None)
             except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as e:
+                note = await self._death_note(conn)
                 raise EngineProcessError(
-                    f"{op}: the local engine process is gone ({e})", operation=op
+                    f"{op}: the local engine process is gone ({e}){note}", operation=op
                 ) from None
             try:
                 return await conn.wait_reply(rid)
             except EngineProcessError as e:
-                raise EngineProcessError(f"{op}: {e}", operation=op) from None
+                note = await self._death_note(conn)
+                raise EngineProcessError(f"{op}: {e}{note}", operation=op) from None
         finally:
             conn.replies.pop(rid, None)
             conn.events.pop(rid, None)
