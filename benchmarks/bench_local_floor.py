@@ -9,7 +9,8 @@ bench_local's workload (384-d float32, Cosine, payload {group, tag, price}, an i
 - *binding floor*: what qdrant-edge itself costs with everything prepared - ``qe.Point`` built
   from ready Python lists and dicts, ``UpdateOperation.upsert_points``, ``EdgeShard.update``;
 - *aqdrant's engine path*: the same points from the request frames the parent sends (vectors as
-  raw float32 bytes): frame decode (``engine._decode_request``), ``convert.points_in`` (checks
+  raw float32 bytes): frame decode (``engine._decode_request``), the validation boundary and
+  free-space probe (``guard.check``, ``containment.check_space``), ``convert.points_in`` (checks
   and ``qe.Point``), the operation, the update.
 
 The index on ``group`` is declared before the load, as a user would; the server maintains it
@@ -44,7 +45,8 @@ import qdrant_edge as qe
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aqdrant import models  # noqa: E402
-from aqdrant.local import backend, engine  # noqa: E402
+from aqdrant.local import backend, engine, guard  # noqa: E402
+from aqdrant.local import containment as ct  # noqa: E402
 from aqdrant.local import convert as cv  # noqa: E402
 
 DIM, BATCH = 384, 256
@@ -179,8 +181,13 @@ def ours(n: int, vectors: np.ndarray, payloads: list[dict], root: str) -> dict[s
     try:
         for message, blob in frames:
             laps.start()
-            batch = engine._decode_request(message, blob)["body"]["batch"]
+            body = engine._decode_request(message, blob)["body"]
             laps.lap("decode")
+            # the validation boundary and the free-space probe, as Engine.handle runs them
+            ct.check_space("upsert_points", root)
+            guard.check("upsert_points", {"collection_name": "b"}, body, lambda: None)
+            laps.lap("guard")
+            batch = body["batch"]
             points = cv.points_in(batch["ids"], batch["vectors"], batch["payloads"])
             laps.lap("point")
             apply(shard, points, laps)
@@ -292,15 +299,16 @@ def main() -> None:
     )
     print()
     print(
-        "| points | path | frame decode | qe.Point | upsert op | EdgeShard.update | ingest µs/pt | bound pts/s "
-        "| index build after the load µs/pt |"
+        "| points | path | frame decode | guard | qe.Point | upsert op | EdgeShard.update | ingest µs/pt "
+        "| bound pts/s | index build after the load µs/pt |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for n, name, r in results:
         total = _ingest(r)
         dec = f"{r['decode']:.2f}" if "decode" in r else "-"
+        grd = f"{r['guard']:.2f}" if "guard" in r else "-"
         print(
-            f"| {n:,} | {name} | {dec} | {r['point']:.2f} | {r['op']:.2f} | {r['update']:.2f} | {total:.2f} "
+            f"| {n:,} | {name} | {dec} | {grd} | {r['point']:.2f} | {r['op']:.2f} | {r['update']:.2f} | {total:.2f} "
             f"| {1e6 / total:,.0f} | {r['later']:.2f} |"
         )
     print()

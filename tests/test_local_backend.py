@@ -239,6 +239,16 @@ async def test_batch_update_is_sequential_and_reports_partial_application(backen
             {"upsert": {"points": [{"id": 9, "vector": [1, 2]}]}},  # wrong dimension
         ]
     }
+    # what the validation boundary sees in the operations is refused before any is applied
+    with pytest.raises(BadRequest, match=r"operation 1 \(upsert\).*dimension.*Nothing was applied"):
+        await call(backend, "batch_update", bad, collection_name="c")
+    assert (await call(backend, "count_points", {}, collection_name="c")).count == 3
+    bad = {
+        "operations": [
+            {"delete": {"points": [3]}},
+            {"set_payload": {"payload": {"x": 2}, "points": [77]}},  # no such point: the engine's error
+        ]
+    }
     with pytest.raises(BadRequest) as exc:
         await call(backend, "batch_update", bad, collection_name="c")
     assert "not atomically" in str(exc.value) and "0..0 were applied" in str(exc.value)
@@ -441,10 +451,8 @@ async def test_persistence_and_locking(tmp_path):
     await call(
         b, "update_aliases", {"actions": [{"create_alias": {"collection_name": "c", "alias_name": "al"}}]}
     )
-    other = LocalBackend(path)
     with pytest.raises(StorageLocked, match="already in use"):
-        await call(other, "get_collections")
-    await other.aclose()
+        LocalBackend(path)  # refused at construction, not at the first call
     await b.aclose()
     assert os.path.isdir(path)  # a path= directory stays
 

@@ -60,6 +60,26 @@ Engine defects worked around (qdrant-edge-py 0.9.0, see FINDINGS.md)
 
 from __future__ import annotations
 
-from .backend import EngineProcessError, LocalBackend, LocalEngineWarning, LocalStorageError, StorageLocked
+from .backend import (
+    CollectionDamaged,
+    EngineInputRejected,
+    EnginePanic,
+    EngineProcessError,
+    LocalBackend,
+    LocalEngineWarning,
+    LocalStorageError,
+    StorageFull,
+    StorageLocked,
+)
 
-__all__ = ["LocalBackend", "LocalEngineWarning", "LocalStorageError", "StorageLocked", "EngineProcessError"]
+__all__ = [
+    "LocalBackend",
+    "LocalEngineWarning",
+    "LocalStorageError",
+    "StorageLocked",
+    "StorageFull",
+    "EngineProcessError",
+    "EngineInputRejected",
+    "EnginePanic",
+    "CollectionDamaged",
+]

@@ -51,6 +51,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -59,6 +60,7 @@ import threading
 import time
 import typing
 import warnings
+import weakref
 from typing import Any
 
 import anyio
@@ -69,15 +71,17 @@ from anyio.abc import Process
 from .. import models
 from .._backend import Request
 from ..errors import (
+    BadRequest,
     DeadlineExceeded,
     QdrantError,
     RateLimited,
+    ServerError,
     TransportError,
     UnexpectedResponse,
     UnsupportedOperation,
     ValidationError,
 )
-from . import qerrors
+from . import containment, qerrors, storelock
 
 _HEADER = struct.Struct(">I")
 _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -142,8 +146,51 @@ class EngineProcessError(TransportError):
     """The engine process failed to start or exited unexpectedly."""
 
 
+class EngineInputRejected(BadRequest):
+    """The engine's validation boundary (``aqdrant/local/guard.py``) refused the request before
+    anything was written: the message names the point and the field. Status 422 for malformed
+    values (NaN, ragged, mismatched sparse...), 400 for values that do not fit the collection
+    (unknown vector name, wrong size), as Qdrant answers them."""
+
+
+class EnginePanic(ServerError):
+    """qdrant-edge panicked on this operation; the engine process survived (the message says
+    whether the collection was reopened or is damaged)."""
+
+
+class CollectionDamaged(ServerError):
+    """The collection's shard cannot be opened (e.g. its WAL replays an operation the engine
+    cannot apply); other collections are unaffected. The message says what to do."""
+
+
+class StorageFull(ServerError, LocalStorageError):
+    """Not enough free disk space to write safely (status 507); nothing was written. The message
+    names the path and how much is free and needed."""
+
+
+#: engine error kinds (engine.EngineError.kind) with a class of their own
+_ERROR_KINDS: dict[str, type[UnexpectedResponse]] = {
+    "invalid": EngineInputRejected,
+    "panic": EnginePanic,
+    "damaged": CollectionDamaged,
+    "disk_full": StorageFull,
+}
+
+
+#: /dev/shm is used for ``:memory:`` only with room for this much (a container's default 64 MB
+#: /dev/shm would not hold one collection's write-ahead log: the engine refuses writes below two
+#: free 32 MiB segments, see containment.check_space)
+_SHM_MIN_FREE = 512 << 20
+
+
 def _memory_dir() -> str:
-    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    base = None
+    if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+        try:
+            if containment.free_bytes("/dev/shm") >= _SHM_MIN_FREE:
+                base = "/dev/shm"
+        except OSError:
+            pass
     return tempfile.mkdtemp(prefix="aqdrant-memory-", dir=base)
 
 
@@ -301,7 +348,7 @@ class LocalBackend:
     ``:memory:`` keeps its shards in a temporary directory (under ``/dev/shm`` when available),
     removed on :meth:`aclose` (and by the engine process itself if the caller dies). A ``path``
     is created if missing and restored on the next open; one path can be open in one client at a
-    time (:class:`StorageLocked` otherwise).
+    time (:class:`StorageLocked`, raised by the constructor, otherwise).
     """
 
     def __init__(
@@ -318,6 +365,16 @@ class LocalBackend:
         if not float(optimize_after) >= 0:
             raise ValueError("optimize_after must be a number of seconds >= 0")
         self.path: str | None = os.path.abspath(os.fspath(path)) if path is not None else None
+        #: the store's lock, taken now (a second client on the folder fails here, not at its first
+        #: call) and passed to every engine process this client starts (storelock.py)
+        self._lock_fd: int | None = None
+        self._unlock: weakref.finalize | None = None
+        if self.path is not None:
+            try:
+                self._lock_fd = storelock.lock(self.path)
+            except storelock.StorageLockedError as e:
+                raise StorageLocked(str(e)) from None
+            self._unlock = weakref.finalize(self, storelock.unlock, self._lock_fd)
         self.optimize_policy = optimize
         self.optimize_after = float(optimize_after)
         self._root: str | None = None
@@ -378,6 +435,8 @@ class LocalBackend:
         if self.optimize_policy == "never":
             cmd.append("--no-optimize")
         cmd.append(f"--idle={self.optimize_after}")
+        if self._lock_fd is not None:
+            cmd.append(f"--lock-fd={self._lock_fd}")
         try:
             process = await anyio.open_process(
                 cmd,
@@ -386,6 +445,7 @@ class LocalBackend:
                 stderr=None,
                 env=env,
                 start_new_session=True,
+                pass_fds=() if self._lock_fd is None else (self._lock_fd,),
             )
         except BaseException:
             if temporary and not self._root:
@@ -446,6 +506,8 @@ class LocalBackend:
                     conn.dead = conn.dead or "the local engine client was closed"
             if self.path is None and self._root:
                 shutil.rmtree(self._root, ignore_errors=True)
+            if self._unlock is not None:
+                self._unlock()  # after the engine stopped: the store is free for the next client
 
     def __repr__(self) -> str:
         where = self.path if self.path is not None else ":memory:"
@@ -522,6 +584,8 @@ class LocalBackend:
             raise UnexpectedResponse.for_status(
                 500, message, operation=op.name, collection=request.collection
             )
+        if kind in _ERROR_KINDS:
+            raise _ERROR_KINDS[kind](err["status"], message, operation=op.name, collection=request.collection)
         error = UnexpectedResponse.for_status(
             err["status"], message, operation=op.name, collection=request.collection
         )
@@ -581,6 +645,26 @@ class LocalBackend:
             },
         )
 
+    async def _death_note(self, conn: _Conn) -> str:
+        """How the engine process ended, when it did (its stderr may hold nothing: a signal
+        leaves no message), e.g. SIGBUS, which a full disk under its mapped WAL raises."""
+        with anyio.move_on_after(1):
+            await conn.process.wait()
+        code = conn.process.returncode
+        if code is None or code >= 0:
+            return f" (exit status {code})" if code else ""
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        note = f"; it was killed by {name}"
+        if name == "SIGBUS":
+            note += (
+                f" - usually the disk holding {self.root} is full (the engine maps its write-ahead log); "
+                "free space and retry: the store reopens with every acknowledged write"
+            )
+        return note
+
     async def call(
         self,
         op: str,
@@ -615,13 +699,15 @@ class LocalBackend:
             try:
                 await conn.send_frame(frame, rid if op in CATALOG_CHANGING else None)
             except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as e:
+                note = await self._death_note(conn)
                 raise EngineProcessError(
-                    f"{op}: the local engine process is gone ({e})", operation=op
+                    f"{op}: the local engine process is gone ({e}){note}", operation=op
                 ) from None
             try:
                 return await conn.wait_reply(rid)
             except EngineProcessError as e:
-                raise EngineProcessError(f"{op}: {e}", operation=op) from None
+                note = await self._death_note(conn)
+                raise EngineProcessError(f"{op}: {e}{note}", operation=op) from None
         finally:
             conn.replies.pop(rid, None)
             conn.events.pop(rid, None)

@@ -4,7 +4,7 @@ qdrant-edge-py 0.9.0 holds the GIL for the whole of every call (an index build c
 minutes), so the shards live here, in a process of their own, and the caller's event loop only
 ever waits on a pipe. ``LocalBackend`` imports this file as the top-level module ``engine`` (a
 faster start: only msgspec, qdrant_edge and its two sibling modules, from cached bytecode) and
-calls ``main()`` with ``ROOT [--temporary] [--no-optimize] [--idle=SECONDS]``; ``python
+calls ``main()`` with ``ROOT [--temporary] [--no-optimize] [--idle=SECONDS] [--lock-fd=FD]``; ``python
 engine.py ...`` and ``python -m aqdrant.local.engine ...`` work too.
 
 Protocol: every frame is a 4-byte big-endian length followed by a msgpack map.
@@ -42,15 +42,20 @@ import qdrant_edge as qe
 
 if __package__:
     from . import catalog as cat
+    from . import containment as ct
     from . import convert as cv
+    from . import guard, strict
     from . import qerrors as qx
     from . import semantics as sem
-    from . import strict
+    from . import storelock as sl
 else:  # imported as `engine` by LocalBackend's boot: a faster start, without the aqdrant package
     import catalog as cat  # type: ignore[no-redef]
+    import containment as ct  # type: ignore[no-redef]
     import convert as cv  # type: ignore[no-redef]
+    import guard  # type: ignore[no-redef]
     import qerrors as qx  # type: ignore[no-redef]
     import semantics as sem  # type: ignore[no-redef]
+    import storelock as sl  # type: ignore[no-redef]
     import strict  # type: ignore[no-redef]
 
 
@@ -71,11 +76,12 @@ def _print_exc() -> None:
 ENGINE_VERSION = "0.9.0"
 
 _HEADER = struct.Struct(">I")
-LOCK_FILE = ".lock"
+LOCK_FILE = sl.LOCK_FILE
 
 
-#: an error reported to the caller (``kind``: status | unsupported | validation | deadline), with
-#: Qdrant's text and status when it is one Qdrant answers (qerrors.py holds the table)
+#: an error reported to the caller, with Qdrant's text and status when it is one Qdrant answers
+#: (qerrors.py holds the table); ``kind``: status | unsupported | validation | deadline | invalid
+#: (refused by guard.py) | panic | damaged | disk_full (containment.py)
 EngineError = qx.QdrantFault
 
 
@@ -112,14 +118,17 @@ CATALOG_CHANGING = frozenset({"create_collection", "delete_collection", "update_
 class Engine:
     """Every collection of one root directory. Synchronous: the process serves it one call at a time."""
 
-    def __init__(self, root: str, *, temporary: bool = False, defer_indexes: bool = True) -> None:
+    def __init__(
+        self, root: str, *, temporary: bool = False, defer_indexes: bool = True, lock_fd: int | None = None
+    ) -> None:
         self.root = os.path.abspath(root)
         self.temporary = temporary
         #: payload indexes declared on an empty collection wait until first needed (see
         #: ``_build_pending``); False: every index is created when declared
         self.defer_indexes = defer_indexes
         os.makedirs(self.root, exist_ok=True)
-        self._lock_fd = _lock_root(self.root)
+        # the client holds the lock since its construction and passed it on (storelock.py)
+        self._lock_fd = lock_fd if lock_fd is not None else _lock_root(self.root)
         try:
             self.catalog = cat.load(self.root)
         except cat.CatalogError:
@@ -136,6 +145,8 @@ class Engine:
         self.op_counter = 0
         self.warnings: list[str] = []
         self.strict = strict.Strict()
+        #: collection -> why its shard cannot be opened (containment.damaged_message)
+        self.broken: dict[str, str] = {}
         self._remove_orphans()
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -146,23 +157,36 @@ class Engine:
             if name.startswith("shard-") and name not in known:
                 _rmtree(os.path.join(self.root, name))
 
-    def close(self) -> None:
+    def close(self, *, remove: bool = True) -> None:
+        """Flush and close every shard; a temporary root is removed only when ``remove`` (an
+        orderly close, or the parent gone): after a crash, the restarted engine reopens it."""
         for shard in self.shards.values():
             try:
                 shard.flush()
                 shard.close()
-            except Exception:  # noqa: BLE001 - closing everything matters more
+            except BaseException as e:  # noqa: BLE001 - closing everything matters more
+                if not isinstance(e, Exception) and not ct.is_panic(e):
+                    raise
                 _print_exc()
         self.shards.clear()
         _unlock(self._lock_fd)
-        if self.temporary:
+        if self.temporary and remove:
             _rmtree(self.root)
 
     def shard(self, name: str) -> Any:
         shard = self.shards.get(name)
         if shard is None:
+            if name in self.broken:
+                raise EngineError(500, self.broken[name], kind="damaged")
             entry = self.catalog.collections[name]
-            shard = qe.EdgeShard.load(os.path.join(self.root, entry.dir))
+            try:
+                shard = qe.EdgeShard.load(os.path.join(self.root, entry.dir))
+            except BaseException as e:  # a panic included: this collection alone is unusable
+                if not isinstance(e, Exception) and not ct.is_panic(e):
+                    raise
+                self.broken[name] = ct.damaged_message(name, e)
+                print(f"aqdrant engine: {self.broken[name]}", file=sys.stderr)
+                raise EngineError(500, self.broken[name], kind="damaged") from None
             self.shards[name] = shard
             if entry.field_schemas:  # declared but not built when the last process ended
                 built = shard.info().payload_schema
@@ -230,16 +254,58 @@ class Engine:
                 "cluster, shard keys, snapshots, telemetry or server administration; use a Qdrant server"
             )
         try:
+            # what would crash or poison the engine, then strict mode, then room on the disk
+            guard.check(op, path, body, lambda: self._config_of(path))
             self._check_strict(op, path, query, body)
+            ct.check_space(op, self.root)
             return method(path, query, body)
         except EngineError:
             raise
+        except guard.Rejected as e:
+            raise EngineError(e.status, f"{op}: {e}", kind="invalid") from None
+        except ct.DiskFull as e:
+            raise EngineError(507, str(e), kind="disk_full") from None
         except cv.NeedsInference as e:
             raise _unsupported(f"{op}: {e}") from None
         except (cv.ConversionError, KeyError, TypeError, ValueError) as e:
             raise _bad(f"{op}: invalid request: {type(e).__name__}: {e}") from None
         except Exception as e:  # noqa: BLE001 - qdrant-edge raises plain Exception with a message
             raise qx.from_engine(str(e)) from None
+        except BaseException as e:
+            if not ct.is_panic(e):
+                raise
+            raise self._after_panic(op, path, e) from None
+
+    def _config_of(self, path: dict) -> dict | None:
+        name = path.get("collection_name")
+        entry = self.catalog.collections.get(self.catalog.aliases.get(name, name))
+        return entry.config if entry is not None else None
+
+    def _after_panic(self, op: str, path: dict, e: BaseException) -> EngineError:
+        """The error for an operation the engine panicked on. The collection's shard may hold
+        poisoned state (qdrant-edge re-applies a failed operation before the next one): it is
+        dropped and reopened from disk; if that fails too, the collection alone is reported
+        damaged (``shard``)."""
+        _print_exc()
+        name = path.get("collection_name")
+        name = self.catalog.aliases.get(name, name)
+        message = f"{op}: the embedded engine (qdrant-edge) panicked: {e}"
+        if name in self.catalog.collections:
+            message = f"{op}: the embedded engine (qdrant-edge) panicked on collection `{name}`: {e}"
+            shard = self.shards.pop(name, None)
+            if shard is not None:
+                try:
+                    shard.close()
+                except BaseException as close_error:  # noqa: BLE001
+                    if not isinstance(close_error, Exception) and not ct.is_panic(close_error):
+                        raise
+                del shard
+            try:
+                self.shard(name)
+                message += ". The operation may not have been applied; the collection was reopened and works"
+            except EngineError as reopen:
+                message += f". {reopen.message}"
+        return EngineError(500, message, kind="panic")
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -1267,37 +1333,9 @@ def _check_name(name: str) -> None:
         raise _bad(f"Wrong input: collection name `{name}` is not valid")
 
 
-def _lock_root(root: str) -> int:
-    import fcntl
-
-    path = os.path.join(root, LOCK_FILE)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        try:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
-        except OSError:
-            holder = ""
-        os.close(fd)
-        raise StorageLockedError(
-            f"storage folder {root} is already in use by another aqdrant local client (engine process "
-            f"{holder or '?'}, in this or another program); close that client first, or use a different path"
-        ) from None
-    os.ftruncate(fd, 0)
-    os.write(fd, str(os.getpid()).encode())
-    return fd
-
-
-def _unlock(fd: int) -> None:
-    try:
-        os.close(fd)
-    except OSError:
-        pass
-
-
-class StorageLockedError(Exception):
-    pass
+_lock_root = sl.lock
+_unlock = sl.unlock
+StorageLockedError = sl.StorageLockedError
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1478,10 +1516,17 @@ class _IdOnly(msgspec.Struct):
 
 
 def serve(
-    root: str, temporary: bool, inp: BinaryIO, out: BinaryIO, *, optimize: bool = True, idle: float = 1.0
+    root: str,
+    temporary: bool,
+    inp: BinaryIO,
+    out: BinaryIO,
+    *,
+    optimize: bool = True,
+    idle: float = 1.0,
+    lock_fd: int | None = None,
 ) -> None:
     try:
-        engine = Engine(root, temporary=temporary, defer_indexes=optimize)
+        engine = Engine(root, temporary=temporary, defer_indexes=optimize, lock_fd=lock_fd)
     except StorageLockedError as e:
         _write(out, {"id": 0, "ok": False, "error": {"kind": "locked", "status": 0, "message": str(e)}})
         return
@@ -1498,6 +1543,7 @@ def serve(
             },
         )
         return
+    orderly = False
     try:
         _write(
             out,
@@ -1520,7 +1566,9 @@ def serve(
                 if wait <= 0:
                     try:
                         engine.optimize_dirty()
-                    except Exception:  # noqa: BLE001
+                    except BaseException as e:  # noqa: BLE001 - a panic included
+                        if not isinstance(e, Exception) and not ct.is_panic(e):
+                            raise
                         _print_exc()
                     continue
                 if not _readable(inp, wait):
@@ -1530,10 +1578,12 @@ def serve(
             # frame over to this thread cost two thread switches and a decode on another core
             msg = _read_request(inp)
             if msg is None:
+                orderly = True  # the parent closed the pipe or is gone: nobody reopens this root
                 break
             rid = msg.get("id")
             if msg.get("op") == "__close__":
                 _write(out, {"id": rid, "ok": True, "result": b"true"})
+                orderly = True
                 break
             if msg.get("op") == "__invalid__":
                 _write(
@@ -1581,7 +1631,9 @@ def serve(
                         "error": e.reply(),
                     }
                 ]
-            except Exception as e:  # noqa: BLE001
+            except BaseException as e:  # noqa: BLE001 - a panic included: the engine stays up
+                if not isinstance(e, Exception) and not ct.is_panic(e):
+                    raise
                 _print_exc()
                 frames = [
                     {
@@ -1594,7 +1646,7 @@ def serve(
                 frames[0]["catalog"] = engine.names()
             _write(out, *frames)
     finally:
-        engine.close()
+        engine.close(remove=orderly)
 
 
 def _grow_pipes(*files: BinaryIO) -> None:
@@ -1628,8 +1680,15 @@ def main(argv: list[str] | None = None) -> None:
     sys.stdout = sys.stderr
     try:
         idle = [float(a.split("=", 1)[1]) for a in argv[1:] if a.startswith("--idle=")]
+        lock_fd = [int(a.split("=", 1)[1]) for a in argv[1:] if a.startswith("--lock-fd=")]
         serve(
-            root, temporary, inp, out, optimize="--no-optimize" not in argv[1:], idle=idle[0] if idle else 1.0
+            root,
+            temporary,
+            inp,
+            out,
+            optimize="--no-optimize" not in argv[1:],
+            idle=idle[0] if idle else 1.0,
+            lock_fd=lock_fd[0] if lock_fd else None,
         )
     finally:
         out.flush()
