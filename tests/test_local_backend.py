@@ -249,8 +249,9 @@ async def test_batch_update_is_sequential_and_reports_partial_application(backen
             {"set_payload": {"payload": {"x": 2}, "points": [77]}},  # no such point: the engine's error
         ]
     }
-    with pytest.raises(BadRequest) as exc:
+    with pytest.raises(NotFound) as exc:  # Qdrant's 404 for a missing point
         await call(backend, "batch_update", bad, collection_name="c")
+    assert "No point with id 77 found" in str(exc.value)
     assert "not atomically" in str(exc.value) and "0..0 were applied" in str(exc.value)
     assert (await call(backend, "count_points", {}, collection_name="c")).count == 2
 

@@ -262,6 +262,8 @@ class Engine:
         except EngineError:
             raise
         except guard.Rejected as e:
+            if e.status == 400:  # what Qdrant itself refuses (dimension, vector name): its own text
+                raise EngineError(400, e.text) from None
             raise EngineError(e.status, f"{op}: {e}", kind="invalid") from None
         except ct.DiskFull as e:
             raise EngineError(507, str(e), kind="disk_full") from None

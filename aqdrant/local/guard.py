@@ -102,6 +102,8 @@ class Rejected(ValueError):
         super().__init__(f"{', '.join(where)}: {message}" if where else message)
         self.point_id = point_id
         self.field = field
+        #: the message without its location (Qdrant's own text for the 400s)
+        self.text = message
         #: 422 for malformed values; 400 for values that do not fit the collection (as Qdrant)
         self.status = status
 
