@@ -204,3 +204,62 @@ async def test_h2_channel_waits_for_a_free_stream_past_max_connections(anyio_bac
     finally:
         await channel.aclose()
         server.close()
+
+
+class Held:
+    """grpclib handlers: ``Hold`` answers only once the test releases it; ``Echo`` at once."""
+
+    def __init__(self) -> None:
+        self.held = 0
+        self.release = threading.Event()
+
+    async def hold(self, stream: Any) -> None:
+        import asyncio
+
+        data = await stream.recv_message()
+        self.held += 1
+        while not self.release.is_set():
+            await asyncio.sleep(0.01)
+        await stream.send_message(data)
+
+    async def echo(self, stream: Any) -> None:
+        await stream.send_message((await stream.recv_message())[::-1])
+
+    def __mapping__(self) -> dict[str, Any]:
+        from grpclib.const import Cardinality, Handler
+
+        return {
+            "/t.T/Hold": Handler(self.hold, Cardinality.UNARY_UNARY, bytes, bytes),
+            "/t.T/Echo": Handler(self.echo, Cardinality.UNARY_UNARY, bytes, bytes),
+        }
+
+
+async def test_h2_channel_replies_reach_their_callers_while_other_calls_wait(anyio_backend) -> None:
+    """Calls whose replies have come are not held up by calls still waiting for theirs: the
+    echo calls finish while the held calls wait for a release that comes only after them (a
+    channel where callers take turns reading would deadlock here)."""
+    from grpc_servers import grpclib_thread
+
+    handlers = Held()
+    with grpclib_thread([handlers]) as port:
+        channel = H2Channel("127.0.0.1", port)
+        held: list[bytes] = []
+        try:
+
+            async def hold(i: int) -> None:
+                held.append(await channel.unary("/t.T/Hold", b"h%d" % i))
+
+            async with anyio.create_task_group() as outer:
+                for i in range(50):
+                    outer.start_soon(hold, i)
+                with anyio.fail_after(60):  # hang guard
+                    while handlers.held < 50:
+                        await anyio.sleep(0.01)
+                    results = await _echo_all(channel, 500)
+                assert results == [f"m{i}".encode()[::-1] for i in range(500)]
+                assert held == []  # the held calls were still waiting all along
+                handlers.release.set()
+            assert sorted(held) == sorted(b"h%d" % i for i in range(50))
+        finally:
+            handlers.release.set()
+            await channel.aclose()
