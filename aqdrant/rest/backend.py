@@ -20,13 +20,14 @@ import time
 import typing
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import anyio
 import anyio.to_thread
 import httpx
 import msgspec
 from anyio.lowlevel import RunVar, checkpoint
+from httpx._transports.default import map_httpcore_exceptions
 
 from .. import models
 from .._backend import Request
@@ -156,6 +157,7 @@ class RestBackend:
         self.offload_threshold = offload_threshold
         self._client: httpx.AsyncClient | None = None
         self._slots: anyio.Semaphore | None = None
+        self._pool: Any = None  # httpcore's pool, when calls can go to it directly
         self._closed = False
 
     def __repr__(self) -> str:
@@ -172,8 +174,15 @@ class RestBackend:
         async with self._slots:
             try:
                 content, headers, opened = await self._body(request)
+                if self._pool is not None and opened is None and op.response_kind not in ("binary", "text"):
+                    if content is None or isinstance(content, bytes):
+                        return await self._direct(request, content, headers)
                 http_request = client.build_request(
-                    op.method, self._url(request), params=_query(request.query), content=content, headers=headers
+                    op.method,
+                    self._url(request),
+                    params=_query(request.query),
+                    content=content,
+                    headers=headers,
                 )
                 try:
                     response = await client.send(http_request)
@@ -249,15 +258,75 @@ class RestBackend:
             self._client = httpx.AsyncClient(
                 timeout=self._timeout, limits=limits, headers={"user-agent": _user_agent()}, **kwargs
             )
+            self._pool = _direct_pool(self._client)
+            if self._pool is not None:
+                url = httpx.URL(self.base_url)
+                self._target = (url.raw_scheme, url.raw_host, url.port, url.raw_path.rstrip(b"/"))
+                self._fixed_headers = [
+                    (b"host", url.netloc),
+                    (b"accept", b"*/*"),
+                    (b"connection", b"keep-alive"),
+                    (b"user-agent", _user_agent().encode()),
+                ]
+                self._extensions = {"timeout": self._timeout.as_dict()}
         return self._client
 
+    async def _direct(self, request: Request, content: bytes | None, headers: dict[str, str]) -> Any:
+        """One exchange straight through httpcore's connection pool (the one httpx would use).
+
+        Small calls spend much of their client CPU in httpx's request machinery (URL parsing and
+        merging, header models, cookie extraction, redirect and auth flows), none of which a
+        Qdrant call needs: the URL is built from parts parsed once, the headers are httpx's
+        defaults for this client (no compression asked for) plus the call's own. httpcore's
+        errors are mapped to httpx's by httpx's own mapping, so failures read the same.
+        """
+        import httpcore
+
+        scheme, host, port, prefix = self._target
+        target = prefix + self._url_path(request).encode()
+        params = _query(request.query)
+        if params:
+            target += b"?" + urlencode(params, quote_via=quote).encode()
+        raw_headers = self._fixed_headers.copy()
+        raw_headers += [(k.encode(), v.encode()) for k, v in headers.items()]
+        if content is not None:
+            raw_headers.append((b"content-length", str(len(content)).encode()))
+        http_request = httpcore.Request(
+            method=request.op.method.encode(),
+            url=httpcore.URL(scheme=scheme, host=host, port=port, target=target),
+            headers=raw_headers,
+            content=content if content is not None else b"",
+            extensions=self._extensions,
+        )
+        try:
+            with map_httpcore_exceptions():
+                response = await self._pool.handle_async_request(http_request)
+                try:
+                    body = await response.aread()
+                finally:
+                    await response.aclose()
+        except _TRANSPORT_ERRORS as exc:
+            raise _transport_error(exc, request) from exc
+        if not 200 <= response.status < 300:
+            raise _status_error(
+                httpx.Response(response.status, headers=response.headers, content=body), request
+            )
+        if len(body) > self.offload_threshold:
+            return await anyio.to_thread.run_sync(
+                _decode, request.op, body, True, abandon_on_cancel=True, limiter=_cpu_limiter()
+            )
+        return _decode(request.op, body)
+
     def _url(self, request: Request) -> str:
+        return self.base_url + self._url_path(request)
+
+    @staticmethod
+    def _url_path(request: Request) -> str:
         op = request.op
         try:
-            path = op.url_path(**request.path_params)
+            return op.url_path(**request.path_params)
         except KeyError as exc:
             raise ValidationError(f"{op.name}: missing path parameter {exc.args[0]!r}") from None
-        return self.base_url + path
 
     async def _body(self, request: Request) -> tuple[Any, dict[str, str], _Upload | None]:
         op = request.op
@@ -291,7 +360,9 @@ class RestBackend:
         if kind == "text":
             return response.text
         if len(content) > self.offload_threshold:
-            return await anyio.to_thread.run_sync(_decode, op, content, True, abandon_on_cancel=True, limiter=_cpu_limiter())
+            return await anyio.to_thread.run_sync(
+                _decode, op, content, True, abandon_on_cancel=True, limiter=_cpu_limiter()
+            )
         return _decode(op, content)
 
 
@@ -335,6 +406,16 @@ class _Slices:
 
 
 _CPU_LIMITER: RunVar[anyio.CapacityLimiter] = RunVar("aqdrant_rest_cpu_limiter")
+
+
+def _direct_pool(client: httpx.AsyncClient) -> Any:
+    """The httpcore pool behind ``client`` when requests may skip httpx's client layer: its
+    own network transport, no proxy (or other) mounts. Otherwise None: every call goes through
+    httpx (tests' mock transports, proxies from the environment)."""
+    transport = getattr(client, "_transport", None)
+    if type(transport) is not httpx.AsyncHTTPTransport or getattr(client, "_mounts", True):
+        return None
+    return getattr(transport, "_pool", None)
 
 
 def _cpu_limiter() -> anyio.CapacityLimiter:
@@ -585,7 +666,9 @@ def _replace_at(obj: Any, path: tuple[Any, ...], value: Any) -> Any:
     key, rest = path[0], path[1:]
     if isinstance(obj, msgspec.Struct):
         new = copy.copy(obj)  # no __post_init__: the placeholder is not validated
-        msgspec.structs.force_setattr(new, key, _replace_at(getattr(obj, key), rest, value) if rest else value)
+        msgspec.structs.force_setattr(
+            new, key, _replace_at(getattr(obj, key), rest, value) if rest else value
+        )
         return new
     new_dict = dict(obj)
     new_dict[key] = _replace_at(obj[key], rest, value) if rest else value
