@@ -26,6 +26,7 @@ raises ``OverflowError``.
 from __future__ import annotations
 
 import struct
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -512,12 +513,24 @@ def _decode_point_id(buf: bytes, pos: int, end: int) -> int | str:
     return pid
 
 
+_LITTLE = sys.byteorder == "little"
+
+
 def _floats(buf: bytes, pos: int, n: int, as_numpy: bool) -> Any:
     arr = np.frombuffer(buf, dtype=_F4, count=n // 4, offset=pos)
     return arr.copy() if as_numpy else arr.tolist()
 
 
-def _decode_dense(buf: bytes, pos: int, end: int, as_numpy: bool) -> Any:
+def _dense_out(buf: bytes, pos: int, n: int, as_numpy: bool) -> Any:
+    """A dense vector of a reply: its float32 bytes kept as they came (``RawVector``), so a
+    reply whose vectors are not read - or read through ``models.vectors_array`` - makes no
+    Python float per element; reading ``point.vector`` gives the list, as over REST."""
+    if as_numpy or not _LITTLE:
+        return _floats(buf, pos, n, as_numpy)
+    return models.RawVector.from_float32(buf[pos : pos + n - n % 4])
+
+
+def _decode_dense(buf: bytes, pos: int, end: int, as_numpy: bool, lazy: bool = False) -> Any:
     chunks = []
     while pos < end:
         key, pos = _read_varint(buf, pos)
@@ -530,10 +543,11 @@ def _decode_dense(buf: bytes, pos: int, end: int, as_numpy: bool) -> Any:
             pos += 4
         else:
             pos = _skip(buf, pos, key & 7)
+    out = _dense_out if lazy else _floats  # lazy: a point's own vector (not a multi-vector row)
     if len(chunks) == 1:
-        return _floats(buf, chunks[0][0], chunks[0][1], as_numpy)
+        return out(buf, chunks[0][0], chunks[0][1], as_numpy)
     data = b"".join(buf[p : p + n] for p, n in chunks)
-    return _floats(data, 0, len(data), as_numpy)
+    return out(data, 0, len(data), as_numpy)
 
 
 def _decode_uint32s(buf: bytes, pos: int, end: int) -> list[int]:
@@ -594,7 +608,7 @@ def _decode_vector_output(buf: bytes, pos: int, end: int, as_numpy: bool) -> Any
         if wire == 2:
             n, pos = _read_varint(buf, pos)
             if field == 101:
-                result = _decode_dense(buf, pos, pos + n, as_numpy)
+                result = _decode_dense(buf, pos, pos + n, as_numpy, lazy=True)
             elif field == 102:
                 result = _decode_sparse(buf, pos, pos + n)
             elif field == 103:
