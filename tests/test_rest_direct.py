@@ -81,3 +81,24 @@ async def test_direct_path_connection_refused_is_never_sent(anyio_backend) -> No
             await client.count("c")
         assert client._pipeline.backend._pool is not None  # type: ignore[attr-defined]
     assert refused.value.sent is False
+
+
+async def test_direct_pool_keeps_connections_alive_within_the_bound(srv, anyio_backend) -> None:
+    import anyio
+
+    async with AsyncQdrantClient(url=srv.url, pool_size=4) as client:
+        for _ in range(10):
+            await client.get_collections()
+        pool = client._pipeline.backend._pool  # type: ignore[attr-defined]
+        assert len(pool._idle) == 1  # sequential calls reuse one connection
+        first = pool._idle[0]
+        async with anyio.create_task_group() as tg:
+            for _ in range(30):
+                tg.start_soon(client.get_collections)
+        assert 1 <= len(pool._idle) <= 4 and first in pool._idle  # never more than pool_size
+        dead = list(pool._idle)
+        for conn in dead:  # connections that died while idle are dropped, not used
+            await conn.aclose()
+        assert (await client.get_collections()).collections is not None
+        assert pool._idle and not any(c in pool._idle for c in dead)
+    assert client._pipeline.backend._pool is None  # type: ignore[attr-defined]
