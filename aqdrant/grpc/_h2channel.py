@@ -138,7 +138,14 @@ class _Connection:
     ) -> None:
         self.stream = stream
         self.h2 = h2.connection.H2Connection(
-            h2.config.H2Configuration(client_side=True, header_encoding="utf-8")
+            # the server's headers are not re-validated (CPU per call); ours are: metadata h2
+            # refuses to send is a ValueError before anything is sent
+            h2.config.H2Configuration(
+                client_side=True,
+                header_encoding="utf-8",
+                validate_inbound_headers=False,
+                normalize_inbound_headers=False,
+            )
         )
         codes = h2.settings.SettingCodes
         self.h2.local_settings = h2.settings.Settings(
