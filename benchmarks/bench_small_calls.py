@@ -132,7 +132,7 @@ async def worker(kind: str, transport: str, url: str, grpc_port: int, calls: int
             lat.clear()
             limiter = anyio.CapacityLimiter(conc)
 
-            async def limited(i: int, timed: Any = timed) -> None:
+            async def limited(i: int, timed: Any = timed, limiter: Any = limiter) -> None:
                 async with limiter:
                     await timed(i)
 

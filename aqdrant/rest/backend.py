@@ -178,11 +178,7 @@ class RestBackend:
                     if content is None or isinstance(content, bytes):
                         return await self._direct(request, content, headers)
                 http_request = client.build_request(
-                    op.method,
-                    self._url(request),
-                    params=_query(request.query),
-                    content=content,
-                    headers=headers,
+                    op.method, self._url(request), params=_query(request.query), content=content, headers=headers
                 )
                 try:
                     response = await client.send(http_request)
@@ -370,9 +366,7 @@ class RestBackend:
         if kind == "text":
             return response.text
         if len(content) > self.offload_threshold:
-            return await anyio.to_thread.run_sync(
-                _decode, op, content, True, abandon_on_cancel=True, limiter=_cpu_limiter()
-            )
+            return await anyio.to_thread.run_sync(_decode, op, content, True, abandon_on_cancel=True, limiter=_cpu_limiter())
         return _decode(op, content)
 
 
@@ -738,9 +732,7 @@ def _replace_at(obj: Any, path: tuple[Any, ...], value: Any) -> Any:
     key, rest = path[0], path[1:]
     if isinstance(obj, msgspec.Struct):
         new = copy.copy(obj)  # no __post_init__: the placeholder is not validated
-        msgspec.structs.force_setattr(
-            new, key, _replace_at(getattr(obj, key), rest, value) if rest else value
-        )
+        msgspec.structs.force_setattr(new, key, _replace_at(getattr(obj, key), rest, value) if rest else value)
         return new
     new_dict = dict(obj)
     new_dict[key] = _replace_at(obj[key], rest, value) if rest else value
