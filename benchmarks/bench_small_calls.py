@@ -168,10 +168,79 @@ async def setup(url: str) -> None:
         await client.upload_collection("small", vectors, payload=payloads, ids=range(POINTS), wait=True)
 
 
-def run_worker(cfg: tuple[str, str, str], url: str, grpc_port: int, args: argparse.Namespace) -> dict:
+async def mixed_worker(kind: str, transport: str, url: str, grpc_port: int, calls: int) -> dict:
+    """``calls`` concurrent mixed calls (query, filtered query, one-point upsert, count, retrieve,
+    scroll) while 8 writers upsert 256-point batches: wall time, errors, query p50/p99."""
+    import anyio
+
+    client, m = make_client(kind, transport, url, grpc_port)
+    rng = np.random.default_rng(2)
+    queries = rng.random((64, DIM), dtype=np.float32).tolist()
+    batch = rng.random((256, DIM), dtype=np.float32)
+    flt = m.Filter(must=[m.FieldCondition(key="k", match=m.MatchValue(value=3))])
+    name = "small"
+    errors: list[str] = []
+    qlat: list[float] = []
+
+    async def one(i: int) -> None:
+        kind_ = i % 6
+        t = time.perf_counter()
+        try:
+            if kind_ == 0:
+                await client.query_points(name, query=queries[i % 64], limit=10)
+            elif kind_ == 1:
+                await client.query_points(name, query=queries[i % 64], query_filter=flt, limit=10)
+            elif kind_ == 2:
+                await client.upsert(name, [m.PointStruct(id=10_000 + i, vector=queries[i % 64], payload={"k": 12})])
+            elif kind_ == 3:
+                await client.count(name, exact=True)
+            elif kind_ == 4:
+                await client.retrieve(name, ids=list(range(i % 1000, i % 1000 + 10)))
+            else:
+                await client.scroll(name, limit=10)
+        except Exception as exc:  # noqa: BLE001 - counted
+            errors.append(type(exc).__name__)
+        if kind_ < 2:
+            qlat.append(time.perf_counter() - t)
+
+    async def writer(w: int) -> None:
+        for j in range(4):
+            ids = list(range(20_000 + (w * 4 + j) * 256, 20_000 + (w * 4 + j + 1) * 256))
+            try:
+                await client.upsert(name, m.Batch(ids=ids, vectors=batch.tolist()), wait=True)
+            except Exception as exc:  # noqa: BLE001 - counted
+                errors.append(type(exc).__name__)
+
+    try:
+        await client.count(name)  # connect
+        cpu, t0 = time.process_time(), time.perf_counter()
+        async with anyio.create_task_group() as tg:
+            for w in range(8):
+                tg.start_soon(writer, w)
+            for i in range(calls):
+                tg.start_soon(one, i)
+        wall = time.perf_counter() - t0
+        cpu = time.process_time() - cpu
+    finally:
+        await client.close()
+    qlat.sort()
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "errors": len(errors),
+        "p50": qlat[len(qlat) // 2] * 1e3,
+        "p99": qlat[int(len(qlat) * 0.99)] * 1e3,
+    }
+
+
+def run_worker(
+    cfg: tuple[str, str, str], url: str, grpc_port: int, args: argparse.Namespace, mixed: bool = False
+) -> dict:
     kind, transport, loop = cfg
     cmd = [sys.executable, __file__, "--worker", kind, transport, loop, url, str(grpc_port)]
     cmd += ["--calls", str(args.calls), "--concurrency", str(args.concurrency)]
+    if mixed:
+        cmd += ["--mixed", str(args.mixed)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=str(ROOT), timeout=1800)
     if proc.returncode != 0:
         raise SystemExit(f"worker {cfg} failed:\n{proc.stderr[-3000:]}")
@@ -184,13 +253,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", default="", help="rest or grpc: one transport only")
+    ap.add_argument("--mixed", type=int, default=2000, help="concurrent mixed calls for the load table (0: none)")
     ap.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
         import anyio
 
         kind, transport, loop, url, port = args.worker
-        result = anyio.run(worker, kind, transport, url, int(port), args.calls, args.concurrency, backend=loop)
+        if "--mixed" in (argv or sys.argv):
+            result = anyio.run(mixed_worker, kind, transport, url, int(port), args.mixed, backend=loop)
+        else:
+            result = anyio.run(worker, kind, transport, url, int(port), args.calls, args.concurrency, backend=loop)
         print(json.dumps(result))
         return 0
 
@@ -204,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.repeat):
             for cfg in configs:
                 runs[cfg].append(run_worker(cfg, url, grpc_port, args))
+        mixed_cfgs = [c for c in configs if c[1] == "grpc"] if args.mixed else []
+        mixed = {c: run_worker(c, url, grpc_port, args, mixed=True) for c in mixed_cfgs}
     finally:
         proc.terminate()
         proc.wait(30)
@@ -241,6 +316,20 @@ def main(argv: list[str] | None = None) -> int:
             kind, transport, loop = cfg
             vals = " | ".join(f"{med(cfg, op, k):.2f}" for k in ("p50_1", "p99_1", "p50_n", "p99_n"))
             print(f"| {op} | {transport} | {kind} ({loop}) | {vals} |")
+    if mixed:
+        print()
+        print(
+            f"{args.mixed} concurrent mixed gRPC calls (query, filtered query, 1-point upsert, count, retrieve, "
+            "scroll) while 8 writers upsert 4 x 256-point batches each; one run"
+        )
+        print()
+        print("| client (loop) | wall s | calls/s | client CPU s | errors | query p50 ms | query p99 ms |")
+        print("|---|---|---|---|---|---|---|")
+        for (kind, _, loop), r in mixed.items():
+            print(
+                f"| {kind} ({loop}) | {r['wall']:.1f} | {args.mixed / r['wall']:.0f} | {r['cpu']:.1f} | "
+                f"{r['errors']} | {r['p50']:.0f} | {r['p99']:.0f} |"
+            )
     return 0
 
 
