@@ -221,6 +221,7 @@ def decode_every_vector_rows(repeats: int) -> list[dict]:
     """1,000 points x 768-d: parse and read every vector (process CPU time), aqdrant vs the peer, for query, scroll
     and retrieve replies, over REST (JSON bodies: ``models.parse`` vs ``model_validate_json``)
     and gRPC (reply bytes: aqdrant's fast decoder vs the peer's protobuf parse + GrpcToRest)."""
+    from pydantic import TypeAdapter
     from qdrant_client import grpc as pg
     from qdrant_client.conversions.conversion import GrpcToRest
     from qdrant_client.http import models as pm
@@ -228,6 +229,7 @@ def decode_every_vector_rows(repeats: int) -> list[dict]:
     from aqdrant import models as am
     from aqdrant.grpc import fast
 
+    records_adapter = TypeAdapter(list[pm.Record])  # the peer's models, parsed from JSON in Rust
     body = query_response_json(True)
     query = am.parse(am.QueryResponse, body)
     records = [am.Record(id=p.id, payload=p.payload, vector=list(p.vector)) for p in query.points]
@@ -253,7 +255,7 @@ def decode_every_vector_rows(repeats: int) -> list[dict]:
         (
             "REST retrieve",
             lambda: _read_all(am.parse(list[am.Record], retrieve_json)),
-            lambda: _read_all([pm.Record.model_validate(r) for r in json.loads(retrieve_json)]),
+            lambda: _read_all(records_adapter.validate_json(retrieve_json)),
         ),
         (
             "gRPC query",
