@@ -61,7 +61,7 @@ async def test_two_thousand_concurrent_mixed_calls_without_an_error(srv, anyio_b
                     assert hits and all(h.payload["k"] == 1 for h in hits)
                 elif kind == "upsert":
                     point = models.PointStruct(id=1000 + i, vector=base[i % 200].tolist(), payload={"k": 9})
-                    assert (await client.upsert(name, [point], wait=False)).status is not None
+                    assert (await client.upsert(name, [point], wait=True)).status == models.UpdateStatus.COMPLETED
                 elif kind == "count":
                     assert (await client.count(name, exact=True)).count >= 200
                 elif kind == "retrieve":
