@@ -11,6 +11,9 @@ One run, medians of repeats (shared machine: read the ratios, not the third digi
   (``jsonable_encoder`` -> ``model_dump_json``), numpy via ``.tolist()`` as its REST path does.
 * decode a 1,000-hit ``QueryResponse`` (payload only; with 768-d vectors): ``models.parse``
   vs the peer's ``QueryResponse.model_validate_json``.
+* decode 1,000 points x 768-d and read every vector (the first and last float of each, so a lazy
+  vector is decoded): query, scroll and retrieve replies, REST JSON and gRPC bytes (aqdrant's
+  fast decoder vs the peer's protobuf parse + its GrpcToRest conversion).
 * ``import aqdrant`` vs ``import qdrant_client``: wall time of fresh interpreters, median of 5.
 
 Prints a markdown table; ``--json`` prints the rows as JSON as well (run_all.py uses it).
@@ -89,18 +92,28 @@ def run(repeats: int) -> list[dict]:
 
     # ---- encode from lists ------------------------------------------------------------------
     def a_lists() -> bytes:
-        return am.dump(am.PointsList(points=[am.PointStruct(id=i, vector=lists[i], payload=payloads[i]) for i in range(N)]))
+        return am.dump(
+            am.PointsList(
+                points=[am.PointStruct(id=i, vector=lists[i], payload=payloads[i]) for i in range(N)]
+            )
+        )
 
     def p_lists() -> str:
-        body = pm.PointsList(points=[pm.PointStruct(id=i, vector=lists[i], payload=payloads[i]) for i in range(N)])
+        body = pm.PointsList(
+            points=[pm.PointStruct(id=i, vector=lists[i], payload=payloads[i]) for i in range(N)]
+        )
         return jsonable_encoder(body)
 
     def a_numpy() -> bytes:
-        return am.dump(am.PointsList(points=[am.PointStruct(id=i, vector=arr[i], payload=payloads[i]) for i in range(N)]))
+        return am.dump(
+            am.PointsList(points=[am.PointStruct(id=i, vector=arr[i], payload=payloads[i]) for i in range(N)])
+        )
 
     def p_numpy() -> str:
         vl = arr.tolist()
-        body = pm.PointsList(points=[pm.PointStruct(id=i, vector=vl[i], payload=payloads[i]) for i in range(N)])
+        body = pm.PointsList(
+            points=[pm.PointStruct(id=i, vector=vl[i], payload=payloads[i]) for i in range(N)]
+        )
         return jsonable_encoder(body)
 
     ids = list(range(N))
@@ -126,7 +139,7 @@ def run(repeats: int) -> list[dict]:
         else:
             assert [p["id"] for p in a_obj["points"]] == [p["id"] for p in p_obj["points"]]
             assert np.allclose(np.array([p["vector"] for p in a_obj["points"]]), arr, rtol=1e-6)
-        ta, tp = median_time(a_fn, repeats), median_time(p_fn, repeats)
+        ta, tp = median_cpu(a_fn, repeats), median_cpu(p_fn, repeats)
         rows.append(
             {
                 "measure": label,
@@ -140,8 +153,10 @@ def run(repeats: int) -> list[dict]:
         )
 
     # ---- decode a query response ------------------------------------------------------------
-    for label, with_vectors in (("decode 1,000-hit QueryResponse, payload only", False),
-                                ("decode 1,000-hit QueryResponse, + 768-d vectors", True)):
+    for label, with_vectors in (
+        ("decode 1,000-hit QueryResponse, payload only", False),
+        ("decode 1,000-hit QueryResponse, + 768-d vectors (not read)", True),
+    ):
         body = query_response_json(with_vectors)
         a_res = am.parse(am.QueryResponse, body)
         p_res = pm.QueryResponse.model_validate_json(body)
@@ -162,6 +177,9 @@ def run(repeats: int) -> list[dict]:
             }
         )
 
+    # ---- decode with every vector read (REST JSON and gRPC bytes), query / scroll / retrieve ----
+    rows.extend(decode_every_vector_rows(repeats))
+
     # ---- import time ------------------------------------------------------------------------
     ia, ip = import_time("aqdrant"), import_time("qdrant_client")
     rows.append(
@@ -176,11 +194,145 @@ def run(repeats: int) -> list[dict]:
     return rows
 
 
+def median_cpu(fn, repeats: int) -> float:
+    """Median process CPU time of ``fn()`` (robust on a shared machine; all of it is on this thread)."""
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.process_time()
+        fn()
+        times.append(time.process_time() - t0)
+    return statistics.median(times)
+
+
+def _read_all(points: list) -> None:
+    """Touch every vector's values: the first and the last float of each (a lazy vector is
+    decoded by the first touch; the peer's are lists already)."""
+    for p in points:
+        v = p.vector
+        v[0], v[-1]  # noqa: B018
+
+
+def _peer_array(points: list) -> np.ndarray:
+    return np.asarray([p.vector for p in points], dtype=np.float32)
+
+
+def decode_every_vector_rows(repeats: int) -> list[dict]:
+    """1,000 points x 768-d: parse and read every vector (process CPU time), aqdrant vs the peer, for query, scroll
+    and retrieve replies, over REST (JSON bodies: ``models.parse`` vs ``model_validate_json``)
+    and gRPC (reply bytes: aqdrant's fast decoder vs the peer's protobuf parse + GrpcToRest)."""
+    from pydantic import TypeAdapter
+    from qdrant_client import grpc as pg
+    from qdrant_client.conversions.conversion import GrpcToRest
+    from qdrant_client.http import models as pm
+
+    from aqdrant import models as am
+    from aqdrant.grpc import fast
+
+    records_adapter = TypeAdapter(list[pm.Record])  # the peer's models, parsed from JSON in Rust
+    body = query_response_json(True)
+    query = am.parse(am.QueryResponse, body)
+    records = [am.Record(id=p.id, payload=p.payload, vector=list(p.vector)) for p in query.points]
+    scroll_json = json.dumps(
+        {"points": [am.to_builtins(r) for r in records], "next_page_offset": None}
+    ).encode()
+    retrieve_json = json.dumps([am.to_builtins(r) for r in records]).encode()
+    q_bytes = fast.encode_query_response(query, 0.01)
+    s_bytes = fast.encode_scroll_response(am.ScrollResult(points=records, next_page_offset=None), 0.01)
+    g_bytes = fast.encode_get_response(records, 0.01)
+
+    cases = [
+        (
+            "REST query",
+            lambda: _read_all(am.parse(am.QueryResponse, body).points),
+            lambda: _read_all(pm.QueryResponse.model_validate_json(body).points),
+        ),
+        (
+            "REST scroll",
+            lambda: _read_all(am.parse(am.ScrollResult, scroll_json).points),
+            lambda: _read_all(pm.ScrollResult.model_validate_json(scroll_json).points),
+        ),
+        (
+            "REST retrieve",
+            lambda: _read_all(am.parse(list[am.Record], retrieve_json)),
+            lambda: _read_all(records_adapter.validate_json(retrieve_json)),
+        ),
+        (
+            "gRPC query",
+            lambda: _read_all(fast.decode_query_response(q_bytes).points),
+            lambda: _read_all(
+                [GrpcToRest.convert_scored_point(h) for h in pg.QueryResponse.FromString(q_bytes).result]
+            ),
+        ),
+        (
+            "gRPC scroll",
+            lambda: _read_all(fast.decode_scroll_response(s_bytes).points),
+            lambda: _read_all(
+                [GrpcToRest.convert_retrieved_point(r) for r in pg.ScrollResponse.FromString(s_bytes).result]
+            ),
+        ),
+        (
+            "gRPC retrieve",
+            lambda: _read_all(fast.decode_get_response(g_bytes)),
+            lambda: _read_all(
+                [GrpcToRest.convert_retrieved_point(r) for r in pg.GetResponse.FromString(g_bytes).result]
+            ),
+        ),
+        # every vector as one (1000, 768) float32 array: models.vectors_array vs the peer's lists
+        (
+            "REST query, as numpy",
+            lambda: am.vectors_array(am.parse(am.QueryResponse, body).points),
+            lambda: _peer_array(pm.QueryResponse.model_validate_json(body).points),
+        ),
+        (
+            "gRPC query, as numpy",
+            lambda: am.vectors_array(fast.decode_query_response(q_bytes).points),
+            lambda: _peer_array(
+                [GrpcToRest.convert_scored_point(h) for h in pg.QueryResponse.FromString(q_bytes).result]
+            ),
+        ),
+        (
+            "gRPC scroll, as numpy",
+            lambda: am.vectors_array(fast.decode_scroll_response(s_bytes).points),
+            lambda: _peer_array(
+                [GrpcToRest.convert_retrieved_point(r) for r in pg.ScrollResponse.FromString(s_bytes).result]
+            ),
+        ),
+    ]
+    out = []
+    for label, a_fn, p_fn in cases:
+        ta, tp = median_cpu(a_fn, repeats), median_cpu(p_fn, repeats)
+        out.append(
+            {
+                "measure": f"decode 1,000 x 768-d, every vector read: {label}",
+                "aqdrant": f"{ta / N * 1e6:.2f} µs/point",
+                "qdrant-client 1.20": f"{tp / N * 1e6:.2f} µs/point",
+                "speed-up": f"{tp / ta:.1f}x",
+                "_a_us": ta / N * 1e6,
+                "_p_us": tp / N * 1e6,
+            }
+        )
+    return out
+
+
 GOALS = [
     ("encode upsert, from lists", lambda r: r["_p_us"] / r["_a_us"] >= 3, ">= 3x the peer"),
-    ("encode upsert, from numpy float32", lambda r: r["_a_us"] <= 20 and r["_a_bytes"] <= 9000, "<= 20 µs/pt, <= 9 KB/pt"),
-    ("decode 1,000-hit QueryResponse, payload only", lambda r: r["_p_us"] / r["_a_us"] >= 2, ">= 2x the peer"),
-    ("decode 1,000-hit QueryResponse, + 768-d vectors", lambda r: r["_p_us"] / r["_a_us"] >= 3, ">= 3x the peer"),
+    (
+        "encode upsert, from numpy float32",
+        lambda r: r["_a_us"] <= 20 and r["_a_bytes"] <= 9000,
+        "<= 20 µs/pt, <= 9 KB/pt",
+    ),
+    (
+        "decode 1,000-hit QueryResponse, payload only",
+        lambda r: r["_p_us"] / r["_a_us"] >= 2,
+        ">= 2x the peer",
+    ),
+    (
+        "decode 1,000-hit QueryResponse, + 768-d vectors (not read)",
+        lambda r: r["_p_us"] / r["_a_us"] >= 3,
+        ">= 3x the peer",
+    ),
+    ("decode 1,000 x 768-d, every vector read", lambda r: r["_p_us"] / r["_a_us"] >= 2, ">= 2x the peer"),
     ("import", lambda r: r["_a_ms"] < 150, "< 150 ms"),
 ]
 
@@ -190,7 +342,11 @@ def table(rows: list[dict]) -> str:
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
         goal = next(((ok(r), text) for name, ok, text in GOALS if r["measure"].startswith(name)), None)
-        r["goal"] = f"{text}: {'met' if met else 'MISSED'}" if goal and (met := goal[0]) is not None and (text := goal[1]) else ""
+        r["goal"] = (
+            f"{text}: {'met' if met else 'MISSED'}"
+            if goal and (met := goal[0]) is not None and (text := goal[1])
+            else ""
+        )
         out.append("| " + " | ".join(str(r.get(c, "")) for c in cols) + " |")
     return "\n".join(out)
 

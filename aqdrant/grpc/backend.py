@@ -9,7 +9,8 @@ absolute deadline) and gets the REST-shaped ``result`` back.
 * Headers become gRPC metadata (``api-key``, ``authorization`` and the caller's own); the deadline
   becomes ``grpc-timeout`` (the request's own ``timeout`` field is set by convert.py from the
   ``timeout`` query value the pipeline computes from the remaining budget).
-* Hot messages skip betterproto2: ``UpsertPoints`` is written by :mod:`aqdrant.grpc.fast` and
+* Hot messages skip betterproto2: ``UpsertPoints`` is written by :mod:`aqdrant.grpc.fast`, the
+  query-family requests are built by convert.py and written by it (vectors packed by numpy), and
   query/retrieve/scroll replies are read by it. Everything else goes through
   :mod:`aqdrant.grpc.convert` and betterproto2.
 * gRPC status codes become the same typed errors as REST statuses (UNAVAILABLE -> 503,
@@ -254,7 +255,9 @@ class GrpcBackend:
                 return fast.encode_upsert_points(name, body.points, **extra)
             except UnsupportedOperation:
                 pass  # e.g. Documents for cloud inference: the betterproto2 messages below
-        return bytes(convert.request_to_grpc(op.name, request.path_params, query, body))
+        message = convert.request_to_grpc(op.name, request.path_params, query, body)
+        writer = fast.REQUEST_WRITERS.get(op.name)  # query family: vectors packed by numpy
+        return writer(message) if writer is not None else bytes(message)
 
     def _decode(self, request: Request, data: bytes, reply_type: type, convert: Any) -> Any:
         name = request.op.name

@@ -26,6 +26,7 @@ raises ``OverflowError``.
 from __future__ import annotations
 
 import struct
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -512,12 +513,24 @@ def _decode_point_id(buf: bytes, pos: int, end: int) -> int | str:
     return pid
 
 
+_LITTLE = sys.byteorder == "little"
+
+
 def _floats(buf: bytes, pos: int, n: int, as_numpy: bool) -> Any:
     arr = np.frombuffer(buf, dtype=_F4, count=n // 4, offset=pos)
     return arr.copy() if as_numpy else arr.tolist()
 
 
-def _decode_dense(buf: bytes, pos: int, end: int, as_numpy: bool) -> Any:
+def _dense_out(buf: bytes, pos: int, n: int, as_numpy: bool) -> Any:
+    """A dense vector of a reply: its float32 bytes kept as they came (``RawVector``), so a
+    reply whose vectors are not read - or read through ``models.vectors_array`` - makes no
+    Python float per element; reading ``point.vector`` gives the list, as over REST."""
+    if as_numpy or not _LITTLE:
+        return _floats(buf, pos, n, as_numpy)
+    return models.RawVector.from_float32(buf[pos : pos + n - n % 4])
+
+
+def _decode_dense(buf: bytes, pos: int, end: int, as_numpy: bool, lazy: bool = False) -> Any:
     chunks = []
     while pos < end:
         key, pos = _read_varint(buf, pos)
@@ -530,10 +543,11 @@ def _decode_dense(buf: bytes, pos: int, end: int, as_numpy: bool) -> Any:
             pos += 4
         else:
             pos = _skip(buf, pos, key & 7)
+    out = _dense_out if lazy else _floats  # lazy: a point's own vector (not a multi-vector row)
     if len(chunks) == 1:
-        return _floats(buf, chunks[0][0], chunks[0][1], as_numpy)
+        return out(buf, chunks[0][0], chunks[0][1], as_numpy)
     data = b"".join(buf[p : p + n] for p, n in chunks)
-    return _floats(data, 0, len(data), as_numpy)
+    return out(data, 0, len(data), as_numpy)
 
 
 def _decode_uint32s(buf: bytes, pos: int, end: int) -> list[int]:
@@ -594,7 +608,7 @@ def _decode_vector_output(buf: bytes, pos: int, end: int, as_numpy: bool) -> Any
         if wire == 2:
             n, pos = _read_varint(buf, pos)
             if field == 101:
-                result = _decode_dense(buf, pos, pos + n, as_numpy)
+                result = _decode_dense(buf, pos, pos + n, as_numpy, lazy=True)
             elif field == 102:
                 result = _decode_sparse(buf, pos, pos + n)
             elif field == 103:
@@ -820,6 +834,192 @@ def decode_scroll_response(data: bytes, *, vectors_as_numpy: bool = False) -> mo
         pos, n = others[1]
         nxt = _decode_point_id(buf, pos, pos + n)
     return models.ScrollResult(points=points, next_page_offset=nxt)
+
+
+# --------------------------------------------------------------------------- query-family requests
+#
+# The query requests are built by convert.py as betterproto2 messages (cheap: one object per
+# field) and written here: betterproto2 packs a query vector one float at a time (~400 calls
+# for 384-d) and runs a warnings filter per field. These write the same bytes (tests compare
+# them with ``bytes(message)``): the messages that carry vectors (QueryPoints, PrefetchQuery,
+# Query's nearest variants, VectorInput, Dense/Sparse/MultiDenseVector) field by field, with
+# packed floats through numpy; every other sub-message (filters, params, selectors) through
+# betterproto2's own ``bytes()``.
+
+
+def _tag(field: int, wire: int) -> bytes:
+    return _varint(field << 3 | wire)
+
+
+def _u64(v: int) -> bytes:
+    return _varint(v if v >= 0 else v + (1 << 64))
+
+
+_pack_f = struct.Struct("<f").pack
+
+
+def _dense_message_body(d: Any) -> bytes:
+    """``DenseVector`` bytes (field 1: packed float32)."""
+    data = d.data
+    if len(data) == 0:
+        return b""
+    return _ld(_T1_LD, np.asarray(data, dtype=_F4).tobytes())
+
+
+def _sparse_message_body(s: Any) -> bytes:
+    """``SparseVector`` bytes (1: packed float32 values, 2: packed uint32 indices)."""
+    out = b""
+    if len(s.values):
+        out += _ld(_T1_LD, np.asarray(s.values, dtype=_F4).tobytes())
+    if len(s.indices):
+        out += _ld(_T2_LD, _packed_uint32(s.indices))
+    return out
+
+
+def _vector_input_body(v: Any) -> bytes:
+    """``VectorInput`` bytes: dense (2), sparse (3), multi_dense (4) written here; ids and
+    inference objects (one small message) by betterproto2."""
+    if v.dense is not None:
+        return _ld(_T2_LD, _dense_message_body(v.dense))
+    if v.sparse is not None:
+        return _ld(_T3_LD, _sparse_message_body(v.sparse))
+    if v.multi_dense is not None:
+        rows = b"".join([_ld(_T1_LD, _dense_message_body(d)) for d in v.multi_dense.vectors])
+        return _ld(_T4_LD, rows)
+    return bytes(v)
+
+
+_T9_LD = _tag(9, 2)
+
+
+def _query_body(query: Any) -> bytes:
+    """``Query`` bytes: ``nearest`` (1) and ``nearest_with_mmr`` (9) here, other variants by
+    betterproto2 (recommend/discover/context carry few vectors; fusion, order_by... none)."""
+    if query.nearest is not None:
+        return _ld(_T1_LD, _vector_input_body(query.nearest))
+    mmr = query.nearest_with_mmr
+    if mmr is not None:
+        body = b"" if mmr.nearest is None else _ld(_T1_LD, _vector_input_body(mmr.nearest))
+        if mmr.mmr is not None:
+            body += _ld(_T2_LD, bytes(mmr.mmr))
+        return _ld(_T9_LD, body)
+    return bytes(query)
+
+
+def _fields(out: list[bytes], msg: Any, plan: tuple[tuple[str, bytes, str], ...]) -> None:
+    """Append the fields of ``msg`` listed in ``plan`` ((attribute, tag, kind), in field order)
+    as betterproto2 writes them: optional fields when not None, plain ones when not empty."""
+    for attr, tag, kind in plan:
+        value = getattr(msg, attr)
+        if value is None:
+            continue
+        if kind == "msg":
+            out.append(_ld(tag, bytes(value)))
+        elif kind == "str":
+            out.append(_ld(tag, value.encode()))
+        elif kind == "str0":  # not optional: "" is not written
+            if value:
+                out.append(_ld(tag, value.encode()))
+        elif kind == "u64":
+            out.append(tag + _u64(value))
+        elif kind == "f32":
+            out.append(tag + _pack_f(value))
+        elif kind == "query":
+            out.append(_ld(tag, _query_body(value)))
+        elif kind == "prefetch":
+            out.extend([_ld(tag, _prefetch_body(p)) for p in value])
+        else:  # "queries": QueryBatchPoints.query_points
+            out.extend([_ld(tag, encode_query_points(p)) for p in value])
+
+
+# (attribute, tag, kind) in field-number order, from points.proto
+_PREFETCH = (
+    ("prefetch", _tag(1, 2), "prefetch"),
+    ("query", _tag(2, 2), "query"),
+    ("using", _tag(3, 2), "str"),
+    ("filter", _tag(4, 2), "msg"),
+    ("params", _tag(5, 2), "msg"),
+    ("score_threshold", _tag(6, 5), "f32"),
+    ("limit", _tag(7, 0), "u64"),
+    ("lookup_from", _tag(8, 2), "msg"),
+)
+_QUERY_POINTS = (
+    ("collection_name", _tag(1, 2), "str0"),
+    ("prefetch", _tag(2, 2), "prefetch"),
+    ("query", _tag(3, 2), "query"),
+    ("using", _tag(4, 2), "str"),
+    ("filter", _tag(5, 2), "msg"),
+    ("params", _tag(6, 2), "msg"),
+    ("score_threshold", _tag(7, 5), "f32"),
+    ("limit", _tag(8, 0), "u64"),
+    ("offset", _tag(9, 0), "u64"),
+    ("with_vectors", _tag(10, 2), "msg"),
+    ("with_payload", _tag(11, 2), "msg"),
+    ("read_consistency", _tag(12, 2), "msg"),
+    ("shard_key_selector", _tag(13, 2), "msg"),
+    ("lookup_from", _tag(14, 2), "msg"),
+    ("timeout", _tag(15, 0), "u64"),
+)
+_QUERY_BATCH = (
+    ("collection_name", _tag(1, 2), "str0"),
+    ("query_points", _tag(2, 2), "queries"),
+    ("read_consistency", _tag(3, 2), "msg"),
+    ("timeout", _tag(4, 0), "u64"),
+)
+_QUERY_GROUPS = (
+    ("collection_name", _tag(1, 2), "str0"),
+    ("prefetch", _tag(2, 2), "prefetch"),
+    ("query", _tag(3, 2), "query"),
+    ("using", _tag(4, 2), "str"),
+    ("filter", _tag(5, 2), "msg"),
+    ("params", _tag(6, 2), "msg"),
+    ("score_threshold", _tag(7, 5), "f32"),
+    ("with_payload", _tag(8, 2), "msg"),
+    ("with_vectors", _tag(9, 2), "msg"),
+    ("lookup_from", _tag(10, 2), "msg"),
+    ("limit", _tag(11, 0), "u64"),
+    ("group_size", _tag(12, 0), "u64"),
+    ("group_by", _tag(13, 2), "str0"),
+    ("read_consistency", _tag(14, 2), "msg"),
+    ("with_lookup", _tag(15, 2), "msg"),
+    ("timeout", _tag(16, 0), "u64"),
+    ("shard_key_selector", _tag(17, 2), "msg"),
+)
+
+
+def _prefetch_body(p: Any) -> bytes:
+    out: list[bytes] = []
+    _fields(out, p, _PREFETCH)
+    return b"".join(out)
+
+
+def encode_query_points(msg: Any) -> bytes:
+    """``bytes(msg)`` for a betterproto2 ``QueryPoints``, with the vectors packed by numpy."""
+    out: list[bytes] = []
+    _fields(out, msg, _QUERY_POINTS)
+    return b"".join(out)
+
+
+def encode_query_batch_points(msg: Any) -> bytes:
+    """``bytes(msg)`` for a betterproto2 ``QueryBatchPoints``."""
+    out: list[bytes] = []
+    _fields(out, msg, _QUERY_BATCH)
+    return b"".join(out)
+
+
+def encode_query_point_groups(msg: Any) -> bytes:
+    """``bytes(msg)`` for a betterproto2 ``QueryPointGroups``."""
+    out: list[bytes] = []
+    _fields(out, msg, _QUERY_GROUPS)
+    return b"".join(out)
+
+
+#: operation -> the writer of its request message (built by convert.request_to_grpc)
+REQUEST_WRITERS = {
+    "query_points": encode_query_points,
+    "query_batch_points": encode_query_batch_points,
+    "query_points_groups": encode_query_point_groups,
+}
 
 
 # --------------------------------------------------------------------------- server side: UpsertPoints

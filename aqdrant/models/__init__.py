@@ -226,4 +226,13 @@ def parse(tp: type[T] | Any, data: Any) -> T:
         raise ValidationError(f"invalid JSON: {e}") from None
 
 
-__all__ = ["Model", "RawVector", "parse", "dump", "to_builtins", *_generated_all]
+__all__ = ["Model", "RawVector", "parse", "dump", "to_builtins", "vectors_array", *_generated_all]
+
+
+def vectors_array(points: Any, using: str | None = None, dtype: Any = None) -> Any:
+    """The dense vectors of a reply's ``points`` as one ``(n, dim)`` numpy array (float32 unless
+    ``dtype``); ``using`` names a named vector. Vectors still held as float32 bytes (gRPC, the
+    embedded engine) are joined without a Python float per element. See ``_vectors.py``."""
+    from ._vectors import vectors_array as _vectors_array
+
+    return _vectors_array(points, using, "float32" if dtype is None else dtype)

@@ -20,13 +20,14 @@ import time
 import typing
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import anyio
 import anyio.to_thread
 import httpx
 import msgspec
 from anyio.lowlevel import RunVar, checkpoint
+from httpx._transports.default import map_httpcore_exceptions
 
 from .. import models
 from .._backend import Request
@@ -156,6 +157,7 @@ class RestBackend:
         self.offload_threshold = offload_threshold
         self._client: httpx.AsyncClient | None = None
         self._slots: anyio.Semaphore | None = None
+        self._pool: _DirectPool | None = None  # connections for calls that skip httpx's client layer
         self._closed = False
 
     def __repr__(self) -> str:
@@ -172,6 +174,9 @@ class RestBackend:
         async with self._slots:
             try:
                 content, headers, opened = await self._body(request)
+                if self._pool is not None and opened is None and op.response_kind not in ("binary", "text"):
+                    if content is None or isinstance(content, bytes):
+                        return await self._direct(request, content, headers)
                 http_request = client.build_request(
                     op.method, self._url(request), params=_query(request.query), content=content, headers=headers
                 )
@@ -230,6 +235,9 @@ class RestBackend:
     async def aclose(self) -> None:
         self._closed = True
         client, self._client = self._client, None
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.aclose()
         if client is not None:
             await client.aclose()
 
@@ -249,15 +257,82 @@ class RestBackend:
             self._client = httpx.AsyncClient(
                 timeout=self._timeout, limits=limits, headers={"user-agent": _user_agent()}, **kwargs
             )
+            url = httpx.URL(self.base_url)
+            self._pool = _DirectPool.for_client(self._client, url, size)
+            if self._pool is not None:
+                self._target = (url.raw_scheme, url.raw_host, url.port, url.raw_path.rstrip(b"/"))
+                self._fixed_headers = [
+                    (b"host", url.netloc),
+                    (b"accept", b"*/*"),
+                    (b"connection", b"keep-alive"),
+                    (b"user-agent", _user_agent().encode()),
+                ]
+                self._extensions = {"timeout": self._timeout.as_dict()}
         return self._client
 
+    async def _direct(self, request: Request, content: bytes | None, headers: dict[str, str]) -> Any:
+        """One exchange on an httpcore connection of our own pool (:class:`_DirectPool`).
+
+        Small calls spend much of their client CPU in httpx's request machinery (URL parsing and
+        merging, header models, cookie extraction, redirect and auth flows), none of which a
+        Qdrant call needs, and in httpcore's pool, which re-examines every connection for every
+        request (a socket poll each: quadratic in the calls in flight). Here the URL is built
+        from parts parsed once, the headers are httpx's defaults for this client (no compression
+        asked for) plus the call's own, and a connection is taken from a free list. httpcore's
+        errors are mapped to httpx's by httpx's own mapping, so failures read the same.
+        """
+        import httpcore
+
+        scheme, host, port, prefix = self._target
+        target = prefix + self._url_path(request).encode()
+        params = _query(request.query)
+        if params:
+            target += b"?" + urlencode(params, quote_via=quote).encode()
+        raw_headers = self._fixed_headers.copy()
+        raw_headers += [(k.encode(), v.encode()) for k, v in headers.items()]
+        if content is not None:
+            raw_headers.append((b"content-length", str(len(content)).encode()))
+        http_request = httpcore.Request(
+            method=request.op.method.encode(),
+            url=httpcore.URL(scheme=scheme, host=host, port=port, target=target),
+            headers=raw_headers,
+            content=content if content is not None else b"",
+            extensions=self._extensions,
+        )
+        pool = self._pool
+        assert pool is not None
+        conn = await pool.take()
+        try:
+            with map_httpcore_exceptions():
+                response = await conn.handle_async_request(http_request)
+                try:
+                    body = await response.aread()
+                finally:
+                    await response.aclose()
+        except _TRANSPORT_ERRORS as exc:
+            raise _transport_error(exc, request) from exc
+        finally:
+            await pool.give_back(conn, self._closed)
+        if not 200 <= response.status < 300:
+            raise _status_error(
+                httpx.Response(response.status, headers=response.headers, content=body), request
+            )
+        if len(body) > self.offload_threshold:
+            return await anyio.to_thread.run_sync(
+                _decode, request.op, body, True, abandon_on_cancel=True, limiter=_cpu_limiter()
+            )
+        return _decode(request.op, body)
+
     def _url(self, request: Request) -> str:
+        return self.base_url + self._url_path(request)
+
+    @staticmethod
+    def _url_path(request: Request) -> str:
         op = request.op
         try:
-            path = op.url_path(**request.path_params)
+            return op.url_path(**request.path_params)
         except KeyError as exc:
             raise ValidationError(f"{op.name}: missing path parameter {exc.args[0]!r}") from None
-        return self.base_url + path
 
     async def _body(self, request: Request) -> tuple[Any, dict[str, str], _Upload | None]:
         op = request.op
@@ -335,6 +410,78 @@ class _Slices:
 
 
 _CPU_LIMITER: RunVar[anyio.CapacityLimiter] = RunVar("aqdrant_rest_cpu_limiter")
+
+
+class _DirectPool:
+    """HTTP/1.1 connections to the one server, kept on a free list (most recently used first).
+
+    Built with the settings of the httpcore pool behind the httpx client (TLS context, keep-alive
+    expiry, socket options, network backend), so a call made here meets the server as a call
+    through httpx would. The backend's ``_slots`` bound the calls in flight, so there is no queue
+    here: a call takes the last idle connection still usable (one readiness check) or a new one.
+    """
+
+    def __init__(self, origin: Any, settings: Any, size: int) -> None:
+        self._origin = origin
+        self._settings = settings
+        self._size = size
+        self._idle: list[Any] = []
+
+    @classmethod
+    def for_client(cls, client: httpx.AsyncClient, url: httpx.URL, size: int) -> _DirectPool | None:
+        """None unless calls may skip httpx: its own network transport, no proxy (or other)
+        mounts, HTTP/1.1 only (tests' mock transports, proxies and http2=True go through httpx)."""
+        import httpcore
+
+        transport = getattr(client, "_transport", None)
+        if type(transport) is not httpx.AsyncHTTPTransport or getattr(client, "_mounts", True):
+            return None
+        pool = getattr(transport, "_pool", None)
+        try:
+            settings = {
+                "ssl_context": pool._ssl_context,
+                "keepalive_expiry": pool._keepalive_expiry,
+                "http1": True,
+                "http2": False,
+                "retries": pool._retries,
+                "local_address": pool._local_address,
+                "uds": pool._uds,
+                "network_backend": pool._network_backend,
+                "socket_options": pool._socket_options,
+            }
+            if pool._http2 or not pool._http1 or type(pool) is not httpcore.AsyncConnectionPool:
+                return None
+        except AttributeError:  # another httpcore: its own pool it is
+            return None
+        return cls(
+            httpcore.Origin(url.raw_scheme, url.raw_host, url.port or (443 if url.scheme == "https" else 80)),
+            settings,
+            size,
+        )
+
+    async def take(self) -> Any:
+        import httpcore
+
+        while self._idle:
+            conn = self._idle.pop()
+            if conn.is_idle() and not conn.has_expired():
+                return conn
+            with anyio.CancelScope(shield=True):  # expired, or the server closed it
+                await conn.aclose()
+        return httpcore.AsyncHTTPConnection(self._origin, **self._settings)
+
+    async def give_back(self, conn: Any, closing: bool) -> None:
+        if not closing and conn.is_idle() and len(self._idle) < self._size:
+            self._idle.append(conn)
+        elif not conn.is_closed():
+            with anyio.CancelScope(shield=True):
+                await conn.aclose()
+
+    async def aclose(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            with anyio.CancelScope(shield=True):
+                await conn.aclose()
 
 
 def _cpu_limiter() -> anyio.CapacityLimiter:
