@@ -7,6 +7,7 @@ from ._headers import request_headers
 from ._retry import RetryPolicy
 from .errors import (
     BadRequest,
+    ClientClosedError,
     Conflict,
     DeadlineExceeded,
     NotFound,
@@ -54,4 +55,5 @@ __all__ = [
     "Conflict",
     "RateLimited",
     "ServerError",
+    "ClientClosedError",
 ]

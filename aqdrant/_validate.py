@@ -196,3 +196,63 @@ def _check_finite(row: Any, point_id: Any, label: str, path: str) -> None:
             raise ValidationError(f"point {point_id!r}: {label} must hold numbers", path=path) from None
     if not ok:
         raise ValidationError(f"point {point_id!r}: {label} contains NaN or infinity", path=path)
+
+
+# ---- query vectors ----------------------------------------------------------------------------
+
+#: request bodies whose ``query`` / ``prefetch`` hold query vectors
+_QUERY_BODIES = ("QueryRequest", "QueryGroupsRequest", "Prefetch")
+
+
+def check_query_vectors(body: Any) -> None:
+    """Refuse a NaN or infinite number in any query vector of a query body (a batch, prefetches
+    and recommend/discover/context examples included): the engine would answer with nothing
+    and a server with a parse error; the official client refuses it before sending."""
+    name = body.__class__.__name__
+    if name == "QueryRequestBatch":
+        for i, search in enumerate(body.searches):
+            _check_query(search, f"$.searches[{i}]")
+    elif name in _QUERY_BODIES:
+        _check_query(body, "$")
+
+
+def _check_query(req: Any, path: str) -> None:
+    if req.query is not None:
+        _check_numbers(req.query, f"{path}.query")
+    for i, p in enumerate(req.prefetch or ()) if isinstance(req.prefetch, list) else ():
+        _check_query(p, f"{path}.prefetch[{i}]")
+    if isinstance(req.prefetch, models.Prefetch):
+        _check_query(req.prefetch, f"{path}.prefetch")
+
+
+def _check_numbers(v: Any, path: str) -> None:
+    """Every vector inside ``v`` (a vector, a query model, lists and dicts of them) is finite."""
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(v, np.ndarray):
+        if v.dtype.kind == "f" and not bool(np.isfinite(v).all()):
+            raise ValidationError(f"query vector contains NaN or infinity - at `{path}`", path=path)
+        return
+    cls = v.__class__
+    if cls is float:
+        if not math.isfinite(v):
+            raise ValidationError(f"query vector contains NaN or infinity - at `{path}`", path=path)
+    elif cls is list or cls is tuple:
+        if v and v[0].__class__ in (float, int):
+            try:
+                ok = math.isfinite(sum(v))
+            except TypeError:
+                ok = True  # mixed content: checked item by item below
+            if ok:
+                return
+        for i, x in enumerate(v):
+            _check_numbers(x, f"{path}[{i}]")
+    elif cls is dict:
+        for k, x in v.items():
+            _check_numbers(x, f"{path}.{k}")
+    elif isinstance(v, models.Filter):
+        return  # conditions, not vectors
+    elif isinstance(v, models.Model):
+        for f in v.__struct_fields__:
+            x = getattr(v, f)
+            if x is not None:
+                _check_numbers(x, f"{path}.{f}")

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import models
-from ._validate import VectorValidator
-from .errors import BadRequest, NotFound, ValidationError
+from ._validate import VectorValidator, check_query_vectors
+from .models._coerce import coerce as coerce_body
+from .errors import BadRequest, ClientClosedError, NotFound, ValidationError
 
 if TYPE_CHECKING:
     from .ingest import Ingestor
@@ -160,9 +161,12 @@ class AsyncQdrantClient:
         body: Any = None,
         timeout: float | None = None,
         headers: Headers = None,
+        coerced: bool = False,
     ) -> Any:
         if self._closed:
-            raise RuntimeError("this AsyncQdrantClient is closed")
+            raise ClientClosedError("this AsyncQdrantClient is closed")
+        if not coerced:
+            body = _coerce(op, body)
         if self._check_compatibility and not self._compat_checked:
             self._compat_checked = True
             await self._warn_if_incompatible()
@@ -472,11 +476,19 @@ class AsyncQdrantClient:
                 update_filter=update_filter,
                 update_mode=update_mode,
             )
-        body = await self._embed_inputs(collection_name, body)
+        body = await self._embed_inputs(collection_name, _coerce("upsert_points", body))
         if self._validator:
             await self._validator.check_upsert(collection_name, body)
         try:
-            return await self._write("upsert_points", collection_name, body, wait, ordering, timeout, headers)
+            return await self._call(
+                "upsert_points",
+                path={"collection_name": collection_name},
+                query={"wait": wait, "ordering": ordering},
+                body=body,
+                timeout=timeout,
+                headers=headers,
+                coerced=True,
+            )
         except BadRequest:
             if self._validator:  # the collection may have changed under us: refetch next time
                 self._validator.forget(collection_name)
@@ -498,7 +510,7 @@ class AsyncQdrantClient:
         body = models.UpdateVectors(
             points=list(points), shard_key=shard_key_selector, update_filter=update_filter
         )
-        body = await self._embed_inputs(collection_name, body)
+        body = await self._embed_inputs(collection_name, _coerce("update_vectors", body))
         if self._validator:
             await self._validator.check_update_vectors(collection_name, body)
         return await self._write("update_vectors", collection_name, body, wait, ordering, timeout, headers)
@@ -1436,6 +1448,46 @@ class AsyncQdrantClient:
             update_mode=update_mode,
             headers=headers,
         )
+
+
+#: client arguments by the body field they become, where the names differ (for error messages)
+_ARGUMENT_OF = {
+    "params": "search_params",
+    "with_vector": "with_vectors",
+    "shard_key": "shard_key_selector",
+    "searches": "requests",
+    "operations": "update_operations",
+    "vectors": "vectors_config",
+}
+
+
+_FILTER_ARGUMENT = {
+    "query_points": "query_filter",
+    "query_points_groups": "query_filter",
+    "search_matrix_pairs": "query_filter",
+    "search_matrix_offsets": "query_filter",
+    "scroll_points": "scroll_filter",
+    "count_points": "count_filter",
+    "facet": "facet_filter",
+    "delete_points": "points_selector",
+    "clear_payload": "points_selector",
+}
+
+
+def _coerce(op: str, body: Any) -> Any:
+    """The body with dicts made models and payload values made JSON (aqdrant/models/_coerce.py);
+    a refusal names the argument it came from."""
+    if body is None or body.__class__ is bytes or isinstance(body, Path):
+        return body
+    try:
+        body = coerce_body(body)
+        check_query_vectors(body)
+        return body
+    except ValidationError as e:
+        path = e.path or "$"
+        field = path[2:].split(".")[0].split("[")[0]
+        arg = _FILTER_ARGUMENT.get(op, "points") if field == "filter" else _ARGUMENT_OF.get(field, field)
+        raise ValidationError(f"{op}: invalid argument `{arg}`: {e}", path=path) from None
 
 
 def _grpc_backend(rest: Any, grpc_port: int, https: bool | None, grpc_options: dict[str, Any] | None) -> Any:

@@ -59,7 +59,11 @@ def resolve_fields(obj: Model, fields: tuple) -> None:
 
             wire = _wire_name(type(obj), name)
             text, path = merge_path(str(e), "." + wire)
-            raise ValueError(f"{text} - at `{path}`") from None
+            # aqdrant's ValidationError is a ValueError: building a model in Python raises it
+            # under QdrantError; inside msgspec.convert msgspec still adds the outer path
+            from ..errors import ValidationError
+
+            raise ValidationError(f"{text} - at `{path}`", path=path) from None
         if resolved is not value:
             msgspec.structs.force_setattr(obj, name, resolved)
 
