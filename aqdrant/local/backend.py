@@ -57,7 +57,6 @@ import tempfile
 import threading
 import time
 import typing
-import warnings
 from typing import Any
 
 import anyio
@@ -67,6 +66,7 @@ from anyio.abc import Process
 
 from .. import models
 from .._backend import Request
+from .._warn import warn
 from ..errors import (
     DeadlineExceeded,
     QdrantError,
@@ -504,7 +504,7 @@ class LocalBackend:
             timeout=timeout,
         )
         for text in reply.get("warnings") or ():
-            warnings.warn(text, LocalEngineWarning, stacklevel=4)
+            warn(text, LocalEngineWarning)  # at the caller's line (aqdrant/_warn.py)
         if reply.get("ok"):
             if "lists" in reply:
                 return await _parse_lists(op.result_type, reply)
