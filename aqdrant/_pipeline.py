@@ -70,6 +70,9 @@ class Pipeline:
         self.retry = retry if retry is not None else RetryPolicy()
         self.on_retry = on_retry
         self._secrets: tuple[str, ...] = tuple(s for s in (api_key,) if s)
+        #: run once, by the first call, inside that call's deadline and with its headers (the
+        #: client's server-version check): ``await preflight(pipeline, headers, deadline)``
+        self.preflight: Callable[[Pipeline, _headers.Headers, float | None], Awaitable[None]] | None = None
 
     def __repr__(self) -> str:
         auth = []
@@ -103,6 +106,9 @@ class Pipeline:
         errors: list[BaseException] = []
         with anyio.CancelScope(deadline=deadline if deadline is not None else math.inf) as scope:
             final_headers = await self._final_headers(headers)  # a slow token provider counts too
+            if self.preflight is not None:
+                preflight, self.preflight = self.preflight, None
+                await preflight(self, final_headers, deadline)
             return await self._attempts(
                 op, path_params, query, body, final_headers, deadline, errors, self._run_once
             )
@@ -209,6 +215,10 @@ class Pipeline:
             headers=_headers.Headers(headers),
             deadline=deadline,
         )
+
+    async def probe(self, op_name: str, headers: _headers.Headers, deadline: float | None) -> Any:
+        """One attempt of ``op_name`` with headers already final (no retry, no token asked)."""
+        return await self.backend.execute(self._request(_operation(op_name), None, None, None, headers, deadline))
 
     async def _run_once(self, request: Request) -> Any:
         return await self.backend.execute(request)

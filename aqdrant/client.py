@@ -15,15 +15,15 @@ Differences from the official client, on purpose:
 from __future__ import annotations
 
 import uuid
-import warnings
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import models
 from ._validate import VectorValidator, check_query_vectors
-from .models._coerce import coerce as coerce_body
+from ._warn import warn
 from .errors import BadRequest, ClientClosedError, NotFound, ValidationError
+from .models._coerce import coerce as coerce_body
 
 if TYPE_CHECKING:
     from .ingest import Ingestor
@@ -34,6 +34,8 @@ PointsSelectorLike = Sequence[PointId] | models.Filter | models.PointIdsList | m
 
 # The server API version the models were generated from (qdrant-api/v1.19 in the repository).
 API_VERSION = (1, 19)
+#: longest the first call spends on the server-version check (always within the call's deadline)
+COMPAT_CHECK_TIMEOUT = 5.0
 
 
 class AsyncQdrantClient:
@@ -87,8 +89,6 @@ class AsyncQdrantClient:
         if len(given) > 1:
             raise ValueError("give only one of location, url, host or path")
         self._local = location == ":memory:" or path is not None
-        self._check_compatibility = check_compatibility and not self._local
-        self._compat_checked = False
         self.cloud_inference = cloud_inference
         self.local_inference_batch_size = local_inference_batch_size
         self._prefer_grpc = prefer_grpc
@@ -127,6 +127,8 @@ class AsyncQdrantClient:
             timeout=timeout,
             retry=retry,
         )
+        if check_compatibility and not self._local:
+            self._pipeline.preflight = self._check_server_version
         self._validator = VectorValidator(self._get_vectors_config) if validate_vectors else None
         self._embedder: Any = None  # aqdrant.inference.Embedder, made on first local inference
         self._closed = False
@@ -167,9 +169,6 @@ class AsyncQdrantClient:
             raise ClientClosedError("this AsyncQdrantClient is closed")
         if not coerced:
             body = _coerce(op, body)
-        if self._check_compatibility and not self._compat_checked:
-            self._compat_checked = True
-            await self._warn_if_incompatible()
         query = {k: v for k, v in (query or {}).items() if v is not None}
         return await self._pipeline.execute(
             op, path_params=path or {}, query=query, body=body, timeout=timeout, headers=headers
@@ -214,19 +213,24 @@ class AsyncQdrantClient:
             headers=headers,
         )
 
-    async def _warn_if_incompatible(self) -> None:
-        try:
-            version = (await self._pipeline.execute("root", timeout=5)).version
-            major, minor = (int(x) for x in version.split(".")[:2])
-        except Exception:  # noqa: BLE001 - an unreachable server is reported by the real call
-            return
-        if major != API_VERSION[0] or abs(minor - API_VERSION[1]) > 1:
-            warnings.warn(
-                f"Qdrant server version {version} may be incompatible with this client "
-                f"(made for {API_VERSION[0]}.{API_VERSION[1]}); pass check_compatibility=False to silence",
-                UserWarning,
-                stacklevel=4,
-            )
+    async def _check_server_version(self, pipeline: Any, headers: Any, deadline: float | None) -> None:
+        """The first call's server-version check (``check_compatibility``): inside that call's
+        deadline, with its headers (a token provider is asked once), at most COMPAT_CHECK_TIMEOUT."""
+        import anyio
+
+        limit = anyio.current_time() + COMPAT_CHECK_TIMEOUT
+        with anyio.move_on_after(COMPAT_CHECK_TIMEOUT):
+            try:
+                version = (await pipeline.probe("root", headers, min(limit, deadline or limit))).version
+                major, minor = (int(x) for x in version.split(".")[:2])
+            except Exception:  # noqa: BLE001 - an unreachable server is reported by the real call
+                return
+            if major != API_VERSION[0] or abs(minor - API_VERSION[1]) > 1:
+                warn(
+                    f"Qdrant server version {version} may be incompatible with this client "
+                    f"(made for {API_VERSION[0]}.{API_VERSION[1]}); pass check_compatibility=False to silence",
+                    UserWarning,
+                )
 
     async def _get_vectors_config(self, collection_name: str) -> models.CollectionParams:
         info = await self.get_collection(collection_name)

@@ -229,9 +229,7 @@ def _parse(annotation: Any, value: Any, path: str, depth: int) -> Any:
 
 def _check_filter(flt: Any, path: str) -> None:
     """A filter built in Python, checked as if it came from JSON: field types and union shapes."""
-    from . import Filter, to_builtins
-
-    from . import parse
+    from . import Filter, parse, to_builtins
 
     try:
         parse(Filter, to_builtins(flt))
