@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 
-from . import _headers
+from . import _headers, _logsafe
 from ._backend import Backend, Request
 from ._operations import OPERATIONS
 from ._optable import Operation
@@ -70,6 +70,7 @@ class Pipeline:
         self.retry = retry if retry is not None else RetryPolicy()
         self.on_retry = on_retry
         self._secrets: tuple[str, ...] = tuple(s for s in (api_key,) if s)
+        _logsafe.remember(api_key)  # no logger (e.g. hpack at DEBUG) ever sees it
         #: run once, by the first call, inside that call's deadline and with its headers (the
         #: client's server-version check): ``await preflight(pipeline, headers, deadline)``
         self.preflight: Callable[[Pipeline, _headers.Headers, float | None], Awaitable[None]] | None = None
@@ -137,7 +138,12 @@ class Pipeline:
         return Download(self, _operation(op_name), path_params, query, timeout, headers)
 
     async def aclose(self) -> None:
-        await self.backend.aclose()
+        try:
+            await self.backend.aclose()
+        finally:
+            for secret in self._secrets:
+                _logsafe.forget(secret)
+            self._secrets = ()
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -192,7 +198,10 @@ class Pipeline:
 
     def _remember_secret(self, token: str) -> None:
         if token not in self._secrets:
+            if len(self._secrets) >= 8:
+                _logsafe.forget(self._secrets[0])
             self._secrets = (*self._secrets[-7:], token)
+            _logsafe.remember(token)
 
     def _request(
         self,

@@ -25,9 +25,15 @@ GetParams = Callable[[str], Awaitable[models.CollectionParams]]
 
 
 class VectorValidator:
+    """Per-collection vector schema, fetched once (single flight: concurrent first writes to a
+    collection wait for one fetch) and refreshed when it disagrees with a write - another client
+    may have recreated the collection with other sizes."""
+
     def __init__(self, get_params: GetParams) -> None:
         self._get_params = get_params
         self._cache: dict[str, tuple[dict[str, tuple[int, bool]], set[str]]] = {}
+        self._locks: dict[str, Any] = {}
+        self._fetches: dict[str, int] = {}  # collection -> fetches so far (a fetch's generation)
 
     def forget(self, collection_name: str) -> None:
         self._cache.pop(collection_name, None)
@@ -35,7 +41,21 @@ class VectorValidator:
     async def _schema(self, collection_name: str) -> tuple[dict[str, tuple[int, bool]], set[str]]:
         """({dense name: (size, is_multivector)}, {sparse names}); the unnamed vector is ``""``."""
         cached = self._cache.get(collection_name)
-        if cached is None:
+        if cached is not None:
+            return cached
+        return await self._fetch(collection_name, self._fetches.get(collection_name, 0))
+
+    async def _fetch(self, collection_name: str, seen: int) -> tuple[dict[str, tuple[int, bool]], set[str]]:
+        """Fetch the schema unless a fetch newer than generation ``seen`` already did."""
+        import anyio
+
+        lock = self._locks.get(collection_name)
+        if lock is None:
+            lock = self._locks[collection_name] = anyio.Lock()
+        async with lock:
+            cached = self._cache.get(collection_name)
+            if cached is not None and self._fetches.get(collection_name, 0) != seen:
+                return cached  # fetched by another task while this one waited
             params = await self._get_params(collection_name)
             dense: dict[str, tuple[int, bool]] = {}
             vectors = params.vectors
@@ -45,15 +65,35 @@ class VectorValidator:
                 for name, vp in vectors.items():
                     dense[name] = (vp.size, vp.multivector_config is not None)
             sparse = set(params.sparse_vectors or {})
+            self._fetches[collection_name] = self._fetches.get(collection_name, 0) + 1
             cached = self._cache[collection_name] = (dense, sparse)
-        return cached
+            return cached
+
+    async def _checked(self, collection_name: str, check: Callable[[Any], Awaitable[None]]) -> None:
+        """Run ``check(schema)``; when a cached schema refuses the write, fetch it again once and
+        re-check (the collection may have been recreated by someone else)."""
+        seen = self._fetches.get(collection_name, 0)
+        fresh = collection_name not in self._cache
+        schema = await self._schema(collection_name)
+        try:
+            await check(schema)
+        except ValidationError:
+            if fresh:
+                raise
+            schema = await self._fetch(collection_name, seen)
+            await check(schema)
 
     async def check_upsert(self, collection_name: str, body: models.PointsList | models.PointsBatch) -> None:
+        async def check(schema: Any) -> None:
+            await self._check_upsert(schema, collection_name, body)
+
+        await self._checked(collection_name, check)
+
+    async def _check_upsert(self, schema: Any, collection_name: str, body: Any) -> None:
         # A long body gives the loop a turn before and during the check (every ``every``
         # vectors, about 0.5 ms of work), so checking it never holds the loop for long. A short
         # one is checked in one go: no yield, so concurrent small upserts reach the transport
         # in the order they were called.
-        schema = await self._schema(collection_name)
         every = _checkpoint_every(schema)
         if _count(body) > every:
             await checkpoint()
@@ -101,9 +141,11 @@ class VectorValidator:
             self._check_one(schema, collection, ids[i], name, matrix[i], f"{where}[{i}]")
 
     async def check_update_vectors(self, collection_name: str, body: models.UpdateVectors) -> None:
-        schema = await self._schema(collection_name)
-        for i, p in enumerate(body.points):
-            self._check_struct(schema, collection_name, p.id, p.vector, f"$.points[{i}].vector")
+        async def check(schema: Any) -> None:
+            for i, p in enumerate(body.points):
+                self._check_struct(schema, collection_name, p.id, p.vector, f"$.points[{i}].vector")
+
+        await self._checked(collection_name, check)
 
     def _check_struct(self, schema: Any, collection: str, point_id: Any, vector: Any, path: str) -> None:
         if isinstance(vector, dict):

@@ -493,8 +493,8 @@ class AsyncQdrantClient:
                 headers=headers,
                 coerced=True,
             )
-        except BadRequest:
-            if self._validator:  # the collection may have changed under us: refetch next time
+        except (BadRequest, NotFound):
+            if self._validator:  # the collection may have changed or gone: refetch next time
                 self._validator.forget(collection_name)
             raise
 
