@@ -1434,9 +1434,32 @@ class AsyncQdrantClient:
     ) -> None:
         """Upload vectors (2-D numpy array, lists, dict of named arrays, iterables) with payloads.
 
-        numpy arrays go out as ``Batch`` bodies of row views (no per-point objects)."""
+        numpy arrays go out as ``Batch`` bodies of row views (no per-point objects). ``ids`` may
+        be longer than ``vectors`` when it is an iterator (``itertools.count()``): as many are
+        taken as there are vectors."""
         from .ingest import upload_columns
 
+        ids = _bounded_ids(vectors, ids)
+        if ids is not None and not hasattr(ids, "__len__") and not hasattr(ids, "__aiter__") and not hasattr(vectors, "__aiter__"):
+            import itertools
+
+            payloads = itertools.repeat(None) if payload is None else payload
+            points = (
+                models.PointStruct(id=_point_id(i), vector=v, payload=p)
+                for v, i, p in zip(vectors, ids, payloads, strict=False)  # ids may go on
+            )
+            return await self.upload_points(
+                collection_name,
+                points,
+                batch_size=batch_size,
+                parallel=parallel,
+                max_retries=max_retries,
+                wait=wait,
+                shard_key_selector=shard_key_selector,
+                update_filter=update_filter,
+                update_mode=update_mode,
+                headers=headers,
+            )
         await upload_columns(
             self,
             collection_name,
@@ -1514,6 +1537,22 @@ def _grpc_backend(rest: Any, grpc_port: int, https: bool | None, grpc_options: d
 
 
 # ---- request building helpers -----------------------------------------------------------------
+
+
+def _bounded_ids(vectors: Any, ids: Any) -> Any:
+    """An id iterator without a length (``itertools.count()``, a generator) taken only as far
+    as the vectors go, as the official client does; ids with a length are checked downstream."""
+    import itertools
+
+    if ids is None or hasattr(ids, "__len__") or hasattr(ids, "__aiter__"):
+        return ids
+    if isinstance(vectors, Mapping):
+        n = len(next(iter(vectors.values()))) if vectors and hasattr(next(iter(vectors.values())), "__len__") else None
+    else:
+        n = len(vectors) if hasattr(vectors, "__len__") else None
+    if n is not None:
+        return list(itertools.islice(ids, n))
+    return ids  # vectors of unknown length too: zipped in upload_collection
 
 
 def _point_id(value: Any) -> Any:
