@@ -85,6 +85,15 @@ class AsyncQdrantClient:
     ) -> None:
         from ._pipeline import Pipeline
 
+        self._init_options = _InitOptions(
+            location=location, url=url, port=port, grpc_port=grpc_port, prefer_grpc=prefer_grpc,
+            https=https, api_key=api_key, prefix=prefix, timeout=timeout, host=host, path=path,
+            grpc_options=grpc_options, auth_token_provider=auth_token_provider,
+            cloud_inference=cloud_inference, local_inference_batch_size=local_inference_batch_size,
+            check_compatibility=check_compatibility, pool_size=pool_size, headers=headers,
+            retry=retry, validate_vectors=validate_vectors, verify=verify, cert=cert, http2=http2,
+            local_optimize=local_optimize, local_optimize_after=local_optimize_after,
+        )  # fmt: skip
         given = [x for x in (location, url, host, path) if x is not None]
         if len(given) > 1:
             raise ValueError("give only one of location, url, host or path")
@@ -135,6 +144,27 @@ class AsyncQdrantClient:
 
     def __repr__(self) -> str:
         return f"<AsyncQdrantClient backend={self._backend!r}>"
+
+    @property
+    def init_options(self) -> dict[str, Any]:
+        """The constructor's arguments (``AsyncQdrantClient(**client.init_options)`` makes a twin);
+        the API key is kept but shown as ``[secret]`` in reprs."""
+        return dict(self._init_options)
+
+    async def migrate(
+        self,
+        dest_client: Any,
+        collection_names: list[str] | None = None,
+        batch_size: int = 100,
+        recreate_on_collision: bool = False,
+    ) -> None:
+        """Copy collections (config, payload indexes, points) to ``dest_client``: any client,
+        awaited or blocking, aqdrant's or the official one. Raises ``ValidationError`` when a
+        collection exists there (unless ``recreate_on_collision``) and ``QdrantError`` when the
+        point counts differ afterwards."""
+        from ._migrate import migrate
+
+        await migrate(self, dest_client, collection_names, batch_size, recreate_on_collision)
 
     # ---- lifecycle ---------------------------------------------------------------------------
     async def __aenter__(self) -> AsyncQdrantClient:
@@ -1534,6 +1564,20 @@ def _grpc_backend(rest: Any, grpc_port: int, https: bool | None, grpc_options: d
     parts = urlsplit(rest.base_url)
     secure = parts.scheme == "https" if https is None else https
     return GrpcBackend(parts.hostname or "localhost", grpc_port, ssl=secure, fallback=rest, **tls)
+
+
+class _Secret(str):
+    """A credential kept as a ``str`` that shows as ``[secret]`` in reprs."""
+
+    def __repr__(self) -> str:
+        return "'[secret]'"
+
+
+class _InitOptions(dict):
+    def __init__(self, **options: Any) -> None:
+        if options.get("api_key"):
+            options["api_key"] = _Secret(options["api_key"])
+        super().__init__(options)
 
 
 # ---- request building helpers -----------------------------------------------------------------

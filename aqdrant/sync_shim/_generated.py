@@ -17,6 +17,10 @@ async def _aclose(client: AsyncQdrantClient) -> None:
     await client.close()
 
 
+async def _attribute(client: AsyncQdrantClient, name: str) -> Any:
+    return getattr(client, name)
+
+
 def _reopen_after_fork(client: AsyncQdrantClient) -> bool:
     """A network client may be rebuilt in a forked child; the embedded engine may not."""
     return not getattr(client, "_local", True)
@@ -119,6 +123,33 @@ class QdrantClient:
     def close(self, grpc_grace: float | None = None) -> None:
         """Release connections (and stop the embedded engine) and close its event loop. Safe to call twice."""
         self._runner.close()
+
+    @property
+    def init_options(self) -> Any:
+        """The constructor's arguments (``AsyncQdrantClient(**client.init_options)`` makes a twin);
+        the API key is kept but shown as ``[secret]`` in reprs.
+        """
+        return self._runner.call(_attribute, 'init_options')
+
+    def migrate(
+        self,
+        dest_client: Any,
+        collection_names: list[str] | None = None,
+        batch_size: int = 100,
+        recreate_on_collision: bool = False,
+    ) -> None:
+        """Copy collections (config, payload indexes, points) to ``dest_client``: any client,
+        awaited or blocking, aqdrant's or the official one. Raises ``ValidationError`` when a
+        collection exists there (unless ``recreate_on_collision``) and ``QdrantError`` when the
+        point counts differ afterwards.
+        """
+        return self._runner.call(
+            AsyncQdrantClient.migrate,
+            dest_client,
+            collection_names,
+            batch_size,
+            recreate_on_collision,
+        )
 
     def get_collections(
         self,
@@ -1384,7 +1415,9 @@ class QdrantClient:
     ) -> None:
         """Upload vectors (2-D numpy array, lists, dict of named arrays, iterables) with payloads.
 
-        numpy arrays go out as ``Batch`` bodies of row views (no per-point objects).
+        numpy arrays go out as ``Batch`` bodies of row views (no per-point objects). ``ids`` may
+        be longer than ``vectors`` when it is an iterator (``itertools.count()``): as many are
+        taken as there are vectors.
         """
         return self._runner.call(
             AsyncQdrantClient.upload_collection,
