@@ -82,6 +82,7 @@ class AsyncQdrantClient:
         http2: bool = False,
         local_optimize: str | None = None,
         local_optimize_after: float | None = None,
+        grpc_compression: Any = None,
     ) -> None:
         from ._pipeline import Pipeline
 
@@ -93,6 +94,7 @@ class AsyncQdrantClient:
             check_compatibility=check_compatibility, pool_size=pool_size, headers=headers,
             retry=retry, validate_vectors=validate_vectors, verify=verify, cert=cert, http2=http2,
             local_optimize=local_optimize, local_optimize_after=local_optimize_after,
+            grpc_compression=grpc_compression,
         )  # fmt: skip
         given = [x for x in (location, url, host, path) if x is not None]
         if len(given) > 1:
@@ -126,7 +128,9 @@ class AsyncQdrantClient:
                 http2=http2,
             )
             if prefer_grpc:
-                backend = _grpc_backend(backend, grpc_port, https, grpc_options)
+                backend = _grpc_backend(backend, grpc_port, https, grpc_options, _compression(grpc_compression))
+            elif grpc_compression is not None and _compression(grpc_compression) is not None:
+                raise ValueError("grpc_compression applies to gRPC (prefer_grpc=True)")
         self._backend = backend
         self._pipeline = Pipeline(
             backend,
@@ -1547,7 +1551,22 @@ def _coerce(op: str, body: Any) -> Any:
         raise ValidationError(f"{op}: invalid argument `{arg}`: {e}", path=path) from None
 
 
-def _grpc_backend(rest: Any, grpc_port: int, https: bool | None, grpc_options: dict[str, Any] | None) -> Any:
+def _compression(value: Any) -> str | None:
+    """``grpc_compression``: grpc.Compression.Gzip / .Deflate / .NoCompression (the official
+    client's values, read by name: grpcio is not needed), "gzip", "deflate" or None."""
+    if value is None:
+        return None
+    name = str(getattr(value, "name", value)).lower()
+    if name in ("nocompression", "none", "identity"):
+        return None
+    if name in ("gzip", "deflate"):
+        return name
+    raise ValueError(f"grpc_compression={value!r}: use grpc.Compression.Gzip / Deflate / NoCompression, 'gzip' or None")
+
+
+def _grpc_backend(
+    rest: Any, grpc_port: int, https: bool | None, grpc_options: dict[str, Any] | None, compression: str | None = None
+) -> Any:
     """gRPC to the same host (grpclib on asyncio, an h2 channel on trio), with REST as the
     per-call fallback (ops without a gRPC counterpart, shapes the conversion layer does not
     cover yet)."""
@@ -1563,7 +1582,9 @@ def _grpc_backend(rest: Any, grpc_port: int, https: bool | None, grpc_options: d
         )
     parts = urlsplit(rest.base_url)
     secure = parts.scheme == "https" if https is None else https
-    return GrpcBackend(parts.hostname or "localhost", grpc_port, ssl=secure, fallback=rest, **tls)
+    return GrpcBackend(
+        parts.hostname or "localhost", grpc_port, ssl=secure, fallback=rest, compression=compression, **tls
+    )
 
 
 class _Secret(str):

@@ -106,6 +106,10 @@ class _Call:
 
 
 class _Connection:
+    #: ``grpc-encoding`` of request messages ("gzip" / "deflate"): the caller compresses the
+    #: payload, the frame says so (the channel's ``compression``)
+    compression: str | None = None
+
     def __init__(self, stream: anyio.abc.ByteStream, authority: str, scheme: str) -> None:
         self.stream = stream
         self.authority = authority
@@ -284,6 +288,8 @@ class _Connection:
         ]
         if timeout is not None:
             headers.append(("grpc-timeout", encode_timeout(timeout)))
+        if self.compression:
+            headers.append(("grpc-encoding", self.compression))
         headers.extend((k, v) for k, v in metadata if k not in _FORBIDDEN and not k.startswith(":"))
         try:
             sid = conn.get_next_available_stream_id()
@@ -333,7 +339,7 @@ class _Connection:
 
     async def _send(self, sid: int, call: _Call, payload: bytes) -> None:
         conn = self.h2
-        prefix = b"\x00" + len(payload).to_bytes(4, "big")
+        prefix = (b"\x01" if self.compression else b"\x00") + len(payload).to_bytes(4, "big")
         data = memoryview(prefix + payload) if len(payload) < _SMALL else None
         pieces = [memoryview(data)] if data is not None else [memoryview(prefix), memoryview(payload)]
         total = sum(len(p) for p in pieces)
@@ -411,7 +417,10 @@ class H2Channel:
     :param ssl: an ``ssl.SSLContext`` for TLS (it should offer ALPN ``h2``), or None for h2c.
     """
 
-    def __init__(self, host: str, port: int, *, ssl: _ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, host: str, port: int, *, ssl: _ssl.SSLContext | None = None, compression: str | None = None
+    ) -> None:
+        self.compression = compression  # request messages arrive compressed with it (see _Connection)
         self.host = host
         self.port = port
         self._ssl = ssl
@@ -491,7 +500,9 @@ class H2Channel:
             if alpn not in (None, "h2"):
                 await anyio.aclose_forcefully(stream)
                 raise ChannelError(f"{self._authority} negotiated {alpn!r}, not HTTP/2", sent=False)
-        return _Connection(stream, self._authority, "https" if self._ssl else "http")
+        conn = _Connection(stream, self._authority, "https" if self._ssl else "http")
+        conn.compression = self.compression
+        return conn
 
     def abandon(self) -> None:
         """Close the sockets without awaiting: for a channel whose event loop is gone."""

@@ -77,6 +77,7 @@ class QdrantClient:
         http2: bool = False,
         local_optimize: str | None = None,
         local_optimize_after: float | None = None,
+        grpc_compression: Any = None,
     ) -> None:
         # the async client is built on the client's own loop and lives there (aqdrant/sync_shim/_runner.py)
         self._runner: Runner[AsyncQdrantClient] = Runner(
@@ -106,6 +107,7 @@ class QdrantClient:
                 http2=http2,
                 local_optimize=local_optimize,
                 local_optimize_after=local_optimize_after,
+                grpc_compression=grpc_compression,
             ),
             aclose=_aclose,
             reopen_after_fork=_reopen_after_fork,
