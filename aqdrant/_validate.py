@@ -32,8 +32,8 @@ class VectorValidator:
     def __init__(self, get_params: GetParams) -> None:
         self._get_params = get_params
         self._cache: dict[str, tuple[dict[str, tuple[int, bool]], set[str]]] = {}
-        self._locks: dict[str, Any] = {}
         self._fetches: dict[str, int] = {}  # collection -> fetches so far (a fetch's generation)
+        self._inflight: dict[str, Any] = {}  # collection -> anyio.Event of the fetch running
 
     def forget(self, collection_name: str) -> None:
         self._cache.pop(collection_name, None)
@@ -43,19 +43,26 @@ class VectorValidator:
         cached = self._cache.get(collection_name)
         if cached is not None:
             return cached
-        return await self._fetch(collection_name, self._fetches.get(collection_name, 0))
+        return await self._fetch(collection_name, None)
 
-    async def _fetch(self, collection_name: str, seen: int) -> tuple[dict[str, tuple[int, bool]], set[str]]:
-        """Fetch the schema unless a fetch newer than generation ``seen`` already did."""
+    async def _fetch(self, collection_name: str, seen: int | None) -> tuple[dict[str, tuple[int, bool]], set[str]]:
+        """The schema: the cached one (``seen`` None), else fetched - unless a fetch newer than
+        generation ``seen`` happened meanwhile. One fetch per collection at a time: the others
+        wait for it. The task that fetches does not yield before its request (no lock to take),
+        so uncontended writes keep their order."""
         import anyio
 
-        lock = self._locks.get(collection_name)
-        if lock is None:
-            lock = self._locks[collection_name] = anyio.Lock()
-        async with lock:
+        while True:
             cached = self._cache.get(collection_name)
-            if cached is not None and self._fetches.get(collection_name, 0) != seen:
-                return cached  # fetched by another task while this one waited
+            if cached is not None and (seen is None or self._fetches.get(collection_name, 0) != seen):
+                return cached
+            running = self._inflight.get(collection_name)
+            if running is None:
+                break
+            await running.wait()  # another task's fetch; then look again (it may have failed)
+            seen = None if self._fetches.get(collection_name, 0) != seen else seen
+        done = self._inflight[collection_name] = anyio.Event()
+        try:
             params = await self._get_params(collection_name)
             dense: dict[str, tuple[int, bool]] = {}
             vectors = params.vectors
@@ -68,6 +75,9 @@ class VectorValidator:
             self._fetches[collection_name] = self._fetches.get(collection_name, 0) + 1
             cached = self._cache[collection_name] = (dense, sparse)
             return cached
+        finally:
+            del self._inflight[collection_name]
+            done.set()
 
     async def _checked(self, collection_name: str, check: Callable[[Any], Awaitable[None]]) -> None:
         """Run ``check(schema)``; when a cached schema refuses the write, fetch it again once and

@@ -217,6 +217,7 @@ class AsyncQdrantClient:
         ordering: Any,
         timeout: float | None,
         headers: Headers,
+        coerced: bool = False,
     ) -> Any:
         """A point/index write: ``wait`` and ``ordering`` go to the query string."""
         return await self._call(
@@ -226,6 +227,7 @@ class AsyncQdrantClient:
             body=body,
             timeout=timeout,
             headers=headers,
+            coerced=coerced,
         )
 
     async def _read(
@@ -270,9 +272,11 @@ class AsyncQdrantClient:
         info = await self.get_collection(collection_name)
         return info.config.params
 
-    async def _embed_inputs(self, collection_name: str, body: Any, *, is_query: bool = False) -> Any:
+    async def _embed_inputs(self, collection_name: str, body: Any, *, is_query: bool = False, op: str = "request") -> Any:
         """``body`` with Documents / Images / InferenceObjects embedded locally (aqdrant.inference),
-        or as it is with ``cloud_inference=True`` (the server embeds)."""
+        or as it is with ``cloud_inference=True`` (the server embeds). Dicts given for models are
+        made models first (``_coerce``), so the inference walk and the validator see models."""
+        body = _coerce(op, body)
         if self.cloud_inference:
             return body
         from .inference import DEFAULT_BATCH_SIZE, Embedder, embed_request
@@ -514,7 +518,7 @@ class AsyncQdrantClient:
                 update_filter=update_filter,
                 update_mode=update_mode,
             )
-        body = await self._embed_inputs(collection_name, _coerce("upsert_points", body))
+        body = await self._embed_inputs(collection_name, body, op="upsert_points")
         if self._validator:
             await self._validator.check_upsert(collection_name, body)
         try:
@@ -548,10 +552,10 @@ class AsyncQdrantClient:
         body = models.UpdateVectors(
             points=list(points), shard_key=shard_key_selector, update_filter=update_filter
         )
-        body = await self._embed_inputs(collection_name, _coerce("update_vectors", body))
+        body = await self._embed_inputs(collection_name, body, op="update_vectors")
         if self._validator:
             await self._validator.check_update_vectors(collection_name, body)
-        return await self._write("update_vectors", collection_name, body, wait, ordering, timeout, headers)
+        return await self._write("update_vectors", collection_name, body, wait, ordering, timeout, headers, coerced=True)
 
     async def delete_vectors(
         self,
@@ -682,8 +686,8 @@ class AsyncQdrantClient:
     ) -> list[models.UpdateResult]:
         """Several point updates in one request, applied in order."""
         body = models.UpdateOperations(operations=list(update_operations))
-        body = await self._embed_inputs(collection_name, body)
-        return await self._write("batch_update", collection_name, body, wait, ordering, timeout, headers)
+        body = await self._embed_inputs(collection_name, body, op="batch_update")
+        return await self._write("batch_update", collection_name, body, wait, ordering, timeout, headers, coerced=True)
 
     async def create_payload_index(
         self,
@@ -887,7 +891,7 @@ class AsyncQdrantClient:
             lookup_from=lookup_from,
             shard_key=shard_key_selector,
         )
-        body = await self._embed_inputs(collection_name, body, is_query=True)
+        body = await self._embed_inputs(collection_name, body, is_query=True, op="query_points")
         return await self._read("query_points", collection_name, body, consistency, timeout, headers)
 
     async def query_batch_points(
@@ -901,7 +905,7 @@ class AsyncQdrantClient:
     ) -> list[models.QueryResponse]:
         """Several queries in one request."""
         body = await self._embed_inputs(
-            collection_name, models.QueryRequestBatch(searches=list(requests)), is_query=True
+            collection_name, models.QueryRequestBatch(searches=list(requests)), is_query=True, op="query_batch_points"
         )
         return await self._read("query_batch_points", collection_name, body, consistency, timeout, headers)
 
@@ -944,7 +948,7 @@ class AsyncQdrantClient:
             lookup_from=lookup_from,
             shard_key=shard_key_selector,
         )
-        body = await self._embed_inputs(collection_name, body, is_query=True)
+        body = await self._embed_inputs(collection_name, body, is_query=True, op="query_points_groups")
         return await self._read("query_points_groups", collection_name, body, consistency, timeout, headers)
 
     async def search_matrix_pairs(
@@ -1628,6 +1632,13 @@ def _point_id(value: Any) -> Any:
 
 
 def _split_selector(selector: PointsSelectorLike) -> tuple[list[Any] | None, models.Filter | None]:
+    if isinstance(selector, Mapping):  # a selector or a filter given as a dict
+        if "points" in selector:
+            selector = models.parse(models.PointIdsList, selector)
+        elif "filter" in selector:
+            selector = models.parse(models.FilterSelector, selector)
+        else:
+            selector = models.parse(models.Filter, selector)
     if isinstance(selector, models.Filter):
         return None, selector
     if isinstance(selector, models.FilterSelector):
