@@ -50,6 +50,12 @@ def json_value(v: Any) -> Any:
     if cls in _PLAIN:
         return v
     if cls is dict:
+        plain = _PLAIN
+        for k, x in v.items():  # the common case, without a call per value: nothing to change
+            if x.__class__ not in plain or k.__class__ is not str:
+                break
+        else:
+            return v
         out = None
         for k, x in v.items():
             y = json_value(x)
@@ -62,6 +68,12 @@ def json_value(v: Any) -> Any:
                 out[k] = y
         return v if out is None else out
     if cls is list:
+        plain = _PLAIN
+        for x in v:
+            if x.__class__ not in plain:
+                break
+        else:
+            return v
         out_l = None
         for i, x in enumerate(v):
             y = json_value(x)
@@ -126,76 +138,118 @@ def _json_key(k: Any) -> str:
 # ----------------------------------------------------------------------------------- models
 
 
+class _Bad(Exception):
+    """A refusal on its way up: ``text`` and the path below the value being walked; each level
+    puts its own segment in front (paths are built only when something is wrong)."""
+
+    def __init__(self, text: str, path: str = "") -> None:
+        self.text = text
+        self.path = path
+
+
+def _under(e: _Bad, segment: str) -> _Bad:
+    e.path = segment + e.path
+    return e
+
+
 def coerce(body: Any, annotation: Any = None) -> Any:
     """``body`` (a model, or a dict/list for ``annotation``) ready to send: see the module doc.
     Raises :class:`ValidationError` naming the JSON path of what does not fit."""
-    if annotation is not None and not isinstance(body, msgspec.Struct):
-        return _apply(_plan_for(annotation), body, "$", 0)
-    if isinstance(body, msgspec.Struct):
-        _struct(body, "$", 0)
-    elif isinstance(body, list):
-        for i, x in enumerate(body):
-            if isinstance(x, msgspec.Struct):
-                _struct(x, f"$[{i}]", 0)
-    return body
+    try:
+        if annotation is not None and not isinstance(body, msgspec.Struct):
+            return _apply(_plan_for(annotation), body, 0)
+        if isinstance(body, msgspec.Struct):
+            _struct(body, 0)
+        elif isinstance(body, list):
+            for i, x in enumerate(body):
+                if isinstance(x, msgspec.Struct):
+                    try:
+                        _struct(x, 0)
+                    except _Bad as e:
+                        raise _under(e, f"[{i}]") from None
+        return body
+    except _Bad as e:
+        path = "$" + e.path
+        raise ValidationError(f"{e.text} - at `{path}`", path=path) from None
 
 
-def _struct(obj: Any, path: str, depth: int) -> None:
+def _struct(obj: Any, depth: int) -> None:
     cls = obj.__class__
     plan = _fields_plan(cls)
     if not plan:
         return
-    if cls.__name__ == "Filter":
+    is_filter = cls.__name__ == "Filter"
+    if is_filter:
         depth += 1
         if depth > MAX_FILTER_DEPTH:
-            raise ValidationError(f"filter nested more than {MAX_FILTER_DEPTH} levels deep", path=path)
+            raise _Bad(f"filter nested more than {MAX_FILTER_DEPTH} levels deep")
     for name, wire, fplan in plan:
         value = object.__getattribute__(obj, name)
         if value is None:
             continue
-        new = _apply(fplan, value, f"{path}.{wire}", depth)
+        try:
+            new = _apply(fplan, value, depth)
+        except _Bad as e:
+            raise _under(e, "." + wire) from None
+        except ValidationError as e:  # a payload value that cannot be stored
+            raise _Bad(_strip_at(str(e)), "." + wire) from None
         if new is not value:
             msgspec.structs.force_setattr(obj, name, new)
-    if cls.__name__ == "Filter" and depth == 1:
-        _check_filter(obj, path)
+    if is_filter and depth == 1:
+        _check_filter(obj)
 
 
-def _apply(plan: Any, value: Any, path: str, depth: int) -> Any:
+def _apply(plan: Any, value: Any, depth: int) -> Any:
     kind = plan[0]
     if kind == "json":
         return json_value(value)
     if isinstance(value, msgspec.Struct):
-        _struct(value, path, depth)
+        _struct(value, depth)
+        return value
+    if kind == "resolved":
+        # already resolved at construction: only models inside may hold dicts to convert
+        cls = value.__class__
+        if cls is list:
+            if value and isinstance(value[0], msgspec.Struct):
+                for i, x in enumerate(value):
+                    try:
+                        _apply(plan, x, depth)
+                    except _Bad as e:
+                        raise _under(e, f"[{i}]") from None
+        elif cls is dict:
+            for k, x in value.items():
+                if isinstance(x, msgspec.Struct):
+                    try:
+                        _struct(x, depth)
+                    except _Bad as e:
+                        raise _under(e, f".{k}") from None
         return value
     np = sys.modules.get("numpy")
     if np is not None and isinstance(value, np.generic):
         return value.item()  # a numpy id or number where a model field is typed
-    if kind == "resolved":
-        # already resolved at construction: only models inside may hold dicts to convert
-        if value.__class__ is list and value and isinstance(value[0], msgspec.Struct):
-            for i, x in enumerate(value):
-                _apply(plan, x, f"{path}[{i}]", depth)
-        elif value.__class__ is dict:
-            for k, x in value.items():
-                if isinstance(x, msgspec.Struct):
-                    _struct(x, f"{path}.{k}", depth)
-        return value
     if kind in ("struct", "model"):
         if isinstance(value, dict):
-            return _parse(plan[1], value, path, depth)
+            return _parse(plan[1], value, depth)
         if kind == "model" and isinstance(value, (list, tuple)):
             if all(isinstance(x, msgspec.Struct) for x in value):
                 for i, x in enumerate(value):
-                    _struct(x, f"{path}[{i}]", depth)
+                    try:
+                        _struct(x, depth)
+                    except _Bad as e:
+                        raise _under(e, f"[{i}]") from None
                 return value
-            return _parse(plan[1], value, path, depth)
+            return _parse(plan[1], value, depth)
         return value
     if kind == "list":
         if not isinstance(value, (list, tuple)):
             return value
         out = None
+        inner = plan[1]
         for i, x in enumerate(value):
-            y = _apply(plan[1], x, f"{path}[{i}]", depth)
+            try:
+                y = _apply(inner, x, depth)
+            except _Bad as e:
+                raise _under(e, f"[{i}]") from None
             if y is not x or value.__class__ is not list:
                 if out is None:
                     out = list(value)
@@ -206,7 +260,10 @@ def _apply(plan: Any, value: Any, path: str, depth: int) -> Any:
             return value
         out_d = None
         for k, x in value.items():
-            y = _apply(plan[1], x, f"{path}.{k}", depth)
+            try:
+                y = _apply(plan[1], x, depth)
+            except _Bad as e:
+                raise _under(e, f".{k}") from None
             if y is not x:
                 if out_d is None:
                     out_d = dict(value)
@@ -215,40 +272,38 @@ def _apply(plan: Any, value: Any, path: str, depth: int) -> Any:
     return value
 
 
-def _parse(annotation: Any, value: Any, path: str, depth: int) -> Any:
+def _parse(annotation: Any, value: Any, depth: int) -> Any:
     from . import parse
 
     try:
         obj = parse(annotation, json_value(value))
     except ValidationError as e:
-        raise ValidationError(f"{_strip_at(str(e))} - at `{_join(path, e.path)}`", path=_join(path, e.path)) from None
+        raise _Bad(_strip_at(str(e)), _inner(e.path)) from None
     if isinstance(obj, msgspec.Struct):
-        _struct(obj, path, depth)
+        _struct(obj, depth)
     return obj
 
 
-def _check_filter(flt: Any, path: str) -> None:
+def _check_filter(flt: Any) -> None:
     """A filter built in Python, checked as if it came from JSON: field types and union shapes."""
     from . import Filter, parse, to_builtins
 
     try:
         parse(Filter, to_builtins(flt))
     except ValidationError as e:
-        where = _join(path, e.path)
-        raise ValidationError(f"{_strip_at(str(e))} - at `{where}`", path=where) from None
+        raise _Bad(_strip_at(str(e)), _inner(e.path)) from None
     except (TypeError, ValueError, msgspec.EncodeError) as e:
-        raise ValidationError(f"filter cannot be encoded: {e}", path=path) from None
+        raise _Bad(f"filter cannot be encoded: {e}") from None
+
+
+def _inner(path: str | None) -> str:
+    """A path from ``parse`` ("$.a[0]") as a segment below the current value (".a[0]")."""
+    return path[1:] if path and path.startswith("$") else ""
 
 
 def _strip_at(text: str) -> str:
     i = text.rfind(" - at `")
     return text[:i] if i >= 0 else text
-
-
-def _join(prefix: str, inner: str | None) -> str:
-    if not inner or inner == "$":
-        return prefix
-    return prefix + inner[1:]
 
 
 @cache
@@ -280,6 +335,8 @@ def _plan_for(tp: Any) -> Any:
         return ("list", inner) if inner is not None else None
     if origin in (dict, typing.Dict):
         inner = _plan_for(args[1]) if len(args) == 2 else None
+        if inner == ("json",):
+            return inner  # a JSON object (payload, metadata): one json_value walk
         return ("dict", inner) if inner is not None else None
     if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
         return ("struct", tp)
