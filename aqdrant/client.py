@@ -1551,7 +1551,7 @@ def _coerce(op: str, body: Any) -> Any:
     except ValidationError as e:
         path = e.path or "$"
         field = path[2:].split(".")[0].split("[")[0]
-        arg = _FILTER_ARGUMENT.get(op, "points") if field == "filter" else _ARGUMENT_OF.get(field, field)
+        arg = _FILTER_ARGUMENT.get(op, "points") if field == "filter" else _ARGUMENT_OF.get(field, field or "body")
         raise ValidationError(f"{op}: invalid argument `{arg}`: {e}", path=path) from None
 
 

@@ -306,16 +306,41 @@ def _strip_at(text: str) -> str:
     return text[:i] if i >= 0 else text
 
 
+#: fields holding JSON values the server stores (their non-JSON values are converted); other
+#: ``Any`` fields (an inference object's image, a formula's variables) are sent as given
+_JSON_FIELDS = frozenset({"payload", "payloads", "metadata"})
+
+
 @cache
 def _fields_plan(cls: type) -> tuple:
     """(name, wire name, plan) of each field of ``cls`` that may need work."""
     resolved = {n for n, *_ in getattr(sys.modules[cls.__module__], f"_FIELDS_{cls.__name__}", ())}
     out = []
     for f in msgspec.structs.fields(cls):
-        plan = ("resolved",) if f.name in resolved else _plan_for(f.type)
+        if f.name in resolved:
+            plan = ("resolved",)
+        else:
+            plan = _plan_for(f.type)
+            if plan is not None and _has_json(plan) and f.name not in _JSON_FIELDS:
+                plan = _without_json(plan)
         if plan is not None:
             out.append((f.name, f.encode_name, plan))
     return tuple(out)
+
+
+def _has_json(plan: Any) -> bool:
+    if plan[0] == "json":
+        return True
+    return plan[0] in ("list", "dict") and _has_json(plan[1])
+
+
+def _without_json(plan: Any) -> Any:
+    if plan[0] == "json":
+        return None
+    if plan[0] in ("list", "dict"):
+        inner = _without_json(plan[1])
+        return None if inner is None else (plan[0], inner)
+    return plan
 
 
 def _plan_for(tp: Any) -> Any:
