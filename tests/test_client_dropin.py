@@ -14,12 +14,12 @@ from typing import Any
 import anyio
 import numpy as np
 import pytest
+from fault_server import FaultServer, Reply, Stall, envelope
 
 import aqdrant
 from aqdrant import AsyncQdrantClient, QdrantClient, models
 from aqdrant.errors import ClientClosedError, DeadlineExceeded, QdrantError, ValidationError
 from aqdrant.server import ServerThread
-from fault_server import FaultServer, Reply, Stall, envelope
 
 pytestmark = pytest.mark.anyio
 

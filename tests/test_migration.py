@@ -64,9 +64,7 @@ class _Awaitable:
 
 def plain(x: Any) -> Any:
     """Results of either client as comparable builtins: points as (id, score, payload, vector)."""
-    if hasattr(x, "points") and not hasattr(x, "model_fields_set") and isinstance(getattr(x, "points"), list):
-        return plain(x.points)
-    if hasattr(x, "points") and isinstance(getattr(x, "points"), list):
+    if isinstance(getattr(x, "points", None), list):  # QueryResponse
         return plain(x.points)
     if isinstance(x, (list, tuple)):
         return [plain(v) for v in x]
@@ -222,7 +220,6 @@ SCENARIOS = {
 def official(server) -> dict[tuple[str, str], Any]:
     """(scenario, backend) -> the official client's result, or the exception it raised."""
     import anyio
-
     from qdrant_client import QdrantClient
     from qdrant_client import models as official_models
 
@@ -234,7 +231,7 @@ def official(server) -> dict[tuple[str, str], Any]:
             if client.collection_exists(name):
                 client.delete_collection(name)
 
-            async def run(fn: Any = fn, name: str = name) -> Any:
+            async def run(fn: Any = fn, name: str = name, client: Any = client) -> Any:
                 return await fn(_Awaitable(client), official_models, name)
 
             try:

@@ -185,6 +185,10 @@ class GrpcBackend:
             payload = self._encode(request)
         except UnsupportedOperation as exc:
             return await self._fallback(request, str(exc))
+        except RecursionError:  # a request nested deeper than the converters can walk
+            raise ValidationError(
+                f"{op.name}: the request is nested too deeply to be encoded for gRPC"
+            ) from None
         path = _grpc_path(op.grpc)
         try:
             _, reply_type = _methods()[path]
