@@ -98,7 +98,7 @@ class AsyncQdrantClient:
         )  # fmt: skip
         given = [x for x in (location, url, host, path) if x is not None]
         if len(given) > 1:
-            raise ValueError("give only one of location, url, host or path")
+            raise ValidationError("give only one of location, url, host or path")
         self._local = location == ":memory:" or path is not None
         self.cloud_inference = cloud_inference
         self.local_inference_batch_size = local_inference_batch_size
@@ -110,7 +110,7 @@ class AsyncQdrantClient:
             backend: Any = LocalBackend(path, **{k: v for k, v in options.items() if v is not None})
         else:
             if local_optimize is not None or local_optimize_after is not None:
-                raise ValueError(
+                raise ValidationError(
                     "local_optimize and local_optimize_after apply to the embedded engine only "
                     "(':memory:' or path=), not to a server"
                 )
@@ -130,7 +130,7 @@ class AsyncQdrantClient:
             if prefer_grpc:
                 backend = _grpc_backend(backend, grpc_port, https, grpc_options, _compression(grpc_compression))
             elif grpc_compression is not None and _compression(grpc_compression) is not None:
-                raise ValueError("grpc_compression applies to gRPC (prefer_grpc=True)")
+                raise ValidationError("grpc_compression applies to gRPC (prefer_grpc=True)")
         self._backend = backend
         self._pipeline = Pipeline(
             backend,
@@ -1565,7 +1565,7 @@ def _compression(value: Any) -> str | None:
         return None
     if name in ("gzip", "deflate"):
         return name
-    raise ValueError(f"grpc_compression={value!r}: use grpc.Compression.Gzip / Deflate / NoCompression, 'gzip' or None")
+    raise ValidationError(f"grpc_compression={value!r}: use grpc.Compression.Gzip / Deflate / NoCompression, 'gzip' or None")
 
 
 def _grpc_backend(
@@ -1581,7 +1581,7 @@ def _grpc_backend(
     options = dict(grpc_options or {})
     tls = {k: options.pop(k) for k in ("ca_cert", "client_cert", "client_key") if k in options}
     if options:
-        raise ValueError(
+        raise ValidationError(
             f"unsupported grpc_options {sorted(options)}; known: ca_cert, client_cert, client_key"
         )
     parts = urlsplit(rest.base_url)

@@ -373,3 +373,35 @@ def test_local_mode_warnings_point_at_the_callers_line_blocking():
             warnings.simplefilter("always")
             client.create_collection("w", vectors_config=models.VectorParams(size=2, distance="Dot"), shard_number=2)
     assert caught and all(w.filename == __file__ for w in caught), [(w.filename, w.lineno) for w in caught]
+
+
+# ---- numpy scalars and dicts anywhere a number or a model is expected ------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_numpy_scalars_and_dicts_in_any_argument(server, backend):
+    async with AsyncQdrantClient(**clients(server)[backend]) as client:
+        name = f"np_{backend}"
+        if await client.collection_exists(name):
+            await client.delete_collection(name)
+        await client.create_collection(name, vectors_config={"size": 3, "distance": "Cosine"}, hnsw_config={"m": 8})
+        await client.upsert(name, [models.PointStruct(id=np.int64(5), vector=list(np.arange(1, 4, dtype=np.float64)), payload={"n": np.int32(2), "f": np.float32(0.5), "ok": np.bool_(True), "arr": np.arange(2)})])
+        await client.upsert(name, models.Batch(ids=list(np.arange(10, 12)), vectors=np.ones((2, 3)).tolist()))
+        await client.upsert(name, [{"id": 20, "vector": [0.5, 0.5, 1.0], "payload": {"k": "v"}}])
+        res = await client.query_points(
+            name,
+            query=list(np.array([1.0, 2.0, 3.0])),
+            limit=np.int64(2),
+            score_threshold=np.float32(0.1),
+            search_params={"hnsw_ef": 16, "exact": True},
+            prefetch=[{"query": [1.0, 2.0, 3.0], "limit": 5}],
+        )
+        assert [p.id for p in res.points][0] == 5
+        got = await client.retrieve(name, [np.int64(5)])
+        assert got[0].payload == {"n": 2, "f": 0.5, "ok": True, "arr": [0, 1]}
+        await client.delete(name, points_selector={"points": [10]})
+        await client.set_payload(name, {"z": 1}, points={"must": [{"key": "k", "match": {"value": "v"}}]})
+        assert (await client.retrieve(name, [20]))[0].payload == {"k": "v", "z": 1}
+        assert (await client.count(name)).count == 3
+        batch = await client.query_batch_points(name, [{"query": [1.0, 2.0, 3.0], "limit": 1}])
+        assert batch[0].points[0].id == 5

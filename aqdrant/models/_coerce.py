@@ -203,6 +203,11 @@ def _apply(plan: Any, value: Any, depth: int) -> Any:
     kind = plan[0]
     if kind == "json":
         return json_value(value)
+    if kind == "scalar":
+        if value.__class__ in _PLAIN:
+            return value
+        np = sys.modules.get("numpy")
+        return value.item() if np is not None and isinstance(value, np.generic) else value
     if isinstance(value, msgspec.Struct):
         _struct(value, depth)
         return value
@@ -245,6 +250,13 @@ def _apply(plan: Any, value: Any, depth: int) -> Any:
             return value
         out = None
         inner = plan[1]
+        if inner is _SCALAR and value.__class__ is list:  # ids: checked without a call per item
+            plain = _PLAIN
+            for x in value:
+                if x.__class__ not in plain:
+                    break
+            else:
+                return value
         for i, x in enumerate(value):
             try:
                 y = _apply(inner, x, depth)
@@ -352,9 +364,10 @@ def _plan_for(tp: Any) -> Any:
         members = [a for a in args if a is not type(None)]
         if len(members) == 1:
             return _plan_for(members[0])
-        if any(_plan_for(a) is not None for a in members):
+        plans = [_plan_for(a) for a in members]
+        if any(p is not None and p != _SCALAR for p in plans):
             return ("model", tp)
-        return None
+        return _SCALAR if _SCALAR in plans else None
     if origin in (list, typing.List):
         inner = _plan_for(args[0]) if args else None
         return ("list", inner) if inner is not None else None
@@ -365,4 +378,9 @@ def _plan_for(tp: Any) -> Any:
         return ("dict", inner) if inner is not None else None
     if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
         return ("struct", tp)
+    if tp in (int, float, bool):
+        return _SCALAR  # a numpy scalar given here is sent as its Python number
     return None
+
+
+_SCALAR = ("scalar",)
