@@ -117,11 +117,17 @@ def _keys(spec: Any) -> frozenset | None:
 def _dump_struct(obj: Any, opts: tuple, include: frozenset | None = None, exclude: frozenset | None = None) -> dict:
     by_alias, skip_defaults, skip_none = opts
     out = {}
-    for f in _fields(obj.__class__):
+    cls = obj.__class__
+    spec_defaults = _spec_defaults(cls)
+    for f in _fields(cls):
         name = f.name
         if (include is not None and name not in include) or (exclude is not None and name in exclude):
             continue
         value = getattr(obj, name)  # through the class hook: raw response vectors become lists
+        if value is None and name in spec_defaults:
+            if skip_defaults:
+                continue  # unset
+            value = spec_defaults[name]  # what pydantic's model holds: the spec's default
         if skip_none and value is None:
             continue
         if skip_defaults and _is_default(f, value):
@@ -154,6 +160,15 @@ def _is_default(f: Any, value: Any) -> bool:
 
 
 _FIELDS: dict[type, tuple] = {}
+
+
+def _spec_defaults(cls: type) -> dict[str, Any]:
+    from ._generated import SPEC_DEFAULTS
+
+    return SPEC_DEFAULTS.get(cls.__name__, _NONE) if cls.__module__.endswith("_generated") else _NONE
+
+
+_NONE: dict[str, Any] = {}
 
 
 def _fields(cls: type) -> tuple:
