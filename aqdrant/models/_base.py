@@ -114,8 +114,23 @@ def _keys(spec: Any) -> frozenset | None:
     return frozenset(spec)
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _dump_struct(obj: Any, opts: tuple, include: frozenset | None = None, exclude: frozenset | None = None) -> dict:
     by_alias, skip_defaults, skip_none = opts
+    if not (by_alias or skip_defaults or skip_none) and include is None and exclude is None:
+        # the common call, model_dump(): every field, one C call for the struct's own level
+        out = msgspec.structs.asdict(obj)
+        plain = _PLAIN
+        for k, v in out.items():
+            if v.__class__ not in plain:
+                out[k] = _dump_value(v, opts)
+        spec_defaults = _spec_defaults(obj.__class__)
+        for k, default in spec_defaults.items():
+            if out.get(k, 0) is None:
+                out[k] = default
+        return out
     out = {}
     cls = obj.__class__
     spec_defaults = _spec_defaults(cls)
@@ -140,14 +155,17 @@ def _dump_value(v: Any, opts: tuple) -> Any:
     if isinstance(v, Model):
         return _dump_struct(v, opts)
     cls = v.__class__
+    plain = _PLAIN
     if cls is list or cls is tuple:
         if v and v[0].__class__ is float:
             return list(v)  # a vector: no walk per number
-        return [_dump_value(x, opts) for x in v]
+        return [x if x.__class__ in plain else _dump_value(x, opts) for x in v]
     if cls is dict:
-        return {k: _dump_value(x, opts) for k, x in v.items()}
+        return {k: x if x.__class__ in plain else _dump_value(x, opts) for k, x in v.items()}
     if cls is RawVector:
         return v.tolist()
+    if cls is msgspec.Raw:  # a response vector not read yet
+        return msgspec.json.decode(v)
     return v
 
 
