@@ -333,10 +333,17 @@ class AsyncQdrantClient:
         timeout: float | None = None,
         strict_mode_config: models.StrictModeConfig | None = None,
         metadata: dict[str, Any] | None = None,
+        payload: models.PayloadStorageParams | None = None,
+        id_tracker: Any = None,
         *,
         headers: Headers = None,
     ) -> bool:
-        """Create a collection; raises ``Conflict`` when it exists."""
+        """Create a collection; raises ``Conflict`` when it exists. ``id_tracker`` belongs to a
+        newer server API than this client's (1.19): given, it is refused."""
+        if id_tracker is not None:
+            raise ValidationError(
+                f"id_tracker is not part of the Qdrant {API_VERSION[0]}.{API_VERSION[1]} API this client speaks"
+            )
         body = models.CreateCollection(
             vectors=dict(vectors_config) if isinstance(vectors_config, Mapping) else vectors_config,
             sparse_vectors=dict(sparse_vectors_config) if sparse_vectors_config is not None else None,
@@ -351,6 +358,7 @@ class AsyncQdrantClient:
             quantization_config=quantization_config,
             strict_mode_config=strict_mode_config,
             metadata=metadata,
+            payload=payload,
         )
         if self._validator:
             self._validator.forget(collection_name)

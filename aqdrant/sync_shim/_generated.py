@@ -209,10 +209,14 @@ class QdrantClient:
         timeout: float | None = None,
         strict_mode_config: models.StrictModeConfig | None = None,
         metadata: dict[str, Any] | None = None,
+        payload: models.PayloadStorageParams | None = None,
+        id_tracker: Any = None,
         *,
         headers: Headers = None,
     ) -> bool:
-        """Create a collection; raises ``Conflict`` when it exists."""
+        """Create a collection; raises ``Conflict`` when it exists. ``id_tracker`` belongs to a
+        newer server API than this client's (1.19): given, it is refused.
+        """
         return self._runner.call(
             AsyncQdrantClient.create_collection,
             collection_name,
@@ -230,6 +234,8 @@ class QdrantClient:
             timeout,
             strict_mode_config,
             metadata,
+            payload,
+            id_tracker,
             headers=headers,
         )
 
