@@ -83,7 +83,10 @@ class AsyncQdrantClient:
         local_optimize: str | None = None,
         local_optimize_after: float | None = None,
         grpc_compression: Any = None,
+        force_disable_check_same_thread: bool = False,
     ) -> None:
+        # force_disable_check_same_thread: the official client's local mode (SQLite) needs it;
+        # aqdrant's engine runs in its own process and any thread may call, so it is accepted as is
         from ._pipeline import Pipeline
 
         self._init_options = _InitOptions(

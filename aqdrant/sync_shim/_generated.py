@@ -78,6 +78,7 @@ class QdrantClient:
         local_optimize: str | None = None,
         local_optimize_after: float | None = None,
         grpc_compression: Any = None,
+        force_disable_check_same_thread: bool = False,
     ) -> None:
         # the async client is built on the client's own loop and lives there (aqdrant/sync_shim/_runner.py)
         self._runner: Runner[AsyncQdrantClient] = Runner(
@@ -108,6 +109,7 @@ class QdrantClient:
                 local_optimize=local_optimize,
                 local_optimize_after=local_optimize_after,
                 grpc_compression=grpc_compression,
+                force_disable_check_same_thread=force_disable_check_same_thread,
             ),
             aclose=_aclose,
             reopen_after_fork=_reopen_after_fork,
