@@ -39,6 +39,24 @@ def _plain(obj: Any) -> Any:
     return None if obj is None else models.to_builtins(obj)
 
 
+def _extra(config: Any) -> dict[str, Any]:
+    """Strict mode, metadata and payload storage, when the source has them (only then passed,
+    so a destination without these arguments still works)."""
+    import msgspec
+
+    out: dict[str, Any] = {}
+    strict = getattr(config, "strict_mode_config", None)
+    if strict is not None:
+        known = {f.encode_name for f in msgspec.structs.fields(models.StrictModeConfig)}
+        out["strict_mode_config"] = {k: v for k, v in _plain(strict).items() if k in known}
+    if getattr(config, "metadata", None):
+        out["metadata"] = config.metadata
+    payload = getattr(config.params, "payload", None)
+    if payload is not None:
+        out["payload"] = _plain(payload)
+    return out
+
+
 async def migrate(
     source: Any,
     dest_client: Any,
@@ -70,6 +88,7 @@ async def migrate(
             hnsw_config=_plain(config.hnsw_config),
             optimizers_config=_plain(config.optimizer_config),
             quantization_config=_plain(config.quantization_config),
+            **_extra(config),
         )
         for field, schema in (info.payload_schema or {}).items():
             await dest(

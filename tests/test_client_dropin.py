@@ -193,6 +193,7 @@ async def test_migrate_memory_to_server(server, dest):
             name,
             vectors_config={"a": models.VectorParams(size=3, distance=models.Distance.COSINE)},
             sparse_vectors_config={"s": models.SparseVectorParams()},
+            metadata={"owner": "team-a"},
         )
         await src.create_payload_index(name, "k", models.PayloadSchemaType.KEYWORD)
         points = [
@@ -208,6 +209,7 @@ async def test_migrate_memory_to_server(server, dest):
         assert (await dst.count(name)).count == 130
         info = await dst.get_collection(name)
         assert set(info.payload_schema) == {"k"} and set(info.config.params.sparse_vectors) == {"s"}
+        assert info.config.metadata == {"owner": "team-a"}
         got = await dst.retrieve(name, [7], with_vectors=True)
         want = await src.retrieve(name, [7], with_vectors=True)  # cosine vectors are stored normalised
         assert got[0].payload == {"k": "7"} and got[0].vector["a"] == pytest.approx(want[0].vector["a"])
