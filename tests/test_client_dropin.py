@@ -407,3 +407,25 @@ async def test_numpy_scalars_and_dicts_in_any_argument(server, backend):
         assert (await client.count(name)).count == 3
         batch = await client.query_batch_points(name, [{"query": [1.0, 2.0, 3.0], "limit": 1}])
         assert batch[0].points[0].id == 5
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_the_official_clients_model_instances_are_accepted(server, backend):
+    # a migration half done: some files still import the official models
+    from qdrant_client import models as qm
+
+    async with AsyncQdrantClient(**clients(server)[backend]) as client:
+        name = f"qm_{backend}"
+        if await client.collection_exists(name):
+            await client.delete_collection(name)
+        await client.create_collection(
+            name, vectors_config=qm.VectorParams(size=2, distance=qm.Distance.DOT), hnsw_config=qm.HnswConfigDiff(m=8)
+        )
+        await client.upsert(name, [qm.PointStruct(id=1, vector=[1.0, 2.0], payload={"a": 1})])
+        res = await client.query_points(
+            name,
+            query=qm.NearestQuery(nearest=[1.0, 1.0]),
+            query_filter=qm.Filter(must=[qm.FieldCondition(key="a", match=qm.MatchValue(value=1))]),
+            search_params=qm.SearchParams(hnsw_ef=8),
+        )
+        assert [(p.id, p.score, p.payload) for p in res.points] == [(1, 3.0, {"a": 1})]

@@ -235,6 +235,9 @@ def _apply(plan: Any, value: Any, depth: int) -> Any:
     if kind in ("struct", "model"):
         if isinstance(value, dict):
             return _parse(plan[1], value, depth)
+        if hasattr(value, "model_dump") and hasattr(value, "model_fields_set"):
+            # a pydantic model (the official client's, from an import left unchanged)
+            return _parse(plan[1], value.model_dump(mode="json", exclude_unset=True), depth)
         if kind == "model" and isinstance(value, (list, tuple)):
             if all(isinstance(x, msgspec.Struct) for x in value):
                 for i, x in enumerate(value):

@@ -487,6 +487,10 @@ def _resolve_union(spec: UnionSpec, value: Any) -> Any:
             return _check_ndarray(value, value.ndim)
         raise msgspec.ValidationError(f"Expected `{spec!r}`, got a {value.ndim}-D array")
     shape = _shape_of_value(value)
+    if shape == "other" and hasattr(value, "model_fields_set") and hasattr(value, "model_dump"):
+        # a pydantic model (the official client's models, from an import left unchanged)
+        value = value.model_dump(mode="json", exclude_unset=True)
+        shape = _shape_of_value(value)
     if shape == "other":
         shape = "str" if isinstance(value, uuid.UUID) else _numpy_scalar_shape(value)
     candidates = table.get(shape, ())
