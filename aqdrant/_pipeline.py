@@ -141,7 +141,7 @@ class Pipeline:
         try:
             await self.backend.aclose()
         finally:
-            for secret in self._secrets:
+            for secret in {*self._secrets, *((self._api_key,) if self._api_key else ())}:
                 _logsafe.forget(secret)
             self._secrets = ()
 
@@ -198,8 +198,8 @@ class Pipeline:
 
     def _remember_secret(self, token: str) -> None:
         if token not in self._secrets:
-            if len(self._secrets) >= 8:
-                _logsafe.forget(self._secrets[0])
+            if len(self._secrets) >= 8 and self._secrets[0] != self._api_key:
+                _logsafe.forget(self._secrets[0])  # the API key stays hidden while the client lives
             self._secrets = (*self._secrets[-7:], token)
             _logsafe.remember(token)
 
