@@ -183,9 +183,16 @@ def _struct(obj: Any, depth: int) -> None:
         depth += 1
         if depth > MAX_FILTER_DEPTH:
             raise _Bad(f"filter nested more than {MAX_FILTER_DEPTH} levels deep")
+    plain = _PLAIN
     for name, wire, fplan in plan:
         value = object.__getattribute__(obj, name)
         if value is None:
+            continue
+        # the common cases without a call: a plain id/number, a dense vector as a list
+        cls_v = value.__class__
+        if cls_v in plain and fplan is _SCALAR:
+            continue
+        if cls_v is list and fplan is _RESOLVED and (not value or not isinstance(value[0], msgspec.Struct)):
             continue
         try:
             new = _apply(fplan, value, depth)
@@ -333,7 +340,7 @@ def _fields_plan(cls: type) -> tuple:
     out = []
     for f in msgspec.structs.fields(cls):
         if f.name in resolved:
-            plan = ("resolved",)
+            plan = _RESOLVED
         else:
             plan = _plan_for(f.type)
             if plan is not None and _has_json(plan) and f.name not in _JSON_FIELDS:
@@ -387,3 +394,4 @@ def _plan_for(tp: Any) -> Any:
 
 
 _SCALAR = ("scalar",)
+_RESOLVED = ("resolved",)
