@@ -9,6 +9,7 @@ from ._headers import request_headers
 from ._retry import RetryPolicy
 from .errors import (
     BadRequest,
+    ClientClosedError,
     Conflict,
     DeadlineExceeded,
     NotFound,
@@ -60,4 +61,5 @@ __all__ = [
     "Conflict",
     "RateLimited",
     "ServerError",
+    "ClientClosedError",
 ]

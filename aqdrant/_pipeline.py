@@ -18,7 +18,7 @@ from typing import Any
 
 import anyio
 
-from . import _constraints, _headers, _telemetry
+from . import _constraints, _headers, _logsafe, _telemetry
 from ._backend import Backend, Request
 from ._operations import OPERATIONS
 from ._optable import Operation
@@ -92,6 +92,10 @@ class Pipeline:
         self._secrets: tuple[str, ...] = tuple(s for s in (api_key,) if s)
         #: spans and metrics when opentelemetry-api is installed, else None (no cost)
         self._telemetry = _telemetry.for_backend(backend)
+        _logsafe.remember(api_key)  # no logger (e.g. hpack at DEBUG) ever sees it
+        #: run once, by the first call, inside that call's deadline and with its headers (the
+        #: client's server-version check): ``await preflight(pipeline, headers, deadline)``
+        self.preflight: Callable[[Pipeline, _headers.Headers, float | None], Awaitable[None]] | None = None
 
     def __repr__(self) -> str:
         auth = []
@@ -143,6 +147,9 @@ class Pipeline:
         errors: list[BaseException] = []
         with anyio.CancelScope(deadline=deadline if deadline is not None else math.inf) as scope:
             final_headers = await self._final_headers(headers)  # a slow token provider counts too
+            if self.preflight is not None:
+                preflight, self.preflight = self.preflight, None
+                await preflight(self, final_headers, deadline)
             return await self._attempts(
                 op, path_params, query, body, final_headers, deadline, errors, self._run_once
             )
@@ -171,7 +178,12 @@ class Pipeline:
         return Download(self, _operation(op_name), path_params, query, timeout, headers)
 
     async def aclose(self) -> None:
-        await self.backend.aclose()
+        try:
+            await self.backend.aclose()
+        finally:
+            for secret in {*self._secrets, *((self._api_key,) if self._api_key else ())}:
+                _logsafe.forget(secret)
+            self._secrets = ()
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -228,7 +240,10 @@ class Pipeline:
 
     def _remember_secret(self, token: str) -> None:
         if token not in self._secrets:
+            if len(self._secrets) >= 8 and self._secrets[0] != self._api_key:
+                _logsafe.forget(self._secrets[0])  # the API key stays hidden while the client lives
             self._secrets = (*self._secrets[-7:], token)
+            _logsafe.remember(token)
 
     def _request(
         self,
@@ -251,6 +266,10 @@ class Pipeline:
             headers=_headers.Headers(headers),
             deadline=deadline,
         )
+
+    async def probe(self, op_name: str, headers: _headers.Headers, deadline: float | None) -> Any:
+        """One attempt of ``op_name`` with headers already final (no retry, no token asked)."""
+        return await self.backend.execute(self._request(_operation(op_name), None, None, None, headers, deadline))
 
     async def _run_once(self, request: Request) -> Any:
         return await self.backend.execute(request)

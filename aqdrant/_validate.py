@@ -25,9 +25,15 @@ GetParams = Callable[[str], Awaitable[models.CollectionParams]]
 
 
 class VectorValidator:
+    """Per-collection vector schema, fetched once (single flight: concurrent first writes to a
+    collection wait for one fetch) and refreshed when it disagrees with a write - another client
+    may have recreated the collection with other sizes."""
+
     def __init__(self, get_params: GetParams) -> None:
         self._get_params = get_params
         self._cache: dict[str, tuple[dict[str, tuple[int, bool]], set[str]]] = {}
+        self._fetches: dict[str, int] = {}  # collection -> fetches so far (a fetch's generation)
+        self._inflight: dict[str, Any] = {}  # collection -> anyio.Event of the fetch running
 
     def forget(self, collection_name: str) -> None:
         self._cache.pop(collection_name, None)
@@ -35,7 +41,28 @@ class VectorValidator:
     async def _schema(self, collection_name: str) -> tuple[dict[str, tuple[int, bool]], set[str]]:
         """({dense name: (size, is_multivector)}, {sparse names}); the unnamed vector is ``""``."""
         cached = self._cache.get(collection_name)
-        if cached is None:
+        if cached is not None:
+            return cached
+        return await self._fetch(collection_name, None)
+
+    async def _fetch(self, collection_name: str, seen: int | None) -> tuple[dict[str, tuple[int, bool]], set[str]]:
+        """The schema: the cached one (``seen`` None), else fetched - unless a fetch newer than
+        generation ``seen`` happened meanwhile. One fetch per collection at a time: the others
+        wait for it. The task that fetches does not yield before its request (no lock to take),
+        so uncontended writes keep their order."""
+        import anyio
+
+        while True:
+            cached = self._cache.get(collection_name)
+            if cached is not None and (seen is None or self._fetches.get(collection_name, 0) != seen):
+                return cached
+            running = self._inflight.get(collection_name)
+            if running is None:
+                break
+            await running.wait()  # another task's fetch; then look again (it may have failed)
+            seen = None if self._fetches.get(collection_name, 0) != seen else seen
+        done = self._inflight[collection_name] = anyio.Event()
+        try:
             params = await self._get_params(collection_name)
             dense: dict[str, tuple[int, bool]] = {}
             vectors = params.vectors
@@ -45,15 +72,38 @@ class VectorValidator:
                 for name, vp in vectors.items():
                     dense[name] = (vp.size, vp.multivector_config is not None)
             sparse = set(params.sparse_vectors or {})
+            self._fetches[collection_name] = self._fetches.get(collection_name, 0) + 1
             cached = self._cache[collection_name] = (dense, sparse)
-        return cached
+            return cached
+        finally:
+            del self._inflight[collection_name]
+            done.set()
+
+    async def _checked(self, collection_name: str, check: Callable[[Any], Awaitable[None]]) -> None:
+        """Run ``check(schema)``; when a cached schema refuses the write, fetch it again once and
+        re-check (the collection may have been recreated by someone else)."""
+        seen = self._fetches.get(collection_name, 0)
+        fresh = collection_name not in self._cache
+        schema = await self._schema(collection_name)
+        try:
+            await check(schema)
+        except ValidationError:
+            if fresh:
+                raise
+            schema = await self._fetch(collection_name, seen)
+            await check(schema)
 
     async def check_upsert(self, collection_name: str, body: models.PointsList | models.PointsBatch) -> None:
+        async def check(schema: Any) -> None:
+            await self._check_upsert(schema, collection_name, body)
+
+        await self._checked(collection_name, check)
+
+    async def _check_upsert(self, schema: Any, collection_name: str, body: Any) -> None:
         # A long body gives the loop a turn before and during the check (every ``every``
         # vectors, about 0.5 ms of work), so checking it never holds the loop for long. A short
         # one is checked in one go: no yield, so concurrent small upserts reach the transport
         # in the order they were called.
-        schema = await self._schema(collection_name)
         every = _checkpoint_every(schema)
         if _count(body) > every:
             await checkpoint()
@@ -101,9 +151,11 @@ class VectorValidator:
             self._check_one(schema, collection, ids[i], name, matrix[i], f"{where}[{i}]")
 
     async def check_update_vectors(self, collection_name: str, body: models.UpdateVectors) -> None:
-        schema = await self._schema(collection_name)
-        for i, p in enumerate(body.points):
-            self._check_struct(schema, collection_name, p.id, p.vector, f"$.points[{i}].vector")
+        async def check(schema: Any) -> None:
+            for i, p in enumerate(body.points):
+                self._check_struct(schema, collection_name, p.id, p.vector, f"$.points[{i}].vector")
+
+        await self._checked(collection_name, check)
 
     def _check_struct(self, schema: Any, collection: str, point_id: Any, vector: Any, path: str) -> None:
         if isinstance(vector, dict):
@@ -196,3 +248,63 @@ def _check_finite(row: Any, point_id: Any, label: str, path: str) -> None:
             raise ValidationError(f"point {point_id!r}: {label} must hold numbers", path=path) from None
     if not ok:
         raise ValidationError(f"point {point_id!r}: {label} contains NaN or infinity", path=path)
+
+
+# ---- query vectors ----------------------------------------------------------------------------
+
+#: request bodies whose ``query`` / ``prefetch`` hold query vectors
+_QUERY_BODIES = ("QueryRequest", "QueryGroupsRequest", "Prefetch")
+
+
+def check_query_vectors(body: Any) -> None:
+    """Refuse a NaN or infinite number in any query vector of a query body (a batch, prefetches
+    and recommend/discover/context examples included): the engine would answer with nothing
+    and a server with a parse error; the official client refuses it before sending."""
+    name = body.__class__.__name__
+    if name == "QueryRequestBatch":
+        for i, search in enumerate(body.searches):
+            _check_query(search, f"$.searches[{i}]")
+    elif name in _QUERY_BODIES:
+        _check_query(body, "$")
+
+
+def _check_query(req: Any, path: str) -> None:
+    if req.query is not None:
+        _check_numbers(req.query, f"{path}.query")
+    for i, p in enumerate(req.prefetch or ()) if isinstance(req.prefetch, list) else ():
+        _check_query(p, f"{path}.prefetch[{i}]")
+    if isinstance(req.prefetch, models.Prefetch):
+        _check_query(req.prefetch, f"{path}.prefetch")
+
+
+def _check_numbers(v: Any, path: str) -> None:
+    """Every vector inside ``v`` (a vector, a query model, lists and dicts of them) is finite."""
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(v, np.ndarray):
+        if v.dtype.kind == "f" and not bool(np.isfinite(v).all()):
+            raise ValidationError(f"query vector contains NaN or infinity - at `{path}`", path=path)
+        return
+    cls = v.__class__
+    if cls is float:
+        if not math.isfinite(v):
+            raise ValidationError(f"query vector contains NaN or infinity - at `{path}`", path=path)
+    elif cls is list or cls is tuple:
+        if v and v[0].__class__ in (float, int):
+            try:
+                ok = math.isfinite(sum(v))
+            except TypeError:
+                ok = True  # mixed content: checked item by item below
+            if ok:
+                return
+        for i, x in enumerate(v):
+            _check_numbers(x, f"{path}[{i}]")
+    elif cls is dict:
+        for k, x in v.items():
+            _check_numbers(x, f"{path}.{k}")
+    elif isinstance(v, models.Filter):
+        return  # conditions, not vectors
+    elif isinstance(v, models.Model):
+        for f in v.__struct_fields__:
+            x = getattr(v, f)
+            if x is not None:
+                _check_numbers(x, f"{path}.{f}")

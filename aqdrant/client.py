@@ -15,14 +15,15 @@ Differences from the official client, on purpose:
 from __future__ import annotations
 
 import uuid
-import warnings
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import models
-from ._validate import VectorValidator
-from .errors import BadRequest, NotFound, ValidationError
+from ._validate import VectorValidator, check_query_vectors
+from ._warn import warn
+from .errors import BadRequest, ClientClosedError, NotFound, ValidationError
+from .models._coerce import coerce as coerce_body
 
 if TYPE_CHECKING:
     from .ingest import Ingestor
@@ -33,6 +34,8 @@ PointsSelectorLike = Sequence[PointId] | models.Filter | models.PointIdsList | m
 
 # The server API version the models were generated from (qdrant-api/v1.19 in the repository).
 API_VERSION = (1, 19)
+#: longest the first call spends on the server-version check (always within the call's deadline)
+COMPAT_CHECK_TIMEOUT = 5.0
 
 
 class AsyncQdrantClient:
@@ -79,15 +82,27 @@ class AsyncQdrantClient:
         http2: bool = False,
         local_optimize: str | None = None,
         local_optimize_after: float | None = None,
+        grpc_compression: Any = None,
+        force_disable_check_same_thread: bool = False,
     ) -> None:
+        # force_disable_check_same_thread: the official client's local mode (SQLite) needs it;
+        # aqdrant's engine runs in its own process and any thread may call, so it is accepted as is
         from ._pipeline import Pipeline
 
+        self._init_options = _InitOptions(
+            location=location, url=url, port=port, grpc_port=grpc_port, prefer_grpc=prefer_grpc,
+            https=https, api_key=api_key, prefix=prefix, timeout=timeout, host=host, path=path,
+            grpc_options=grpc_options, auth_token_provider=auth_token_provider,
+            cloud_inference=cloud_inference, local_inference_batch_size=local_inference_batch_size,
+            check_compatibility=check_compatibility, pool_size=pool_size, headers=headers,
+            retry=retry, validate_vectors=validate_vectors, verify=verify, cert=cert, http2=http2,
+            local_optimize=local_optimize, local_optimize_after=local_optimize_after,
+            grpc_compression=grpc_compression,
+        )  # fmt: skip
         given = [x for x in (location, url, host, path) if x is not None]
         if len(given) > 1:
-            raise ValueError("give only one of location, url, host or path")
+            raise ValidationError("give only one of location, url, host or path")
         self._local = location == ":memory:" or path is not None
-        self._check_compatibility = check_compatibility and not self._local
-        self._compat_checked = False
         self.cloud_inference = cloud_inference
         self.local_inference_batch_size = local_inference_batch_size
         self._prefer_grpc = prefer_grpc
@@ -98,7 +113,7 @@ class AsyncQdrantClient:
             backend: Any = LocalBackend(path, **{k: v for k, v in options.items() if v is not None})
         else:
             if local_optimize is not None or local_optimize_after is not None:
-                raise ValueError(
+                raise ValidationError(
                     "local_optimize and local_optimize_after apply to the embedded engine only "
                     "(':memory:' or path=), not to a server"
                 )
@@ -116,7 +131,9 @@ class AsyncQdrantClient:
                 http2=http2,
             )
             if prefer_grpc:
-                backend = _grpc_backend(backend, grpc_port, https, grpc_options)
+                backend = _grpc_backend(backend, grpc_port, https, grpc_options, _compression(grpc_compression))
+            elif grpc_compression is not None and _compression(grpc_compression) is not None:
+                raise ValidationError("grpc_compression applies to gRPC (prefer_grpc=True)")
         self._backend = backend
         self._pipeline = Pipeline(
             backend,
@@ -126,12 +143,35 @@ class AsyncQdrantClient:
             timeout=timeout,
             retry=retry,
         )
+        if check_compatibility and not self._local:
+            self._pipeline.preflight = self._check_server_version
         self._validator = VectorValidator(self._get_vectors_config) if validate_vectors else None
         self._embedder: Any = None  # aqdrant.inference.Embedder, made on first local inference
         self._closed = False
 
     def __repr__(self) -> str:
         return f"<AsyncQdrantClient backend={self._backend!r}>"
+
+    @property
+    def init_options(self) -> dict[str, Any]:
+        """The constructor's arguments (``AsyncQdrantClient(**client.init_options)`` makes a twin);
+        the API key is kept but shown as ``[secret]`` in reprs."""
+        return dict(self._init_options)
+
+    async def migrate(
+        self,
+        dest_client: Any,
+        collection_names: list[str] | None = None,
+        batch_size: int = 100,
+        recreate_on_collision: bool = False,
+    ) -> None:
+        """Copy collections (config, payload indexes, points) to ``dest_client``: any client,
+        awaited or blocking, aqdrant's or the official one. Raises ``ValidationError`` when a
+        collection exists there (unless ``recreate_on_collision``) and ``QdrantError`` when the
+        point counts differ afterwards."""
+        from ._migrate import migrate
+
+        await migrate(self, dest_client, collection_names, batch_size, recreate_on_collision)
 
     # ---- lifecycle ---------------------------------------------------------------------------
     async def __aenter__(self) -> AsyncQdrantClient:
@@ -160,12 +200,12 @@ class AsyncQdrantClient:
         body: Any = None,
         timeout: float | None = None,
         headers: Headers = None,
+        coerced: bool = False,
     ) -> Any:
         if self._closed:
-            raise RuntimeError("this AsyncQdrantClient is closed")
-        if self._check_compatibility and not self._compat_checked:
-            self._compat_checked = True
-            await self._warn_if_incompatible()
+            raise ClientClosedError("this AsyncQdrantClient is closed")
+        if not coerced:
+            body = _coerce(op, body)
         query = {k: v for k, v in (query or {}).items() if v is not None}
         return await self._pipeline.execute(
             op, path_params=path or {}, query=query, body=body, timeout=timeout, headers=headers
@@ -180,6 +220,7 @@ class AsyncQdrantClient:
         ordering: Any,
         timeout: float | None,
         headers: Headers,
+        coerced: bool = False,
     ) -> Any:
         """A point/index write: ``wait`` and ``ordering`` go to the query string."""
         return await self._call(
@@ -189,6 +230,7 @@ class AsyncQdrantClient:
             body=body,
             timeout=timeout,
             headers=headers,
+            coerced=coerced,
         )
 
     async def _read(
@@ -210,27 +252,34 @@ class AsyncQdrantClient:
             headers=headers,
         )
 
-    async def _warn_if_incompatible(self) -> None:
-        try:
-            version = (await self._pipeline.execute("root", timeout=5)).version
-            major, minor = (int(x) for x in version.split(".")[:2])
-        except Exception:  # noqa: BLE001 - an unreachable server is reported by the real call
-            return
-        if major != API_VERSION[0] or abs(minor - API_VERSION[1]) > 1:
-            warnings.warn(
-                f"Qdrant server version {version} may be incompatible with this client "
-                f"(made for {API_VERSION[0]}.{API_VERSION[1]}); pass check_compatibility=False to silence",
-                UserWarning,
-                stacklevel=4,
-            )
+    async def _check_server_version(self, pipeline: Any, headers: Any, deadline: float | None) -> None:
+        """The first call's server-version check (``check_compatibility``): inside that call's
+        deadline, with its headers (a token provider is asked once), at most COMPAT_CHECK_TIMEOUT."""
+        import anyio
+
+        limit = anyio.current_time() + COMPAT_CHECK_TIMEOUT
+        with anyio.move_on_after(COMPAT_CHECK_TIMEOUT):
+            try:
+                version = (await pipeline.probe("root", headers, min(limit, deadline or limit))).version
+                major, minor = (int(x) for x in version.split(".")[:2])
+            except Exception:  # noqa: BLE001 - an unreachable server is reported by the real call
+                return
+            if major != API_VERSION[0] or abs(minor - API_VERSION[1]) > 1:
+                warn(
+                    f"Qdrant server version {version} may be incompatible with this client "
+                    f"(made for {API_VERSION[0]}.{API_VERSION[1]}); pass check_compatibility=False to silence",
+                    UserWarning,
+                )
 
     async def _get_vectors_config(self, collection_name: str) -> models.CollectionParams:
         info = await self.get_collection(collection_name)
         return info.config.params
 
-    async def _embed_inputs(self, collection_name: str, body: Any, *, is_query: bool = False) -> Any:
+    async def _embed_inputs(self, collection_name: str, body: Any, *, is_query: bool = False, op: str = "request") -> Any:
         """``body`` with Documents / Images / InferenceObjects embedded locally (aqdrant.inference),
-        or as it is with ``cloud_inference=True`` (the server embeds)."""
+        or as it is with ``cloud_inference=True`` (the server embeds). Dicts given for models are
+        made models first (``_coerce``), so the inference walk and the validator see models."""
+        body = _coerce(op, body)
         if self.cloud_inference:
             return body
         from .inference import DEFAULT_BATCH_SIZE, Embedder, embed_request
@@ -287,10 +336,17 @@ class AsyncQdrantClient:
         timeout: float | None = None,
         strict_mode_config: models.StrictModeConfig | None = None,
         metadata: dict[str, Any] | None = None,
+        payload: models.PayloadStorageParams | None = None,
+        id_tracker: Any = None,
         *,
         headers: Headers = None,
     ) -> bool:
-        """Create a collection; raises ``Conflict`` when it exists."""
+        """Create a collection; raises ``Conflict`` when it exists. ``id_tracker`` belongs to a
+        newer server API than this client's (1.19): given, it is refused."""
+        if id_tracker is not None:
+            raise ValidationError(
+                f"id_tracker is not part of the Qdrant {API_VERSION[0]}.{API_VERSION[1]} API this client speaks"
+            )
         body = models.CreateCollection(
             vectors=dict(vectors_config) if isinstance(vectors_config, Mapping) else vectors_config,
             sparse_vectors=dict(sparse_vectors_config) if sparse_vectors_config is not None else None,
@@ -305,6 +361,7 @@ class AsyncQdrantClient:
             quantization_config=quantization_config,
             strict_mode_config=strict_mode_config,
             metadata=metadata,
+            payload=payload,
         )
         if self._validator:
             self._validator.forget(collection_name)
@@ -472,13 +529,21 @@ class AsyncQdrantClient:
                 update_filter=update_filter,
                 update_mode=update_mode,
             )
-        body = await self._embed_inputs(collection_name, body)
+        body = await self._embed_inputs(collection_name, body, op="upsert_points")
         if self._validator:
             await self._validator.check_upsert(collection_name, body)
         try:
-            return await self._write("upsert_points", collection_name, body, wait, ordering, timeout, headers)
-        except BadRequest:
-            if self._validator:  # the collection may have changed under us: refetch next time
+            return await self._call(
+                "upsert_points",
+                path={"collection_name": collection_name},
+                query={"wait": wait, "ordering": ordering},
+                body=body,
+                timeout=timeout,
+                headers=headers,
+                coerced=True,
+            )
+        except (BadRequest, NotFound):
+            if self._validator:  # the collection may have changed or gone: refetch next time
                 self._validator.forget(collection_name)
             raise
 
@@ -498,10 +563,10 @@ class AsyncQdrantClient:
         body = models.UpdateVectors(
             points=list(points), shard_key=shard_key_selector, update_filter=update_filter
         )
-        body = await self._embed_inputs(collection_name, body)
+        body = await self._embed_inputs(collection_name, body, op="update_vectors")
         if self._validator:
             await self._validator.check_update_vectors(collection_name, body)
-        return await self._write("update_vectors", collection_name, body, wait, ordering, timeout, headers)
+        return await self._write("update_vectors", collection_name, body, wait, ordering, timeout, headers, coerced=True)
 
     async def delete_vectors(
         self,
@@ -632,8 +697,8 @@ class AsyncQdrantClient:
     ) -> list[models.UpdateResult]:
         """Several point updates in one request, applied in order."""
         body = models.UpdateOperations(operations=list(update_operations))
-        body = await self._embed_inputs(collection_name, body)
-        return await self._write("batch_update", collection_name, body, wait, ordering, timeout, headers)
+        body = await self._embed_inputs(collection_name, body, op="batch_update")
+        return await self._write("batch_update", collection_name, body, wait, ordering, timeout, headers, coerced=True)
 
     async def create_payload_index(
         self,
@@ -837,7 +902,7 @@ class AsyncQdrantClient:
             lookup_from=lookup_from,
             shard_key=shard_key_selector,
         )
-        body = await self._embed_inputs(collection_name, body, is_query=True)
+        body = await self._embed_inputs(collection_name, body, is_query=True, op="query_points")
         return await self._read("query_points", collection_name, body, consistency, timeout, headers)
 
     async def query_batch_points(
@@ -851,7 +916,7 @@ class AsyncQdrantClient:
     ) -> list[models.QueryResponse]:
         """Several queries in one request."""
         body = await self._embed_inputs(
-            collection_name, models.QueryRequestBatch(searches=list(requests)), is_query=True
+            collection_name, models.QueryRequestBatch(searches=list(requests)), is_query=True, op="query_batch_points"
         )
         return await self._read("query_batch_points", collection_name, body, consistency, timeout, headers)
 
@@ -894,7 +959,7 @@ class AsyncQdrantClient:
             lookup_from=lookup_from,
             shard_key=shard_key_selector,
         )
-        body = await self._embed_inputs(collection_name, body, is_query=True)
+        body = await self._embed_inputs(collection_name, body, is_query=True, op="query_points_groups")
         return await self._read("query_points_groups", collection_name, body, consistency, timeout, headers)
 
     async def search_matrix_pairs(
@@ -1424,10 +1489,34 @@ class AsyncQdrantClient:
     ) -> None:
         """Upload vectors (2-D numpy array, lists, dict of named arrays, iterables) with payloads.
 
-        numpy arrays go out as ``Batch`` bodies of row views (no per-point objects). An
-        unreachable server is waited for up to ``outage_budget`` seconds, as ``upload_points``."""
+        numpy arrays go out as ``Batch`` bodies of row views (no per-point objects). ``ids`` may
+        be longer than ``vectors`` when it is an iterator (``itertools.count()``): as many are
+        taken as there are vectors. An unreachable server is waited for up to ``outage_budget``
+        seconds, as ``upload_points``."""
         from .ingest import upload_columns
 
+        ids = _bounded_ids(vectors, ids)
+        if ids is not None and not hasattr(ids, "__len__") and not hasattr(ids, "__aiter__") and not hasattr(vectors, "__aiter__"):
+            import itertools
+
+            payloads = itertools.repeat(None) if payload is None else payload
+            points = (
+                models.PointStruct(id=_point_id(i), vector=v, payload=p)
+                for v, i, p in zip(vectors, ids, payloads, strict=False)  # ids may go on
+            )
+            return await self.upload_points(
+                collection_name,
+                points,
+                batch_size=batch_size,
+                parallel=parallel,
+                max_retries=max_retries,
+                wait=wait,
+                shard_key_selector=shard_key_selector,
+                update_filter=update_filter,
+                update_mode=update_mode,
+                outage_budget=outage_budget,
+                headers=headers,
+            )
         await upload_columns(
             self,
             collection_name,
@@ -1446,7 +1535,62 @@ class AsyncQdrantClient:
         )
 
 
-def _grpc_backend(rest: Any, grpc_port: int, https: bool | None, grpc_options: dict[str, Any] | None) -> Any:
+#: client arguments by the body field they become, where the names differ (for error messages)
+_ARGUMENT_OF = {
+    "params": "search_params",
+    "with_vector": "with_vectors",
+    "shard_key": "shard_key_selector",
+    "searches": "requests",
+    "operations": "update_operations",
+    "vectors": "vectors_config",
+}
+
+
+_FILTER_ARGUMENT = {
+    "query_points": "query_filter",
+    "query_points_groups": "query_filter",
+    "search_matrix_pairs": "query_filter",
+    "search_matrix_offsets": "query_filter",
+    "scroll_points": "scroll_filter",
+    "count_points": "count_filter",
+    "facet": "facet_filter",
+    "delete_points": "points_selector",
+    "clear_payload": "points_selector",
+}
+
+
+def _coerce(op: str, body: Any) -> Any:
+    """The body with dicts made models and payload values made JSON (aqdrant/models/_coerce.py);
+    a refusal names the argument it came from."""
+    if body is None or body.__class__ is bytes or isinstance(body, Path):
+        return body
+    try:
+        body = coerce_body(body)
+        check_query_vectors(body)
+        return body
+    except ValidationError as e:
+        path = e.path or "$"
+        field = path[2:].split(".")[0].split("[")[0]
+        arg = _FILTER_ARGUMENT.get(op, "points") if field == "filter" else _ARGUMENT_OF.get(field, field or "body")
+        raise ValidationError(f"{op}: invalid argument `{arg}`: {e}", path=path) from None
+
+
+def _compression(value: Any) -> str | None:
+    """``grpc_compression``: grpc.Compression.Gzip / .Deflate / .NoCompression (the official
+    client's values, read by name: grpcio is not needed), "gzip", "deflate" or None."""
+    if value is None:
+        return None
+    name = str(getattr(value, "name", value)).lower()
+    if name in ("nocompression", "none", "identity"):
+        return None
+    if name in ("gzip", "deflate"):
+        return name
+    raise ValidationError(f"grpc_compression={value!r}: use grpc.Compression.Gzip / Deflate / NoCompression, 'gzip' or None")
+
+
+def _grpc_backend(
+    rest: Any, grpc_port: int, https: bool | None, grpc_options: dict[str, Any] | None, compression: str | None = None
+) -> Any:
     """gRPC to the same host (grpclib on asyncio, an h2 channel on trio), with REST as the
     per-call fallback (ops without a gRPC counterpart, shapes the conversion layer does not
     cover yet)."""
@@ -1457,15 +1601,47 @@ def _grpc_backend(rest: Any, grpc_port: int, https: bool | None, grpc_options: d
     options = dict(grpc_options or {})
     tls = {k: options.pop(k) for k in ("ca_cert", "client_cert", "client_key") if k in options}
     if options:
-        raise ValueError(
+        raise ValidationError(
             f"unsupported grpc_options {sorted(options)}; known: ca_cert, client_cert, client_key"
         )
     parts = urlsplit(rest.base_url)
     secure = parts.scheme == "https" if https is None else https
-    return GrpcBackend(parts.hostname or "localhost", grpc_port, ssl=secure, fallback=rest, **tls)
+    return GrpcBackend(
+        parts.hostname or "localhost", grpc_port, ssl=secure, fallback=rest, compression=compression, **tls
+    )
+
+
+class _Secret(str):
+    """A credential kept as a ``str`` that shows as ``[secret]`` in reprs."""
+
+    def __repr__(self) -> str:
+        return "'[secret]'"
+
+
+class _InitOptions(dict):
+    def __init__(self, **options: Any) -> None:
+        if options.get("api_key"):
+            options["api_key"] = _Secret(options["api_key"])
+        super().__init__(options)
 
 
 # ---- request building helpers -----------------------------------------------------------------
+
+
+def _bounded_ids(vectors: Any, ids: Any) -> Any:
+    """An id iterator without a length (``itertools.count()``, a generator) taken only as far
+    as the vectors go, as the official client does; ids with a length are checked downstream."""
+    import itertools
+
+    if ids is None or hasattr(ids, "__len__") or hasattr(ids, "__aiter__"):
+        return ids
+    if isinstance(vectors, Mapping):
+        n = len(next(iter(vectors.values()))) if vectors and hasattr(next(iter(vectors.values())), "__len__") else None
+    else:
+        n = len(vectors) if hasattr(vectors, "__len__") else None
+    if n is not None:
+        return list(itertools.islice(ids, n))
+    return ids  # vectors of unknown length too: zipped in upload_collection
 
 
 def _point_id(value: Any) -> Any:
@@ -1476,6 +1652,13 @@ def _point_id(value: Any) -> Any:
 
 
 def _split_selector(selector: PointsSelectorLike) -> tuple[list[Any] | None, models.Filter | None]:
+    if isinstance(selector, Mapping):  # a selector or a filter given as a dict
+        if "points" in selector:
+            selector = models.parse(models.PointIdsList, selector)
+        elif "filter" in selector:
+            selector = models.parse(models.FilterSelector, selector)
+        else:
+            selector = models.parse(models.Filter, selector)
     if isinstance(selector, models.Filter):
         return None, selector
     if isinstance(selector, models.FilterSelector):

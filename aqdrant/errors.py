@@ -24,6 +24,10 @@ class ValidationError(QdrantError, ValueError):
         self.path = path
 
 
+class ClientClosedError(QdrantError, RuntimeError):
+    """The client was closed; make a new one."""
+
+
 class UnsupportedOperation(QdrantError, NotImplementedError):
     """The backend in use cannot serve this operation (e.g. cluster calls on the local engine)."""
 

@@ -163,6 +163,7 @@ class Gen:
         self.schemas: dict = spec["components"]["schemas"]
         self.structs: dict[str, list[tuple[str, str, T, bool, str | None]]] = {}
         self.struct_docs: dict[str, str] = {}
+        self.spec_defaults: dict[str, dict[str, object]] = {}  # struct -> {field: the spec's default}
         self.enums: dict[str, list[str]] = {}
         self.enum_docs: dict[str, str] = {}
         self.aliases: dict[str, T] = {}
@@ -260,6 +261,8 @@ class Gen:
             pyname = prop + "_" if keyword.iskeyword(prop) else prop
             pyname = re.sub(r"\W", "_", pyname)
             fields.append((pyname, prop, t, prop in required, ps.get("description")))
+            if prop not in required and ps.get("default") is not None:
+                self.spec_defaults.setdefault(name, {})[pyname] = ps["default"]
         self.structs[name] = fields
         self.struct_docs[name] = s.get("description") or ""
         self.order.append(("struct", name))
@@ -431,6 +434,12 @@ class Gen:
             t = self.aliases[n]
             members = t.args if t.kind == "union" else (t,)
             out.append(f"_U_{n}.set_members({', '.join(self.spec_expr(m) for m in members)})\n")
+        # what an unset optional field means on the server (the spec's ``default``): model_dump
+        # shows it, as pydantic models holding the default do; the wire leaves the field out
+        out.append("\nSPEC_DEFAULTS = {\n")
+        for sname in sorted(self.spec_defaults):
+            out.append(f"    {sname!r}: {self.spec_defaults[sname]!r},\n")
+        out.append("}\n")
         out.append("\nRESOLVED_UNIONS = {\n")
         for n in hard_aliases:
             out.append(f"    {n!r}: _U_{n},\n")

@@ -243,7 +243,14 @@ def generate() -> str:
         if name.startswith("_") or name in LIFECYCLE:
             continue
         obj = inspect.getattr_static(AsyncQdrantClient, name)
-        if isinstance(obj, (staticmethod, classmethod, property)):
+        if isinstance(obj, property):
+            # a read-only attribute of the async client, read on its loop
+            text = f"    @property\n    def {name}(self) -> Any:\n"
+            text += _docstring(ast.get_docstring(node, clean=False), "        ")
+            text += f"        return self._runner.call(_attribute, {name!r})\n"
+            methods.append(text + "\n")
+            continue
+        if isinstance(obj, (staticmethod, classmethod)):
             raise SystemExit(
                 f"AsyncQdrantClient.{name}: {type(obj).__name__} is not supported by the generator"
             )
@@ -286,6 +293,7 @@ def generate() -> str:
         "from aqdrant.sync_shim._runner import Runner, SyncContextManager, SyncIterator  # noqa: F401\n\n\n"
     )
     out.append("async def _aclose(client: AsyncQdrantClient) -> None:\n    await client.close()\n\n\n")
+    out.append("async def _attribute(client: AsyncQdrantClient, name: str) -> Any:\n    return getattr(client, name)\n\n\n")
     out.append(
         "def _reopen_after_fork(client: AsyncQdrantClient) -> bool:\n"
         '    """A network client may be rebuilt in a forked child; the embedded engine may not."""\n'

@@ -133,6 +133,10 @@ class _Call:
 class _Connection:
     """One HTTP/2 connection: its reader task, its streams, its write queue."""
 
+    #: ``grpc-encoding`` of request messages ("gzip" / "deflate"): the caller compresses the
+    #: payload, the frame says so (the channel's ``compression``)
+    compression: str | None = None
+
     def __init__(
         self, stream: anyio.abc.ByteStream, authority: str, scheme: str, on_room: Callable[[], None]
     ) -> None:
@@ -341,6 +345,8 @@ class _Connection:
         headers[2] = (":path", path)
         if timeout is not None:
             headers.append(("grpc-timeout", encode_timeout(timeout)))
+        if self.compression:
+            headers.append(("grpc-encoding", self.compression))
         headers.extend((k, v) for k, v in metadata if k not in _FORBIDDEN and not k.startswith(":"))
         try:
             sid = conn.get_next_available_stream_id()
@@ -392,7 +398,7 @@ class _Connection:
 
     async def _send(self, sid: int, call: _Call, payload: bytes) -> None:
         conn = self.h2
-        prefix = b"\x00" + len(payload).to_bytes(4, "big")
+        prefix = (b"\x01" if self.compression else b"\x00") + len(payload).to_bytes(4, "big")
         if len(payload) + 5 <= min(_SMALL, conn.max_outbound_frame_size, conn.local_flow_control_window(sid)):
             conn.send_data(sid, prefix + payload, end_stream=True)  # the common case: one frame
             call.sent = True
@@ -475,6 +481,8 @@ class H2Channel:
     """Unary gRPC calls to ``host:port``, multiplexed over HTTP/2 connections (anyio).
 
     :param ssl: an ``ssl.SSLContext`` for TLS (it should offer ALPN ``h2``), or None for h2c.
+    :param compression: "gzip" / "deflate": request messages are compressed by the caller and sent
+        flagged so (``grpc-encoding``).
     :param max_connections: how many connections to open at most when the server's
         ``max_concurrent_streams`` is reached on each (calls beyond that wait for a free stream).
     """
@@ -486,7 +494,9 @@ class H2Channel:
         *,
         ssl: _ssl.SSLContext | None = None,
         max_connections: int = _MAX_CONNECTIONS,
+        compression: str | None = None,
     ) -> None:
+        self.compression = compression  # request messages arrive compressed with it (see _Connection)
         self.host = host
         self.port = port
         self._ssl = ssl
@@ -586,6 +596,7 @@ class H2Channel:
                     await anyio.aclose_forcefully(stream)
                     raise ChannelError(f"{self._authority} negotiated {alpn!r}, not HTTP/2", sent=False)
             conn = _Connection(stream, self._authority, "https" if self._ssl else "http", self._wake)
+            conn.compression = self.compression
             conn.start()
             await conn.ready.wait()  # the server's SETTINGS: its stream limit and windows
             if conn.error is not None:

@@ -155,7 +155,13 @@ class GrpcBackend:
         client_key: str | None = None,
         fallback: Backend | None = None,
         metadata: Mapping[str, str] | None = None,
+        compression: str | None = None,
     ) -> None:
+        if compression not in (None, "gzip", "deflate"):
+            raise ValueError(f"grpc compression {compression!r}: use 'gzip', 'deflate' or None")
+        #: request messages compressed with it; grpclib cannot send compressed messages, so
+        #: with compression the anyio+h2 channel serves asyncio too
+        self.compression = compression
         self.host = host
         self.port = port
         self._ssl = _ssl_context(ssl, ca_cert, client_cert, client_key)
@@ -180,6 +186,10 @@ class GrpcBackend:
             payload = self._encode(request)
         except UnsupportedOperation as exc:
             return await self._fallback(request, str(exc))
+        except RecursionError:  # a request nested deeper than the converters can walk
+            raise ValidationError(
+                f"{op.name}: the request is nested too deeply to be encoded for gRPC"
+            ) from None
         path = _grpc_path(op.grpc)
         try:
             _, reply_type = _methods()[path]
@@ -217,14 +227,14 @@ class GrpcBackend:
             _abandon_channel(self._channel)
             self._channel = None
         if self._channel is None:
-            if asyncio_loop:
+            if asyncio_loop and self.compression is None:
                 from grpclib.client import Channel
 
                 self._channel = Channel(self.host, self.port, ssl=self._ssl, codec=_RawCodec())  # type: ignore[arg-type]
             else:
                 from ._h2channel import H2Channel
 
-                self._channel = H2Channel(self.host, self.port, ssl=self._ssl)
+                self._channel = H2Channel(self.host, self.port, ssl=self._ssl, compression=self.compression)
             self._channel_loop = token
         return self._channel
 
@@ -290,7 +300,9 @@ class GrpcBackend:
         where = f" on collection {request.collection!r}" if request.collection else ""
         asyncio_loop = _is_asyncio()
         channel = await self._get_channel(asyncio_loop)
-        if asyncio_loop:
+        if self.compression is not None:
+            payload = _compress(payload, self.compression)
+        if asyncio_loop and self.compression is None:
             reply = await self._call_grpclib(channel, request, path, payload, where)
         else:
             reply = await self._call_h2(channel, request, path, payload, where)
@@ -368,6 +380,16 @@ def _abandon_channel(channel: Any) -> None:
     else:
         with contextlib.suppress(Exception):  # grpclib: its loop may be closed already
             channel.close()
+
+
+def _compress(payload: bytes, encoding: str) -> bytes:
+    import zlib
+
+    if encoding == "gzip":
+        import gzip
+
+        return gzip.compress(payload, compresslevel=6, mtime=0)
+    return zlib.compress(payload)
 
 
 def _grpc_path(service_method: str) -> str:

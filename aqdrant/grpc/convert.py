@@ -2571,12 +2571,17 @@ def _geo_from_grpc(f: q.FieldCondition) -> dict[str, Any]:
     return out
 
 
-def _timestamp_to_grpc(s: str | None) -> Any:
-    """An RFC 3339 string as a datetime (protobuf Timestamp); a zone-less one is UTC, as on the server."""
+def _timestamp_to_grpc(s: Any) -> Any:
+    """An RFC 3339 string (or a ``datetime`` / ``date``, as the official client's users pass them)
+    as a datetime (protobuf Timestamp); a zone-less one is UTC, as on the server."""
     if s is None:
         return None
     import datetime as dt
 
+    if isinstance(s, dt.date) and not isinstance(s, dt.datetime):
+        s = dt.datetime(s.year, s.month, s.day)
+    if isinstance(s, dt.datetime):
+        return s.replace(tzinfo=dt.timezone.utc) if s.tzinfo is None else s
     try:
         t = dt.datetime.fromisoformat(s[:-1] + "+00:00" if s.endswith(("Z", "z")) else s)
     except ValueError:  # a form Python does not read (the server reads more): REST sends it as is

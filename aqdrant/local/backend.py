@@ -59,7 +59,6 @@ import tempfile
 import threading
 import time
 import typing
-import warnings
 import weakref
 from typing import Any
 
@@ -70,6 +69,7 @@ from anyio.abc import Process
 
 from .. import models
 from .._backend import Request
+from .._warn import warn
 from ..errors import (
     BadRequest,
     DeadlineExceeded,
@@ -569,7 +569,7 @@ class LocalBackend:
             timeout=timeout,
         )
         for text in reply.get("warnings") or ():
-            warnings.warn(text, LocalEngineWarning, stacklevel=4)
+            warn(text, LocalEngineWarning)  # at the caller's line (aqdrant/_warn.py)
         if reply.get("ok"):
             if "lists" in reply:
                 return await _parse_lists(op.result_type, reply)

@@ -3791,6 +3791,24 @@ _U_Query.set_members(NearestQuery, RecommendQuery, DiscoverQuery, ContextQuery, 
 _U_Expression.set_members(float, str, _U_Condition, GeoDistance, DatetimeExpression, DatetimeKeyExpression, MultExpression, SumExpression, NegExpression, AbsExpression, DivExpression, SqrtExpression, PowExpression, ExpExpression, Log10Expression, LnExpression, LinDecayExpression, ExpDecayExpression, GaussDecayExpression)
 _U_VectorNameConfig.set_members(DenseVectorNameConfig, SparseVectorNameConfig)
 
+SPEC_DEFAULTS = {
+    'AcornSearchParams': {'enable': False},
+    'Bm25Config': {'k': 1.2, 'b': 0.75, 'avg_len': 256},
+    'CollectionParams': {'shard_number': 1, 'replication_factor': 1, 'write_consistency_factor': 1, 'on_disk_payload': True},
+    'CountRequest': {'exact': True},
+    'FeatureFlags': {'all': False, 'incremental_hnsw_building': True, 'appendable_quantization': True, 'single_file_mmap_vector_storage': True, 'async_payload_storage': True, 'write_segment_manifest': False, 'append_only_mutations': False, 'compact_bitmask': False, 'serverless_compatible': False},
+    'FormulaQuery': {'defaults': {}},
+    'HnswConfig': {'max_indexing_threads': 0},
+    'HnswGlobalConfig': {'healing_threshold': 0.3},
+    'OptimizersConfig': {'deleted_threshold': 0.2, 'vacuum_min_vector_number': 1000},
+    'QuantizationSearchParams': {'ignore': False},
+    'QuotaConfig': {'enabled': False},
+    'SearchParams': {'exact': False, 'indexed_only': False},
+    'SegmentConfig': {'vector_data': {}},
+    'WalConfig': {'wal_retain_closed': 1},
+    'WithLookup': {'with_payload': True},
+}
+
 RESOLVED_UNIONS = {
     'VectorsConfig': _U_VectorsConfig,
     'QuantizationConfig': _U_QuantizationConfig,

@@ -259,7 +259,13 @@ def resolve(spec: Any, value: Any) -> Any:
                 depth = value.ndim  # rows of a union's numeric member, e.g. a named Batch column
             return _check_ndarray(value, depth)
         if spec.plain is not None:
-            return msgspec.convert(value, spec.plain)
+            try:
+                return msgspec.convert(value, spec.plain)
+            except msgspec.ValidationError:
+                plain = _denumpy(value)
+                if plain is value:
+                    raise
+                return msgspec.convert(plain, spec.plain)
         if not isinstance(value, (list, tuple)):
             raise msgspec.ValidationError(f"Expected `array`, got `{type(value).__name__}`")
         out = []
@@ -297,7 +303,19 @@ def resolve(spec: Any, value: Any) -> Any:
         return value
     if isinstance(value, uuid.UUID) and spec is str:
         return value
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(value, np.generic):
+        value = value.item()  # a numpy scalar (np.int64 id, np.float64 component): its Python value
     return msgspec.convert(value, spec)
+
+
+def _denumpy(value: Any) -> Any:
+    """``value`` (a list) with numpy scalars as Python numbers - what ``list(np_array)`` gives
+    and the official client accepts; ``value`` itself when it holds none."""
+    np = sys.modules.get("numpy")
+    if np is None or not isinstance(value, (list, tuple)) or not any(isinstance(x, np.generic) for x in value):
+        return value
+    return [x.item() if isinstance(x, np.generic) else x for x in value]
 
 
 def _check_ndarray(arr: Any, depth: int) -> Any:
@@ -431,6 +449,8 @@ _FLOATS = typing.List[float]
 
 def _resolve_union(spec: UnionSpec, value: Any) -> Any:
     cls = value.__class__
+    if cls is list and value and value[0].__class__ is not float and spec.table()["floats"]:
+        value = _denumpy(value)  # ``list(np.random.rand(384))``: numpy float64 items
     if cls is list and value and value[0].__class__ is float and spec.table()["floats"]:
         # A dense vector of Python floats (the common case when building points from lists).
         # Validated in full (every item a float or an int, not bool/str/None/numpy scalar) by
@@ -467,6 +487,10 @@ def _resolve_union(spec: UnionSpec, value: Any) -> Any:
             return _check_ndarray(value, value.ndim)
         raise msgspec.ValidationError(f"Expected `{spec!r}`, got a {value.ndim}-D array")
     shape = _shape_of_value(value)
+    if shape == "other" and hasattr(value, "model_fields_set") and hasattr(value, "model_dump"):
+        # a pydantic model (the official client's models, from an import left unchanged)
+        value = value.model_dump(mode="json", exclude_unset=True)
+        shape = _shape_of_value(value)
     if shape == "other":
         shape = "str" if isinstance(value, uuid.UUID) else _numpy_scalar_shape(value)
     candidates = table.get(shape, ())

@@ -17,6 +17,10 @@ async def _aclose(client: AsyncQdrantClient) -> None:
     await client.close()
 
 
+async def _attribute(client: AsyncQdrantClient, name: str) -> Any:
+    return getattr(client, name)
+
+
 def _reopen_after_fork(client: AsyncQdrantClient) -> bool:
     """A network client may be rebuilt in a forked child; the embedded engine may not."""
     return not getattr(client, "_local", True)
@@ -73,6 +77,8 @@ class QdrantClient:
         http2: bool = False,
         local_optimize: str | None = None,
         local_optimize_after: float | None = None,
+        grpc_compression: Any = None,
+        force_disable_check_same_thread: bool = False,
     ) -> None:
         # the async client is built on the client's own loop and lives there (aqdrant/sync_shim/_runner.py)
         self._runner: Runner[AsyncQdrantClient] = Runner(
@@ -102,6 +108,8 @@ class QdrantClient:
                 http2=http2,
                 local_optimize=local_optimize,
                 local_optimize_after=local_optimize_after,
+                grpc_compression=grpc_compression,
+                force_disable_check_same_thread=force_disable_check_same_thread,
             ),
             aclose=_aclose,
             reopen_after_fork=_reopen_after_fork,
@@ -119,6 +127,33 @@ class QdrantClient:
     def close(self, grpc_grace: float | None = None) -> None:
         """Release connections (and stop the embedded engine) and close its event loop. Safe to call twice."""
         self._runner.close()
+
+    @property
+    def init_options(self) -> Any:
+        """The constructor's arguments (``AsyncQdrantClient(**client.init_options)`` makes a twin);
+        the API key is kept but shown as ``[secret]`` in reprs.
+        """
+        return self._runner.call(_attribute, 'init_options')
+
+    def migrate(
+        self,
+        dest_client: Any,
+        collection_names: list[str] | None = None,
+        batch_size: int = 100,
+        recreate_on_collision: bool = False,
+    ) -> None:
+        """Copy collections (config, payload indexes, points) to ``dest_client``: any client,
+        awaited or blocking, aqdrant's or the official one. Raises ``ValidationError`` when a
+        collection exists there (unless ``recreate_on_collision``) and ``QdrantError`` when the
+        point counts differ afterwards.
+        """
+        return self._runner.call(
+            AsyncQdrantClient.migrate,
+            dest_client,
+            collection_names,
+            batch_size,
+            recreate_on_collision,
+        )
 
     def get_collections(
         self,
@@ -176,10 +211,14 @@ class QdrantClient:
         timeout: float | None = None,
         strict_mode_config: models.StrictModeConfig | None = None,
         metadata: dict[str, Any] | None = None,
+        payload: models.PayloadStorageParams | None = None,
+        id_tracker: Any = None,
         *,
         headers: Headers = None,
     ) -> bool:
-        """Create a collection; raises ``Conflict`` when it exists."""
+        """Create a collection; raises ``Conflict`` when it exists. ``id_tracker`` belongs to a
+        newer server API than this client's (1.19): given, it is refused.
+        """
         return self._runner.call(
             AsyncQdrantClient.create_collection,
             collection_name,
@@ -197,6 +236,8 @@ class QdrantClient:
             timeout,
             strict_mode_config,
             metadata,
+            payload,
+            id_tracker,
             headers=headers,
         )
 
@@ -1391,8 +1432,10 @@ class QdrantClient:
     ) -> None:
         """Upload vectors (2-D numpy array, lists, dict of named arrays, iterables) with payloads.
 
-        numpy arrays go out as ``Batch`` bodies of row views (no per-point objects). An
-        unreachable server is waited for up to ``outage_budget`` seconds, as ``upload_points``.
+        numpy arrays go out as ``Batch`` bodies of row views (no per-point objects). ``ids`` may
+        be longer than ``vectors`` when it is an iterator (``itertools.count()``): as many are
+        taken as there are vectors. An unreachable server is waited for up to ``outage_budget``
+        seconds, as ``upload_points``.
         """
         return self._runner.call(
             AsyncQdrantClient.upload_collection,
