@@ -614,7 +614,7 @@ anyio.run(main)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert "pip install aqdrant[fastembed]" in out.stdout
+    assert "pip install 'aqdrant[fastembed]'" in out.stdout
 
 
 async def test_validate_vectors_false_skips_collection_checks(monkeypatch):

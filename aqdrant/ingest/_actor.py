@@ -123,7 +123,7 @@ class Ingestor:
     :param backoff_base, backoff_max: exponential backoff with full jitter between retries.
     :param on_progress: ``on_progress(report)`` (sync or async) after each batch settles and at
         the end.
-    :param progress: show a tqdm progress bar (``pip install aqdrant[progress]``).
+    :param progress: show a tqdm progress bar (``pip install tqdm``).
     :param total: expected number of points, for the progress bar.
     :param raise_on_failure: raise :class:`IngestError` on exit when any point failed.
     :param flush_interval: for long-lived sinks fed slowly: a partly filled batch is sent once
@@ -557,6 +557,6 @@ def _make_bar(total: int | None, collection_name: str) -> Any:
     try:
         from tqdm.auto import tqdm
     except ImportError:
-        logger.warning("aqdrant ingest: progress=True needs tqdm (pip install 'aqdrant[progress]')")
+        logger.warning("aqdrant ingest: progress=True needs tqdm (pip install tqdm)")
         return None
     return tqdm(total=total, unit="pt", desc=f"upsert {collection_name}", dynamic_ncols=True)
