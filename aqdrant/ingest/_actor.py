@@ -251,6 +251,8 @@ class Ingestor:
                 await self._tg.__aexit__(None, None, None)
                 suppressed = False
         finally:
+            if self._recv_stream is not None:  # the senders are done: else a ResourceWarning at GC
+                self._recv_stream.close()
             self._finish()
         if own_error is not None:
             raise own_error
