@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import models
 from ._headers import request_headers
 from ._retry import RetryPolicy
@@ -22,8 +24,12 @@ from .errors import (
 
 __version__ = "0.1.0"
 
+if TYPE_CHECKING:  # the exact classes for type checkers; at run time they load lazily (below)
+    from .client import AsyncQdrantClient
+    from .sync_shim import QdrantClient
 
-def __getattr__(name: str):
+
+def __getattr__(name: str) -> type:
     # The clients load their transports lazily so that `import aqdrant` stays light.
     if name == "AsyncQdrantClient":
         from .client import AsyncQdrantClient

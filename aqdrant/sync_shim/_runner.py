@@ -761,7 +761,9 @@ class SyncContextManager(Generic[T]):
         if self._host_task is not None:
             raise RuntimeError(f"{self._what}(): this context manager was already entered")
         entered = self._runner._run(self._state, self._enter, self._what)
-        return BlockingProxy(self._runner, self._state, entered) if _has_async_methods(entered) else entered
+        if _has_async_methods(entered):  # T is then the blocking view of the entered object
+            return BlockingProxy(self._runner, self._state, entered)  # type: ignore[return-value]
+        return entered
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool | None:
         self._exc_info = (exc_type, exc, tb)
