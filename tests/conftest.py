@@ -14,8 +14,23 @@ if os.environ.get("CI"):
 
 @pytest.fixture(params=["asyncio", "trio"])
 def anyio_backend(request):
-    """Every async test runs on both anyio backends."""
+    """Every async test runs on both anyio backends.
+
+    A test marked ``virtual_time`` runs on trio with ``MockClock(autojump_threshold=0)``: time
+    jumps to the next deadline whenever every task waits, so its timing assertions are exact and
+    no busy machine can break them (only for tests without real I/O: a jump would cut a reply).
+    asyncio has no virtual clock; there such a test checks lower bounds and behaviour only.
+    """
+    if request.param == "trio" and request.node.get_closest_marker("virtual_time"):
+        from trio.testing import MockClock
+
+        return ("trio", {"clock": MockClock(autojump_threshold=0)})
     return request.param
+
+
+def on_virtual_time(anyio_backend: Any) -> bool:
+    """Whether a test runs on trio's virtual clock (see ``anyio_backend``)."""
+    return isinstance(anyio_backend, tuple)
 
 
 # ---- the dev server ---------------------------------------------------------------------------
