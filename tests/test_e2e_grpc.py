@@ -25,7 +25,6 @@ from grpc_servers import grpclib_thread
 from aqdrant import AsyncQdrantClient, RetryPolicy, models
 from aqdrant.errors import BadRequest, Conflict, DeadlineExceeded, NotFound, RateLimited, ServerError
 from aqdrant.grpc._proto import qdrant as q
-from aqdrant.server import ServerThread
 
 pytestmark = pytest.mark.anyio
 
@@ -34,10 +33,7 @@ DIM = 8
 GROUPS = ("a", "b", "c")
 
 
-@pytest.fixture(scope="module")
-def srv():
-    with ServerThread(grpc_port=0) as s:
-        yield s
+# ``srv``: the dev server with gRPC, from tests/conftest.py
 
 
 def vec(i: int) -> list[float]:

@@ -8,20 +8,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import dev_server_thread
 
 from aqdrant.grpc._proto import qdrant as q
-from aqdrant.server import ServerThread, main
+from aqdrant.server import main
 
-
-@pytest.fixture(scope="module")
-def srv():
-    with ServerThread(grpc_port=0) as s:
-        yield s
+# ``srv``: the dev server with gRPC, from tests/conftest.py
 
 
 @pytest.fixture(scope="module")
 def secured():
-    with ServerThread(grpc_port=0, api_key="secret") as s:
+    with dev_server_thread(api_key="secret") as s:
         yield s
 
 

@@ -72,12 +72,11 @@ def client():
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(dev_server):
     import httpx
 
-    with ServerThread() as srv:
-        httpx.get(f"{srv.url}/collections", timeout=30).raise_for_status()  # engine up: its threads exist
-        yield srv
+    httpx.get(f"{dev_server.url}/collections", timeout=30).raise_for_status()  # engine up: its threads exist
+    return dev_server
 
 
 # ---- generated surface ----------------------------------------------------------------------
