@@ -673,6 +673,53 @@ def test_ctrl_c_in_a_blocking_call_cancels_the_call_on_the_loop():
         runner.close()
 
 
+def test_ctrl_c_in_a_call_from_inside_an_event_loop_cancels_it():
+    """Jupyter's interrupt: the caller (a loop's thread) waits for the private thread; Ctrl-C
+    there cancels the call on the client's loop too."""
+    import _thread
+    import asyncio
+
+    started, cancelled = threading.Event(), threading.Event()
+
+    class Target:
+        async def forever(self) -> None:
+            started.set()
+            try:
+                await anyio.sleep_forever()
+            finally:
+                cancelled.set()
+
+        async def ping(self) -> str:
+            return "pong"
+
+    async def aclose(target: Target) -> None:
+        pass
+
+    async def inside_a_loop() -> str:
+        started.clear()
+        cancelled.clear()
+        runner = Runner(Target, aclose=aclose)
+        try:
+            threading.Thread(target=lambda: started.wait(30) and _thread.interrupt_main()).start()
+            with pytest.raises(KeyboardInterrupt):
+                runner.call(Target.forever)
+            assert cancelled.wait(30)
+            return runner.call(Target.ping)  # the client still works
+        finally:
+            runner.close()
+
+    # a plain loop, as a kernel runs it (asyncio.run would turn the first Ctrl-C into a
+    # cancellation of its main task, delivered only once the blocking call returns)
+    loop = asyncio.new_event_loop()
+    try:
+        assert loop.run_until_complete(inside_a_loop()) == "pong"
+    finally:
+        loop.close()
+    import trio
+
+    assert trio.run(inside_a_loop) == "pong"
+
+
 def test_path_constructor_persists_between_clients(tmp_path):
     with QdrantClient(path=str(tmp_path / "db")) as c:
         c.create_collection("p", vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT))

@@ -430,7 +430,8 @@ class Runner(Generic[T]):
         caller, as a blocking call does). Costs a thread start per call (~100 us), only here."""
         _refuse_on_own_loop(state.loop, what)
         pending = _Pending()
-        finished = threading.Event()
+        finished = threading.Lock()  # released by the private thread (a bare lock: a signal may
+        finished.acquire()  # interrupt its acquire cleanly, unlike an Event's condition)
         outcome: list[Any] = []
 
         def work() -> None:
@@ -439,14 +440,18 @@ class Runner(Generic[T]):
             except BaseException as exc:  # noqa: BLE001 - handed to the caller
                 outcome[:] = [False, exc]
             finally:
-                finished.set()
+                finished.release()
 
         # the caller's context (request_headers scopes), copied into the thread and from there
         # into the call's task; a daemon: it never holds up interpreter exit
         ctx = contextvars.copy_context()
-        threading.Thread(target=ctx.run, args=(work,), name=f"aqdrant-blocking-{what}", daemon=True).start()
+        thread = threading.Thread(target=ctx.run, args=(work,), name=f"aqdrant-blocking-{what}", daemon=True)
         try:
-            finished.wait()
+            thread.start()  # inside the try: start() waits too, and may be interrupted
+            # in slices: Python runs signal handlers (Ctrl-C) between them, even for a signal
+            # the OS delivered to another thread
+            while not finished.acquire(timeout=_SIGNAL_POLL):
+                pass
         except BaseException:
             # interrupted (Ctrl-C, a notebook's interrupt): cancel the call, as a follower does
             pending.cancelled = True
