@@ -74,6 +74,22 @@ asyncio.run(main())
     assert_clean_exit(run_script(code), "exists False")
 
 
+def test_program_threads_keep_using_the_client_after_the_main_thread_ends(dev_server):
+    """Nothing is closed under a non-daemon thread of the program: Python waits for it at exit,
+    and its last call (a large read, with a worker thread of its own) does not hang the exit."""
+    code = LARGE_READS.format(args=f"url={dev_server.url!r}", tag="threads") + """
+import threading, time
+
+def worker():
+    time.sleep(0.3)  # the main thread has ended by now
+    points, _ = client.scroll(name, limit=2000, with_vectors=True)
+    print("worker read", len(points), flush=True)
+
+threading.Thread(target=worker).start()
+"""
+    assert_clean_exit(run_script(code), "worker read 2000")
+
+
 def test_unclosed_embedded_client_keeps_a_wait_false_write(tmp_path):
     """The engine is closed at exit (its files flushed), so a write the script made with
     ``wait=False`` is there when the store is opened again."""

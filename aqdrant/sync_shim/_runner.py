@@ -80,11 +80,12 @@ Guarantees, and how:
 - Close: ``close()`` (or leaving ``with``) cancels calls in flight (their callers get
   :class:`ClientClosedError`), closes the async client (connections, engine) and the loop. A
   client that is garbage collected unclosed is closed the same way (collected in a thread running
-  another event loop, where ours cannot run: from a short-lived helper thread). A client still
-  open at interpreter exit is closed *before* Python joins the remaining threads: worker threads a
-  call started (anyio's pool) are told to stop by callbacks on our loop, so they end with it and
-  a script that never calls ``close()`` exits at once. The private call threads are daemons; the
-  finalizer's close thread ends when the close does (bounded by ``_CLOSE_TIMEOUT``).
+  another event loop, where ours cannot run: from a short-lived helper thread). At interpreter
+  exit, before Python joins the remaining threads, each idle loop runs once so that worker
+  threads a call started (anyio's pool) are told to stop (a script that never calls ``close()``
+  exits at once); clients still open are closed after that join (``atexit``: engine files
+  flushed), so the program's own threads may use them to the end. The private call threads are
+  daemons; the finalizer's close thread ends when the close does (bounded by ``_CLOSE_TIMEOUT``).
 """
 
 from __future__ import annotations
@@ -226,14 +227,35 @@ def _close_all_at_exit() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
-# Unclosed clients are closed at interpreter exit *before* Python joins non-daemon threads: a
-# worker thread started for a call (anyio's to_thread pool, the asyncio default executor) is told
-# to stop by callbacks that run on our loop, which only runs during calls; waiting for it first
-# (plain ``atexit`` runs after that join) would hang the exit forever. ``threading._register_atexit``
-# is what concurrent.futures uses for the same reason; ``atexit`` stays as the fallback.
+
+
+async def _nothing() -> None:
+    pass
+
+
+def _let_worker_threads_go_at_exit() -> None:
+    """Before Python joins non-daemon threads at exit: run each idle loop once.
+
+    anyio stops a worker thread (``to_thread``, e.g. decoding a large REST reply) from a done
+    callback of the call's task; our loop runs only during calls, so after a script's last call
+    that callback waits - and Python, joining the worker at exit, would wait forever. One no-op
+    call runs the pending callbacks. The clients stay open: non-daemon threads of the program may
+    still use them; they are closed by ``atexit`` (``_close_all_at_exit``), after the join.
+    ``threading._register_atexit`` is what concurrent.futures uses for its workers.
+    """
+    for runner in list(_live_runners):
+        state = runner._state
+        if runner._closed or state is None or state.driving or state.loop.is_closed():
+            continue  # a driven loop runs its callbacks itself
+        try:
+            runner._run(state, _nothing, "exit")
+        except Exception:  # noqa: BLE001 - best effort at interpreter exit
+            pass
+
+
 _register_before_thread_join = getattr(threading, "_register_atexit", None)
 if _register_before_thread_join is not None:
-    _register_before_thread_join(_close_all_at_exit)
+    _register_before_thread_join(_let_worker_threads_go_at_exit)
 atexit.register(_close_all_at_exit)
 
 
@@ -541,6 +563,11 @@ class Runner(Generic[T]):
                     start()
                     started = True
                 while not pending.completed:
+                    state.loop.run_forever()
+                if getattr(threading, "_SHUTTING_DOWN", False):
+                    # a call from a thread that outlives the main thread: Python is joining
+                    # threads now, so run the callbacks that stop this call's worker thread
+                    state.loop.call_soon(state.loop.stop)
                     state.loop.run_forever()
             except BaseException:
                 # Ctrl-C (or SystemExit) out of the loop: cancel the call and let the cancellation
