@@ -62,7 +62,9 @@ Guarantees, and how:
   ``aqdrant.request_headers(...)`` scopes set in the calling thread apply.
 - Inside an event loop (Jupyter/IPython, inside ``asyncio.run``, a trio task): the calling
   thread runs its own loop and cannot run ours, so the call is driven by a short-lived private
-  daemon thread while the caller blocks (~100 us more per call; elsewhere nothing changes). Only a
+  daemon thread while the caller blocks (a thread start and two hand-offs: +300-450 us per call
+  measured on the shared, loaded 2-vCPU VM, where the direct path took 110-140 us; elsewhere
+  nothing changes: one thread-local check, as before). Only a
   call from a coroutine on the client's *own* loop is refused (:class:`SyncInAsyncContextError`):
   it would wait for itself.
 - ``os.fork()``: an ``os.register_at_fork`` hook marks every live runner as forked and drops its
@@ -449,7 +451,7 @@ class Runner(Generic[T]):
     ) -> Any:
         """``_run`` from a thread that runs an event loop (Jupyter, inside ``asyncio.run`` or a trio
         task): that thread cannot run ours, so a short-lived private thread drives it (blocking the
-        caller, as a blocking call does). Costs a thread start per call (~100 us), only here."""
+        caller, as a blocking call does). Costs a thread start per call, only here."""
         _refuse_on_own_loop(state.loop, what)
         pending = _Pending()
         finished = threading.Lock()  # released by the private thread (a bare lock: a signal may
