@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from . import models
 from ._headers import request_headers
@@ -29,8 +30,12 @@ __version__ = "0.1.0"
 # carry operation, collection and attempt as extra fields)
 logging.getLogger("aqdrant").addHandler(logging.NullHandler())
 
+if TYPE_CHECKING:  # the exact classes for type checkers; at run time they load lazily (below)
+    from .client import AsyncQdrantClient
+    from .sync_shim import QdrantClient
 
-def __getattr__(name: str):
+
+def __getattr__(name: str) -> type:
     # The clients load their transports lazily so that `import aqdrant` stays light.
     if name == "AsyncQdrantClient":
         from .client import AsyncQdrantClient

@@ -15,6 +15,7 @@ from typing import Any
 import contract
 import numpy as np
 import pytest
+from conftest import dev_server_thread
 
 from aqdrant import AsyncQdrantClient, models
 from aqdrant.errors import BadRequest, Conflict, NotFound
@@ -28,9 +29,8 @@ GROUPS = ("a", "b", "c")
 
 @pytest.fixture(scope="module")
 def server():
-    srv = ServerThread()
-    srv.app.add_middleware(contract.ContractRecorder)
-    with srv:
+    """tests/conftest.py's dev server, checking every response against the OpenAPI spec."""
+    with dev_server_thread(middleware=[contract.ContractRecorder]) as srv:
         yield srv
 
 

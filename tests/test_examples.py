@@ -28,9 +28,9 @@ def test_quickstart_prints_filtered_hits():
 
 @pytest.fixture(scope="module")
 def dev_server():
+    """conftest's dev server, recording the headers of every request it receives."""
+    from conftest import dev_server_thread
     from starlette.middleware.base import BaseHTTPMiddleware
-
-    from aqdrant.server import ServerThread
 
     seen: list[dict[str, str]] = []
 
@@ -38,8 +38,7 @@ def dev_server():
         seen.append(dict(request.headers))
         return await call_next(request)
 
-    srv = ServerThread()
-    srv.app.add_middleware(BaseHTTPMiddleware, dispatch=record)
+    srv = dev_server_thread(middleware=[(BaseHTTPMiddleware, {"dispatch": record})])
     srv.seen = seen
     with srv:
         yield srv
@@ -70,11 +69,35 @@ def test_fastapi_app_carries_request_id_to_qdrant(dev_server):
 
 
 def test_trio_app_runs_concurrent_queries_against_the_dev_server(dev_server):
+    import httpx
     import trio
     import trio_app
 
+    def names() -> list[str]:
+        return [c["name"] for c in httpx.get(f"{dev_server.url}/collections", timeout=30).json()["result"]["collections"]]
+
+    httpx.put(f"{dev_server.url}/collections/trio_demo", json={"vectors": {"size": 2, "distance": "Dot"}}, timeout=30)
+    before = names()
     stats = trio.run(trio_app.main, dev_server.url, 60, 10)
     assert stats == {"ok": 60, "deadline": 0}
+    assert names() == before  # it touched only a collection of its own, and removed it
+
+
+def test_examples_without_an_address_never_touch_a_server():
+    """With no argument each example runs on an engine it starts itself. The process may not open
+    a single TCP connection (no server on 6333 is needed, nor touched if one runs there)."""
+    guard = (
+        "import socket, runpy, sys\n"
+        "def refuse(*a, **k): raise AssertionError(f'an example opened a connection: {a}')\n"
+        "socket.socket.connect = socket.socket.connect_ex = refuse\n"
+        "sys.argv = [sys.argv[1]]\n"
+        "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+    )
+    for example in ("quickstart.py", "trio_app.py"):
+        out = subprocess.run(
+            [sys.executable, "-c", guard, str(ROOT / "examples" / example)], capture_output=True, text=True, timeout=120
+        )
+        assert out.returncode == 0, (example, out.stderr)
 
 
 @pytest.mark.anyio

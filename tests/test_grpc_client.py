@@ -16,11 +16,8 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture(scope="module")
-def rest_server():
-    from aqdrant.server import ServerThread
-
-    with ServerThread() as srv:
-        yield srv
+def rest_server(dev_server):
+    return dev_server  # tests/conftest.py
 
 
 async def test_prefer_grpc_uses_grpc_and_falls_back_to_rest(anyio_backend, rest_server):

@@ -8,20 +8,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import dev_server_thread
 
 from aqdrant.grpc._proto import qdrant as q
-from aqdrant.server import ServerThread, main
+from aqdrant.server import main
 
-
-@pytest.fixture(scope="module")
-def srv():
-    with ServerThread(grpc_port=0) as s:
-        yield s
+# ``srv``: the dev server with gRPC, from tests/conftest.py
 
 
 @pytest.fixture(scope="module")
 def secured():
-    with ServerThread(grpc_port=0, api_key="secret") as s:
+    with dev_server_thread(api_key="secret") as s:
         yield s
 
 
@@ -196,7 +193,7 @@ async def test_an_engine_that_is_down_is_unavailable_not_internal(anyio_backend)
     from grpclib.const import Status
     from grpclib.exceptions import GRPCError
 
-    with ServerThread(grpc_port=0, backend=_EngineDown()) as down:
+    with dev_server_thread(backend=_EngineDown()) as down:
         with pytest.raises(GRPCError) as error:
             await call(down.grpc_port, "/qdrant.Collections/List", q.ListCollectionsRequest(), q.ListCollectionsResponse)
     assert error.value.status == Status.UNAVAILABLE and "engine process exited" in error.value.message

@@ -48,10 +48,7 @@ on_trio = pytest.mark.parametrize("anyio_backend", ["trio"])
 DEAD_REST = "http://127.0.0.1:9"  # a REST fallback that cannot answer: gRPC or nothing
 
 
-@pytest.fixture(scope="module")
-def srv():
-    with ServerThread(grpc_port=0) as s:
-        yield s
+# ``srv``: the dev server with gRPC, from tests/conftest.py
 
 
 class Extra(Faulty):

@@ -11,7 +11,6 @@ scenario against the dev server is in test_inference_e2e.py.
 
 from __future__ import annotations
 
-import gc
 import io
 import subprocess
 import sys
@@ -440,54 +439,50 @@ async def test_each_model_loaded_once_per_client(filled):
     assert emb.loads == loads + 1
 
 
-async def test_heartbeat_keeps_ticking_while_10000_documents_are_embedded(client):
-    """10,000 documents uploaded in 10 batches of 1,000 (one embedding call per batch). Were a
-    batch embedded on the event loop, the loop would stop for the whole batch - ten gaps of
-    ~0.15 s (fast machine) to ~0.7 s (busy one); embedded in worker threads, the heartbeat keeps
-    its 10 ms pace.
+async def test_heartbeat_keeps_ticking_while_documents_are_embedded(client):
+    """3,000 documents uploaded in 3 batches of 1,000 (one embedding call per batch). Were a batch
+    embedded on the event loop, the heartbeat could not tick while it is embedded; in worker
+    threads it keeps ticking through every batch. (How long the loop's longest gap is: a figure
+    of benchmarks/bench_inference.py, not an assertion a busy machine could break.)"""
+    from aqdrant.inference import Embedder
 
-    The bar: no tick late by more than 100 ms - except at most three, none by more than 500 ms:
-    on a shared, loaded 2-core machine an idle heartbeat alone sees a ~100 ms scheduler gap now
-    and then, and the loop's own share of each upsert (validation, encoding) slows with it."""
     await client.create_collection(
         "hb", vectors_config=models.VectorParams(size=tm.DENSE_DIM, distance=models.Distance.COSINE)
     )
     client.local_inference_batch_size = 1000
     words = tm.WORDS
-    texts = [" ".join(words[(i * 7 + k * 3) % len(words)] for k in range(64)) for i in range(10_000)]
+    n = 3000
+    texts = [" ".join(words[(i * 7 + k * 3) % len(words)] for k in range(64)) for i in range(n)]
     docs = [doc(t) for t in texts]
-    gaps: list[float] = []
+    ticks = 0
+    ticks_while_embedding: list[int] = []
     done = anyio.Event()
 
-    async def heartbeat():
-        last = anyio.current_time()
-        while not done.is_set():
-            await anyio.sleep(0.01)
-            now = anyio.current_time()
-            gaps.append(now - last)
-            last = now
+    class Counting(Embedder):
+        def embed(self, *args, **kwargs):  # runs in a worker thread; reads the loop's counter
+            before = ticks
+            try:
+                return super().embed(*args, **kwargs)
+            finally:
+                ticks_while_embedding.append(ticks - before)
 
-    # A full garbage collection stops every thread; with fastembed, onnxruntime and the rest of
-    # the test session imported it alone can take ~100 ms on a busy machine. That is the
-    # interpreter's pause, not embedding on the loop: keep the old heap out of the collector.
-    gc.collect()
-    gc.freeze()
-    try:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(heartbeat)
-            await client.upload_collection(
-                "hb", vectors=docs, ids=list(range(10_000)), batch_size=1000, parallel=2
-            )
-            done.set()
-    finally:
-        gc.unfreeze()
-    assert (await client.count("hb")).count == 10_000
+    client._embedder = Counting()
+
+    async def heartbeat():
+        nonlocal ticks
+        while not done.is_set():
+            await anyio.sleep(0.005)
+            ticks += 1
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(heartbeat)
+        await client.upload_collection("hb", vectors=docs, ids=list(range(n)), batch_size=1000, parallel=2)
+        done.set()
+    assert (await client.count("hb")).count == n
     rec = (await client.retrieve("hb", [1234], with_vectors=True))[0]
     np.testing.assert_allclose(rec.vector, fe_dense([texts[1234]])[0], rtol=1e-5, atol=1e-6)
-    assert len(gaps) > 10
-    late = sorted(round(g * 1000) for g in gaps if g > 0.1)
-    assert len(late) <= 3, f"the event loop stalled {len(late)} times: {late} ms"
-    assert max(gaps) < 0.5, f"the event loop stalled for {max(gaps) * 1000:.0f} ms"
+    assert len(ticks_while_embedding) == 3
+    assert all(t >= 1 for t in ticks_while_embedding), ticks_while_embedding
 
 
 # ---- cloud inference --------------------------------------------------------------------------------------
@@ -614,7 +609,7 @@ anyio.run(main)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert "pip install aqdrant[fastembed]" in out.stdout
+    assert "pip install 'aqdrant[fastembed]'" in out.stdout
 
 
 async def test_validate_vectors_false_skips_collection_checks(monkeypatch):

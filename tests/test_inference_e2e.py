@@ -14,7 +14,6 @@ import pytest
 
 from aqdrant import AsyncQdrantClient, models
 from aqdrant.inference import VectorNameError, VectorSizeMismatch
-from aqdrant.server import ServerThread
 
 pytestmark = pytest.mark.anyio
 
@@ -27,10 +26,7 @@ def fastembed_cache(tmp_path_factory):
         yield cache
 
 
-@pytest.fixture(scope="module")
-def server():
-    with ServerThread() as srv:
-        yield srv
+# ``server``: the dev server, from tests/conftest.py
 
 
 def doc(text, model=tm.DENSE):

@@ -346,6 +346,8 @@ def test_command_line_serves_and_announces_its_address(tmp_path):
             "aqdrant.server",
             "--port",
             "0",
+            "--grpc-port",  # both ports free ones: the default 6334 may be held by another program
+            "0",
             "--api-key",
             API_KEY,
             "--path",

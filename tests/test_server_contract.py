@@ -9,9 +9,9 @@ from typing import Any
 import contract
 import httpx
 import pytest
+from conftest import dev_server_thread
 
 from aqdrant._operations import OPERATIONS
-from aqdrant.server import ServerThread
 
 C = "contract"
 POINT = {"id": 1, "vector": {"": [0.1, 0.2, 0.3, 0.4]}, "payload": {"city": "Paris", "n": 1}}
@@ -90,7 +90,7 @@ PATH_DEFAULTS = {"collection_name": C, "shard_id": 0, "peer_id": 1, "snapshot_na
 
 @pytest.fixture(scope="module")
 def http():
-    with ServerThread() as srv, httpx.Client(base_url=srv.url, timeout=60) as client:
+    with dev_server_thread() as srv, httpx.Client(base_url=srv.url, timeout=60) as client:
         yield client
 
 

@@ -10,11 +10,11 @@ from typing import Any
 import contract
 import httpx
 import pytest
+from conftest import dev_server_thread
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aqdrant._operations import OPERATIONS
-from aqdrant.server import ServerThread
 
 COLLECTION = "fuzz"
 
@@ -97,7 +97,7 @@ def malformed(draw: Any) -> tuple[str, bytes]:
 
 @pytest.fixture(scope="module")
 def http():
-    with ServerThread() as srv, httpx.Client(base_url=srv.url, timeout=60) as client:
+    with dev_server_thread() as srv, httpx.Client(base_url=srv.url, timeout=60) as client:
         r = client.put(f"/collections/{COLLECTION}", json=VALID["create_collection"])
         assert r.status_code == 200, r.text
         r = client.put(f"/collections/{COLLECTION}/points?wait=true", json=VALID["upsert_points"])

@@ -72,12 +72,11 @@ def client():
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(dev_server):
     import httpx
 
-    with ServerThread() as srv:
-        httpx.get(f"{srv.url}/collections", timeout=30).raise_for_status()  # engine up: its threads exist
-        yield srv
+    httpx.get(f"{dev_server.url}/collections", timeout=30).raise_for_status()  # engine up: its threads exist
+    return dev_server
 
 
 # ---- generated surface ----------------------------------------------------------------------
@@ -309,36 +308,56 @@ def test_driver_role_passes_to_a_caller_whose_call_is_still_in_flight(monkeypatc
     assert results == {"first": "first", "second": "second"}
 
 
-# ---- refusal inside a running event loop ---------------------------------------------------
+# ---- inside a running event loop (Jupyter, asyncio.run, a trio task) ------------------------
 
 
 @pytest.mark.anyio
-async def test_refused_inside_event_loop(anyio_backend, client):
-    with pytest.raises(SyncInAsyncContextError, match="AsyncQdrantClient"):
-        client.collection_exists("c")
-    with pytest.raises(SyncInAsyncContextError, match=anyio_backend):
-        list(client.scroll_all("c"))
-    # ... but a worker thread runs no loop and may use it
+async def test_works_inside_event_loop_through_a_private_thread(anyio_backend, client):
+    """The calling thread runs a loop, so it cannot run the client's: a private thread drives it
+    (the call still blocks the caller, as a blocking call does)."""
+    with aqdrant.request_headers({"x-scope": "s"}):  # the caller's context travels with the call
+        assert client.collection_exists("c") is True
+    client.upsert("c", [models.PointStruct(id=i, vector=[1.0, 0.0, 0.0, float(i)]) for i in range(3)])
+    assert sorted(p.id for p in client.scroll_all("c")) == [0, 1, 2]  # iterators too
+    # ... and a worker thread, which runs no loop, keeps the direct path
     assert await anyio.to_thread.run_sync(client.collection_exists, "c") is True
 
 
 @pytest.mark.anyio
-async def test_construction_refused_inside_event_loop(anyio_backend):
-    before = _loop_threads()
-    with pytest.raises(SyncInAsyncContextError, match="AsyncQdrantClient"):
-        QdrantClient(":memory:")
-    assert _loop_threads() == before
+async def test_construction_and_close_inside_event_loop(anyio_backend):
+    c = QdrantClient(":memory:")
+    c.create_collection("x", vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT))
+    assert c.collection_exists("x")
+    c.close()
+    with pytest.raises(ClientClosedError):
+        c.collection_exists("x")
+    assert _threads_back_to(set(_threads())) == set()
 
 
-def test_refused_under_plain_anyio_run_on_both_backends(client):
-    for backend in ("asyncio", "trio"):
+def test_works_under_asyncio_run_and_trio_run(client):
+    import asyncio
 
-        async def main() -> None:
-            client.collection_exists("c")
+    import trio
 
-        with pytest.raises(SyncInAsyncContextError):
-            anyio.run(main, backend=backend)
-    assert client.collection_exists("c")  # and the client is unharmed
+    async def main() -> bool:
+        return client.collection_exists("c")
+
+    assert asyncio.run(main()) is True
+    assert trio.run(main) is True
+    assert client.collection_exists("c")  # and the direct path still works afterwards
+
+
+def test_a_call_from_the_clients_own_loop_is_refused(client):
+    """A coroutine on the client's own loop cannot wait for that loop: refused, not a deadlock."""
+    runner = client._runner
+
+    async def reenter(target):
+        return client.collection_exists("c")
+
+    reenter.__name__ = "reenter"
+    with pytest.raises(SyncInAsyncContextError, match="own event loop"):
+        runner.call(reenter)
+    assert client.collection_exists("c")
 
 
 # ---- close ---------------------------------------------------------------------------------------
@@ -652,6 +671,53 @@ def test_ctrl_c_in_a_blocking_call_cancels_the_call_on_the_loop():
         assert runner.call(Target.ping) == "pong"  # the client still works
     finally:
         runner.close()
+
+
+def test_ctrl_c_in_a_call_from_inside_an_event_loop_cancels_it():
+    """Jupyter's interrupt: the caller (a loop's thread) waits for the private thread; Ctrl-C
+    there cancels the call on the client's loop too."""
+    import _thread
+    import asyncio
+
+    started, cancelled = threading.Event(), threading.Event()
+
+    class Target:
+        async def forever(self) -> None:
+            started.set()
+            try:
+                await anyio.sleep_forever()
+            finally:
+                cancelled.set()
+
+        async def ping(self) -> str:
+            return "pong"
+
+    async def aclose(target: Target) -> None:
+        pass
+
+    async def inside_a_loop() -> str:
+        started.clear()
+        cancelled.clear()
+        runner = Runner(Target, aclose=aclose)
+        try:
+            threading.Thread(target=lambda: started.wait(30) and _thread.interrupt_main()).start()
+            with pytest.raises(KeyboardInterrupt):
+                runner.call(Target.forever)
+            assert cancelled.wait(30)
+            return runner.call(Target.ping)  # the client still works
+        finally:
+            runner.close()
+
+    # a plain loop, as a kernel runs it (asyncio.run would turn the first Ctrl-C into a
+    # cancellation of its main task, delivered only once the blocking call returns)
+    loop = asyncio.new_event_loop()
+    try:
+        assert loop.run_until_complete(inside_a_loop()) == "pong"
+    finally:
+        loop.close()
+    import trio
+
+    assert trio.run(inside_a_loop) == "pong"
 
 
 def test_path_constructor_persists_between_clients(tmp_path):

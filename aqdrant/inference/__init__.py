@@ -1,5 +1,5 @@
 """Local inference: ``models.Document`` / ``models.Image`` / ``models.InferenceObject`` embedded
-with fastembed (``pip install aqdrant[fastembed]``), in worker threads, before a request is sent.
+with fastembed (``pip install 'aqdrant[fastembed]'``), in worker threads, before a request is sent.
 
 The client calls :func:`embed_request` on the bodies of upsert, update_vectors, batch updates,
 the ingestion actor's batches and every query (query, prefetch, recommend / discover / context /

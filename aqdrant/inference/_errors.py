@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from .._extras import install_command
 from ..errors import ValidationError
 
-INSTALL_HINT = "pip install aqdrant[fastembed]"
+INSTALL_HINT = install_command("fastembed")
 
 
 class InferenceError(ValidationError):

@@ -148,7 +148,7 @@ class Ingestor:
         server's ``Retry-After`` is honoured); the :class:`RetryPolicy` rule.
     :param on_progress: ``on_progress(report)`` (sync or async) after each batch settles, when
         the server goes away and when it is back, and at the end.
-    :param progress: show a tqdm progress bar (``pip install aqdrant[progress]``).
+    :param progress: show a tqdm progress bar (``pip install tqdm``).
     :param total: expected number of points, for the progress bar.
     :param raise_on_failure: raise :class:`IngestError` on exit unless every point was
         acknowledged (some failed, or were unconfirmed or not sent when the budget ran out).
@@ -292,6 +292,8 @@ class Ingestor:
                 await self._tg.__aexit__(None, None, None)
                 suppressed = False
         finally:
+            if self._recv_stream is not None:  # the senders are done: else a ResourceWarning at GC
+                self._recv_stream.close()
             self._finish()
         if own_error is not None:
             raise own_error
@@ -738,6 +740,6 @@ def _make_bar(total: int | None, collection_name: str) -> Any:
     try:
         from tqdm.auto import tqdm
     except ImportError:
-        logger.warning("aqdrant ingest: progress=True needs tqdm (pip install 'aqdrant[progress]')")
+        logger.warning("aqdrant ingest: progress=True needs tqdm (pip install tqdm)")
         return None
     return tqdm(total=total, unit="pt", desc=f"upsert {collection_name}", dynamic_ncols=True)

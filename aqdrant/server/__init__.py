@@ -15,8 +15,12 @@ import socket
 import sys
 from typing import Any
 
-from ._thread import ServerThread
-from .app import TITLE, VERSION, create_app
+from .._extras import MissingExtraError, require_extra
+
+require_extra("server", "the dev server (aqdrant serve, aqdrant.server)")
+
+from ._thread import ServerThread  # noqa: E402 - after the check: they import uvicorn/starlette
+from .app import TITLE, VERSION, create_app  # noqa: E402
 
 __all__ = ["create_app", "main", "make_server", "ServerThread", "TITLE", "VERSION"]
 
@@ -78,8 +82,8 @@ def make_server(
     """A ``uvicorn.Server`` for ``app`` whose ``on_started()`` runs once it accepts connections."""
     try:
         import uvicorn
-    except ImportError as e:  # pragma: no cover - depends on the environment
-        raise SystemExit("the dev server needs its extra: pip install 'aqdrant[server]'") from e
+    except ImportError as e:  # pragma: no cover - checked at import of this package
+        raise SystemExit(str(MissingExtraError("server", "the dev server", "uvicorn"))) from e
 
     class _Server(uvicorn.Server):
         async def startup(self, sockets: Any = None) -> None:
