@@ -9,6 +9,7 @@ import textwrap
 from typing import Any
 
 import pytest
+from conftest import dev_server_thread
 from fault_server import FaultServer, Reply, Stall, envelope
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
@@ -20,7 +21,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from aqdrant import AsyncQdrantClient, DeadlineExceeded, RetryPolicy, models
 from aqdrant._pipeline import Pipeline
 from aqdrant.rest import RestBackend
-from aqdrant.server import ServerThread
 
 SECRET = "telemetry-secret-key-1234"
 FAST = RetryPolicy(max_attempts=3, backoff_base=0.001, backoff_max=0.002)
@@ -82,7 +82,7 @@ class RecordingBackend:
 @pytest.fixture(scope="module")
 def srv():
     recording = RecordingBackend()
-    with ServerThread(backend=recording, grpc_port=0, api_key=SECRET) as s:
+    with dev_server_thread(backend=recording, api_key=SECRET) as s:
         s.recording = recording
         yield s
 
