@@ -312,7 +312,7 @@ def _recommend_input(obj: models.RecommendInput, path: str, out: list[Violation]
         out.append((where, code_message("At least one positive or negative vector/id must be provided")))
         return
     for item in [*(obj.positive or ()), *(obj.negative or ())]:
-        if _is_numbers(item) and item and _is_numbers(item[0]):
+        if _is_numbers(item) and len(item) and _is_numbers(item[0]):
             _dense_or_multi(item, path, out)
 
 

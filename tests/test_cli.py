@@ -47,12 +47,13 @@ def test_console_script_help_exits_zero():
     assert "serve" in out.stdout
 
 
-def test_grpc_stack_is_a_regular_dependency_and_only_two_extras_remain():
+def test_grpc_stack_is_a_regular_dependency_and_only_the_optional_parts_are_extras():
     requires = importlib.metadata.requires("aqdrant") or []
     regular = {re.split(r"[<>=!~\[; ]", r, maxsplit=1)[0].lower() for r in requires if "extra ==" not in r}
     assert {"grpclib", "betterproto2", "h2"} <= regular
     extras = set(importlib.metadata.metadata("aqdrant").get_all("Provides-Extra") or []) - {"test"}
-    assert extras == {"fastembed", "server"}
+    # inference, the dev server and OpenTelemetry (telemetry is off without it)
+    assert extras == {"fastembed", "server", "otel"}
 
 
 def test_serve_without_the_server_extra_names_the_install_command():
