@@ -234,3 +234,26 @@ def test_without_the_extra_telemetry_is_off_and_calls_work():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "1"
+
+
+@pytest.mark.anyio
+async def test_a_restarted_local_engine_is_counted(spans, anyio_backend):
+    import os
+    import signal
+
+    def restarts() -> int:
+        return sum(p.value for p in _metric_points("aqdrant.local.engine.restarts"))
+
+    async with AsyncQdrantClient(":memory:") as client:
+        await client.create_collection("r", vectors_config=models.VectorParams(size=2, distance="Dot"))
+        before = restarts()
+        os.kill(client._backend.pid, signal.SIGKILL)
+        for _ in range(50):  # the call that finds the engine dead may fail; the next one restarts it
+            try:
+                assert (await client.count("r")).count == 0  # the engine answers; the store survived
+                break
+            except Exception:
+                import anyio
+
+                await anyio.sleep(0.1)
+        assert restarts() - before == 1

@@ -67,7 +67,7 @@ import anyio.lowlevel
 import msgspec
 from anyio.abc import Process
 
-from .. import models
+from .. import _telemetry, models
 from .._backend import Request
 from .._warn import warn
 from ..errors import (
@@ -417,6 +417,7 @@ class LocalBackend:
                 self._conn = None
                 with anyio.CancelScope(shield=True):
                     await _terminate(conn.process)
+                _telemetry.engine_restart(conn.dead or "the engine process exited")
             self._conn = await self._start()
             return self._conn
 
