@@ -43,9 +43,11 @@ import qdrant_edge as qe
 if __package__:
     from . import catalog as cat
     from . import convert as cv
+    from . import sidebuild
 else:  # imported as `engine` by LocalBackend's boot: a faster start, without the aqdrant package
     import catalog as cat  # type: ignore[no-redef]
     import convert as cv  # type: ignore[no-redef]
+    import sidebuild  # type: ignore[no-redef]
 
 
 def _rmtree(path: str) -> None:
@@ -134,6 +136,8 @@ class Engine:
         self.pending: dict[str, dict[str, Any]] = {}
         self.op_counter = 0
         self.warnings: list[str] = []
+        #: index builds of large collections, off to the side while reads are served (sidebuild.py)
+        self.side = sidebuild.SideBuilds(self)
         self._remove_orphans()
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -145,6 +149,7 @@ class Engine:
                 _rmtree(os.path.join(self.root, name))
 
     def close(self) -> None:
+        self.side.cancel_all()
         for shard in self.shards.values():
             try:
                 shard.flush()
@@ -201,13 +206,17 @@ class Engine:
                 print(f"aqdrant engine: {name}: {message}", file=sys.stderr)
 
     def optimize_dirty(self) -> None:
-        """Run the engine's optimizers (index builds) on collections written since the last run."""
-        while self.dirty:
+        """Run the engine's optimizers (index builds) on collections written since the last run:
+        a large one off to the side (``sidebuild``: reads keep being served; one at a time, the
+        others stay dirty until it ends), a small one in place."""
+        while self.dirty and not self.side.active:
             name = self.dirty.pop()
             if name not in self.catalog.collections:
                 continue
             shard = self.shard(name)
             self._build_pending(name, shard)  # payload indexes first: the HNSW build uses them
+            if self.side.start(name, shard):
+                return
             if shard.optimize():
                 self.built.add(name)
 
@@ -431,7 +440,9 @@ class Engine:
                 item["params"] = given
             schema[field] = item
         return {
-            "status": "yellow" if name in self.dirty and _needs_indexing(cfg, info, opt) else "green",
+            "status": "yellow"
+            if self.side.building(name) or (name in self.dirty and _needs_indexing(cfg, info, opt))
+            else "green",
             "optimizer_status": "ok",
             "points_count": info.points_count,
             "indexed_vectors_count": info.indexed_vectors_count,
@@ -1369,7 +1380,11 @@ def serve(
             },
         )
         while True:
-            if optimize and engine.dirty:
+            if engine.side.active:
+                # an index build off to the side: its events and replay steps between requests
+                if not engine.side.turn(inp):
+                    continue
+            elif optimize and engine.dirty:
                 # the engine has no background optimizer: build indexes once writes have been
                 # quiet for `idle` seconds (reads arriving meanwhile do not postpone it)
                 wait = engine.last_write + idle - time.monotonic()
