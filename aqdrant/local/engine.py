@@ -167,6 +167,8 @@ class Engine:
             entry = self.catalog.collections[name]
             shard = qe.EdgeShard.load(os.path.join(self.root, entry.dir))
             self.shards[name] = shard
+            if _needs_indexing(entry.config, shard.info(), _optimizers(entry.config)):
+                self.dirty.add(name)  # left unindexed (a crash, a build dropped): built when idle
             if entry.field_schemas:  # declared but not built when the last process ended
                 built = shard.info().payload_schema
                 missing = {f: s for f, s in entry.field_schemas.items() if f not in built}
@@ -1097,6 +1099,12 @@ class Engine:
             "scores": [s for _, _, s in triples],
             "ids": ids,
         }
+
+
+def _optimizers(cfg: dict) -> dict:
+    """The collection's optimizer settings that decide whether a build is due."""
+    given = {k: v for k, v in (cfg.get("optimizers_config") or {}).items() if v is not None}
+    return {"indexing_threshold": 10000, **given}
 
 
 def _needs_indexing(cfg: dict, info: Any, opt: dict) -> bool:
