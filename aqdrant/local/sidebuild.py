@@ -56,6 +56,10 @@ DEFAULT_MIN_POINTS = 1000
 GATE_ENV = "AQDRANT_SIDE_BUILD_GATE"
 #: the builder's niceness on top of the engine's: the engine's answers come first
 BUILDER_NICE = 9
+#: set to 1: every piece of build work done in the serving loop is logged with its duration
+#: (what a request may wait for: the flush before the copy, loading the built copy, a replayed
+#: update, the swap, closing and removing the original)
+TRACE = os.environ.get("AQDRANT_SIDE_BUILD_TRACE") == "1"
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _BUILDER_BOOT = (
@@ -125,8 +129,13 @@ class SideBuild:
         self.optimized = False
         self.built: Any = None  # the built copy, once loaded
         self.done = False
+        #: what is left to do after the swap (close the original, remove its directory)
+        self.retiring: list[Any] = []
         self._buf = b""
+        t0 = time.perf_counter()
         self.original.flush()  # the copy then reflects every acknowledged write in segment files
+        if TRACE:
+            _log(f"{name}: side build: flush before the copy: {(time.perf_counter() - t0) * 1e3:.1f} ms")
         self.proc: subprocess.Popen | None = subprocess.Popen(
             [
                 sys.executable,
@@ -183,10 +192,18 @@ class SideBuild:
 
     @property
     def has_step(self) -> bool:
-        return self.built is not None and not self.done
+        return (self.built is not None and not self.done) or bool(self.retiring)
 
     def step(self) -> None:
-        """One recorded update replayed on the built copy, or the swap when none is left."""
+        """One recorded update replayed on the built copy, the swap when none is left, or one
+        step of retiring the original after the swap."""
+        if self.retiring:
+            try:
+                self.retiring.pop(0)()
+            finally:
+                if not self.retiring:
+                    self.engine.side.finished(self)
+            return
         if self.replayed < len(self.log):
             operation, ok = self.log[self.replayed]
             self.replayed += 1
@@ -220,11 +237,19 @@ class SideBuild:
         self.recording = False
         if self.optimized:
             engine.built.add(self.name)
-        try:
-            self.original.close()
-        finally:
-            shutil.rmtree(os.path.join(engine.root, self.src), ignore_errors=True)
-            engine.side.finished(self)
+        # the original is closed and removed in the next turns, requests served in between
+        # (each takes tens of milliseconds at 100k x 384-d); an orphan left by a crash meanwhile
+        # is removed on the next open
+        src = os.path.join(engine.root, self.src)
+        self.retiring = [self.original.close, lambda: shutil.rmtree(src, ignore_errors=True)]
+
+    def finish(self) -> None:
+        """Run what is left of retiring the original now (the engine is closing)."""
+        while self.retiring:
+            try:
+                self.step()
+            except Exception:  # noqa: BLE001 - closing everything matters more
+                pass
 
     # -- cancel -----------------------------------------------------------------------------
 
@@ -295,15 +320,36 @@ class SideBuilds:
         out = build.out
         due = build.has_step
         ready = select.select([inp] + ([out] if out is not None else []), [], [], 0 if due else None)[0]
-        if out is not None and out in ready:
-            build.on_event()
-        elif due:
-            build.step()
+        t0 = time.perf_counter()
+        try:
+            if out is not None and out in ready:
+                build.on_event()
+                what = "builder event"
+            elif due:
+                what = f"step (replayed {build.replayed}/{len(build.log)}, retiring {len(build.retiring)})"
+                build.step()
+            else:
+                what = ""
+            if TRACE and what:
+                _log(f"{build.name}: side build: {what}: {(time.perf_counter() - t0) * 1e3:.1f} ms")
+        except Exception as e:  # noqa: BLE001 - the build must never take the serving loop down
+            import traceback
+
+            traceback.print_exc()
+            if build.retiring:
+                build.retiring.clear()
+                self.finished(build)
+            else:
+                build.cancel(f"{type(e).__name__}: {e}")
         return inp in ready
 
     def cancel_all(self) -> None:
-        if self.current is not None:
-            self.current.cancel(None)
+        build = self.current
+        if build is not None:
+            if build.retiring:
+                build.finish()
+            else:
+                build.cancel(None)
 
 
 # ---------------------------------------------------------------------------------------------
