@@ -214,6 +214,7 @@ def _drive(e: engine.Engine) -> None:
         with os.fdopen(r, "rb", buffering=0) as idle_input:
             while e.side.active:
                 assert not e.side.turn(idle_input)
+        e.side.wait_removals()  # the original's directory is removed by a thread
     finally:
         os.close(w)
 
