@@ -9,7 +9,7 @@ Workload: N float32 vectors in 100 gaussian clusters (Cosine; payload ``{group, 
 upserted in batches of 256 one after the other with ``wait=True``; then, from the end of the
 load, a query (a new point from the same clusters, limit 10) is *started* every 50 ms - each in
 its own task, so a stalled engine shows as queued queries, as it would to an application - until
-the collection reports its index built (``status`` green and every vector indexed; polled with
+the collection reports its index built (``status`` green: nothing left to build; polled with
 ``get_collection``). Reported: p50/p99/max latency of those queries, recall@10 against numpy
 brute force (of those queries, and of 50 queries after the build), the load's throughput and
 the throughput "including the build" (N / (load + the wait until the index is built)).
@@ -209,6 +209,7 @@ def run_peer(n: int, window: float) -> dict:
 
 
 def worker(system: str, n: int, window: float) -> None:
+    load_before = os.getloadavg()[0]
     if system == "peer":
         out = run_peer(n, window)
     else:
@@ -217,6 +218,7 @@ def worker(system: str, n: int, window: float) -> None:
         if system == "in-place":
             os.environ["AQDRANT_SIDE_BUILD_MIN_POINTS"] = str(n + 1)
         out = anyio.run(run_aqdrant, n)
+    out["loadavg"] = [load_before, os.getloadavg()[0]]
     print("RESULT " + json.dumps(out), flush=True)
 
 
@@ -235,14 +237,25 @@ def main() -> None:
     ap.add_argument("--no-peer", action="store_true")
     ap.add_argument("--peer-n", type=int, default=0, help="points for the peer (default: --n)")
     ap.add_argument("--peer-window", type=float, default=10.0, help="seconds of queries for the peer")
+    ap.add_argument(
+        "--engine-nice",
+        type=int,
+        default=None,
+        help="AQDRANT_ENGINE_NICE for the aqdrant runs (default: the engine's own, 10; its builder runs 9 above)",
+    )
     ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         worker(args.worker[0], int(args.worker[1]), float(args.worker[2]))
         return
-    runs = [("aqdrant", 'aqdrant AsyncQdrantClient(":memory:"), build off to the side', args.n)] * args.repeat
+    nice = "" if args.engine_nice is None else f", engine nice {args.engine_nice}"
+    if args.engine_nice is not None:
+        os.environ["AQDRANT_ENGINE_NICE"] = str(args.engine_nice)
+    runs = [
+        ("aqdrant", f'aqdrant AsyncQdrantClient(":memory:"), build off to the side{nice}', args.n)
+    ] * args.repeat
     if args.in_place:
-        runs.append(("in-place", "aqdrant, build in place (side builds off)", args.n))
+        runs.append(("in-place", f"aqdrant, build in place (side builds off){nice}", args.n))
     if not args.no_peer:
         runs.append(("peer", 'peer QdrantClient(":memory:"), brute force', args.peer_n or args.n))
     rows = []
@@ -265,9 +278,9 @@ def main() -> None:
         )
     print(
         "| points | system | ingest pts/s (load only) | ingest pts/s incl. index build | index built after load, s "
-        "| queries | p50 ms | p99 ms | max ms | recall@10 during | recall@10 after build |"
+        "| queries | p50 ms | p99 ms | max ms | recall@10 during | recall@10 after build | machine load (1-min avg, start/end) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n, label, r in rows:
         with_build = f"{r['with_build']:,.0f}{verdict('with_build', r['with_build'], n)}"
         if r["build_wait_s"] == 0:
@@ -277,7 +290,7 @@ def main() -> None:
             f"| {r['p50']:.1f} | {r['p99']:.1f}{verdict('p99', r['p99'], n)} | {r['max']:.1f}{verdict('max', r['max'], n)} "
             f"| {r['recall']:.3f}{verdict('recall', r['recall'], n)} | "
             + (f"{r['recall_after']:.3f}" if r["recall_after"] == r["recall_after"] else "-")
-            + " |"
+            + f" | {r['loadavg'][0]:.1f} / {r['loadavg'][1]:.1f} |"
         )
     aq = [r for _, label, r in rows if label.startswith("aqdrant AsyncQdrantClient")]
     if len(aq) > 1:
