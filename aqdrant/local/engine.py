@@ -209,15 +209,17 @@ class Engine:
 
     def optimize_dirty(self) -> None:
         """Run the engine's optimizers (index builds) on collections written since the last run:
-        a large one off to the side (``sidebuild``: reads keep being served; one at a time, the
-        others stay dirty until it ends), a small one in place."""
+        a vector index build due on a large collection off to the side (``sidebuild``: reads
+        keep being served; one at a time, the others stay dirty until it ends); anything else
+        (a small collection, no index due: merges, vacuum) in place."""
         while self.dirty and not self.side.active:
             name = self.dirty.pop()
             if name not in self.catalog.collections:
                 continue
             shard = self.shard(name)
             self._build_pending(name, shard)  # payload indexes first: the HNSW build uses them
-            if self.side.start(name, shard):
+            cfg = self.catalog.collections[name].config
+            if _needs_indexing(cfg, shard.info(), _optimizers(cfg)) and self.side.start(name, shard):
                 return
             if shard.optimize():
                 self.built.add(name)

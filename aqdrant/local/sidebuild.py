@@ -1,10 +1,11 @@
 """Index builds off to the side: a copy of the shard is built in a second process and swapped in.
 
 qdrant-edge holds the GIL for the whole of ``optimize()`` (16-130 s at 100k x 384-d), so an
-engine process that builds in place answers nothing until the build ends. For a collection of
-at least ``AQDRANT_SIDE_BUILD_MIN_POINTS`` points (default 1,000) the engine process builds it
-this way instead, answering every request meanwhile from the original shard (exact search
-while it is unindexed):
+engine process that builds in place answers nothing until the build ends. When a vector index
+build is due (``indexing_threshold``) on a collection of at least
+``AQDRANT_SIDE_BUILD_MIN_POINTS`` points (default 1,000), the engine process builds it this way
+instead, answering every request meanwhile from the original shard (exact search while it is
+unindexed); other optimizer runs (merges, vacuum) stay in place:
 
 1. **copy** - the engine flushes the shard and starts a builder process (``builder_main``),
    which copies the shard's directory to a new one under the root. Reads are served during the
