@@ -9,6 +9,7 @@ anyio backends; the engine's own bookkeeping (cancel, divergence) on an in-proce
 from __future__ import annotations
 
 import os
+import select
 import signal
 
 import anyio
@@ -292,5 +293,31 @@ def test_a_failed_builder_leaves_the_collection_as_it_was(gate, tmp_path):
         assert _shard_dirs(e) == [e.catalog.collections["c"].dir]
         assert _count(e) == 1500
         assert not isinstance(e.shards["c"], sidebuild.Recording)
+    finally:
+        e.close()
+
+
+def test_updates_made_while_the_copy_is_replayed_are_replayed_too(gate, tmp_path):
+    open_gate(gate)
+    e = _engine_with_data(tmp_path)
+    try:
+        e.optimize_dirty()
+        build = e.side.current
+        assert build is not None
+        e.handle("delete_points", {"collection_name": "c"}, {}, {"points": [0]})  # recorded during the build
+        while build.built is None:  # the builder's events, until the built copy is loaded
+            select.select([build.out], [], [])
+            build.on_event()
+        assert build.has_step and build.replayed == 0 and len(build.log) == 1
+        build.step()  # the delete replayed on the copy; the original still serves
+        assert build.replayed == 1
+        e.handle("delete_points", {"collection_name": "c"}, {}, {"points": [1]})  # arrives mid-replay
+        e.handle("set_payload", {"collection_name": "c"}, {}, {"payload": {"late": True}, "points": [2]})
+        assert _count(e) == 1498 and len(build.log) == 3
+        _drive(e)  # the two late updates replayed, then the swap
+        assert e.catalog.collections["c"].dir == build.dst
+        assert _count(e) == 1498
+        got = e.shards["c"].retrieve([0, 1, 2], True, False)
+        assert [(r.id, r.payload) for r in got] == [(2, {"late": True})]
     finally:
         e.close()
