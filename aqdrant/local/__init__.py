@@ -10,6 +10,7 @@ Layout
                     frames requests, routes replies by id, restarts a dead engine.
     ``engine.py``   the engine process: one ``EdgeShard`` per collection, dispatch per operation.
     ``catalog.py``  what the engine has no notion of (names, aliases, configs as given).
+    ``sidebuild.py`` index builds of large collections in a second process, swapped in.
     ``convert.py``  Qdrant JSON shapes <-> qdrant_edge objects, engine defect workarounds.
 
 Served (operationIds)
@@ -52,7 +53,7 @@ Engine defects worked around (qdrant-edge-py 0.9.0, see FINDINGS.md)
     text, as over REST); wrong stub for ``retrieve`` and ``Expression.Decay`` (all arguments
     passed); plain ``Exception`` errors (mapped to 400 BadRequest with the engine's text);
     no background indexing (the engine process builds indexes once writes are quiet:
-    ``optimize_after``; or explicitly, :meth:`LocalBackend.optimize`; payload indexes declared
+    ``optimize_after``, a large collection off to the side while reads are served, ``sidebuild.py``; or explicitly, :meth:`LocalBackend.optimize`; payload indexes declared
     on an empty collection wait until first needed, see ``backend.py``); one open shard per
     directory (a lock file per storage path, :class:`StorageLocked` naming the holder).
     Seen here, not worked around: float payload values may change in the last digit (1 ulp).

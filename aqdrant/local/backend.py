@@ -31,10 +31,16 @@ Index builds: the engine has no background optimizer. The engine process runs th
 optimizers (HNSW and quantization builds, segment merges — governed by the collection's
 ``optimizers_config.indexing_threshold`` like the server's) once it has been idle for
 ``optimize_after`` seconds (default 1.0) after writes (``optimize="idle"``, the default), or only
-when asked (``optimize="never"`` and :meth:`LocalBackend.optimize`). Calls that arrive during a
-build wait for it (the caller's event loop does not); they still honour their deadlines.
-``get_collection`` reports ``yellow`` while a build is due. Create payload indexes before
-loading data: one created after the vector index was built warns (filtered recall suffers).
+when asked (``optimize="never"`` and :meth:`LocalBackend.optimize`). A vector index due on a
+collection of 1,000 points or more is built off to the side (``sidebuild.py``): a second
+process builds a copy while the engine keeps answering every call (unindexed data by exact
+search), then the copy, with the updates made meanwhile replayed on it, replaces the original
+(it needs the collection's size again in free space meanwhile). Other optimizer runs (a small
+collection, merges, vacuum) run in place, and so does :meth:`LocalBackend.optimize`: calls
+arriving meanwhile wait for it (the caller's event loop does not; they still honour their
+deadlines). ``get_collection`` reports ``yellow`` while a build is due or running. Create
+payload indexes before loading data: one created after the vector index was built warns
+(filtered recall suffers).
 
 Payload indexes declared on an empty collection (the usual order: create the collection, its
 indexes, then load) are built when first needed rather than maintained point by point during

@@ -44,7 +44,7 @@ if __package__:
     from . import catalog as cat
     from . import containment as ct
     from . import convert as cv
-    from . import guard, strict
+    from . import guard, sidebuild, strict
     from . import qerrors as qx
     from . import semantics as sem
     from . import storelock as sl
@@ -55,6 +55,7 @@ else:  # imported as `engine` by LocalBackend's boot: a faster start, without th
     import guard  # type: ignore[no-redef]
     import qerrors as qx  # type: ignore[no-redef]
     import semantics as sem  # type: ignore[no-redef]
+    import sidebuild  # type: ignore[no-redef]
     import storelock as sl  # type: ignore[no-redef]
     import strict  # type: ignore[no-redef]
 
@@ -147,6 +148,8 @@ class Engine:
         self.strict = strict.Strict()
         #: collection -> why its shard cannot be opened (containment.damaged_message)
         self.broken: dict[str, str] = {}
+        #: index builds of large collections, off to the side while reads are served (sidebuild.py)
+        self.side = sidebuild.SideBuilds(self)
         self._remove_orphans()
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -160,6 +163,7 @@ class Engine:
     def close(self, *, remove: bool = True) -> None:
         """Flush and close every shard; a temporary root is removed only when ``remove`` (an
         orderly close, or the parent gone): after a crash, the restarted engine reopens it."""
+        self.side.cancel_all()
         for shard in self.shards.values():
             try:
                 shard.flush()
@@ -188,6 +192,8 @@ class Engine:
                 print(f"aqdrant engine: {self.broken[name]}", file=sys.stderr)
                 raise EngineError(500, self.broken[name], kind="damaged") from None
             self.shards[name] = shard
+            if _needs_indexing(entry.config, shard.info(), _optimizers(entry.config)):
+                self.dirty.add(name)  # left unindexed (a crash, a build dropped): built when idle
             if entry.field_schemas:  # declared but not built when the last process ended
                 built = shard.info().payload_schema
                 missing = {f: s for f, s in entry.field_schemas.items() if f not in built}
@@ -227,13 +233,19 @@ class Engine:
                 print(f"aqdrant engine: {name}: {message}", file=sys.stderr)
 
     def optimize_dirty(self) -> None:
-        """Run the engine's optimizers (index builds) on collections written since the last run."""
-        while self.dirty:
+        """Run the engine's optimizers (index builds) on collections written since the last run:
+        a vector index build due on a large collection off to the side (``sidebuild``: reads
+        keep being served; one at a time, the others stay dirty until it ends); anything else
+        (a small collection, no index due: merges, vacuum) in place."""
+        while self.dirty and not self.side.active:
             name = self.dirty.pop()
             if name not in self.catalog.collections:
                 continue
             shard = self.shard(name)
             self._build_pending(name, shard)  # payload indexes first: the HNSW build uses them
+            cfg = self.catalog.collections[name].config
+            if _needs_indexing(cfg, shard.info(), _optimizers(cfg)) and self.side.start(name, shard):
+                return
             if shard.optimize():
                 self.built.add(name)
 
@@ -294,6 +306,9 @@ class Engine:
         message = f"{op}: the embedded engine (qdrant-edge) panicked: {e}"
         if name in self.catalog.collections:
             message = f"{op}: the embedded engine (qdrant-edge) panicked on collection `{name}`: {e}"
+            if self.side.building(name):  # its copy saw the same updates: drop it with the shard
+                assert self.side.current is not None
+                self.side.current.cancel("the engine panicked on the collection")
             shard = self.shards.pop(name, None)
             if shard is not None:
                 try:
@@ -546,7 +561,9 @@ class Engine:
                 item["params"] = given
             schema[field] = item
         return {
-            "status": "yellow" if name in self.dirty and _needs_indexing(cfg, info, opt) else "green",
+            "status": "yellow"
+            if self.side.building(name) or (name in self.dirty and _needs_indexing(cfg, info, opt))
+            else "green",
             "optimizer_status": "ok",
             "points_count": info.points_count,
             "indexed_vectors_count": info.indexed_vectors_count,
@@ -1294,6 +1311,12 @@ class Engine:
         }
 
 
+def _optimizers(cfg: dict) -> dict:
+    """The collection's optimizer settings that decide whether a build is due."""
+    given = {k: v for k, v in (cfg.get("optimizers_config") or {}).items() if v is not None}
+    return {"indexing_threshold": 10000, **given}
+
+
 def _needs_indexing(cfg: dict, info: Any, opt: dict) -> bool:
     """Whether writes since the last optimizer run leave enough unindexed dense vectors for the
     engine's optimizer to build an index (``indexing_threshold`` is in KB, like the server's)."""
@@ -1561,7 +1584,11 @@ def serve(
             },
         )
         while True:
-            if optimize and engine.dirty:
+            if engine.side.active:
+                # an index build off to the side: its events and replay steps between requests
+                if not engine.side.turn(inp):
+                    continue
+            elif optimize and engine.dirty:
                 # the engine has no background optimizer: build indexes once writes have been
                 # quiet for `idle` seconds (reads arriving meanwhile do not postpone it)
                 wait = engine.last_write + idle - time.monotonic()
