@@ -241,7 +241,7 @@ def main() -> None:
         "--engine-nice",
         type=int,
         default=None,
-        help="AQDRANT_ENGINE_NICE for the aqdrant runs (default: the engine's own, 10; its builder runs 9 above)",
+        help="AQDRANT_ENGINE_NICE for the aqdrant runs (default: the engine's own, 0; its builder runs 9 above)",
     )
     ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()

@@ -46,7 +46,7 @@ Parameters without local effect (reported, never dropped)
     waits (status ``completed``).
 
 Engine defects worked around (qdrant-edge-py 0.9.0, see FINDINGS.md)
-    never releases the GIL (engine process; zero-copy float arrays; niced engine);
+    never releases the GIL (engine process; zero-copy float arrays; index builds niced in a builder process);
     ``MatchValue(True)`` never matches (numpy.bool_); datetime/date/UUID payload values rejected
     (sent as RFC 3339 / canonical text, as the REST path would); UUID ids returned as
     ``uuid.UUID`` (returned as str); bytes payload values would become lists of ints (base64
