@@ -27,7 +27,11 @@ import anyio.to_thread
 import httpx
 import msgspec
 from anyio.lowlevel import RunVar, checkpoint
-from httpx._transports.default import map_httpcore_exceptions
+
+try:  # httpx's own mapping of httpcore errors, for the direct path (private: without it, no direct path)
+    from httpx._transports.default import map_httpcore_exceptions
+except ImportError:  # pragma: no cover - a future httpx
+    map_httpcore_exceptions = None  # type: ignore[assignment]
 
 from .. import models
 from .._backend import Request
@@ -433,6 +437,8 @@ class _DirectPool:
         mounts, HTTP/1.1 only (tests' mock transports, proxies and http2=True go through httpx)."""
         import httpcore
 
+        if map_httpcore_exceptions is None:
+            return None
         transport = getattr(client, "_transport", None)
         if type(transport) is not httpx.AsyncHTTPTransport or getattr(client, "_mounts", True):
             return None
