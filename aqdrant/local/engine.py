@@ -1035,13 +1035,22 @@ class Engine:
     def op_facet(self, path: dict, query: dict, body: Any) -> Any:
         _, shard = self._collection(path)
         self._no_shard_key(body)
+        limit = int(body.get("limit") or 10)
+        exact = bool(body.get("exact") or False)
+        # Qdrant's approximate facet counts every value of the index and keeps the `limit` best
+        # by (count desc, value asc); the engine's keeps `limit` as it goes and breaks ties at the
+        # cut its own way (values of a multi-valued uuid field were skipped): every value is
+        # asked for and the cut made here, as Qdrant makes it
         req = qe.FacetRequest(
             body["key"],
-            limit=int(body.get("limit") or 10),
-            exact=bool(body.get("exact") or False),
+            limit=limit if exact else sem.FACET_ALL_VALUES,
+            exact=exact,
             filter=cv.filter_in(body.get("filter")),
         )
-        return {"hits": [{"value": h.value, "count": h.count} for h in shard.facet(req).hits]}
+        hits = shard.facet(req).hits
+        if not exact:
+            hits = sem.top_facet_hits(hits, limit)
+        return {"hits": [{"value": h.value, "count": h.count} for h in hits]}
 
     # -- queries --------------------------------------------------------------------------
 

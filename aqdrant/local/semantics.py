@@ -323,3 +323,20 @@ def mmr_order(points: list, query: Any, using: str, lam: float, limit: int) -> l
         scores = [lam * relevance[i] - (1.0 - lam) * max(sim[i][j] for j in selected) for i in pending]
         selected.append(swap_remove(pending, last_argmax(scores)))
     return [points[i] for i in selected]
+
+
+# -- facet (collection/facet.rs) ----------------------------------------------------------------
+
+#: the limit that asks the engine's approximate facet for every value of the index
+FACET_ALL_VALUES = 1 << 31
+
+
+def _facet_value_key(value: Any) -> tuple:
+    # one index holds one kind of value; the kind first keeps a mixed list sortable
+    return (type(value).__name__, value)
+
+
+def top_facet_hits(hits: list, limit: int) -> list:
+    """The ``limit`` best facet hits as Qdrant keeps them: by count descending, then value
+    ascending."""
+    return sorted(hits, key=lambda h: (-h.count, _facet_value_key(h.value)))[:limit]
