@@ -1066,6 +1066,8 @@ class Engine:
                     raise _unsupported("shard keys are not supported by the local engine")
                 coll = self.resolve(lookup["collection"])
                 vname = lookup["vector"] if lookup.get("vector") is not None else using
+                if not any(vname in names for names in sem.vector_names(self.catalog.collections[coll].config)):
+                    raise qx.vector_name_not_exists(vname)
             records = self.shard(coll).retrieve([pid], False, True)
             if not records:
                 raise qx.point_not_found(cv.pid_out(pid))
@@ -1229,6 +1231,8 @@ class Engine:
         lookup_records: dict[Any, Any] = {}
         if lookup is not None:
             lname = lookup if isinstance(lookup, str) else lookup["collection"]
+            if lname not in self.catalog.collections and lname not in self.catalog.aliases:
+                raise qx.lookup_collection_not_found(lname)
             lshard = self.shard(self.resolve(lname))
             lwp = True if isinstance(lookup, str) else cv.with_payload_in(lookup.get("with_payload"), True)
             lwv = False if isinstance(lookup, str) else cv.with_vector_in(lookup.get("with_vectors"), False)

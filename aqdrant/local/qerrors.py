@@ -102,6 +102,17 @@ def alias_not_found(name: str) -> QdrantFault:
     return not_found(f"Alias {name} does not exists!")
 
 
+def lookup_collection_not_found(name: str) -> QdrantFault:
+    """``with_lookup`` names a collection that does not exist (lookup/mod.rs: CollectionError::NotFound)."""
+    return not_found(f"Collection {name} not found")
+
+
+def vector_name_not_exists(name: str) -> QdrantFault:
+    """A vector read from a collection that has no vector of that name (segment's
+    OperationError::VectorNameNotExists, answered as BadInput)."""
+    return wrong_input(f"Not existing vector name error: {name}")
+
+
 def point_not_found(pid: object) -> QdrantFault:
     return not_found(f"No point with id {pid} found")
 
