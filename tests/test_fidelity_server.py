@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 import httpx
@@ -453,7 +454,12 @@ async def test_service_endpoints_answer_as_a_standalone_node(srv, anyio_backend)
         detailed = (await http.get("/telemetry?details_level=2")).json()["result"]
         assert name in {c["id"] for c in detailed["collections"]["collections"]}
         responses = tele["requests"]["rest"]["responses"]
-        assert responses["PUT /collections/{name}/points"]["200"]["count"] >= 1  # keyed as Qdrant keys its routes
+        upserts = responses["PUT /collections/{name}/points"]["200"]  # keyed as Qdrant keys its routes
+        assert upserts["count"] >= 1 and set(upserts) == {"count", "avg_duration_micros", "last_responded"}
+        assert datetime.fromisoformat(upserts["last_responded"]).date() == datetime.now(timezone.utc).date()
+        level1 = (await http.get("/telemetry?details_level=1")).json()["result"]["requests"]["rest"]["responses"]
+        upserts = level1["PUT /collections/{name}/points"]["200"]
+        assert upserts["min_duration_micros"] <= upserts["max_duration_micros"] and upserts["total_duration_micros"] >= 0
         metrics = await http.get("/metrics")
         assert metrics.headers["content-type"].startswith("text/plain")
         lines = metrics.text.splitlines()
@@ -487,6 +493,16 @@ async def test_deprecated_routes_work(srv, anyio_backend) -> None:
         await http.put(f"{base}/payload?wait=true", json={"payload": {"g": "x"}, "points": [1, 2]})
         groups = (await http.post(f"{base}/search/groups", json={"vector": [0.1, 0.2, 0.3], "group_by": "g", "limit": 1, "group_size": 2})).json()
         assert [g["id"] for g in groups["result"]["groups"]] == ["x"] and len(groups["result"]["groups"][0]["hits"]) == 2
+        # `with_vector` inside `with_lookup` (Qdrant's alias of with_vectors) on the old routes too
+        lookup = {"collection": name, "with_payload": True, "with_vector": True}
+        body = {"vector": [0.1, 0.2, 0.3], "group_by": "g", "limit": 1, "group_size": 2, "with_lookup": lookup}
+        r = await http.post(f"{base}/search/groups", json=body)
+        assert r.status_code == 200, r.text
+        assert [g.get("lookup") for g in r.json()["result"]["groups"]] == [None]  # no point has id "x"
+        await http.put(f"{base}/payload?wait=true", json={"payload": {"g": 2}, "points": [1, 2]})
+        r = await http.post(f"{base}/search/groups", json=body)
+        assert r.json()["result"]["groups"][0]["lookup"]["vector"] == [0.3, 0.2, 0.1], r.text
+        await http.put(f"{base}/payload?wait=true", json={"payload": {"g": "x"}, "points": [1, 2]})
         rec_groups = await http.post(f"{base}/recommend/groups", json={"positive": [1], "group_by": "g", "limit": 1, "group_size": 2})
         assert rec_groups.status_code == 200, rec_groups.text
         missing = await http.post(f"{base}/search", json={"vector": [0.1, 0.2, 0.3]})
