@@ -288,6 +288,40 @@ def test_engine_messages_are_mapped_by_one_table() -> None:
         assert (fault.status, fault.message) == expected, message
 
 
+def test_python_errors_never_pass_as_qdrant_texts() -> None:
+    """What reaches the caller from an exception in the engine process: Qdrant's text where Qdrant
+    has one (the binding's ValueErrors, a missing field), an internal error for the wrapper's own
+    Python errors - never a Python message dressed as "Wrong input"."""
+    from aqdrant.local import engine
+
+    cases = [
+        (ValueError("invalid JSON path "), 400, "Format error in JSON body: Invalid json path: ''"),
+        (ValueError("invalid JSON path a..b"), 400, "Format error in JSON body: Invalid json path: 'a..b'"),
+        (KeyError("points"), 400, "Format error in JSON body: missing field `points`"),
+        (Exception("Vector dimension error: expected dim: 2, got 3"), 400, "Wrong input: Vector dimension error: expected dim: 2, got 3"),
+        (
+            AttributeError("'str' object has no attribute 'get'"),
+            500,
+            "Service internal error: query_points: AttributeError: 'str' object has no attribute 'get'",
+        ),
+    ]
+    for error, status, text in cases:
+        fault = engine._fault("query_points", error)
+        assert (fault.status, fault.message) == (status, text), error
+
+
+async def test_invalid_json_path_comes_back_as_qdrants_format_error(client, anyio_backend) -> None:
+    """A key the engine's binding cannot parse as a JSON path (the client only pre-checks an empty
+    one) comes back with Qdrant's text, alone or inside batch operations."""
+    name = unique("jp")
+    await client.create_collection(name, vectors_config=D2)
+    await client.upsert(name, [models.PointStruct(id=1, vector=[1.0, 0.0])])
+    expected = (400, "Format error in JSON body: Invalid json path: 'a..b'")
+    assert await expect_error(lambda: client.set_payload(name, {"a": 1}, points=[1], key="a..b")) == expected
+    ops = [models.SetPayloadOperation(set_payload=models.SetPayload(payload={"a": 1}, points=[1], key="a..b"))]
+    assert await expect_error(lambda: client.batch_update_points(name, ops)) == expected
+
+
 # ---------------------------------------------------------------------------------------------
 # 4. semantics, with the official client's local mode as oracle
 

@@ -281,10 +281,8 @@ class Engine:
             raise EngineError(507, str(e), kind="disk_full") from None
         except cv.NeedsInference as e:
             raise _unsupported(f"{op}: {e}") from None
-        except (cv.ConversionError, KeyError, TypeError, ValueError) as e:
-            raise _bad(f"{op}: invalid request: {type(e).__name__}: {e}") from None
         except Exception as e:  # noqa: BLE001 - qdrant-edge raises plain Exception with a message
-            raise qx.from_engine(str(e)) from None
+            raise _fault(op, e) from None
         except BaseException as e:
             if not ct.is_panic(e):
                 raise
@@ -935,7 +933,7 @@ class Engine:
             try:
                 results.append(handlers[kind](name, shard, arg))
             except Exception as e:
-                err = e if isinstance(e, EngineError) else qx.from_engine(str(e))
+                err = e if isinstance(e, EngineError) else _fault("batch_update", e)
                 if i:  # the first one failing leaves nothing applied: Qdrant's text as it is
                     err.message = (
                         f"batch_update: operation {i} ({kind}) failed: {err.message}. The local engine "
@@ -1322,6 +1320,24 @@ class Engine:
             "scores": [s for _, _, s in triples],
             "ids": ids,
         }
+
+
+def _fault(op: str, e: Exception) -> EngineError:
+    """The error answered for an exception raised while running ``op``: Qdrant's text where it
+    is one Qdrant answers, never a Python exception's text dressed as one."""
+    if isinstance(e, cv.ConversionError):  # our own text: a value the engine cannot take
+        return _bad(f"{op}: invalid request: {e}")
+    if isinstance(e, KeyError):  # a field the operation needs is not there
+        return qx.missing_field(e.args[0] if e.args else "")
+    if isinstance(e, ValueError):  # the binding checks some values itself: Qdrant's text when known
+        known = qx.from_binding(e)
+        return known if known is not None else _bad(f"{op}: invalid request: {type(e).__name__}: {e}")
+    if isinstance(e, (TypeError, OverflowError)):  # a value the binding cannot convert
+        return _bad(f"{op}: invalid request: {type(e).__name__}: {e}")
+    if type(e) is not Exception:  # a Python error of the wrapper itself (a bug): reported as one
+        _print_exc()
+        return qx.service_error(f"{op}: {type(e).__name__}: {e}")
+    return qx.from_engine(str(e))  # qdrant-edge: a plain Exception carrying the segment's text
 
 
 def _optimizers(cfg: dict) -> dict:

@@ -193,6 +193,34 @@ ENGINE_MESSAGES: list[tuple[re.Pattern[str], object]] = [
 ]
 
 
+def format_error(description: str) -> QdrantFault:
+    """A value Qdrant cannot deserialize (actix's JSON extractor: 400 ``Format error in JSON body``)."""
+    return QdrantFault(400, f"Format error in JSON body: {description}")
+
+
+#: ValueErrors of qdrant-edge's Python binding (it checks some values while building its request
+#: objects, where Qdrant checks them while deserializing) -> Qdrant's fault; first match wins
+BINDING_MESSAGES: list[tuple[re.Pattern[str], object]] = [
+    # segment::json_path's Deserialize: `Invalid json path: '<path>'`
+    (re.compile(r"^invalid JSON path (?P<path>.*)$", re.S), lambda m: format_error(f"Invalid json path: '{m['path']}'")),
+]
+
+
+def from_binding(error: ValueError) -> QdrantFault | None:
+    """Qdrant's fault for a ValueError the binding raised (:data:`BINDING_MESSAGES`), or None."""
+    text = str(error)
+    for pattern, make in BINDING_MESSAGES:
+        m = pattern.search(text)
+        if m is not None:
+            return make(m)  # type: ignore[operator]
+    return None
+
+
+def missing_field(name: object) -> QdrantFault:
+    """A request without a field the operation needs (serde's ``missing field `x```)."""
+    return format_error(f"missing field `{name}`")
+
+
 def from_engine(message: str) -> QdrantFault:
     """The fault Qdrant answers for an engine error text (:data:`ENGINE_MESSAGES`)."""
     text = message.rstrip("\n")  # keep a trailing space: "Not existing vector name error: " names ""
