@@ -1100,6 +1100,10 @@ async def test_strict_mode_index_capabilities(client, anyio_backend) -> None:
             failures.append(f"{label}: got {got!r}")
     # served: a value match on the lookup-only integer index, a prefix on a prefix keyword index
     assert (await c.count(name, count_filter=where("i", match=models.MatchValue(value=3)))).count == 1
+    # an empty `any` has no type: the integer index serves it (it matches nothing; negated, everything)
+    empty_any = models.FieldCondition(key="i", match=models.MatchAny(any=[]))
+    assert (await c.count(name, count_filter=models.Filter(must=[empty_any]))).count == 0
+    assert (await c.count(name, count_filter=models.Filter(must_not=[empty_any]))).count == 1
     await c.delete_payload_index(name, "k")
     await c.create_payload_index(name, "k", models.KeywordIndexParams(type="keyword", prefix=True))
     assert (await c.count(name, count_filter=cases[0][1])).count == 1
