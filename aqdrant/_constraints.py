@@ -42,6 +42,9 @@ Violation = tuple[str, str]
 JSON_BODY = "JSON body"
 PATH_PARAMS = "path parameters"
 GRPC_BODY = "body"
+#: a body Qdrant cannot even deserialize (its types refuse the value): 400 ``Format error in JSON
+#: body: ...``, not a 422 validation error
+FORMAT = "format"
 
 #: rules Qdrant's own types add on top of the spec's (the spec lacks the maximum)
 _EXTRA_RULES: dict[str, dict[str, tuple[str, float | None, float | None, str]]] = {
@@ -121,6 +124,8 @@ def code_message(code: str) -> str:
 
 def label(violations: list[Violation], where: str = JSON_BODY) -> str:
     """Qdrant's one-line text for a list of violations."""
+    if where == FORMAT:  # serde stops at the first value it cannot read
+        return f"Format error in JSON body: {violations[0][1]}"
     return f"Validation error in {where}: [" + "; ".join(f"{p}: {m}" for p, m in violations) + "]"
 
 
@@ -337,11 +342,61 @@ def _sparse_index(obj: models.SparseIndexParams, path: str, out: list[Violation]
         out.append((where, "`turbo4` datatype is not supported for sparse vectors"))
 
 
+class _Undeserializable(Exception):
+    """A value Qdrant's types refuse while deserializing (serde stops there: no 422 list)."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+#: serde's text when no variant of Qdrant's untagged filter ``Condition`` reads the value
+_NO_CONDITION = "data did not match any variant of untagged enum Condition"
+
+
+def _slice(obj: models.Slice, path: str, out: list[Violation]) -> None:
+    # `total` is a NonZeroU32 in Qdrant (inside the untagged Condition): 0 cannot be read, a 400;
+    # an `index` outside 0..total is a validation error, a 422
+    prefix = f"{path}." if path else ""
+    if obj.total == 0:
+        raise _Undeserializable(f"{prefix}total", _NO_CONDITION)
+    if obj.index >= obj.total:
+        out.append((f"{prefix}index", range_message(obj.index, 0, obj.total - 1, "int")))
+
+
+def _json_paths(*fields: str, message: Callable[[str], str] | None = None) -> Callable[[Any, str, list[Violation]], None]:
+    """Fields Qdrant reads as a ``JsonPath``: an empty one cannot be deserialized (``Invalid json
+    path: ''``; inside a filter condition, no variant of the untagged ``Condition`` reads it)."""
+
+    def check(obj: Any, path: str, out: list[Violation]) -> None:
+        prefix = f"{path}." if path else ""
+        for f in fields:
+            value = getattr(obj, f)
+            for key in value if isinstance(value, list) else [value]:
+                if key == "":
+                    text = message(key) if message else f"Invalid json path: '{key}'"
+                    raise _Undeserializable(prefix + f, text)
+
+    return check
+
+
+def _field_condition_key(obj: models.FieldCondition, path: str, out: list[Violation]) -> None:
+    _json_paths("key", message=lambda _key: _NO_CONDITION)(obj, path, out)
+    _field_condition(obj, path, out)
+
+
 _CUSTOM: dict[type, Callable[[Any, str, list[Violation]], None]] = {
+    models.Slice: _slice,
+    models.SetPayload: _json_paths("key"),
+    models.DeletePayload: _json_paths("keys"),
+    models.FacetRequest: _json_paths("key"),
+    models.CreateFieldIndex: _json_paths("field_name"),
+    models.PayloadField: _json_paths("key", message=lambda _key: _NO_CONDITION),
     models.PointsList: _points_list,
     models.Batch: _batch,
     models.PointVectors: _point_vectors,
-    models.FieldCondition: _field_condition,
+    models.FieldCondition: _field_condition_key,
     models.RecommendInput: _recommend_input,
     models.IntegerIndexParams: _integer_index,
     models.VectorParams: _memory_not_pinned("dense vector storage"),
@@ -353,15 +408,17 @@ _CUSTOM: dict[type, Callable[[Any, str, list[Violation]], None]] = {
 
 # ---- entry points -----------------------------------------------------------------------------
 def path_violations(op_name: str, path_params: Mapping[str, Any] | None) -> list[Violation]:
-    """Qdrant's rules on path parameters: a collection to create is named 1..255 characters
-    without characters no file system takes."""
-    if op_name not in _CREATES_COLLECTION or not path_params:
+    """Qdrant's rules on path parameters: a collection is named 1..255 characters (every route's
+    ``CollectionPath``), and a collection to create without characters no file system takes."""
+    if not path_params:
         return []
     name = path_params.get("collection_name")
     if not isinstance(name, str):
         return []
     if not 1 <= len(name) <= _COLLECTION_NAME_MAX:
         return [("name", length_message(name, 1, _COLLECTION_NAME_MAX))]
+    if op_name not in _CREATES_COLLECTION:
+        return []
     bad = next((c for c in _COLLECTION_NAME_FORBIDDEN if c in name), None)
     if bad is not None:
         return [("name", f'collection name cannot contain "{bad}" char')]
@@ -381,7 +438,10 @@ def check(op_name: str, path_params: Mapping[str, Any] | None, body: Any) -> tup
     bad = path_violations(op_name, path_params)
     if bad:
         return PATH_PARAMS, bad
-    bad = body_violations(body)
+    try:
+        bad = body_violations(body)
+    except _Undeserializable as e:
+        return FORMAT, [(e.path, e.message)]
     if bad:
         return JSON_BODY, bad
     return None
@@ -391,6 +451,8 @@ def grpc_label(found: tuple[str, list[Violation]]) -> str:
     """The gRPC text for :func:`check`'s result: one ``body`` (the collection name is a field of
     the request message there, not a path parameter)."""
     where, bad = found
+    if where == FORMAT:
+        return bad[0][1]
     if where == PATH_PARAMS:
         bad = [("collection_name" if p == "name" else p, m) for p, m in bad]
     return label(bad, GRPC_BODY)
@@ -408,6 +470,7 @@ def ensure_valid(op_name: str, path_params: Mapping[str, Any] | None, body: Any)
 
 
 __all__ = [
+    "FORMAT",
     "GRPC_BODY",
     "JSON_BODY",
     "PATH_PARAMS",

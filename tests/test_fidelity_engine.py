@@ -83,6 +83,9 @@ async def error_cases(c: AsyncQdrantClient) -> list[tuple[str, Callable[[], Awai
     await c.create_collection(b, vectors_config={"v": D2})
     await c.upsert(a, [models.PointStruct(id=i, vector=[1.0, i / 10]) for i in range(1, 6)])
     await c.upsert(b, [models.PointStruct(id=1, vector={"v": [1.0, 0.5]})])
+    vw = unique("vw")  # two named vectors; its point has only one
+    await c.create_collection(vw, vectors_config={"v": D2, "w": D2})
+    await c.upsert(vw, [models.PointStruct(id=1, vector={"v": [1.0, 0.5]})])
     await c.update_collection_aliases(
         [models.CreateAliasOperation(create_alias=models.CreateAlias(collection_name=a, alias_name=al))]
     )
@@ -120,10 +123,16 @@ async def error_cases(c: AsyncQdrantClient) -> list[tuple[str, Callable[[], Awai
             "Not found: No point with id 77 found",
         ),
         (
-            "a point id whose vector has another name",
+            "lookup_from naming a vector the other collection does not have",
             lambda: c.query_points(a, query=1, lookup_from=models.LookupLocation(collection=b, vector="zz")),
+            400,
+            "Wrong input: Not existing vector name error: zz",
+        ),
+        (
+            "a point id without the vector lookup_from names",
+            lambda: c.query_points(a, query=1, lookup_from=models.LookupLocation(collection=vw, vector="w")),
             404,
-            'Not found: Vector with name "zz" for point not found',
+            'Not found: Vector with name "w" for point not found',
         ),
         (
             "create an existing collection",
@@ -159,7 +168,7 @@ async def error_cases(c: AsyncQdrantClient) -> list[tuple[str, Callable[[], Awai
             "with_lookup from a missing collection",
             lambda: c.query_points_groups(a, query=near, group_by="n", with_lookup=missing),
             404,
-            f"Not found: Collection `{missing}` doesn't exist!",
+            f"Not found: Collection {missing} not found",  # lookup/mod.rs's own text
         ),
         (
             "prefetch without a query",
@@ -277,6 +286,40 @@ def test_engine_messages_are_mapped_by_one_table() -> None:
     for message, expected in cases.items():
         fault = qx.from_engine(message)
         assert (fault.status, fault.message) == expected, message
+
+
+def test_python_errors_never_pass_as_qdrant_texts() -> None:
+    """What reaches the caller from an exception in the engine process: Qdrant's text where Qdrant
+    has one (the binding's ValueErrors, a missing field), an internal error for the wrapper's own
+    Python errors - never a Python message dressed as "Wrong input"."""
+    from aqdrant.local import engine
+
+    cases = [
+        (ValueError("invalid JSON path "), 400, "Format error in JSON body: Invalid json path: ''"),
+        (ValueError("invalid JSON path a..b"), 400, "Format error in JSON body: Invalid json path: 'a..b'"),
+        (KeyError("points"), 400, "Format error in JSON body: missing field `points`"),
+        (Exception("Vector dimension error: expected dim: 2, got 3"), 400, "Wrong input: Vector dimension error: expected dim: 2, got 3"),
+        (
+            AttributeError("'str' object has no attribute 'get'"),
+            500,
+            "Service internal error: query_points: AttributeError: 'str' object has no attribute 'get'",
+        ),
+    ]
+    for error, status, text in cases:
+        fault = engine._fault("query_points", error)
+        assert (fault.status, fault.message) == (status, text), error
+
+
+async def test_invalid_json_path_comes_back_as_qdrants_format_error(client, anyio_backend) -> None:
+    """A key the engine's binding cannot parse as a JSON path (the client only pre-checks an empty
+    one) comes back with Qdrant's text, alone or inside batch operations."""
+    name = unique("jp")
+    await client.create_collection(name, vectors_config=D2)
+    await client.upsert(name, [models.PointStruct(id=1, vector=[1.0, 0.0])])
+    expected = (400, "Format error in JSON body: Invalid json path: 'a..b'")
+    assert await expect_error(lambda: client.set_payload(name, {"a": 1}, points=[1], key="a..b")) == expected
+    ops = [models.SetPayloadOperation(set_payload=models.SetPayload(payload={"a": 1}, points=[1], key="a..b"))]
+    assert await expect_error(lambda: client.batch_update_points(name, ops)) == expected
 
 
 # ---------------------------------------------------------------------------------------------
@@ -498,6 +541,66 @@ async def test_query_semantics_match_the_oracle(client, oracle, anyio_backend) -
         )
         if sorted(ids(sample.points)) != list(range(1, N + 1)):
             failures.append(f"random sample, offset {offset}: {len(sample.points)} of {N} points")
+    check_all(failures)
+
+
+FACET_RND = random.Random(5)
+FACET_POINTS = [
+    {
+        "id": i,
+        "vector": [round(FACET_RND.uniform(-1, 1), 3), round(FACET_RND.uniform(-1, 1), 3)],
+        "payload": {
+            # multi-valued uuid and keyword fields: many ties at every facet cut
+            "u": [uuid.UUID(int=FACET_RND.getrandbits(128)).hex for _ in range(2)],
+            "k": FACET_RND.sample(WORDS + ["f", "g", "h", "i", "j", "k", "l"], 3),
+        },
+    }
+    for i in range(1, 1001)  # 300 points did not show the engine's cut
+]
+
+
+async def test_facet_default_and_context_pairs_match_the_oracle(client, anyio_backend) -> None:
+    """Facet with the default exact=false gives Qdrant's top values (the engine's approximate
+    facet broke ties at the cut its own way), and a discover/context query takes one context pair
+    as well as a list of them."""
+    o = QdrantClient(":memory:")
+    o.create_collection("f", vectors_config=qm.VectorParams(size=2, distance="Dot"))
+    o.upsert("f", [qm.PointStruct(**p) for p in FACET_POINTS])
+    name = unique("facet")
+    await client.create_collection(name, vectors_config=models.VectorParams(size=2, distance="Dot"))
+    await client.upsert(name, [models.PointStruct(**p) for p in FACET_POINTS])
+    # indexed after the data, as the official congruence test does it
+    await client.create_payload_index(name, "u", "uuid")
+    await client.create_payload_index(name, "k", "keyword")
+    failures = []
+    for key in ("u", "k"):
+        for limit in (None, 7, 37):
+            kw = {} if limit is None else {"limit": limit}
+            got = [(h.value, h.count) for h in (await client.facet(name, key=key, **kw)).hits]
+            want = [(h.value, h.count) for h in o.facet("f", key=key, **kw).hits]
+            if got != want:
+                failures.append(f"facet {key} limit {limit}: {got} != oracle {want}")
+
+    pair = models.ContextPair(positive=1, negative=2)
+    for label, single, listed, oracle_query in [
+        (
+            "discover",
+            models.DiscoverQuery(discover=models.DiscoverInput(target=3, context=pair)),
+            models.DiscoverQuery(discover=models.DiscoverInput(target=3, context=[pair])),
+            qm.DiscoverQuery(discover=qm.DiscoverInput(target=3, context=[qm.ContextPair(positive=1, negative=2)])),
+        ),
+        (
+            "context",
+            models.ContextQuery(context=pair),
+            models.ContextQuery(context=[pair]),
+            None,  # a context query scores most points 0: its order among ties is no oracle's
+        ),
+    ]:
+        one = ids((await client.query_points(name, query=single, limit=10)).points)
+        many = ids((await client.query_points(name, query=listed, limit=10)).points)
+        want = ids(o.query_points("f", query=oracle_query, limit=10).points) if oracle_query else many
+        if not (one == many == want) or len(one) != 10:
+            failures.append(f"{label} with one pair: {one}, with a list: {many}, oracle {want}")
     check_all(failures)
 
 
@@ -997,6 +1100,10 @@ async def test_strict_mode_index_capabilities(client, anyio_backend) -> None:
             failures.append(f"{label}: got {got!r}")
     # served: a value match on the lookup-only integer index, a prefix on a prefix keyword index
     assert (await c.count(name, count_filter=where("i", match=models.MatchValue(value=3)))).count == 1
+    # an empty `any` has no type: the integer index serves it (it matches nothing; negated, everything)
+    empty_any = models.FieldCondition(key="i", match=models.MatchAny(any=[]))
+    assert (await c.count(name, count_filter=models.Filter(must=[empty_any]))).count == 0
+    assert (await c.count(name, count_filter=models.Filter(must_not=[empty_any]))).count == 1
     await c.delete_payload_index(name, "k")
     await c.create_payload_index(name, "k", models.KeywordIndexParams(type="keyword", prefix=True))
     assert (await c.count(name, count_filter=cases[0][1])).count == 1

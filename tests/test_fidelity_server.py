@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 import httpx
@@ -189,6 +190,30 @@ CASES = [
         {"sample": 1},
         (("sample", "value 1 invalid, must be 2 or larger"),),
     ),
+    Case(
+        "name-256-get-point",  # every route's collection path is 1..255 characters, not only creation
+        "get_point",
+        None,
+        (("name", _constraints.length_message("n" * 256, 1, 255)),),
+        path_params={"collection_name": "n" * 256, "id": 1},
+        where=_constraints.PATH_PARAMS,
+        grpc=False,  # the gRPC leg is the scroll case below
+    ),
+    Case(
+        "name-256-scroll",
+        "scroll_points",
+        {},
+        (("name", _constraints.length_message("n" * 256, 1, 255)),),
+        path_params={"collection_name": "n" * 256},
+        where=_constraints.PATH_PARAMS,
+    ),
+    Case(
+        "slice-index-out-of-range",
+        "scroll_points",
+        {"filter": {"must": [{"slice": {"total": 4, "index": 4}}]}},
+        (("filter.must[0].slice.index", "value 4 invalid, must be from 0 to 3"),),
+        grpc=False,  # the gRPC conversion has no slice condition yet (aqdrant/grpc/convert.py)
+    ),
 ]
 GRPC_CASES = [c for c in CASES if c.grpc]
 
@@ -222,7 +247,7 @@ async def test_rest_refuses_with_422_and_qdrants_text(srv, case: Case, anyio_bac
         r = await http.request(op.method, op.url_path(**case.params(name)), json=case.body)
         assert r.status_code == 422, r.text
         assert _parts(r.json()["status"]["error"], case.where) == _expected(case)
-        if case.op == "create_collection":  # refused collections are never created
+        if case.op == "create_collection" and len(name) <= 255:  # refused collections are never created
             assert (await http.get(f"/collections/{name}/exists")).json()["result"]["exists"] is False
 
 
@@ -271,6 +296,41 @@ async def test_client_refuses_before_sending(client, case: Case) -> None:
     assert _parts(str(refused.value).split(": ", 1)[1], case.where) == _expected(case)
     if case.op == "create_collection" and len(name) <= 255:
         assert await client.collection_exists(name) is False
+
+
+# ---- values Qdrant cannot even deserialize: 400 "Format error in JSON body", not 422 --------------
+#: (id, op, body, the offending field, Qdrant's text after "Format error in JSON body: ")
+NO_CONDITION = "data did not match any variant of untagged enum Condition"
+FORMAT_CASES = [
+    # Slice.total is a NonZeroU32, inside the untagged Condition
+    ("slice-total-0", "scroll_points", {"filter": {"must": [{"slice": {"total": 0, "index": 0}}]}}, "filter.must[0].slice.total", NO_CONDITION),
+    # an empty JSON path
+    ("set-payload-empty-key", "set_payload", {"payload": {"a": 1}, "points": [1], "key": ""}, "key", "Invalid json path: ''"),
+    ("delete-payload-empty-key", "delete_payload", {"keys": ["a", ""], "points": [1]}, "keys", "Invalid json path: ''"),
+    ("facet-empty-key", "facet", {"key": ""}, "key", "Invalid json path: ''"),
+    ("filter-empty-key", "count_points", {"filter": {"must": [{"key": "", "match": {"value": "x"}}]}}, "filter.must[0].key", NO_CONDITION),
+]
+
+
+@pytest.mark.parametrize("case", FORMAT_CASES, ids=lambda c: c[0])
+async def test_rest_refuses_undeserializable_values_with_400(srv, case, anyio_backend) -> None:
+    _, op_name, body, _, text = case
+    name = unique("f")
+    op = OPERATIONS[op_name]
+    async with httpx.AsyncClient(base_url=srv.url) as http:
+        assert (await http.put(f"/collections/{name}", json={"vectors": _dense(2)})).status_code == 200
+        r = await http.request(op.method, op.url_path(collection_name=name), json=body)
+        assert r.status_code == 400, r.text
+        assert r.json()["status"]["error"] == f"Format error in JSON body: {text}"
+
+
+@pytest.mark.parametrize("case", FORMAT_CASES, ids=lambda c: c[0])
+async def test_client_refuses_undeserializable_values_before_sending(client, case) -> None:
+    _, op_name, body, path, text = case
+    with pytest.raises(ValidationError) as refused:
+        await client._call(op_name, path={"collection_name": unique("f")}, body=models.parse(OPERATIONS[op_name].body_type, body))
+    assert refused.value.path == path
+    assert str(refused.value) == f"{op_name}: Format error in JSON body: {text}"
 
 
 async def test_client_methods_name_the_offending_field(client) -> None:
@@ -393,7 +453,13 @@ async def test_service_endpoints_answer_as_a_standalone_node(srv, anyio_backend)
         assert tele["collections"]["number_of_collections"] == len(collections)
         detailed = (await http.get("/telemetry?details_level=2")).json()["result"]
         assert name in {c["id"] for c in detailed["collections"]["collections"]}
-        assert any(k.startswith("PUT /collections/{collection_name}") for k in tele["requests"]["rest"]["responses"])
+        responses = tele["requests"]["rest"]["responses"]
+        upserts = responses["PUT /collections/{name}/points"]["200"]  # keyed as Qdrant keys its routes
+        assert upserts["count"] >= 1 and set(upserts) == {"count", "avg_duration_micros", "last_responded"}
+        assert datetime.fromisoformat(upserts["last_responded"]).date() == datetime.now(timezone.utc).date()
+        level1 = (await http.get("/telemetry?details_level=1")).json()["result"]["requests"]["rest"]["responses"]
+        upserts = level1["PUT /collections/{name}/points"]["200"]
+        assert upserts["min_duration_micros"] <= upserts["max_duration_micros"] and upserts["total_duration_micros"] >= 0
         metrics = await http.get("/metrics")
         assert metrics.headers["content-type"].startswith("text/plain")
         lines = metrics.text.splitlines()
@@ -427,6 +493,16 @@ async def test_deprecated_routes_work(srv, anyio_backend) -> None:
         await http.put(f"{base}/payload?wait=true", json={"payload": {"g": "x"}, "points": [1, 2]})
         groups = (await http.post(f"{base}/search/groups", json={"vector": [0.1, 0.2, 0.3], "group_by": "g", "limit": 1, "group_size": 2})).json()
         assert [g["id"] for g in groups["result"]["groups"]] == ["x"] and len(groups["result"]["groups"][0]["hits"]) == 2
+        # `with_vector` inside `with_lookup` (Qdrant's alias of with_vectors) on the old routes too
+        lookup = {"collection": name, "with_payload": True, "with_vector": True}
+        body = {"vector": [0.1, 0.2, 0.3], "group_by": "g", "limit": 1, "group_size": 2, "with_lookup": lookup}
+        r = await http.post(f"{base}/search/groups", json=body)
+        assert r.status_code == 200, r.text
+        assert [g.get("lookup") for g in r.json()["result"]["groups"]] == [None]  # no point has id "x"
+        await http.put(f"{base}/payload?wait=true", json={"payload": {"g": 2}, "points": [1, 2]})
+        r = await http.post(f"{base}/search/groups", json=body)
+        assert r.json()["result"]["groups"][0]["lookup"]["vector"] == [0.3, 0.2, 0.1], r.text
+        await http.put(f"{base}/payload?wait=true", json={"payload": {"g": "x"}, "points": [1, 2]})
         rec_groups = await http.post(f"{base}/recommend/groups", json={"positive": [1], "group_by": "g", "limit": 1, "group_size": 2})
         assert rec_groups.status_code == 200, rec_groups.text
         missing = await http.post(f"{base}/search", json={"vector": [0.1, 0.2, 0.3]})

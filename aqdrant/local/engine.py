@@ -281,10 +281,8 @@ class Engine:
             raise EngineError(507, str(e), kind="disk_full") from None
         except cv.NeedsInference as e:
             raise _unsupported(f"{op}: {e}") from None
-        except (cv.ConversionError, KeyError, TypeError, ValueError) as e:
-            raise _bad(f"{op}: invalid request: {type(e).__name__}: {e}") from None
         except Exception as e:  # noqa: BLE001 - qdrant-edge raises plain Exception with a message
-            raise qx.from_engine(str(e)) from None
+            raise _fault(op, e) from None
         except BaseException as e:
             if not ct.is_panic(e):
                 raise
@@ -935,7 +933,7 @@ class Engine:
             try:
                 results.append(handlers[kind](name, shard, arg))
             except Exception as e:
-                err = e if isinstance(e, EngineError) else qx.from_engine(str(e))
+                err = e if isinstance(e, EngineError) else _fault("batch_update", e)
                 if i:  # the first one failing leaves nothing applied: Qdrant's text as it is
                     err.message = (
                         f"batch_update: operation {i} ({kind}) failed: {err.message}. The local engine "
@@ -1035,13 +1033,22 @@ class Engine:
     def op_facet(self, path: dict, query: dict, body: Any) -> Any:
         _, shard = self._collection(path)
         self._no_shard_key(body)
+        limit = int(body.get("limit") or 10)
+        exact = bool(body.get("exact") or False)
+        # Qdrant's approximate facet counts every value of the index and keeps the `limit` best
+        # by (count desc, value asc); the engine's keeps `limit` as it goes and breaks ties at the
+        # cut its own way (values of a multi-valued uuid field were skipped): every value is
+        # asked for and the cut made here, as Qdrant makes it
         req = qe.FacetRequest(
             body["key"],
-            limit=int(body.get("limit") or 10),
-            exact=bool(body.get("exact") or False),
+            limit=limit if exact else sem.FACET_ALL_VALUES,
+            exact=exact,
             filter=cv.filter_in(body.get("filter")),
         )
-        return {"hits": [{"value": h.value, "count": h.count} for h in shard.facet(req).hits]}
+        hits = shard.facet(req).hits
+        if not exact:
+            hits = sem.top_facet_hits(hits, limit)
+        return {"hits": [{"value": h.value, "count": h.count} for h in hits]}
 
     # -- queries --------------------------------------------------------------------------
 
@@ -1057,6 +1064,8 @@ class Engine:
                     raise _unsupported("shard keys are not supported by the local engine")
                 coll = self.resolve(lookup["collection"])
                 vname = lookup["vector"] if lookup.get("vector") is not None else using
+                if not any(vname in names for names in sem.vector_names(self.catalog.collections[coll].config)):
+                    raise qx.vector_name_not_exists(vname)
             records = self.shard(coll).retrieve([pid], False, True)
             if not records:
                 raise qx.point_not_found(cv.pid_out(pid))
@@ -1220,6 +1229,8 @@ class Engine:
         lookup_records: dict[Any, Any] = {}
         if lookup is not None:
             lname = lookup if isinstance(lookup, str) else lookup["collection"]
+            if lname not in self.catalog.collections and lname not in self.catalog.aliases:
+                raise qx.lookup_collection_not_found(lname)
             lshard = self.shard(self.resolve(lname))
             lwp = True if isinstance(lookup, str) else cv.with_payload_in(lookup.get("with_payload"), True)
             lwv = False if isinstance(lookup, str) else cv.with_vector_in(lookup.get("with_vectors"), False)
@@ -1309,6 +1320,24 @@ class Engine:
             "scores": [s for _, _, s in triples],
             "ids": ids,
         }
+
+
+def _fault(op: str, e: Exception) -> EngineError:
+    """The error answered for an exception raised while running ``op``: Qdrant's text where it
+    is one Qdrant answers, never a Python exception's text dressed as one."""
+    if isinstance(e, cv.ConversionError):  # our own text: a value the engine cannot take
+        return _bad(f"{op}: invalid request: {e}")
+    if isinstance(e, KeyError):  # a field the operation needs is not there
+        return qx.missing_field(e.args[0] if e.args else "")
+    if isinstance(e, ValueError):  # the binding checks some values itself: Qdrant's text when known
+        known = qx.from_binding(e)
+        return known if known is not None else _bad(f"{op}: invalid request: {type(e).__name__}: {e}")
+    if isinstance(e, (TypeError, OverflowError)):  # a value the binding cannot convert
+        return _bad(f"{op}: invalid request: {type(e).__name__}: {e}")
+    if type(e) is not Exception:  # a Python error of the wrapper itself (a bug): reported as one
+        _print_exc()
+        return qx.service_error(f"{op}: {type(e).__name__}: {e}")
+    return qx.from_engine(str(e))  # qdrant-edge: a plain Exception carrying the segment's text
 
 
 def _optimizers(cfg: dict) -> dict:

@@ -102,6 +102,17 @@ def alias_not_found(name: str) -> QdrantFault:
     return not_found(f"Alias {name} does not exists!")
 
 
+def lookup_collection_not_found(name: str) -> QdrantFault:
+    """``with_lookup`` names a collection that does not exist (lookup/mod.rs: CollectionError::NotFound)."""
+    return not_found(f"Collection {name} not found")
+
+
+def vector_name_not_exists(name: str) -> QdrantFault:
+    """A vector read from a collection that has no vector of that name (segment's
+    OperationError::VectorNameNotExists, answered as BadInput)."""
+    return wrong_input(f"Not existing vector name error: {name}")
+
+
 def point_not_found(pid: object) -> QdrantFault:
     return not_found(f"No point with id {pid} found")
 
@@ -180,6 +191,34 @@ ENGINE_MESSAGES: list[tuple[re.Pattern[str], object]] = [
     (re.compile(r"^Operation timed out|^Timeout"), lambda m: QdrantFault(408, f"Timeout error: {m.string}")),
     (re.compile(r"^Service internal error|^Service runtime error"), service_error),
 ]
+
+
+def format_error(description: str) -> QdrantFault:
+    """A value Qdrant cannot deserialize (actix's JSON extractor: 400 ``Format error in JSON body``)."""
+    return QdrantFault(400, f"Format error in JSON body: {description}")
+
+
+#: ValueErrors of qdrant-edge's Python binding (it checks some values while building its request
+#: objects, where Qdrant checks them while deserializing) -> Qdrant's fault; first match wins
+BINDING_MESSAGES: list[tuple[re.Pattern[str], object]] = [
+    # segment::json_path's Deserialize: `Invalid json path: '<path>'`
+    (re.compile(r"^invalid JSON path (?P<path>.*)$", re.S), lambda m: format_error(f"Invalid json path: '{m['path']}'")),
+]
+
+
+def from_binding(error: ValueError) -> QdrantFault | None:
+    """Qdrant's fault for a ValueError the binding raised (:data:`BINDING_MESSAGES`), or None."""
+    text = str(error)
+    for pattern, make in BINDING_MESSAGES:
+        m = pattern.search(text)
+        if m is not None:
+            return make(m)  # type: ignore[operator]
+    return None
+
+
+def missing_field(name: object) -> QdrantFault:
+    """A request without a field the operation needs (serde's ``missing field `x```)."""
+    return format_error(f"missing field `{name}`")
 
 
 def from_engine(message: str) -> QdrantFault:

@@ -67,11 +67,17 @@ def _is_vector_query(q: Any) -> bool:
     return not any(k in q for k in ("fusion", "rrf", "order_by", "formula", "sample"))
 
 
-def check_vector_name(using: str, config: dict) -> None:
-    """Qdrant's error when ``using`` names no vector of the collection (``config``: its create body)."""
+def vector_names(config: dict) -> tuple[list[str], list[str]]:
+    """(dense, sparse) vector names of a collection (``config``: its create body; ``[""]``: one
+    unnamed dense vector)."""
     vectors = config.get("vectors") or {}
     dense = [""] if "size" in vectors and "distance" in vectors else list(vectors)
-    sparse = list(config.get("sparse_vectors") or {})
+    return dense, list(config.get("sparse_vectors") or {})
+
+
+def check_vector_name(using: str, config: dict) -> None:
+    """Qdrant's error when ``using`` names no vector of the collection (``config``: its create body)."""
+    dense, sparse = vector_names(config)
     if using not in dense and using not in sparse:
         raise qx.vector_not_configured(using, dense, sparse)
 
@@ -98,6 +104,22 @@ def _is_point_id(v: Any) -> bool:
     return False
 
 
+def context_pairs(context: Any) -> list:
+    """A discover/context query's pairs: a list of pairs, or one pair on its own (the spec's
+    untagged ``ContextInput`` takes both)."""
+    if context is None:
+        return []
+    return context if isinstance(context, list) else [context]
+
+
+def _pair_ids(context: Any) -> list:
+    out: list = []
+    for pair in context_pairs(context):
+        if isinstance(pair, dict):
+            out += [pair.get("positive"), pair.get("negative")]
+    return out
+
+
 def _example_ids(query: Any) -> list:
     """The point ids a query uses as vectors (nearest, recommend, discover, context, feedback)."""
     if query is None:
@@ -116,13 +138,9 @@ def _example_ids(query: Any) -> list:
     if "discover" in query:
         d = query["discover"] or {}
         out.append(d.get("target"))
-        for pair in d.get("context") or []:
-            out += [pair.get("positive"), pair.get("negative")]
+        out += _pair_ids(d.get("context"))
     if "context" in query:
-        ctx = query["context"]
-        for pair in ctx if isinstance(ctx, list) else [ctx]:
-            if isinstance(pair, dict):
-                out += [pair.get("positive"), pair.get("negative")]
+        out += _pair_ids(query["context"])
     if "relevance_feedback" in query:
         rf = query["relevance_feedback"] or {}
         out.append(rf.get("target"))
@@ -323,3 +341,20 @@ def mmr_order(points: list, query: Any, using: str, lam: float, limit: int) -> l
         scores = [lam * relevance[i] - (1.0 - lam) * max(sim[i][j] for j in selected) for i in pending]
         selected.append(swap_remove(pending, last_argmax(scores)))
     return [points[i] for i in selected]
+
+
+# -- facet (collection/facet.rs) ----------------------------------------------------------------
+
+#: the limit that asks the engine's approximate facet for every value of the index
+FACET_ALL_VALUES = 1 << 31
+
+
+def _facet_value_key(value: Any) -> tuple:
+    # one index holds one kind of value; the kind first keeps a mixed list sortable
+    return (type(value).__name__, value)
+
+
+def top_facet_hits(hits: list, limit: int) -> list:
+    """The ``limit`` best facet hits as Qdrant keeps them: by count descending, then value
+    ascending."""
+    return sorted(hits, key=lambda h: (-h.count, _facet_value_key(h.value)))[:limit]

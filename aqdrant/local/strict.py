@@ -96,7 +96,9 @@ def _match_needs(m: dict) -> list[str]:
     for key in ("any", "except"):
         if key in m:
             values = list(m[key] or [])
-            if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            if not values:  # an empty list has no type: any index that matches values serves it
+                return [INT_MATCH, *_strings_need(values)]
+            if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
                 return [INT_MATCH]
             return _strings_need(values)
     if "prefix" in m:

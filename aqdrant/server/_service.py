@@ -22,6 +22,49 @@ from .._operations import OPERATIONS
 SERVICE_OPS = frozenset({"cluster_status", "telemetry", "metrics", "get_issues", "clear_issues"})
 
 
+def route_pattern(path: str) -> str:
+    """The route pattern Qdrant's REST telemetry keys an endpoint by (its actix route: the
+    collection is ``{name}`` there, except on the vector-name routes)."""
+    if "/vectors/{vector_name}" in path:
+        return path
+    return path.replace("{collection_name}", "{name}")
+
+
+def _timestamp() -> str:
+    """Now as Qdrant writes ``last_responded`` (UTC, rounded to 10 ms, RFC 3339 with ``Z``)."""
+    now = datetime.now(timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 10000:02d}0Z"
+
+
+class _Durations:
+    """One endpoint's responses of one status (Qdrant's OperationDurationsAggregator)."""
+
+    __slots__ = ("count", "last", "max", "min", "total")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0.0
+        self.min = float("inf")
+        self.max = 0.0
+        self.last = ""
+
+    def add(self, seconds: float) -> None:
+        self.count += 1
+        self.total += seconds
+        self.min = min(self.min, seconds)
+        self.max = max(self.max, seconds)
+        self.last = _timestamp()
+
+    def statistics(self, details_level: int) -> dict[str, Any]:
+        out: dict[str, Any] = {"count": self.count, "avg_duration_micros": self.total / self.count * 1e6}
+        if details_level >= 1:
+            out["min_duration_micros"] = self.min * 1e6
+            out["max_duration_micros"] = self.max * 1e6
+            out["total_duration_micros"] = int(self.total * 1e6)
+        out["last_responded"] = self.last
+        return out
+
+
 class Counters:
     """REST and gRPC responses by endpoint and status, with total durations (seconds)."""
 
@@ -29,14 +72,18 @@ class Counters:
         self.id = str(uuid.uuid4())
         self.startup = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
         self.rest: Counter[tuple[str, str, int]] = Counter()
-        self.rest_seconds: Counter[tuple[str, str, int]] = Counter()
+        #: (method, route pattern, status) -> durations, for /telemetry
+        self.rest_durations: dict[tuple[str, str, int], _Durations] = {}
         self.grpc: Counter[tuple[str, bool]] = Counter()
         self.grpc_seconds: Counter[tuple[str, bool]] = Counter()
 
     def count_rest(self, method: str, path: str, status: int, seconds: float) -> None:
         key = (method, path, status)
         self.rest[key] += 1
-        self.rest_seconds[key] += seconds
+        durations = self.rest_durations.get(key)
+        if durations is None:
+            durations = self.rest_durations[key] = _Durations()
+        durations.add(seconds)
 
     def count_grpc(self, endpoint: str, ok: bool, seconds: float) -> None:
         self.grpc[(endpoint, ok)] += 1
@@ -81,8 +128,8 @@ async def telemetry(execute: Execute, counters: Counters, version: str, details_
             for name, info in collections
         ]
     rest: dict[str, dict[str, Any]] = {}
-    for (method, path, status), n in sorted(counters.rest.items()):
-        rest.setdefault(f"{method} {path}", {})[str(status)] = _durations(n, counters.rest_seconds[(method, path, status)])
+    for (method, path, status), durations in sorted(counters.rest_durations.items()):
+        rest.setdefault(f"{method} {route_pattern(path)}", {})[str(status)] = durations.statistics(details_level)
     grpc_out: dict[str, dict[str, Any]] = {}
     for (endpoint, ok), n in sorted(counters.grpc.items()):
         status = "OK" if ok else "ERROR"
@@ -139,14 +186,14 @@ async def metrics(execute: Execute, counters: Counters, version: str) -> str:
         "# TYPE rest_responses_total counter",
     ]
     for (method, path, status), n in sorted(counters.rest.items()):
-        lines.append(f'rest_responses_total{{method="{method}",endpoint="{_label(path)}",status="{status}"}} {n}')
+        lines.append(f'rest_responses_total{{method="{method}",endpoint="{_label(route_pattern(path))}",status="{status}"}} {n}')
     lines += [
         "# HELP rest_responses_fail_total total number of failed responses",
         "# TYPE rest_responses_fail_total counter",
     ]
     for (method, path, status), n in sorted(counters.rest.items()):
         if status >= 400:
-            lines.append(f'rest_responses_fail_total{{method="{method}",endpoint="{_label(path)}",status="{status}"}} {n}')
+            lines.append(f'rest_responses_fail_total{{method="{method}",endpoint="{_label(route_pattern(path))}",status="{status}"}} {n}')
     lines += [
         "# HELP grpc_responses_total total number of responses",
         "# TYPE grpc_responses_total counter",

@@ -318,7 +318,9 @@ class _Server:
                 raise HttpError(503, "Service unavailable: the engine is not running")
             raw = await read_body(http, self.max_request_size)
             try:
-                body = models.parse(op.body_type, route.body(msgspec.json.decode(raw)))
+                aliased = _wire.with_aliases(op.name, raw)  # `with_vector` in `with_lookup`, ...
+                old = aliased if aliased is not None else msgspec.json.decode(raw)
+                body = models.parse(op.body_type, route.body(old))
             except (_deprecated.FormatError, ValidationError, ValueError, TypeError) as e:
                 raise HttpError(400, f"Format error in JSON body: {e}") from None
             path_params = _decode_path(op, http)
@@ -393,7 +395,7 @@ class _Server:
         """Validate as Qdrant does (422 before anything runs), then run on the backend."""
         refused = _constraints.check(op.name, path_params, body)
         if refused is not None:
-            raise HttpError(422, _constraints.label(refused[1], refused[0]))
+            raise HttpError(400 if refused[0] == _constraints.FORMAT else 422, _constraints.label(refused[1], refused[0]))
         request = self._request(op, path_params, query, body, http)
         timeout = query.get("timeout")
         try:
