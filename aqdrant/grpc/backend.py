@@ -75,9 +75,6 @@ _SKIP_HEADERS = frozenset(
     {"content-type", "content-length", "accept", "accept-encoding", "user-agent", "host", "connection", "te"}
 )
 
-_FAST_REPLIES = {"query_points", "get_points", "scroll_points"}
-
-
 class _RawCodec:
     """grpclib codec that passes bytes through: encoding and decoding happen in this module."""
 
@@ -239,49 +236,13 @@ class GrpcBackend:
         return self._channel
 
     def _encode(self, request: Request) -> bytes:
-        from . import convert, fast
+        from . import convert
 
-        op, body, query = request.op, request.body, request.query
-        name = request.path_params.get("collection_name", "")
-        if op.name == "upsert_points":
-            from .. import models as m
-
-            extra: dict[str, Any] = {
-                "wait": query.get("wait"),
-                "timeout": query.get("timeout"),
-                "ordering": convert._ordering(query),
-                "shard_key_selector": convert.shard_key_selector_to_grpc(body.shard_key),
-                "update_filter": convert.filter_to_grpc(body.update_filter),
-                "update_mode": convert._enum_to_grpc(body.update_mode, convert.q.UpdateMode)
-                if body.update_mode is not None
-                else None,
-            }
-            try:
-                if isinstance(body, m.PointsBatch):
-                    b = body.batch
-                    return fast.encode_upsert_points(
-                        name, ids=b.ids, vectors=b.vectors, payloads=b.payloads, **extra
-                    )
-                return fast.encode_upsert_points(name, body.points, **extra)
-            except UnsupportedOperation:
-                pass  # e.g. Documents for cloud inference: the betterproto2 messages below
-        message = convert.request_to_grpc(op.name, request.path_params, query, body)
-        writer = fast.REQUEST_WRITERS.get(op.name)  # query family: vectors packed by numpy
-        return writer(message) if writer is not None else bytes(message)
+        return convert.encode_request(request.op.name, request.path_params, request.query, request.body)
 
     def _decode(self, request: Request, data: bytes, reply_type: type, convert: Any) -> Any:
         name = request.op.name
-        if name in _FAST_REPLIES:
-            from . import fast
-
-            if name == "query_points":
-                result = fast.decode_query_response(data)
-            elif name == "get_points":
-                result = fast.decode_get_response(data)
-            else:
-                result = fast.decode_scroll_response(data)
-        else:
-            result = convert.result_from_grpc(name, reply_type.parse(data))  # type: ignore[attr-defined]
+        result = convert.decode_result(name, data, reply_type)
         # gRPC has no empty payload map: give {} where REST would
         return convert.rest_payloads(name, request.body, result)
 

@@ -1014,14 +1014,6 @@ def encode_query_point_groups(msg: Any) -> bytes:
     return b"".join(out)
 
 
-#: operation -> the writer of its request message (built by convert.request_to_grpc)
-REQUEST_WRITERS = {
-    "query_points": encode_query_points,
-    "query_batch_points": encode_query_batch_points,
-    "query_points_groups": encode_query_point_groups,
-}
-
-
 # --------------------------------------------------------------------------- server side: UpsertPoints
 
 
