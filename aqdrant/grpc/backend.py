@@ -47,6 +47,7 @@ from ..errors import (
     UnsupportedOperation,
     ValidationError,
 )
+from ._raw import RawCodec
 
 __all__ = ["GrpcBackend", "GRPC_TO_HTTP_STATUS"]
 
@@ -74,18 +75,6 @@ GRPC_TO_HTTP_STATUS: dict[int, int] = {
 _SKIP_HEADERS = frozenset(
     {"content-type", "content-length", "accept", "accept-encoding", "user-agent", "host", "connection", "te"}
 )
-
-class _RawCodec:
-    """grpclib codec that passes bytes through: encoding and decoding happen in this module."""
-
-    __content_subtype__ = "proto"
-
-    def encode(self, message: Any, message_type: Any) -> bytes:
-        return message if isinstance(message, (bytes, bytearray, memoryview)) else bytes(message)
-
-    def decode(self, data: bytes, message_type: Any) -> bytes:
-        return data
-
 
 _METHODS: dict[str, tuple[type, type]] | None = None
 
@@ -227,7 +216,7 @@ class GrpcBackend:
             if asyncio_loop and self.compression is None:
                 from grpclib.client import Channel
 
-                self._channel = Channel(self.host, self.port, ssl=self._ssl, codec=_RawCodec())  # type: ignore[arg-type]
+                self._channel = Channel(self.host, self.port, ssl=self._ssl, codec=RawCodec())  # type: ignore[arg-type]
             else:
                 from ._h2channel import H2Channel
 

@@ -42,22 +42,11 @@ from ..errors import (
     UnsupportedOperation,
     ValidationError,
 )
+from ..grpc._raw import RawCodec
 
 logger = logging.getLogger("aqdrant.server.grpc")
 
 __all__ = ["GrpcEndpoint"]
-
-
-class _RawCodec:
-    """Requests and replies pass as bytes; this module parses and serializes them."""
-
-    __content_subtype__ = "proto"
-
-    def encode(self, message: Any, message_type: Any) -> bytes:
-        return message if isinstance(message, (bytes, bytearray, memoryview)) else bytes(message)
-
-    def decode(self, data: bytes, message_type: Any) -> bytes:
-        return data
 
 
 def _http_to_grpc(status: int) -> Any:
@@ -315,7 +304,7 @@ class GrpcEndpoint:
         """Serve on the listening-ready ``sock`` (from :func:`aqdrant.server.bind`)."""
         from grpclib.server import Server
 
-        self._server = Server([self], codec=_RawCodec())  # type: ignore[arg-type]
+        self._server = Server([self], codec=RawCodec())  # type: ignore[arg-type]
         await self._server.start(sock=sock)
 
     async def stop(self) -> None:
