@@ -43,6 +43,7 @@ from ..errors import (
     ValidationError,
 )
 from ..grpc._raw import RawCodec
+from ._access import _READ_ONLY_REFUSAL, TITLE, VERSION, is_read
 
 logger = logging.getLogger("aqdrant.server.grpc")
 
@@ -189,8 +190,6 @@ class GrpcEndpoint:
         from grpclib.const import Status
         from grpclib.exceptions import GRPCError
 
-        from .app import _READ_ONLY_REFUSAL, is_read
-
         given = metadata.get("api-key") if metadata is not None else None
         if given is None and metadata is not None and metadata.get("authorization") is not None:
             scheme, _, token = metadata["authorization"].partition(" ")
@@ -217,7 +216,6 @@ class GrpcEndpoint:
 
         if op.name == "healthz":  # answered by the server itself, as REST's probes are
             from ..grpc._proto import qdrant as q
-            from .app import TITLE, VERSION
 
             return q.HealthCheckReply(title=TITLE, version=VERSION)
         backend = self._get_backend()
