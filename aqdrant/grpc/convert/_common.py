@@ -196,6 +196,13 @@ class Mirror:
             values[f] = back(values[f])
         return self.model(**values)
 
+    def optional(self) -> Pair:
+        """(to_grpc, from_grpc) of a field of this type that may be None."""
+        return (
+            lambda x: None if x is None else self.to_grpc(x),
+            lambda x: None if x is None else self.from_grpc(x),
+        )
+
     def many(self, optional: bool = False) -> Pair:
         """(to_grpc, from_grpc) of a list field of these; ``optional``: None on REST's side is an
         empty list on gRPC's, and an empty list reads back as None."""

@@ -10,13 +10,17 @@ from typing import Any
 from ... import models as m
 from .._proto import qdrant as q
 from ._common import (
+    Mirror,
+    _coll,
     _diff_from_grpc,
     _diff_to_grpc,
     _enum_from_grpc,
     _enum_to_grpc,
     _quiet,
     _unsupported,
+    _write_fields,
     betterproto_which,
+    enum_pair,
 )
 from .values import payload_from_grpc, payload_to_grpc
 
@@ -745,3 +749,52 @@ def _payload_storage_to_grpc(p: m.PayloadStorageParams | None) -> q.PayloadStora
 
 def _payload_storage_from_grpc(p: q.PayloadStorageParams | None) -> m.PayloadStorageParams | None:
     return _diff_from_grpc(p, m.PayloadStorageParams)
+
+
+# --------------------------------------------------------------------------- named vectors
+
+
+_VECTOR_DATATYPE = enum_pair(q.Datatype, m.VectorStorageDatatype)
+_DENSE_VECTOR = Mirror(
+    m.DenseVectorConfig,
+    q.DenseVectorCreationConfig,
+    {
+        "distance": enum_pair(q.Distance, m.Distance),
+        "multivector_config": Mirror(
+            m.MultiVectorConfig,
+            q.MultiVectorConfig,
+            {"comparator": enum_pair(q.MultiVectorComparator, m.MultiVectorComparator)},
+        ).optional(),
+        "datatype": _VECTOR_DATATYPE,
+    },
+)
+_SPARSE_VECTOR = Mirror(
+    m.SparseVectorConfig,
+    q.SparseVectorCreationConfig,
+    {"modifier": enum_pair(q.Modifier, m.Modifier), "datatype": _VECTOR_DATATYPE},
+)
+
+
+def create_vector_name_to_grpc(
+    path: Mapping[str, Any], query: Mapping[str, Any], body: Any
+) -> q.CreateVectorNameRequest:
+    if isinstance(body, m.DenseVectorNameConfig):
+        config = {"dense_config": _DENSE_VECTOR.to_grpc(body.dense)}
+    elif isinstance(body, m.SparseVectorNameConfig):
+        config = {"sparse_config": _SPARSE_VECTOR.to_grpc(body.sparse)}
+    else:
+        raise _unsupported(f"vector name config {type(body).__name__}")
+    return q.CreateVectorNameRequest(
+        collection_name=_coll(path), vector_name=path["vector_name"], **config, **_write_fields(query)
+    )
+
+
+def create_vector_name_from_grpc(msg: q.CreateVectorNameRequest) -> tuple[dict[str, Any], Any]:
+    kind = betterproto_which(msg, "vector_config")
+    if kind == "dense_config":
+        body: Any = m.DenseVectorNameConfig(dense=_DENSE_VECTOR.from_grpc(msg.dense_config))
+    elif kind == "sparse_config":
+        body = m.SparseVectorNameConfig(sparse=_SPARSE_VECTOR.from_grpc(msg.sparse_config))
+    else:
+        raise ValueError("a dense_config or a sparse_config is required")
+    return {"vector_name": msg.vector_name}, body

@@ -18,7 +18,7 @@ from typing import Any
 from ... import models as m
 from .. import fast
 from .._proto import qdrant as q
-from ._common import _coll, _enum_from_grpc, _ordering, _read_fields, _unsupported
+from ._common import _coll, _enum_from_grpc, _ordering, _read_fields, _unsupported, _write_fields
 from .cluster import (
     _create_shard_key_from_grpc,
     _create_shard_key_to_grpc,
@@ -37,6 +37,8 @@ from .collections import (
     collections_list_from_grpc,
     create_collection_from_grpc,
     create_collection_to_grpc,
+    create_vector_name_from_grpc,
+    create_vector_name_to_grpc,
     update_collection_from_grpc,
     update_collection_to_grpc,
 )
@@ -567,6 +569,14 @@ CODECS: dict[str, Codec] = {
         lambda p, qy, b: q.ChangeAliases(actions=[alias_operation_to_grpc(a) for a in b.actions], timeout=_timeout(qy)),
         read=lambda msg: ({}, m.ChangeAliasesOperation(actions=[alias_operation_from_grpc(a) for a in msg.actions])),
         **_COLLECTION_OP,
+    ),
+    "create_vector_name": Codec(create_vector_name_to_grpc, read=create_vector_name_from_grpc, **_UPDATE),
+    "delete_vector_name": Codec(
+        lambda p, qy, b: q.DeleteVectorNameRequest(
+            collection_name=_coll(p), vector_name=p["vector_name"], **_write_fields(qy)
+        ),
+        read=lambda msg: ({"vector_name": msg.vector_name}, None),
+        **_UPDATE,
     ),
     "get_collections_aliases": Codec(
         lambda p, qy, b: q.ListAliasesRequest(), result=aliases_from_grpc, read=_no_body, reply=aliases_to_grpc
