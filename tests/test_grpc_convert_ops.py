@@ -836,7 +836,7 @@ def test_a_datetime_python_cannot_read_stays_on_rest() -> None:
 def test_vector_name_requests_round_trip(body) -> None:
     path = {"collection_name": "c", "vector_name": "v"}
     query = {"wait": True, "ordering": m.WriteOrdering.STRONG, "timeout": 5}
-    for op, given in (("create_vector_name", body), ("delete_vector_name", None)):
-        msg = convert.request_to_grpc(op, path, query, given)
+    for op, sent in (("create_vector_name", body), ("delete_vector_name", None)):
+        msg = convert.request_to_grpc(op, path, query, sent)
         assert msg.collection_name == "c" and msg.vector_name == "v" and msg.wait is True
-        assert convert.request_from_grpc(op, type(msg).parse(bytes(msg))) == (path, query, given)
+        assert convert.request_from_grpc(op, type(msg).parse(bytes(msg))) == (path, query, sent)
