@@ -173,13 +173,15 @@ def enum_pair(proto_enum: type, model_enum: type) -> Pair:
 
 @dataclass(frozen=True)
 class Mirror:
-    """A model and a message with the same field names; ``dropped``: model fields the message has
-    no field for (they read back as their default)."""
+    """A model and a message with the same field names (``renamed``: model name -> message name
+    where they differ); ``dropped``: model fields the message has no field for (they read back
+    as their default). ``convert`` is keyed by the model's names."""
 
     model: type
     message: type
     convert: Mapping[str, Pair] = field(default_factory=dict)
     dropped: tuple[str, ...] = ()
+    renamed: Mapping[str, str] = field(default_factory=dict)
 
     def names(self) -> list[str]:
         return [f for f in self.model.__struct_fields__ if f not in self.dropped]
@@ -188,10 +190,10 @@ class Mirror:
         values = {f: getattr(obj, f) for f in self.names()}
         for f, (to, _) in self.convert.items():
             values[f] = to(values[f])
-        return self.message(**values, **extra)
+        return self.message(**{self.renamed.get(f, f): v for f, v in values.items()}, **extra)
 
     def from_grpc(self, msg: Any) -> Any:
-        values = {f: getattr(msg, f) for f in self.names()}
+        values = {f: getattr(msg, self.renamed.get(f, f)) for f in self.names()}
         for f, (_, back) in self.convert.items():
             values[f] = back(values[f])
         return self.model(**values)

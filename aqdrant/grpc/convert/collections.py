@@ -24,41 +24,28 @@ from ._common import (
 )
 from .values import payload_from_grpc, payload_to_grpc
 
-
-@_quiet
-def vector_params_to_grpc(p: m.VectorParams) -> q.VectorParams:
-    return q.VectorParams(
-        size=p.size,
-        distance=_enum_to_grpc(p.distance, q.Distance),
-        hnsw_config=_diff_to_grpc(p.hnsw_config, q.HnswConfigDiff),
-        quantization_config=quantization_to_grpc(p.quantization_config),
-        on_disk=p.on_disk,
-        datatype=_enum_to_grpc(p.datatype, q.Datatype) if p.datatype is not None else None,
-        multivector_config=q.MultiVectorConfig(
-            comparator=_enum_to_grpc(p.multivector_config.comparator, q.MultiVectorComparator)
-        )
-        if p.multivector_config is not None
-        else None,
-        memory=_enum_to_grpc(p.memory, q.Memory) if p.memory is not None else None,
-    )
-
-
-@_quiet
-def vector_params_from_grpc(p: q.VectorParams) -> m.VectorParams:
-    return m.VectorParams(
-        size=p.size,
-        distance=_enum_from_grpc(p.distance, m.Distance),
-        hnsw_config=_diff_from_grpc(p.hnsw_config, m.HnswConfigDiff),
-        quantization_config=quantization_from_grpc(p.quantization_config),
-        on_disk=p.on_disk,
-        datatype=_enum_from_grpc(p.datatype, m.Datatype) if p.datatype is not None else None,
-        multivector_config=m.MultiVectorConfig(
-            comparator=_enum_from_grpc(p.multivector_config.comparator, m.MultiVectorComparator)
-        )
-        if p.multivector_config is not None
-        else None,
-        memory=_enum_from_grpc(p.memory, m.Memory) if p.memory is not None else None,
-    )
+_MULTIVECTOR = Mirror(
+    m.MultiVectorConfig,
+    q.MultiVectorConfig,
+    {"comparator": enum_pair(q.MultiVectorComparator, m.MultiVectorComparator)},
+)
+_VECTOR_PARAMS = Mirror(
+    m.VectorParams,
+    q.VectorParams,
+    {
+        "distance": enum_pair(q.Distance, m.Distance),
+        "hnsw_config": (
+            lambda d: _diff_to_grpc(d, q.HnswConfigDiff),
+            lambda d: _diff_from_grpc(d, m.HnswConfigDiff),
+        ),
+        "quantization_config": (lambda x: quantization_to_grpc(x), lambda x: quantization_from_grpc(x)),
+        "datatype": enum_pair(q.Datatype, m.Datatype),
+        "multivector_config": _MULTIVECTOR.optional(),
+        "memory": enum_pair(q.Memory, m.Memory),
+    },
+)
+vector_params_to_grpc = _quiet(_VECTOR_PARAMS.to_grpc)
+vector_params_from_grpc = _quiet(_VECTOR_PARAMS.from_grpc)
 
 
 def vectors_config_to_grpc(vc: Any) -> q.VectorsConfig | None:
@@ -760,11 +747,7 @@ _DENSE_VECTOR = Mirror(
     q.DenseVectorCreationConfig,
     {
         "distance": enum_pair(q.Distance, m.Distance),
-        "multivector_config": Mirror(
-            m.MultiVectorConfig,
-            q.MultiVectorConfig,
-            {"comparator": enum_pair(q.MultiVectorComparator, m.MultiVectorComparator)},
-        ).optional(),
+        "multivector_config": _MULTIVECTOR.optional(),
         "datatype": _VECTOR_DATATYPE,
     },
 )

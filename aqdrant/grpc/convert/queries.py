@@ -12,6 +12,8 @@ import numpy as np
 from ... import models as m
 from .._proto import qdrant as q
 from ._common import (
+    Mirror,
+    Pair,
     _diff_from_grpc,
     _diff_to_grpc,
     _enum_from_grpc,
@@ -239,148 +241,89 @@ def query_from_grpc(query: q.Query | None) -> Any:
     return _more_query_from_grpc(query, kind)
 
 
-def prefetch_to_grpc(p: m.Prefetch) -> q.PrefetchQuery:
-    return q.PrefetchQuery(
-        prefetch=[prefetch_to_grpc(x) for x in _conditions(p.prefetch)],
-        query=query_to_grpc(p.query),
-        using=p.using,
-        filter=filter_to_grpc(p.filter),
-        params=search_params_to_grpc(p.params),
-        score_threshold=p.score_threshold,
-        limit=p.limit,
-        lookup_from=lookup_location_to_grpc(p.lookup_from),
+def _prefetch_list() -> Pair:
+    """A request's ``prefetch``: one Prefetch or a list on REST's side, a list on gRPC's."""
+    return (
+        lambda xs: [_PREFETCH.to_grpc(x) for x in _conditions(xs)],
+        lambda xs: [_PREFETCH.from_grpc(x) for x in xs] or None,
     )
 
 
-def prefetch_from_grpc(p: q.PrefetchQuery) -> m.Prefetch:
-    return m.Prefetch(
-        prefetch=[prefetch_from_grpc(x) for x in p.prefetch] or None,
-        query=query_from_grpc(p.query),
-        using=p.using,
-        filter=filter_from_grpc(p.filter),
-        params=search_params_from_grpc(p.params),
-        score_threshold=p.score_threshold,
-        limit=p.limit,
-        lookup_from=lookup_location_from_grpc(p.lookup_from),
-    )
+_LOOKUP_LOCATION = Mirror(
+    m.LookupLocation,
+    q.LookupLocation,
+    {"shard_key": (shard_key_selector_to_grpc, shard_key_selector_from_grpc)},
+    renamed={"collection": "collection_name", "vector": "vector_name", "shard_key": "shard_key_selector"},
+)
+#: the fields a prefetch and every query-family request share
+_SEARCH_FIELDS: dict[str, Pair] = {
+    "prefetch": _prefetch_list(),
+    "query": (query_to_grpc, query_from_grpc),
+    "filter": (filter_to_grpc, filter_from_grpc),
+    "params": (search_params_to_grpc, search_params_from_grpc),
+    "lookup_from": _LOOKUP_LOCATION.optional(),
+}
+#: what a request returns and where it reads
+_RESULT_FIELDS: dict[str, Pair] = {
+    "with_vector": (with_vectors_to_grpc, with_vectors_from_grpc),
+    "with_payload": (with_payload_to_grpc, with_payload_from_grpc),
+    "shard_key": (shard_key_selector_to_grpc, shard_key_selector_from_grpc),
+}
+_RESULT_NAMES = {"with_vector": "with_vectors", "shard_key": "shard_key_selector"}
+_PREFETCH = Mirror(m.Prefetch, q.PrefetchQuery, _SEARCH_FIELDS)
+_QUERY_POINTS = Mirror(m.QueryRequest, q.QueryPoints, {**_SEARCH_FIELDS, **_RESULT_FIELDS}, renamed=_RESULT_NAMES)
 
-
-def lookup_location_to_grpc(loc: m.LookupLocation | None) -> q.LookupLocation | None:
-    if loc is None:
-        return None
-    return q.LookupLocation(
-        collection_name=loc.collection,
-        vector_name=loc.vector,
-        shard_key_selector=shard_key_selector_to_grpc(loc.shard_key),
-    )
-
-
-def lookup_location_from_grpc(loc: q.LookupLocation | None) -> m.LookupLocation | None:
-    if loc is None:
-        return None
-    return m.LookupLocation(
-        collection=loc.collection_name,
-        vector=loc.vector_name,
-        shard_key=shard_key_selector_from_grpc(loc.shard_key_selector),
-    )
+prefetch_to_grpc = _PREFETCH.to_grpc
+prefetch_from_grpc = _PREFETCH.from_grpc
+lookup_location_to_grpc, lookup_location_from_grpc = _LOOKUP_LOCATION.optional()
 
 
 def query_points_to_grpc(name: str, body: m.QueryRequest, query: Mapping[str, Any]) -> q.QueryPoints:
-    return q.QueryPoints(
-        collection_name=name,
-        prefetch=[prefetch_to_grpc(p) for p in _conditions(body.prefetch)],
-        query=query_to_grpc(body.query),
-        using=body.using,
-        filter=filter_to_grpc(body.filter),
-        params=search_params_to_grpc(body.params),
-        score_threshold=body.score_threshold,
-        limit=body.limit,
-        offset=body.offset,
-        with_vectors=with_vectors_to_grpc(body.with_vector),
-        with_payload=with_payload_to_grpc(body.with_payload),
-        shard_key_selector=shard_key_selector_to_grpc(body.shard_key),
-        lookup_from=lookup_location_to_grpc(body.lookup_from),
-        **_read_fields(query),
-    )
+    return _QUERY_POINTS.to_grpc(body, collection_name=name, **_read_fields(query))
 
 
 def query_points_from_grpc(msg: q.QueryPoints) -> m.QueryRequest:
-    return m.QueryRequest(
-        prefetch=[prefetch_from_grpc(p) for p in msg.prefetch] or None,
-        query=query_from_grpc(msg.query),
-        using=msg.using,
-        filter=filter_from_grpc(msg.filter),
-        params=search_params_from_grpc(msg.params),
-        score_threshold=msg.score_threshold,
-        limit=msg.limit,
-        offset=msg.offset,
-        with_vector=with_vectors_from_grpc(msg.with_vectors),
-        with_payload=with_payload_from_grpc(msg.with_payload),
-        lookup_from=lookup_location_from_grpc(msg.lookup_from),
-        shard_key=shard_key_selector_from_grpc(msg.shard_key_selector),
-    )
+    return _QUERY_POINTS.from_grpc(msg)
 
 
-def query_groups_to_grpc(
-    name: str, body: m.QueryGroupsRequest, query: Mapping[str, Any]
-) -> q.QueryPointGroups:
-    wl = body.with_lookup
+def _with_lookup_to_grpc(wl: Any) -> q.WithLookup | None:
+    if wl is None:
+        return None
     if isinstance(wl, str):
         wl = m.WithLookup(collection=wl)
-    return q.QueryPointGroups(
-        collection_name=name,
-        prefetch=[prefetch_to_grpc(p) for p in _conditions(body.prefetch)],
-        query=query_to_grpc(body.query),
-        using=body.using,
-        filter=filter_to_grpc(body.filter),
-        params=search_params_to_grpc(body.params),
-        score_threshold=body.score_threshold,
-        with_payload=with_payload_to_grpc(body.with_payload),
-        with_vectors=with_vectors_to_grpc(body.with_vector),
-        lookup_from=lookup_location_to_grpc(body.lookup_from),
-        limit=body.limit,
-        group_size=body.group_size,
-        group_by=body.group_by,
-        with_lookup=q.WithLookup(
-            collection=wl.collection,
-            with_payload=with_payload_to_grpc(wl.with_payload),
-            with_vectors=with_vectors_to_grpc(wl.with_vectors),
-        )
-        if wl is not None
-        else None,
-        shard_key_selector=shard_key_selector_to_grpc(body.shard_key),
-        **_read_fields(query),
+    return q.WithLookup(
+        collection=wl.collection,
+        with_payload=with_payload_to_grpc(wl.with_payload),
+        with_vectors=with_vectors_to_grpc(wl.with_vectors),
     )
+
+
+def _with_lookup_from_grpc(w: q.WithLookup | None) -> Any:
+    if w is None:
+        return None
+    if w.with_payload is None and w.with_vectors is None:
+        return w.collection  # REST's short form
+    return m.WithLookup(
+        collection=w.collection,
+        with_payload=with_payload_from_grpc(w.with_payload),
+        with_vectors=with_vectors_from_grpc(w.with_vectors),
+    )
+
+
+_QUERY_GROUPS = Mirror(
+    m.QueryGroupsRequest,
+    q.QueryPointGroups,
+    {**_SEARCH_FIELDS, **_RESULT_FIELDS, "with_lookup": (_with_lookup_to_grpc, _with_lookup_from_grpc)},
+    renamed=_RESULT_NAMES,
+)
+
+
+def query_groups_to_grpc(name: str, body: m.QueryGroupsRequest, query: Mapping[str, Any]) -> q.QueryPointGroups:
+    return _QUERY_GROUPS.to_grpc(body, collection_name=name, **_read_fields(query))
 
 
 def query_groups_from_grpc(msg: q.QueryPointGroups) -> m.QueryGroupsRequest:
-    wl: Any = None
-    if msg.with_lookup is not None:
-        w = msg.with_lookup
-        if w.with_payload is None and w.with_vectors is None:
-            wl = w.collection  # REST's short form
-        else:
-            wl = m.WithLookup(
-                collection=w.collection,
-                with_payload=with_payload_from_grpc(w.with_payload),
-                with_vectors=with_vectors_from_grpc(w.with_vectors),
-            )
-    return m.QueryGroupsRequest(
-        prefetch=[prefetch_from_grpc(p) for p in msg.prefetch] or None,
-        query=query_from_grpc(msg.query),
-        using=msg.using,
-        filter=filter_from_grpc(msg.filter),
-        params=search_params_from_grpc(msg.params),
-        score_threshold=msg.score_threshold,
-        with_payload=with_payload_from_grpc(msg.with_payload),
-        with_vector=with_vectors_from_grpc(msg.with_vectors),
-        lookup_from=lookup_location_from_grpc(msg.lookup_from),
-        limit=msg.limit,
-        group_size=msg.group_size,
-        group_by=msg.group_by,
-        with_lookup=wl,
-        shard_key=shard_key_selector_from_grpc(msg.shard_key_selector),
-    )
+    return _QUERY_GROUPS.from_grpc(msg)
 
 
 def _group_id_to_grpc(gid: Any) -> q.GroupId:
