@@ -381,29 +381,21 @@ def facet_response_from_grpc(msg: q.FacetResponse) -> m.FacetResponse:
     )
 
 
+_MATRIX_REQUEST = Mirror(
+    m.SearchMatrixRequest,
+    q.SearchMatrixPoints,
+    {"filter": (filter_to_grpc, filter_from_grpc), "shard_key": _RESULT_FIELDS["shard_key"]},
+    renamed=_RESULT_NAMES,
+)
+
+
 def _matrix_request_to_grpc(
     name: str, body: m.SearchMatrixRequest, query: Mapping[str, Any]
 ) -> q.SearchMatrixPoints:
-    body = body or m.SearchMatrixRequest()
-    return q.SearchMatrixPoints(
-        collection_name=name,
-        filter=filter_to_grpc(body.filter),
-        sample=body.sample,
-        limit=body.limit,
-        using=body.using,
-        shard_key_selector=shard_key_selector_to_grpc(body.shard_key),
-        **_read_fields(query),
-    )
+    return _MATRIX_REQUEST.to_grpc(body or m.SearchMatrixRequest(), collection_name=name, **_read_fields(query))
 
 
-def _matrix_request_from_grpc(msg: q.SearchMatrixPoints) -> m.SearchMatrixRequest:
-    return m.SearchMatrixRequest(
-        filter=filter_from_grpc(msg.filter),
-        sample=msg.sample,
-        limit=msg.limit,
-        using=msg.using,
-        shard_key=shard_key_selector_from_grpc(msg.shard_key_selector),
-    )
+_matrix_request_from_grpc = _MATRIX_REQUEST.from_grpc
 
 
 def matrix_pairs_to_grpc(res: m.SearchMatrixPairsResponse) -> q.SearchMatrixPairs:
