@@ -7,12 +7,13 @@ absolute deadline) and gets the REST-shaped ``result`` back.
 * The method is ``request.op.grpc`` ("Service.Method" from the operation table) -> the path
   ``/qdrant.Service/Method``; request and reply types come from the generated service bases.
 * Headers become gRPC metadata (``api-key``, ``authorization`` and the caller's own); the deadline
-  becomes ``grpc-timeout`` (the request's own ``timeout`` field is set by convert.py from the
+  becomes ``grpc-timeout`` (the request's own ``timeout`` field is set by the codec row from the
   ``timeout`` query value the pipeline computes from the remaining budget).
-* Hot messages skip betterproto2: ``UpsertPoints`` is written by :mod:`aqdrant.grpc.fast`, the
-  query-family requests are built by convert.py and written by it (vectors packed by numpy), and
-  query/retrieve/scroll replies are read by it. Everything else goes through
-  :mod:`aqdrant.grpc.convert` and betterproto2.
+* Encoding and decoding are the operation's row in :mod:`aqdrant.grpc.convert.registry`
+  (``convert.encode_request`` / ``convert.decode_result``): hot messages skip betterproto2 through
+  the row's :mod:`aqdrant.grpc.fast` hooks (``UpsertPoints`` written directly, query-family
+  requests written with vectors packed by numpy, query/retrieve/scroll replies read directly);
+  everything else goes through the converters and betterproto2.
 * gRPC status codes become the same typed errors as REST statuses (UNAVAILABLE -> 503,
   RESOURCE_EXHAUSTED -> 429 with the server's ``retry-after`` metadata, ...), so the pipeline's
   retry policy applies unchanged; ``error.grpc_status`` keeps the original code.
@@ -23,7 +24,7 @@ absolute deadline) and gets the REST-shaped ``result`` back.
   a connection failure -> :class:`~aqdrant.errors.TransportError` (``sent=False`` when the
   request provably never reached the server, so even non-idempotent calls may be retried), the
   deadline -> :class:`~aqdrant.errors.DeadlineExceeded`.
-* Operations without a gRPC counterpart, or with shapes convert.py does not cover, go to
+* Operations without a gRPC counterpart, or with shapes the converters do not cover, go to
   ``fallback`` (e.g. a RestBackend) when one is given, and otherwise raise
   :class:`~aqdrant.errors.UnsupportedOperation`.
 """
@@ -124,7 +125,7 @@ class GrpcBackend:
     :param ca_cert: a CA bundle file to verify the server with (implies TLS).
     :param client_cert, client_key: a client certificate (mTLS).
     :param fallback: a backend (e.g. RestBackend) for operations this backend cannot serve:
-        no gRPC counterpart or a shape convert.py does not cover.
+        no gRPC counterpart or a shape the converters do not cover.
     :param metadata: metadata sent with every call (below the request's own headers).
 
     Neither grpclib nor the h2 channel sets a limit on message size, so none applies here.

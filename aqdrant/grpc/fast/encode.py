@@ -152,7 +152,7 @@ def _vector_body(vec: Any) -> bytes:
             body += _ld(_T2_LD, _packed_uint32(indices))
         return _ld(_T_SPARSE, body)
     if isinstance(vec, (models.Document, models.Image, models.InferenceObject)):
-        # cloud inference: not a hot path; the caller encodes through convert.py instead
+        # cloud inference: not a hot path; the caller encodes through aqdrant.grpc.convert instead
         raise UnsupportedOperation("inference objects are encoded by aqdrant.grpc.convert")
     arr = vec if isinstance(vec, np.ndarray) else np.asarray(vec, dtype=_F4)
     if arr.ndim == 1:
