@@ -384,7 +384,7 @@ OPERATIONS: dict[str, Operation] = {
         response_kind='envelope',
         result_type=UpdateResult,
         idempotent=False,
-        grpc=None,
+        grpc='Points.CreateVectorName',
         summary='Create named vector',
     ),
     'delete_vector_name': Operation(
@@ -398,7 +398,7 @@ OPERATIONS: dict[str, Operation] = {
         response_kind='envelope',
         result_type=UpdateResult,
         idempotent=True,
-        grpc=None,
+        grpc='Points.DeleteVectorName',
         summary='Delete named vector',
     ),
     'collection_cluster_info': Operation(

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import models
+from ._backend import Backend
+from ._connect import make_backend
 from ._validate import VectorValidator, check_query_vectors
 from ._warn import warn
 from .errors import BadRequest, ClientClosedError, NotFound, ValidationError
@@ -52,6 +54,10 @@ class AsyncQdrantClient:
     ``"idle"`` (the default: payload indexes, then HNSW/quantization, are built once writes have
     been quiet for ``local_optimize_after`` seconds, default 1.0) or ``"never"`` (only when
     asked; payload indexes are then created as soon as declared). See :mod:`aqdrant.local`.
+
+    ``backend``: a :class:`aqdrant._backend.Backend` to send every request through instead of
+    the one the location arguments would make (tests, custom transports); the client still runs
+    its pipeline (headers, auth, deadline, retries) in front of it and closes it on close.
     """
 
     def __init__(
@@ -84,6 +90,7 @@ class AsyncQdrantClient:
         local_optimize_after: float | None = None,
         grpc_compression: Any = None,
         force_disable_check_same_thread: bool = False,
+        backend: Backend | None = None,
     ) -> None:
         # force_disable_check_same_thread: the official client's local mode (SQLite) needs it;
         # aqdrant's engine runs in its own process and any thread may call, so it is accepted as is
@@ -106,34 +113,17 @@ class AsyncQdrantClient:
         self.cloud_inference = cloud_inference
         self.local_inference_batch_size = local_inference_batch_size
         self._prefer_grpc = prefer_grpc
-        if self._local:
-            from .local import LocalBackend
-
-            options = {"optimize": local_optimize, "optimize_after": local_optimize_after}
-            backend: Any = LocalBackend(path, **{k: v for k, v in options.items() if v is not None})
+        if backend is not None:  # a caller's transport (tests, custom transports): used as given
+            if given:
+                raise ValidationError("give either backend= or one of location, url, host or path")
+            self._local = False
         else:
-            if local_optimize is not None or local_optimize_after is not None:
-                raise ValidationError(
-                    "local_optimize and local_optimize_after apply to the embedded engine only "
-                    "(':memory:' or path=), not to a server"
-                )
-            from .rest import RestBackend
-
-            backend = RestBackend(
-                url=url if url is not None else location,
-                host=host,
-                port=port,
-                https=https,
-                prefix=prefix,
-                pool_size=pool_size,
-                verify=verify,
-                cert=cert,
-                http2=http2,
-            )
-            if prefer_grpc:
-                backend = _grpc_backend(backend, grpc_port, https, grpc_options, _compression(grpc_compression))
-            elif grpc_compression is not None and _compression(grpc_compression) is not None:
-                raise ValidationError("grpc_compression applies to gRPC (prefer_grpc=True)")
+            backend = make_backend(
+                location=location, url=url, host=host, port=port, path=path, https=https, prefix=prefix,
+                pool_size=pool_size, verify=verify, cert=cert, http2=http2, prefer_grpc=prefer_grpc,
+                grpc_port=grpc_port, grpc_options=grpc_options, grpc_compression=grpc_compression,
+                local_optimize=local_optimize, local_optimize_after=local_optimize_after,
+            )  # fmt: skip
         self._backend = backend
         self._pipeline = Pipeline(
             backend,
@@ -1573,42 +1563,6 @@ def _coerce(op: str, body: Any) -> Any:
         field = path[2:].split(".")[0].split("[")[0]
         arg = _FILTER_ARGUMENT.get(op, "points") if field == "filter" else _ARGUMENT_OF.get(field, field or "body")
         raise ValidationError(f"{op}: invalid argument `{arg}`: {e}", path=path) from None
-
-
-def _compression(value: Any) -> str | None:
-    """``grpc_compression``: grpc.Compression.Gzip / .Deflate / .NoCompression (the official
-    client's values, read by name: grpcio is not needed), "gzip", "deflate" or None."""
-    if value is None:
-        return None
-    name = str(getattr(value, "name", value)).lower()
-    if name in ("nocompression", "none", "identity"):
-        return None
-    if name in ("gzip", "deflate"):
-        return name
-    raise ValidationError(f"grpc_compression={value!r}: use grpc.Compression.Gzip / Deflate / NoCompression, 'gzip' or None")
-
-
-def _grpc_backend(
-    rest: Any, grpc_port: int, https: bool | None, grpc_options: dict[str, Any] | None, compression: str | None = None
-) -> Any:
-    """gRPC to the same host (grpclib on asyncio, an h2 channel on trio), with REST as the
-    per-call fallback (ops without a gRPC counterpart, shapes the conversion layer does not
-    cover yet)."""
-    from urllib.parse import urlsplit
-
-    from .grpc.backend import GrpcBackend
-
-    options = dict(grpc_options or {})
-    tls = {k: options.pop(k) for k in ("ca_cert", "client_cert", "client_key") if k in options}
-    if options:
-        raise ValidationError(
-            f"unsupported grpc_options {sorted(options)}; known: ca_cert, client_cert, client_key"
-        )
-    parts = urlsplit(rest.base_url)
-    secure = parts.scheme == "https" if https is None else https
-    return GrpcBackend(
-        parts.hostname or "localhost", grpc_port, ssl=secure, fallback=rest, compression=compression, **tls
-    )
 
 
 class _Secret(str):

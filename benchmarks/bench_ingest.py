@@ -94,7 +94,7 @@ from grpclib.const import Cardinality, Handler
 from grpclib.server import Server
 from aqdrant import models
 from aqdrant.grpc import convert
-from aqdrant.grpc.fast import _read_varint, _skip
+from aqdrant.grpc.fast._wire import _read_varint, _skip
 
 class RawCodec:
     __content_subtype__ = "proto"

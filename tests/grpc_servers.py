@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from aqdrant.grpc.backend import _RawCodec
+from aqdrant.grpc._raw import RawCodec
 
 
 @contextlib.contextmanager
@@ -30,7 +30,7 @@ def grpclib_thread(
     def run() -> None:
         nonlocal server
         asyncio.set_event_loop(loop)
-        codec = _RawCodec() if raw else None
+        codec = RawCodec() if raw else None
         server = Server(handlers, codec=codec, config=Configuration(**config))  # type: ignore[arg-type]
         loop.run_until_complete(server.start("127.0.0.1", 0, ssl=ssl_context))
         ready.set()

@@ -11,7 +11,6 @@ import pytest
 from fault_server import FaultServer, Reply, envelope
 
 from aqdrant import AsyncQdrantClient, models
-from aqdrant._pipeline import Pipeline
 
 pytestmark = pytest.mark.anyio
 
@@ -137,9 +136,8 @@ def calls(c: AsyncQdrantClient) -> list:
 
 
 async def test_every_request_body_fits_the_spec():
-    client = AsyncQdrantClient(url="http://127.0.0.1:9", validate_vectors=False, check_compatibility=False)
     recorder = Recorder()
-    client._pipeline = Pipeline(recorder)
+    client = AsyncQdrantClient(backend=recorder, validate_vectors=False, check_compatibility=False)
     for make in calls(client):
         with pytest.raises(Sent):
             await make()

@@ -852,6 +852,38 @@ async def test_snapshots_shard_keys_cluster_go_over_grpc_and_fail_as_over_rest(s
     assert over_grpc == over_rest and {status for _, status in over_grpc} == {501}
 
 
+async def test_named_vectors_are_added_and_removed_over_grpc(srv, anyio_backend) -> None:
+    """create_vector_name / delete_vector_name reach Points.CreateVectorName / DeleteVectorName
+    (REST points at a closed port) and change the collection as over REST."""
+    name = f"named-{anyio_backend}"
+    before = Counter(srv.grpc.calls)
+    async with AsyncQdrantClient(
+        url="http://127.0.0.1:9", prefer_grpc=True, grpc_port=srv.grpc_port, check_compatibility=False
+    ) as client:
+        await client.create_collection(name, vectors_config={"a": models.VectorParams(size=2, distance="Dot")})
+        dense = models.DenseVectorNameConfig(
+            dense=models.DenseVectorConfig(
+                size=3,
+                distance=models.Distance.COSINE,
+                multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM),
+            )
+        )
+        added = await client.create_vector_name(name, "b", dense)
+        sparse = models.SparseVectorNameConfig(sparse=models.SparseVectorConfig(modifier=models.Modifier.IDF))
+        await client.create_vector_name(name, "s", sparse)
+        params = (await client.get_collection(name)).config.params
+        assert set(params.vectors) == {"a", "b"} and params.vectors["b"].size == 3
+        assert params.vectors["b"].multivector_config.comparator == models.MultiVectorComparator.MAX_SIM
+        assert set(params.sparse_vectors) == {"s"} and params.sparse_vectors["s"].modifier == models.Modifier.IDF
+        removed = await client.delete_vector_name(name, "b")
+        assert set((await client.get_collection(name)).config.params.vectors) == {"a"}
+        await client.delete_collection(name)
+    assert added.status == removed.status == models.UpdateStatus.COMPLETED
+    calls = Counter(srv.grpc.calls)
+    calls.subtract(before)
+    assert calls["Points.CreateVectorName"] == 2 and calls["Points.DeleteVectorName"] == 1
+
+
 # ---------------------------------------------------------------------------------------------
 # fault injection on the gRPC path, through AsyncQdrantClient(prefer_grpc=True)'s pipeline
 

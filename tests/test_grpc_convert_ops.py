@@ -589,9 +589,9 @@ def test_every_operation_with_a_grpc_counterpart_is_converted() -> None:
     from aqdrant._operations import OPERATIONS
 
     with_grpc = sorted(name for name, op in OPERATIONS.items() if op.grpc)
-    assert len(with_grpc) == 41
+    assert len(with_grpc) == 43
     for op in with_grpc:
-        path = {"collection_name": "c", "field_name": "f", "snapshot_name": "s"}
+        path = {"collection_name": "c", "field_name": "f", "snapshot_name": "s", "vector_name": "v"}
         try:
             convert.request_to_grpc(op, path, {"wait": True}, None)
         except UnsupportedOperation as e:
@@ -813,3 +813,30 @@ def test_a_datetime_python_cannot_read_stays_on_rest() -> None:
     msg = convert.request_to_grpc("count_points", COLL, {}, m.CountRequest(filter=ok))
     got = convert.request_from_grpc("count_points", wire(msg))[2].filter.must[0].range
     assert (got.gt, got.lt) == ("2024-01-02T03:04:05+00:00", "2024-01-03T00:00:00+00:00")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        m.DenseVectorNameConfig(
+            dense=m.DenseVectorConfig(
+                size=4,
+                distance=m.Distance.EUCLID,
+                multivector_config=m.MultiVectorConfig(comparator=m.MultiVectorComparator.MAX_SIM),
+                datatype=m.VectorStorageDatatype.FLOAT16,
+            )
+        ),
+        m.DenseVectorNameConfig(dense=m.DenseVectorConfig(size=1, distance=m.Distance.DOT)),
+        m.SparseVectorNameConfig(
+            sparse=m.SparseVectorConfig(modifier=m.Modifier.IDF, datatype=m.VectorStorageDatatype.UINT8)
+        ),
+        m.SparseVectorNameConfig(sparse=m.SparseVectorConfig()),
+    ],
+)
+def test_vector_name_requests_round_trip(body) -> None:
+    path = {"collection_name": "c", "vector_name": "v"}
+    query = {"wait": True, "ordering": m.WriteOrdering.STRONG, "timeout": 5}
+    for op, sent in (("create_vector_name", body), ("delete_vector_name", None)):
+        msg = convert.request_to_grpc(op, path, query, sent)
+        assert msg.collection_name == "c" and msg.vector_name == "v" and msg.wait is True
+        assert convert.request_from_grpc(op, type(msg).parse(bytes(msg))) == (path, query, sent)

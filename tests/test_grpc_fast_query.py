@@ -24,7 +24,7 @@ FLT = m.Filter(must=[m.FieldCondition(key="k", match=m.MatchValue(value=3))])
 def _same(op: str, body: object, query: dict | None = None) -> bytes:
     message = convert.request_to_grpc(op, {"collection_name": "c"}, query or {}, body)
     expected = bytes(message)
-    assert fast.REQUEST_WRITERS[op](message) == expected
+    assert convert.codec(op).write_request(message) == expected
     assert len(expected) > 0
     return expected
 

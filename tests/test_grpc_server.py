@@ -27,9 +27,9 @@ async def call(port: int, path: str, message: Any, reply_type: type, metadata: d
     from grpclib.client import Channel
     from grpclib.const import Cardinality
 
-    from aqdrant.grpc.backend import _RawCodec
+    from aqdrant.grpc._raw import RawCodec
 
-    channel = Channel("127.0.0.1", port, codec=_RawCodec())  # type: ignore[arg-type]
+    channel = Channel("127.0.0.1", port, codec=RawCodec())  # type: ignore[arg-type]
     try:
         async with channel.request(
             path, Cardinality.UNARY_UNARY, bytes, bytes, timeout=10, metadata=metadata

@@ -29,6 +29,7 @@ from aqdrant import (
     request_headers,
 )
 from aqdrant._pipeline import Pipeline
+from aqdrant.models import _codec
 from aqdrant.rest import RestBackend, base_url
 from aqdrant.rest import backend as rest_backend
 
@@ -508,9 +509,9 @@ async def test_large_bodies_encoded_in_slices_between_loop_turns_and_decoded_off
 
 def test_size_estimate_is_cheap_and_sane():
     small = models.PointsList(points=[models.PointStruct(id=1, vector=[0.1] * 4)])
-    assert rest_backend._approx_size(small, 1 << 20) < 1000
+    assert _codec.approx_size(small, 1 << 20) < 1000
     big = {"points": [{"id": i, "vector": np.zeros(768, dtype=np.float32)} for i in range(1000)]}
-    assert rest_backend._approx_size(big, 1 << 20) > 1 << 20
+    assert _codec.approx_size(big, 1 << 20) > 1 << 20
 
 
 @pytest.mark.anyio
@@ -582,7 +583,7 @@ def test_large_bodies_encoded_in_slices_give_the_same_bytes(shape, monkeypatch):
     calls = []
     real_dump = models.dump
     monkeypatch.setattr(rest_backend.models, "dump", lambda o: calls.append(1) or real_dump(o))
-    assert b"".join(rest_backend.encode_slices(body, slice_bytes=64 * 1024)) == expected
+    assert b"".join(_codec.encode_slices(body, slice_bytes=64 * 1024)) == expected
     if shape in ("points-list", "batch", "dict-numpy", "batch-numpy", "batch-named-numpy"):
         assert len(calls) > 10  # sliced: the GIL is let go between slices
     assert models.dump(body) == expected  # the body itself was not modified
@@ -618,7 +619,7 @@ def test_large_responses_parsed_in_slices_give_the_same_result(op_name, result, 
     calls = []
     real_parse = models.parse
     monkeypatch.setattr(rest_backend.models, "parse", lambda *a: calls.append(1) or real_parse(*a))
-    got = rest_backend.parse_sliced(op.result_type, json.dumps(result).encode(), slice_bytes=4096)
+    got = _codec.parse_sliced(op.result_type, json.dumps(result).encode(), slice_bytes=4096)
     assert got == expected
     if op_name in ("query_points", "scroll_points", "get_points"):
         assert len(calls) > 10

@@ -76,6 +76,8 @@ GRPC = {
     "create_shard_key": "Collections.CreateShardKey",
     "delete_shard_key": "Collections.DeleteShardKey",
     "list_shard_keys": "Collections.ListShardKeys",
+    "create_vector_name": "Points.CreateVectorName",
+    "delete_vector_name": "Points.DeleteVectorName",
     "upsert_points": "Points.Upsert",
     "delete_points": "Points.Delete",
     "get_points": "Points.Get",

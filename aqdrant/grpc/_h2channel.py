@@ -2,7 +2,7 @@
 
 grpclib (the asyncio channel) is built on ``h2`` too; this is the same protocol work without
 asyncio, so it runs on trio (and on asyncio). It only does what :class:`GrpcBackend` needs: one
-request message in, one reply message out, as bytes (encoding is done by convert.py/fast.py).
+request message in, one reply message out, as bytes (encoding is done by grpc/convert and grpc/fast).
 
 Design (the shape of HTTP/2 clients such as grpc-go's or hyper's):
 

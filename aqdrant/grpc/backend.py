@@ -7,12 +7,13 @@ absolute deadline) and gets the REST-shaped ``result`` back.
 * The method is ``request.op.grpc`` ("Service.Method" from the operation table) -> the path
   ``/qdrant.Service/Method``; request and reply types come from the generated service bases.
 * Headers become gRPC metadata (``api-key``, ``authorization`` and the caller's own); the deadline
-  becomes ``grpc-timeout`` (the request's own ``timeout`` field is set by convert.py from the
+  becomes ``grpc-timeout`` (the request's own ``timeout`` field is set by the codec row from the
   ``timeout`` query value the pipeline computes from the remaining budget).
-* Hot messages skip betterproto2: ``UpsertPoints`` is written by :mod:`aqdrant.grpc.fast`, the
-  query-family requests are built by convert.py and written by it (vectors packed by numpy), and
-  query/retrieve/scroll replies are read by it. Everything else goes through
-  :mod:`aqdrant.grpc.convert` and betterproto2.
+* Encoding and decoding are the operation's row in :mod:`aqdrant.grpc.convert.registry`
+  (``convert.encode_request`` / ``convert.decode_result``): hot messages skip betterproto2 through
+  the row's :mod:`aqdrant.grpc.fast` hooks (``UpsertPoints`` written directly, query-family
+  requests written with vectors packed by numpy, query/retrieve/scroll replies read directly);
+  everything else goes through the converters and betterproto2.
 * gRPC status codes become the same typed errors as REST statuses (UNAVAILABLE -> 503,
   RESOURCE_EXHAUSTED -> 429 with the server's ``retry-after`` metadata, ...), so the pipeline's
   retry policy applies unchanged; ``error.grpc_status`` keeps the original code.
@@ -23,7 +24,7 @@ absolute deadline) and gets the REST-shaped ``result`` back.
   a connection failure -> :class:`~aqdrant.errors.TransportError` (``sent=False`` when the
   request provably never reached the server, so even non-idempotent calls may be retried), the
   deadline -> :class:`~aqdrant.errors.DeadlineExceeded`.
-* Operations without a gRPC counterpart, or with shapes convert.py does not cover, go to
+* Operations without a gRPC counterpart, or with shapes the converters do not cover, go to
   ``fallback`` (e.g. a RestBackend) when one is given, and otherwise raise
   :class:`~aqdrant.errors.UnsupportedOperation`.
 """
@@ -47,6 +48,7 @@ from ..errors import (
     UnsupportedOperation,
     ValidationError,
 )
+from ._raw import RawCodec
 
 __all__ = ["GrpcBackend", "GRPC_TO_HTTP_STATUS"]
 
@@ -74,21 +76,6 @@ GRPC_TO_HTTP_STATUS: dict[int, int] = {
 _SKIP_HEADERS = frozenset(
     {"content-type", "content-length", "accept", "accept-encoding", "user-agent", "host", "connection", "te"}
 )
-
-_FAST_REPLIES = {"query_points", "get_points", "scroll_points"}
-
-
-class _RawCodec:
-    """grpclib codec that passes bytes through: encoding and decoding happen in this module."""
-
-    __content_subtype__ = "proto"
-
-    def encode(self, message: Any, message_type: Any) -> bytes:
-        return message if isinstance(message, (bytes, bytearray, memoryview)) else bytes(message)
-
-    def decode(self, data: bytes, message_type: Any) -> bytes:
-        return data
-
 
 _METHODS: dict[str, tuple[type, type]] | None = None
 
@@ -138,7 +125,7 @@ class GrpcBackend:
     :param ca_cert: a CA bundle file to verify the server with (implies TLS).
     :param client_cert, client_key: a client certificate (mTLS).
     :param fallback: a backend (e.g. RestBackend) for operations this backend cannot serve:
-        no gRPC counterpart or a shape convert.py does not cover.
+        no gRPC counterpart or a shape the converters do not cover.
     :param metadata: metadata sent with every call (below the request's own headers).
 
     Neither grpclib nor the h2 channel sets a limit on message size, so none applies here.
@@ -230,7 +217,7 @@ class GrpcBackend:
             if asyncio_loop and self.compression is None:
                 from grpclib.client import Channel
 
-                self._channel = Channel(self.host, self.port, ssl=self._ssl, codec=_RawCodec())  # type: ignore[arg-type]
+                self._channel = Channel(self.host, self.port, ssl=self._ssl, codec=RawCodec())  # type: ignore[arg-type]
             else:
                 from ._h2channel import H2Channel
 
@@ -239,49 +226,13 @@ class GrpcBackend:
         return self._channel
 
     def _encode(self, request: Request) -> bytes:
-        from . import convert, fast
+        from . import convert
 
-        op, body, query = request.op, request.body, request.query
-        name = request.path_params.get("collection_name", "")
-        if op.name == "upsert_points":
-            from .. import models as m
-
-            extra: dict[str, Any] = {
-                "wait": query.get("wait"),
-                "timeout": query.get("timeout"),
-                "ordering": convert._ordering(query),
-                "shard_key_selector": convert.shard_key_selector_to_grpc(body.shard_key),
-                "update_filter": convert.filter_to_grpc(body.update_filter),
-                "update_mode": convert._enum_to_grpc(body.update_mode, convert.q.UpdateMode)
-                if body.update_mode is not None
-                else None,
-            }
-            try:
-                if isinstance(body, m.PointsBatch):
-                    b = body.batch
-                    return fast.encode_upsert_points(
-                        name, ids=b.ids, vectors=b.vectors, payloads=b.payloads, **extra
-                    )
-                return fast.encode_upsert_points(name, body.points, **extra)
-            except UnsupportedOperation:
-                pass  # e.g. Documents for cloud inference: the betterproto2 messages below
-        message = convert.request_to_grpc(op.name, request.path_params, query, body)
-        writer = fast.REQUEST_WRITERS.get(op.name)  # query family: vectors packed by numpy
-        return writer(message) if writer is not None else bytes(message)
+        return convert.encode_request(request.op.name, request.path_params, request.query, request.body)
 
     def _decode(self, request: Request, data: bytes, reply_type: type, convert: Any) -> Any:
         name = request.op.name
-        if name in _FAST_REPLIES:
-            from . import fast
-
-            if name == "query_points":
-                result = fast.decode_query_response(data)
-            elif name == "get_points":
-                result = fast.decode_get_response(data)
-            else:
-                result = fast.decode_scroll_response(data)
-        else:
-            result = convert.result_from_grpc(name, reply_type.parse(data))  # type: ignore[attr-defined]
+        result = convert.decode_result(name, data, reply_type)
         # gRPC has no empty payload map: give {} where REST would
         return convert.rest_payloads(name, request.body, result)
 

@@ -28,7 +28,7 @@ import re
 import uuid
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import anyio
 import msgspec
@@ -44,8 +44,12 @@ from ._outage import DEFAULT_OUTAGE_BUDGET, Outage, may_have_landed, unavailable
 from ._report import BatchFailure, IngestError, IngestReport
 from ._size import DEFAULT_MAX_BATCH_BYTES, point_bytes
 
-if TYPE_CHECKING:
-    from ..client import AsyncQdrantClient
+
+class Upserter(Protocol):
+    """What the ingest actor needs of a client (``AsyncQdrantClient`` is one): its ``upsert``.
+    A protocol rather than the class, so ingest does not import the client that imports it."""
+
+    async def upsert(self, collection_name: str, points: Any, **kwargs: Any) -> Any: ...
 
 logger = logging.getLogger("aqdrant.ingest")
 
@@ -158,7 +162,7 @@ class Ingestor:
 
     def __init__(
         self,
-        client: AsyncQdrantClient | Any,
+        client: Upserter,
         collection_name: str,
         *,
         batch_size: int = 256,

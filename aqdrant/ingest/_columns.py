@@ -10,18 +10,15 @@ from __future__ import annotations
 import sys
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import models
 from ..errors import ValidationError
-from ._actor import Ingestor, ProgressCallback
+from ._actor import Ingestor, ProgressCallback, Upserter
 from ._batch import column_arrays, point_id
 from ._outage import DEFAULT_OUTAGE_BUDGET
 from ._report import IngestReport
 from ._size import DEFAULT_MAX_BATCH_BYTES
-
-if TYPE_CHECKING:
-    from ..client import AsyncQdrantClient
 
 _END = object()
 
@@ -189,7 +186,7 @@ async def _zip_async(
 
 
 async def upload_points(
-    client: AsyncQdrantClient | Any,
+    client: Upserter,
     collection_name: str,
     points: Iterable[Any] | AsyncIterable[Any],
     **options: Any,
@@ -210,7 +207,7 @@ async def upload_points(
 
 
 async def upload_columns(
-    client: AsyncQdrantClient | Any,
+    client: Upserter,
     collection_name: str,
     vectors: Any,
     payload: Iterable[Any] | AsyncIterable[Any] | None = None,
@@ -230,7 +227,7 @@ async def upload_columns(
 
 
 def _ingestor(
-    client: AsyncQdrantClient | Any,
+    client: Upserter,
     collection_name: str,
     total: int | None,
     *,

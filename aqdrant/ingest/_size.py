@@ -9,8 +9,6 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-import msgspec
-
 from .. import models
 
 #: the server's default request body limit (``service.max_request_size_mb`` = 32)
@@ -21,9 +19,6 @@ DEFAULT_MAX_BATCH_BYTES = 16 * 1024 * 1024
 # float64 ("-2.2250738585072014e-308"), 64-bit integers
 _F32, _F64, _INT = 16, 26, 21
 _POINT_OVERHEAD = 64  # {"id":...,"vector":...,"payload":...} and a UUID id
-
-_payload_encoder = msgspec.json.Encoder(enc_hook=models._enc_hook)
-
 
 def _number_width(arr: Any) -> int:
     kind, size = arr.dtype.kind, arr.dtype.itemsize
@@ -47,7 +42,7 @@ def vector_bytes(v: Any) -> int:
     if v is None:
         return 4
     try:
-        return len(_payload_encoder.encode(v))
+        return len(models.dump(v))
     except Exception:  # not encodable: the upsert will say so, naming the point
         return 0
 
@@ -56,7 +51,7 @@ def payload_bytes(payload: Any) -> int:
     if not payload:
         return 4
     try:
-        return len(_payload_encoder.encode(payload))
+        return len(models.dump(payload))
     except Exception:  # not encodable: the upsert will say so, naming the point
         return 0
 

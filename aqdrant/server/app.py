@@ -42,11 +42,10 @@ from ..errors import (
     ValidationError,
 )
 from . import _deprecated, _service, _wire
+from ._access import _READ_ONLY_REFUSAL, COMMIT, TITLE, VERSION, is_read
 
 logger = logging.getLogger("aqdrant.server")
 
-TITLE = "qdrant - vector search engine"
-VERSION = "1.19.0"
 
 #: path parameters whose OpenAPI schema is an integer
 _INT_PATH_PARAMS = frozenset({"shard_id", "peer_id"})
@@ -63,20 +62,6 @@ _JSON = "application/json"
 OFFLOAD_THRESHOLD = 1 << 20
 #: Qdrant's default ``service.max_request_size_mb``
 MAX_REQUEST_SIZE_MB = 32
-#: the commit Qdrant 1.19.0 was built from is not ours to claim: ``GET /`` writes null, as a
-#: build without git metadata does
-COMMIT: str | None = None
-
-#: operations a read-only API key may run: every GET, and these POSTs (reads with a body)
-READ_OPS = frozenset({
-    "get_points", "scroll_points", "count_points", "query_points", "query_batch_points",
-    "query_points_groups", "facet", "search_matrix_pairs", "search_matrix_offsets",
-})
-_READ_ONLY_REFUSAL = "Forbidden: Only read-only access is allowed"
-
-
-def is_read(op: Operation) -> bool:
-    return op.method in ("GET", "HEAD") or op.name in READ_OPS
 
 
 class HttpError(Exception):

@@ -42,42 +42,12 @@ from ..errors import (
     UnsupportedOperation,
     ValidationError,
 )
+from ..grpc._raw import RawCodec
+from ._access import _READ_ONLY_REFUSAL, TITLE, VERSION, is_read
 
 logger = logging.getLogger("aqdrant.server.grpc")
 
 __all__ = ["GrpcEndpoint"]
-
-
-def _fast_replies() -> dict[str, Callable[[Any, float], bytes]]:
-    from ..grpc import fast
-
-    return {
-        "get_points": fast.encode_get_response,
-        "scroll_points": fast.encode_scroll_response,
-        "query_points": fast.encode_query_response,
-    }
-
-
-class _LazyReplies(dict):  # imported on first use, like the rest of grpc
-    def get(self, key: Any, default: Any = None) -> Any:
-        if not self:
-            self.update(_fast_replies())
-        return super().get(key, default)
-
-
-_FAST_REPLIES: dict[str, Callable[[Any, float], bytes]] = _LazyReplies()
-
-
-class _RawCodec:
-    """Requests and replies pass as bytes; this module parses and serializes them."""
-
-    __content_subtype__ = "proto"
-
-    def encode(self, message: Any, message_type: Any) -> bytes:
-        return message if isinstance(message, (bytes, bytearray, memoryview)) else bytes(message)
-
-    def decode(self, data: bytes, message_type: Any) -> bytes:
-        return data
 
 
 def _http_to_grpc(status: int) -> Any:
@@ -95,6 +65,28 @@ def _http_to_grpc(status: int) -> Any:
         503: Status.UNAVAILABLE,
         504: Status.DEADLINE_EXCEEDED,
     }.get(status, Status.INTERNAL)
+
+
+def routes() -> dict[str, tuple[str, Any, Any, Any]]:
+    """``/qdrant.Service/Method`` -> (``Service.Method``, the operation it runs or None, the
+    deprecated method's translation to its query twin or None, the generated handler), for every
+    method of the generated service bases. A method of no operation answers UNIMPLEMENTED."""
+    from ..grpc._proto import qdrant as q
+    from ._grpc_deprecated import METHODS as DEPRECATED
+
+    by_grpc = {op.grpc: op for op in OPERATIONS.values() if op.grpc}
+    table: dict[str, tuple[str, Any, Any, Any]] = {}
+    for base in (q.CollectionsBase, q.PointsBase, q.SnapshotsBase, q.QdrantBase):
+        for path, h in base.__mapping__(base()).items():  # type: ignore[abstract]
+            service, method = path.rsplit("/", 2)[1:]
+            key = f"{service.removeprefix('qdrant.')}.{method}"
+            op = by_grpc.get(key)
+            translate = None
+            if op is None and key in DEPRECATED:  # run as the query method it equals
+                query_op, translate = DEPRECATED[key]
+                op = OPERATIONS[query_op]
+            table[path] = (key, op, translate, h)
+    return table
 
 
 class GrpcEndpoint:
@@ -127,27 +119,15 @@ class GrpcEndpoint:
     def __mapping__(self) -> dict[str, Any]:
         from grpclib.const import Cardinality, Handler
 
-        from ..grpc._proto import qdrant as q
-        from ._grpc_deprecated import METHODS as DEPRECATED
-
-        by_grpc = {op.grpc: op for op in OPERATIONS.values() if op.grpc}
         table: dict[str, Any] = {}
-        for base in (q.CollectionsBase, q.PointsBase, q.SnapshotsBase, q.QdrantBase):
-            for path, h in base.__mapping__(base()).items():  # type: ignore[abstract]
-                service, method = path.rsplit("/", 2)[1:]
-                key = f"{service.removeprefix('qdrant.')}.{method}"
-                op = by_grpc.get(key)
-                translate = None
-                if op is None and key in DEPRECATED:  # run as the query method it equals
-                    query_op, translate = DEPRECATED[key]
-                    op = OPERATIONS[query_op]
-                unary = h.cardinality == Cardinality.UNARY_UNARY
-                table[path] = Handler(
-                    self._handler(key, op, h.request_type, unary, translate),
-                    h.cardinality,
-                    h.request_type,
-                    h.reply_type,
-                )
+        for path, (key, op, translate, h) in routes().items():
+            unary = h.cardinality == Cardinality.UNARY_UNARY
+            table[path] = Handler(
+                self._handler(key, op, h.request_type, unary, translate),
+                h.cardinality,
+                h.request_type,
+                h.reply_type,
+            )
         return table
 
     def _handler(
@@ -210,8 +190,6 @@ class GrpcEndpoint:
         from grpclib.const import Status
         from grpclib.exceptions import GRPCError
 
-        from .app import _READ_ONLY_REFUSAL, is_read
-
         given = metadata.get("api-key") if metadata is not None else None
         if given is None and metadata is not None and metadata.get("authorization") is not None:
             scheme, _, token = metadata["authorization"].partition(" ")
@@ -238,18 +216,15 @@ class GrpcEndpoint:
 
         if op.name == "healthz":  # answered by the server itself, as REST's probes are
             from ..grpc._proto import qdrant as q
-            from .app import TITLE, VERSION
 
             return q.HealthCheckReply(title=TITLE, version=VERSION)
         backend = self._get_backend()
         if backend is None:
             raise GRPCError(Status.UNAVAILABLE, "Service unavailable: the engine is not running")
         try:
-            fast_read = None
-            if op.name == "upsert_points":  # dense batches: vectors straight from the bytes
-                from ..grpc import fast
-
-                fast_read = fast.decode_upsert_points(data)
+            row = convert.codec(op.name)
+            # e.g. dense upsert batches: vectors straight from the bytes
+            fast_read = row.decode_request(data) if row.decode_request is not None else None
             if fast_read is not None:
                 path_params, query, body = fast_read
             else:
@@ -312,10 +287,8 @@ class GrpcEndpoint:
         if op_name == "healthz":
             return bytes(result)
         try:
-            encoder = _FAST_REPLIES.get(op_name)
-            if encoder is not None:  # point replies: written directly, not through betterproto2
-                return encoder(result, elapsed)
-            return bytes(convert.result_to_grpc(op_name, result, elapsed))
+            # point replies are written directly, not through betterproto2 (the row's fast encoder)
+            return convert.encode_reply(op_name, result, elapsed)
         except UnsupportedOperation as e:
             raise GRPCError(Status.UNIMPLEMENTED, f"{op_name}: {e}") from None
         except Exception as e:
@@ -329,7 +302,7 @@ class GrpcEndpoint:
         """Serve on the listening-ready ``sock`` (from :func:`aqdrant.server.bind`)."""
         from grpclib.server import Server
 
-        self._server = Server([self], codec=_RawCodec())  # type: ignore[arg-type]
+        self._server = Server([self], codec=RawCodec())  # type: ignore[arg-type]
         await self._server.start(sock=sock)
 
     async def stop(self) -> None:

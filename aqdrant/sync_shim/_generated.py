@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from aqdrant import models
+from aqdrant._backend import Backend
 from aqdrant.client import AsyncQdrantClient, Headers, PointId, PointsSelectorLike
 from aqdrant.sync_shim._runner import Runner, SyncContextManager, SyncIterator  # noqa: F401
 
@@ -47,6 +48,10 @@ class QdrantClient:
     ``"idle"`` (the default: payload indexes, then HNSW/quantization, are built once writes have
     been quiet for ``local_optimize_after`` seconds, default 1.0) or ``"never"`` (only when
     asked; payload indexes are then created as soon as declared). See :mod:`aqdrant.local`.
+
+    ``backend``: a :class:`aqdrant._backend.Backend` to send every request through instead of
+    the one the location arguments would make (tests, custom transports); the client still runs
+    its pipeline (headers, auth, deadline, retries) in front of it and closes it on close.
     """
 
     def __init__(
@@ -79,6 +84,7 @@ class QdrantClient:
         local_optimize_after: float | None = None,
         grpc_compression: Any = None,
         force_disable_check_same_thread: bool = False,
+        backend: Backend | None = None,
     ) -> None:
         # the async client is built on the client's own loop and lives there (aqdrant/sync_shim/_runner.py)
         self._runner: Runner[AsyncQdrantClient] = Runner(
@@ -110,6 +116,7 @@ class QdrantClient:
                 local_optimize_after=local_optimize_after,
                 grpc_compression=grpc_compression,
                 force_disable_check_same_thread=force_disable_check_same_thread,
+                backend=backend,
             ),
             aclose=_aclose,
             reopen_after_fork=_reopen_after_fork,

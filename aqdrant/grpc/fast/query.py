@@ -1,0 +1,181 @@
+"""Client side: the query-family requests (built by :mod:`aqdrant.grpc.convert` as betterproto2
+messages) written with their vectors packed by numpy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._wire import _F4, _T1_LD, _T2_LD, _T3_LD, _T4_LD, _ld, _pack_f, _varint
+from .encode import _packed_uint32
+
+
+def _tag(field: int, wire: int) -> bytes:
+    return _varint(field << 3 | wire)
+
+
+def _u64(v: int) -> bytes:
+    return _varint(v if v >= 0 else v + (1 << 64))
+
+
+def _dense_message_body(d: Any) -> bytes:
+    """``DenseVector`` bytes (field 1: packed float32)."""
+    data = d.data
+    if len(data) == 0:
+        return b""
+    return _ld(_T1_LD, np.asarray(data, dtype=_F4).tobytes())
+
+
+def _sparse_message_body(s: Any) -> bytes:
+    """``SparseVector`` bytes (1: packed float32 values, 2: packed uint32 indices)."""
+    out = b""
+    if len(s.values):
+        out += _ld(_T1_LD, np.asarray(s.values, dtype=_F4).tobytes())
+    if len(s.indices):
+        out += _ld(_T2_LD, _packed_uint32(s.indices))
+    return out
+
+
+def _vector_input_body(v: Any) -> bytes:
+    """``VectorInput`` bytes: dense (2), sparse (3), multi_dense (4) written here; ids and
+    inference objects (one small message) by betterproto2."""
+    if v.dense is not None:
+        return _ld(_T2_LD, _dense_message_body(v.dense))
+    if v.sparse is not None:
+        return _ld(_T3_LD, _sparse_message_body(v.sparse))
+    if v.multi_dense is not None:
+        rows = b"".join([_ld(_T1_LD, _dense_message_body(d)) for d in v.multi_dense.vectors])
+        return _ld(_T4_LD, rows)
+    return bytes(v)
+
+
+_T9_LD = _tag(9, 2)
+
+
+def _query_body(query: Any) -> bytes:
+    """``Query`` bytes: ``nearest`` (1) and ``nearest_with_mmr`` (9) here, other variants by
+    betterproto2 (recommend/discover/context carry few vectors; fusion, order_by... none)."""
+    if query.nearest is not None:
+        return _ld(_T1_LD, _vector_input_body(query.nearest))
+    mmr = query.nearest_with_mmr
+    if mmr is not None:
+        body = b"" if mmr.nearest is None else _ld(_T1_LD, _vector_input_body(mmr.nearest))
+        if mmr.mmr is not None:
+            body += _ld(_T2_LD, bytes(mmr.mmr))
+        return _ld(_T9_LD, body)
+    return bytes(query)
+
+
+def _fields(out: list[bytes], msg: Any, plan: tuple[tuple[str, bytes, str], ...]) -> None:
+    """Append the fields of ``msg`` listed in ``plan`` ((attribute, tag, kind), in field order)
+    as betterproto2 writes them: optional fields when not None, plain ones when not empty."""
+    for attr, tag, kind in plan:
+        value = getattr(msg, attr)
+        if value is None:
+            continue
+        if kind == "msg":
+            out.append(_ld(tag, bytes(value)))
+        elif kind == "str":
+            out.append(_ld(tag, value.encode()))
+        elif kind == "str0":  # not optional: "" is not written
+            if value:
+                out.append(_ld(tag, value.encode()))
+        elif kind == "u64":
+            out.append(tag + _u64(value))
+        elif kind == "f32":
+            out.append(tag + _pack_f(value))
+        elif kind == "query":
+            out.append(_ld(tag, _query_body(value)))
+        elif kind == "prefetch":
+            out.extend([_ld(tag, _prefetch_body(p)) for p in value])
+        else:  # "queries": QueryBatchPoints.query_points
+            out.extend([_ld(tag, encode_query_points(p)) for p in value])
+
+
+# (attribute, tag, kind) in field-number order, from points.proto
+_PREFETCH = (
+    ("prefetch", _tag(1, 2), "prefetch"),
+    ("query", _tag(2, 2), "query"),
+    ("using", _tag(3, 2), "str"),
+    ("filter", _tag(4, 2), "msg"),
+    ("params", _tag(5, 2), "msg"),
+    ("score_threshold", _tag(6, 5), "f32"),
+    ("limit", _tag(7, 0), "u64"),
+    ("lookup_from", _tag(8, 2), "msg"),
+)
+
+
+_QUERY_POINTS = (
+    ("collection_name", _tag(1, 2), "str0"),
+    ("prefetch", _tag(2, 2), "prefetch"),
+    ("query", _tag(3, 2), "query"),
+    ("using", _tag(4, 2), "str"),
+    ("filter", _tag(5, 2), "msg"),
+    ("params", _tag(6, 2), "msg"),
+    ("score_threshold", _tag(7, 5), "f32"),
+    ("limit", _tag(8, 0), "u64"),
+    ("offset", _tag(9, 0), "u64"),
+    ("with_vectors", _tag(10, 2), "msg"),
+    ("with_payload", _tag(11, 2), "msg"),
+    ("read_consistency", _tag(12, 2), "msg"),
+    ("shard_key_selector", _tag(13, 2), "msg"),
+    ("lookup_from", _tag(14, 2), "msg"),
+    ("timeout", _tag(15, 0), "u64"),
+)
+
+
+_QUERY_BATCH = (
+    ("collection_name", _tag(1, 2), "str0"),
+    ("query_points", _tag(2, 2), "queries"),
+    ("read_consistency", _tag(3, 2), "msg"),
+    ("timeout", _tag(4, 0), "u64"),
+)
+
+
+_QUERY_GROUPS = (
+    ("collection_name", _tag(1, 2), "str0"),
+    ("prefetch", _tag(2, 2), "prefetch"),
+    ("query", _tag(3, 2), "query"),
+    ("using", _tag(4, 2), "str"),
+    ("filter", _tag(5, 2), "msg"),
+    ("params", _tag(6, 2), "msg"),
+    ("score_threshold", _tag(7, 5), "f32"),
+    ("with_payload", _tag(8, 2), "msg"),
+    ("with_vectors", _tag(9, 2), "msg"),
+    ("lookup_from", _tag(10, 2), "msg"),
+    ("limit", _tag(11, 0), "u64"),
+    ("group_size", _tag(12, 0), "u64"),
+    ("group_by", _tag(13, 2), "str0"),
+    ("read_consistency", _tag(14, 2), "msg"),
+    ("with_lookup", _tag(15, 2), "msg"),
+    ("timeout", _tag(16, 0), "u64"),
+    ("shard_key_selector", _tag(17, 2), "msg"),
+)
+
+
+def _prefetch_body(p: Any) -> bytes:
+    out: list[bytes] = []
+    _fields(out, p, _PREFETCH)
+    return b"".join(out)
+
+
+def encode_query_points(msg: Any) -> bytes:
+    """``bytes(msg)`` for a betterproto2 ``QueryPoints``, with the vectors packed by numpy."""
+    out: list[bytes] = []
+    _fields(out, msg, _QUERY_POINTS)
+    return b"".join(out)
+
+
+def encode_query_batch_points(msg: Any) -> bytes:
+    """``bytes(msg)`` for a betterproto2 ``QueryBatchPoints``."""
+    out: list[bytes] = []
+    _fields(out, msg, _QUERY_BATCH)
+    return b"".join(out)
+
+
+def encode_query_point_groups(msg: Any) -> bytes:
+    """``bytes(msg)`` for a betterproto2 ``QueryPointGroups``."""
+    out: list[bytes] = []
+    _fields(out, msg, _QUERY_GROUPS)
+    return b"".join(out)
