@@ -545,7 +545,7 @@ async def test_progress_callback_sync_async_and_bar(capsys, caplog):
     assert len(seen) == 4 + 1  # one per batch and the final report
     err = capsys.readouterr().err
     try:
-        import tqdm  # noqa: F401  (optional extra: aqdrant[progress])
+        import tqdm  # noqa: F401  (optional: pip install tqdm)
     except ImportError:
         assert "needs tqdm" in caplog.text
     else:

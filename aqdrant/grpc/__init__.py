@@ -4,5 +4,5 @@ conversion layer between :mod:`aqdrant.models` and the messages with its codec t
 operation for the client and the dev server (``convert``), the client backend (``backend``) and
 the bytes-through grpclib codec both ends use (``_raw``).
 
-Nothing here is imported by ``import aqdrant``; the extra ``aqdrant[grpc]`` installs what it needs.
+Nothing here is imported by ``import aqdrant``; its dependencies (grpclib, betterproto2, h2) are regular ones.
 """
