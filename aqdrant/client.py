@@ -22,6 +22,16 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import models
 from ._backend import Backend
 from ._connect import make_backend
+from ._retry import RetryPolicy
+from ._types import (
+    CertTypes,
+    CompressionLike,
+    MigrationTarget,
+    PointId,
+    QueryLike,
+    UploadVectors,
+    VerifyTypes,
+)
 from ._validate import VectorValidator, check_query_vectors
 from ._warn import warn
 from .errors import BadRequest, ClientClosedError, NotFound, ValidationError
@@ -31,7 +41,6 @@ if TYPE_CHECKING:
     from .ingest import Ingestor
 
 Headers = Mapping[str, str] | None
-PointId = int | str | uuid.UUID
 PointsSelectorLike = Sequence[PointId] | models.Filter | models.PointIdsList | models.FilterSelector
 
 # The server API version the models were generated from (qdrant-api/v1.19 in the repository).
@@ -81,14 +90,14 @@ class AsyncQdrantClient:
         pool_size: int | None = None,
         headers: Mapping[str, str] | None = None,
         *,
-        retry: Any = None,
+        retry: RetryPolicy | None = None,
         validate_vectors: bool = True,
-        verify: Any = True,
-        cert: Any = None,
+        verify: VerifyTypes = True,
+        cert: CertTypes | None = None,
         http2: bool = False,
         local_optimize: str | None = None,
         local_optimize_after: float | None = None,
-        grpc_compression: Any = None,
+        grpc_compression: CompressionLike = None,
         force_disable_check_same_thread: bool = False,
         backend: Backend | None = None,
     ) -> None:
@@ -150,7 +159,7 @@ class AsyncQdrantClient:
 
     async def migrate(
         self,
-        dest_client: Any,
+        dest_client: MigrationTarget,
         collection_names: list[str] | None = None,
         batch_size: int = 100,
         recreate_on_collision: bool = False,
@@ -327,7 +336,7 @@ class AsyncQdrantClient:
         strict_mode_config: models.StrictModeConfig | None = None,
         metadata: dict[str, Any] | None = None,
         payload: models.PayloadStorageParams | None = None,
-        id_tracker: Any = None,
+        id_tracker: None = None,
         *,
         headers: Headers = None,
     ) -> bool:
@@ -857,7 +866,7 @@ class AsyncQdrantClient:
     async def query_points(
         self,
         collection_name: str,
-        query: Any = None,
+        query: QueryLike | None = None,
         using: str | None = None,
         prefetch: models.Prefetch | Sequence[models.Prefetch] | None = None,
         query_filter: models.Filter | None = None,
@@ -914,7 +923,7 @@ class AsyncQdrantClient:
         self,
         collection_name: str,
         group_by: str,
-        query: Any = None,
+        query: QueryLike | None = None,
         using: str | None = None,
         prefetch: models.Prefetch | Sequence[models.Prefetch] | None = None,
         query_filter: models.Filter | None = None,
@@ -1462,7 +1471,7 @@ class AsyncQdrantClient:
     async def upload_collection(
         self,
         collection_name: str,
-        vectors: Any,
+        vectors: UploadVectors,
         payload: Iterable[dict[str, Any]] | None = None,
         ids: Iterable[PointId] | None = None,
         batch_size: int = 64,

@@ -10,7 +10,9 @@ from typing import Any, Callable
 
 from aqdrant import models
 from aqdrant._backend import Backend
-from aqdrant.client import AsyncQdrantClient, Headers, PointId, PointsSelectorLike
+from aqdrant._retry import RetryPolicy
+from aqdrant._types import MigrationTarget
+from aqdrant.client import AsyncQdrantClient, CertTypes, CompressionLike, Headers, PointId, PointsSelectorLike, QueryLike, UploadVectors, VerifyTypes
 from aqdrant.sync_shim._runner import Runner, SyncContextManager, SyncIterator  # noqa: F401
 
 
@@ -75,14 +77,14 @@ class QdrantClient:
         pool_size: int | None = None,
         headers: Mapping[str, str] | None = None,
         *,
-        retry: Any = None,
+        retry: RetryPolicy | None = None,
         validate_vectors: bool = True,
-        verify: Any = True,
-        cert: Any = None,
+        verify: VerifyTypes = True,
+        cert: CertTypes | None = None,
         http2: bool = False,
         local_optimize: str | None = None,
         local_optimize_after: float | None = None,
-        grpc_compression: Any = None,
+        grpc_compression: CompressionLike = None,
         force_disable_check_same_thread: bool = False,
         backend: Backend | None = None,
     ) -> None:
@@ -144,7 +146,7 @@ class QdrantClient:
 
     def migrate(
         self,
-        dest_client: Any,
+        dest_client: MigrationTarget,
         collection_names: list[str] | None = None,
         batch_size: int = 100,
         recreate_on_collision: bool = False,
@@ -219,7 +221,7 @@ class QdrantClient:
         strict_mode_config: models.StrictModeConfig | None = None,
         metadata: dict[str, Any] | None = None,
         payload: models.PayloadStorageParams | None = None,
-        id_tracker: Any = None,
+        id_tracker: None = None,
         *,
         headers: Headers = None,
     ) -> bool:
@@ -778,7 +780,7 @@ class QdrantClient:
     def query_points(
         self,
         collection_name: str,
-        query: Any = None,
+        query: QueryLike | None = None,
         using: str | None = None,
         prefetch: models.Prefetch | Sequence[models.Prefetch] | None = None,
         query_filter: models.Filter | None = None,
@@ -842,7 +844,7 @@ class QdrantClient:
         self,
         collection_name: str,
         group_by: str,
-        query: Any = None,
+        query: QueryLike | None = None,
         using: str | None = None,
         prefetch: models.Prefetch | Sequence[models.Prefetch] | None = None,
         query_filter: models.Filter | None = None,
@@ -1422,7 +1424,7 @@ class QdrantClient:
     def upload_collection(
         self,
         collection_name: str,
-        vectors: Any,
+        vectors: UploadVectors,
         payload: Iterable[dict[str, Any]] | None = None,
         ids: Iterable[PointId] | None = None,
         batch_size: int = 64,

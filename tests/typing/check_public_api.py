@@ -9,7 +9,12 @@ wrong call ever type-checks.
 
 from __future__ import annotations
 
+import itertools
+import ssl
+import uuid
+
 import numpy as np
+import numpy.typing as npt
 from typing_extensions import assert_type
 
 import aqdrant
@@ -58,3 +63,55 @@ async def per_call_options(client: AsyncQdrantClient) -> None:
     await client.collection_exists("demo")  # an awaitable: no false "not awaitable" error
     client.collection_exists("demo").close()  # a coroutine object, not a bool
     assert_type(aqdrant.__version__, str)
+
+
+async def accepted_shapes(client: AsyncQdrantClient, matrix: npt.NDArray[np.float32], row: npt.NDArray[np.float64]) -> None:
+    """What ``query=``, ``upload_collection(vectors=)`` and the TLS/retry/compression options
+    take at run time (aqdrant/_types.py): each line type-checks; the wrong ones below must not."""
+    for query in (
+        [0.1, 0.2, 0.3],  # a dense vector
+        [1, 2, 3],  # ints are numbers too
+        (0.1, 0.2, 0.3),
+        row,  # a numpy vector
+        list(matrix[0]),  # a list of numpy floats
+        [[0.1, 0.2], [0.3, 0.4]],  # a multi-vector
+        7,  # nearest to a stored point
+        "5c56c793-69f3-4fbf-87e6-c4bf54c28c26",
+        uuid.uuid4(),
+        models.SparseVector(indices=[1, 7], values=[0.5, 0.1]),
+        models.Document(text="hello", model="sentence-transformers/all-minilm-l6-v2"),
+        models.NearestQuery(nearest=[0.1, 0.2, 0.3]),
+        models.RecommendQuery(recommend=models.RecommendInput(positive=[1, 2])),
+        models.FusionQuery(fusion=models.Fusion.RRF),
+        {"nearest": [0.1, 0.2, 0.3]},  # a model as a dict
+        None,
+    ):
+        assert_type(await client.query_points("c", query=query), models.QueryResponse)
+    assert_type(await client.query_points_groups("c", "group", query=row), models.GroupsResult)
+    await client.upload_collection("c", vectors=matrix)  # one row per point
+    await client.upload_collection("c", vectors=[[0.1, 0.2], [0.3, 0.4]])
+    await client.upload_collection("c", vectors=list(matrix))  # rows as arrays
+    await client.upload_collection("c", vectors={"image": matrix, "text": matrix})  # named columns
+    await client.upload_collection("c", vectors=[{"image": [0.1, 0.2]}])  # named vectors per point
+    await client.upload_collection("c", vectors=(list(r) for r in matrix), ids=itertools.count())
+    await client.upload_collection("c", vectors=[models.SparseVector(indices=[1], values=[0.5])])
+    AsyncQdrantClient(url="https://h", verify="/etc/ca.pem", cert=("c.pem", "k.pem"), retry=aqdrant.RetryPolicy())
+    AsyncQdrantClient(url="https://h", verify=ssl.create_default_context(), grpc_compression="gzip")
+    with QdrantClient(":memory:") as source:
+        source.migrate(client)
+        source.migrate(QdrantClient(":memory:"))
+
+    # wrong types: mypy must report each (warn_unused_ignores fails the check if one passes)
+    await client.query_points("c", query="text to embed".split())  # type: ignore[arg-type]
+    await client.query_points("c", query={0.1, 0.2})  # type: ignore[arg-type]
+    await client.query_points("c", query=models.Filter())  # type: ignore[arg-type]
+    await client.query_points_groups("c", "group", query=3.5)  # type: ignore[arg-type]
+    await client.upload_collection("c", vectors=42)  # type: ignore[arg-type]
+    await client.upload_collection("c", vectors=["a", "b"])  # type: ignore[list-item]
+    await client.create_collection("c", id_tracker={"type": "u64"})  # type: ignore[arg-type]
+    AsyncQdrantClient(url="https://h", verify=1)  # type: ignore[arg-type]
+    AsyncQdrantClient(url="https://h", cert=("c.pem",))  # type: ignore[arg-type]
+    AsyncQdrantClient(url="https://h", retry=3)  # type: ignore[arg-type]
+    AsyncQdrantClient(url="https://h", grpc_compression=9)  # type: ignore[arg-type]
+    await client.migrate("http://other:6333")  # type: ignore[arg-type]
+    QdrantClient(":memory:").query_points("c", query=models.Filter())  # type: ignore[arg-type]
