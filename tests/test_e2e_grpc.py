@@ -384,6 +384,10 @@ FILTERS: dict[str, models.Filter] = {
     ),
     "text": models.Filter(must=[field("text", match=models.MatchText(text="number1"))]),
     "except": models.Filter(must=[field("group", match=models.MatchExcept(except_=["a", "b"]))]),
+    **{
+        f"slice_{i}": models.Filter(must=[models.SliceCondition(slice=models.Slice(total=3, index=i))])
+        for i in range(3)
+    },
 }
 
 
@@ -734,6 +738,7 @@ def check_rich_by_hand(out: dict[str, Any]) -> None:
     assert c["values_count"] == sum(1 for i in ids if i % 5 and i % 3 >= 1 and i != 4)
     assert c["is_null"] == sum(1 for i in ids if i % 4 == 0 and i != 4)
     assert c["nested"] == sum(1 for i in ids if i % 2 == 1 and i > 10)
+    assert sum(c[f"slice_{i}"] for i in range(3)) == M  # 3 disjoint slices cover every point
     assert c["geo_box"] == 6 and sorted(out["scroll_geo"]) == [3, 5, 7, 8, 9, 10]
     assert out["count_inexact"] >= 1
     assert [p["id"] for p in out["scroll_order_from"]] == [10, 9, 8]

@@ -113,6 +113,7 @@ leaf_conditions = st.one_of(
     st.builds(lambda k: m.IsEmptyCondition(is_empty=m.PayloadField(key=k)), name),
     st.builds(lambda k: m.IsNullCondition(is_null=m.PayloadField(key=k)), name),
     st.builds(m.HasIdCondition, has_id=st.lists(point_ids, max_size=3)),
+    st.builds(lambda t, i: m.SliceCondition(slice=m.Slice(total=t, index=i)), u32, u32),
 )
 
 
