@@ -13,6 +13,7 @@ channel, aqdrant/grpc/_h2channel.py); the servers run in threads with their own 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import math
 import time
 from collections import Counter
@@ -544,6 +545,14 @@ async def rich_scenario(client: AsyncQdrantClient, name: str) -> dict[str, Any]:
         with_vectors=["s"],
     )
     out["scroll_order_from"], out["scroll_order_next"] = norm(page), nxt
+    # a datetime start_from: a protobuf Timestamp over gRPC, an RFC 3339 string over REST
+    page, _ = await client.scroll(
+        name,
+        limit=3,
+        order_by=models.OrderBy(key="ts", start_from=datetime.datetime(2024, 1, 5, tzinfo=datetime.timezone.utc)),
+        with_payload=["ts"],
+    )
+    out["scroll_order_datetime"] = norm(page)
     page, nxt = await client.scroll(name, scroll_filter=FILTERS["geo_box"], limit=100, with_payload=False)
     out["scroll_geo"] = [p.id for p in page]
 
@@ -742,6 +751,7 @@ def check_rich_by_hand(out: dict[str, Any]) -> None:
     assert c["geo_box"] == 6 and sorted(out["scroll_geo"]) == [3, 5, 7, 8, 9, 10]
     assert out["count_inexact"] >= 1
     assert [p["id"] for p in out["scroll_order_from"]] == [10, 9, 8]
+    assert [p["id"] for p in out["scroll_order_datetime"]] == [5, 7, 8]  # 6 lost its payload
     assert out["queries"]["sparse"]["points"][0]["id"] == 3
     d = {i: np.asarray(vec(100 if i == 1 else 70 if i == 7 else i)) for i in ids}
     target = np.asarray(vec(41))
