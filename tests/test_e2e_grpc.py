@@ -13,6 +13,7 @@ channel, aqdrant/grpc/_h2channel.py); the servers run in threads with their own 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import math
 import time
 from collections import Counter
@@ -384,6 +385,10 @@ FILTERS: dict[str, models.Filter] = {
     ),
     "text": models.Filter(must=[field("text", match=models.MatchText(text="number1"))]),
     "except": models.Filter(must=[field("group", match=models.MatchExcept(except_=["a", "b"]))]),
+    **{
+        f"slice_{i}": models.Filter(must=[models.SliceCondition(slice=models.Slice(total=3, index=i))])
+        for i in range(3)
+    },
 }
 
 
@@ -540,6 +545,14 @@ async def rich_scenario(client: AsyncQdrantClient, name: str) -> dict[str, Any]:
         with_vectors=["s"],
     )
     out["scroll_order_from"], out["scroll_order_next"] = norm(page), nxt
+    # a datetime start_from: a protobuf Timestamp over gRPC, an RFC 3339 string over REST
+    page, _ = await client.scroll(
+        name,
+        limit=3,
+        order_by=models.OrderBy(key="ts", start_from=datetime.datetime(2024, 1, 5, tzinfo=datetime.timezone.utc)),
+        with_payload=["ts"],
+    )
+    out["scroll_order_datetime"] = norm(page)
     page, nxt = await client.scroll(name, scroll_filter=FILTERS["geo_box"], limit=100, with_payload=False)
     out["scroll_geo"] = [p.id for p in page]
 
@@ -734,9 +747,11 @@ def check_rich_by_hand(out: dict[str, Any]) -> None:
     assert c["values_count"] == sum(1 for i in ids if i % 5 and i % 3 >= 1 and i != 4)
     assert c["is_null"] == sum(1 for i in ids if i % 4 == 0 and i != 4)
     assert c["nested"] == sum(1 for i in ids if i % 2 == 1 and i > 10)
+    assert sum(c[f"slice_{i}"] for i in range(3)) == M  # 3 disjoint slices cover every point
     assert c["geo_box"] == 6 and sorted(out["scroll_geo"]) == [3, 5, 7, 8, 9, 10]
     assert out["count_inexact"] >= 1
     assert [p["id"] for p in out["scroll_order_from"]] == [10, 9, 8]
+    assert [p["id"] for p in out["scroll_order_datetime"]] == [5, 7, 8]  # 6 lost its payload
     assert out["queries"]["sparse"]["points"][0]["id"] == 3
     d = {i: np.asarray(vec(100 if i == 1 else 70 if i == 7 else i)) for i in ids}
     target = np.asarray(vec(41))

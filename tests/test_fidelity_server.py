@@ -212,7 +212,6 @@ CASES = [
         "scroll_points",
         {"filter": {"must": [{"slice": {"total": 4, "index": 4}}]}},
         (("filter.must[0].slice.index", "value 4 invalid, must be from 0 to 3"),),
-        grpc=False,  # the gRPC conversion has no slice condition yet (aqdrant/grpc/convert.py)
     ),
 ]
 GRPC_CASES = [c for c in CASES if c.grpc]

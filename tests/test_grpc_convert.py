@@ -113,6 +113,7 @@ leaf_conditions = st.one_of(
     st.builds(lambda k: m.IsEmptyCondition(is_empty=m.PayloadField(key=k)), name),
     st.builds(lambda k: m.IsNullCondition(is_null=m.PayloadField(key=k)), name),
     st.builds(m.HasIdCondition, has_id=st.lists(point_ids, max_size=3)),
+    st.builds(lambda t, i: m.SliceCondition(slice=m.Slice(total=t, index=i)), u32, u32),
 )
 
 
@@ -151,7 +152,7 @@ order_bys = (
         m.OrderBy,
         key=name,
         direction=opt() | st.sampled_from(list(m.Direction)),
-        start_from=opt() | i64 | f64 | st.just("2024-01-01T00:00:00Z"),
+        start_from=opt() | i64 | f64 | timestamps,  # a datetime goes as a Timestamp: its normal form
     ).filter(lambda ob: ob.direction is not None or ob.start_from is not None)
     | name
 )
@@ -594,14 +595,3 @@ def test_unsupported_shapes_raise_unsupported_operation() -> None:
     )
     with pytest.raises(UnsupportedOperation, match="inside a query batch"):
         convert.request_from_grpc("query_batch_points", wire(batch))
-    ts = q.ScrollPoints(
-        collection_name="c",
-        order_by=q.OrderBy(
-            key="t",
-            start_from=q.StartFrom(
-                timestamp=__import__("datetime").datetime.now(__import__("datetime").timezone.utc)
-            ),
-        ),
-    )
-    with pytest.raises(UnsupportedOperation, match="Timestamp"):
-        convert.request_from_grpc("scroll_points", wire(ts))

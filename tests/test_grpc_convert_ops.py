@@ -42,6 +42,7 @@ from aqdrant import models as m
 from aqdrant.errors import UnsupportedOperation
 from aqdrant.grpc import convert
 from aqdrant.grpc._proto import qdrant as q
+from aqdrant.grpc.convert._common import betterproto_which
 
 COLL = {"collection_name": "c"}
 write_queries = st.fixed_dictionaries(
@@ -813,6 +814,28 @@ def test_a_datetime_python_cannot_read_stays_on_rest() -> None:
     msg = convert.request_to_grpc("count_points", COLL, {}, m.CountRequest(filter=ok))
     got = convert.request_from_grpc("count_points", wire(msg))[2].filter.must[0].range
     assert (got.gt, got.lt) == ("2024-01-02T03:04:05+00:00", "2024-01-03T00:00:00+00:00")
+
+
+@pytest.mark.parametrize(
+    ("start_from", "sent", "read_back"),
+    [
+        # a datetime (zone-less is UTC) or a string Python reads: a Timestamp, as Qdrant's own client sends
+        (datetime.datetime(2024, 1, 5, 6, 7, 8), "timestamp", "2024-01-05T06:07:08+00:00"),
+        (
+            datetime.datetime(2024, 1, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=2))),
+            "timestamp",
+            "2024-01-04T22:00:00+00:00",
+        ),
+        ("2024-01-05T00:00:00Z", "timestamp", "2024-01-05T00:00:00+00:00"),
+        # a form only the server reads: the datetime string, parsed there
+        ("2024-01-05 nonsense", "datetime", "2024-01-05 nonsense"),
+    ],
+)
+def test_scroll_start_from_a_datetime_goes_as_a_timestamp(start_from, sent, read_back) -> None:
+    body = m.ScrollRequest(order_by=m.OrderBy(key="ts", start_from=start_from))
+    msg = wire(convert.request_to_grpc("scroll_points", COLL, {}, body))
+    assert betterproto_which(msg.order_by.start_from, "value") == sent
+    assert convert.request_from_grpc("scroll_points", msg)[2].order_by.start_from == read_back
 
 
 @pytest.mark.parametrize(

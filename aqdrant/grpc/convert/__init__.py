@@ -23,13 +23,13 @@ vocabulary, cloud-inference objects and read consistency. A shape the messages c
 snapshot call with ``wait=false`` (gRPC always waits), a scroll ``limit`` above 2^32 - 1, a datetime
 Python cannot parse, start/abort resharding. A cluster-info reply has no field for a shard
 transfer's ``method`` and ``comment``; they read back as None. On the server side, what REST cannot
-say is refused the same way: per-query consistency/timeout inside a query batch, an order-by
-``start_from`` given as a protobuf Timestamp, a shard transfer to another shard id.
+say is refused the same way: per-query consistency/timeout inside a query batch, a shard transfer to
+another shard id.
 
 Normal forms (what a round trip gives back): condition lists rather than single conditions, empty
 payloads as None, a ``WithLookup`` with no selectors as the collection name, a stop-word set of one
-language as that ``Language``, keyword ``prefix=false`` as unset, datetimes as ``isoformat()`` of a
-UTC datetime, an unnamed vector in ``UpdateCollection.vectors`` under ``""``.
+language as that ``Language``, keyword ``prefix=false`` as unset, datetimes (ranges and an order-by
+``start_from``, which goes as a protobuf Timestamp) as ``isoformat()`` of a UTC datetime, an unnamed vector in ``UpdateCollection.vectors`` under ``""``.
 """
 
 from __future__ import annotations

@@ -105,6 +105,8 @@ def condition_to_grpc(c: Any) -> q.Condition:
         return q.Condition(nested=q.NestedCondition(key=c.nested.key, filter=filter_to_grpc(c.nested.filter)))
     if isinstance(c, m.HasVectorCondition):
         return q.Condition(has_vector=q.HasVectorCondition(has_vector=c.has_vector))
+    if isinstance(c, m.SliceCondition):
+        return q.Condition(slice=q.SliceCondition(total=c.slice.total, index=c.slice.index))
     if isinstance(c, m.Filter):
         return q.Condition(filter=filter_to_grpc(c))
     raise _unsupported(f"condition {type(c).__name__}")
@@ -142,6 +144,8 @@ def condition_from_grpc(c: q.Condition) -> Any:
         return m.NestedCondition(nested=m.Nested(key=c.nested.key, filter=filter_from_grpc(c.nested.filter)))
     if kind == "has_vector":
         return m.HasVectorCondition(has_vector=c.has_vector.has_vector)
+    if kind == "slice":
+        return m.SliceCondition(slice=m.Slice(total=c.slice.total, index=c.slice.index))
     if kind == "filter":
         return filter_from_grpc(c.filter)
     raise _unsupported(f"condition {kind}")

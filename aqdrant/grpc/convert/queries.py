@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ... import models as m
+from ...errors import UnsupportedOperation
 from .._proto import qdrant as q
 from ._common import (
     Mirror,
@@ -37,6 +38,8 @@ from .values import (
     _geo_point_to_grpc,
     _inference_from_grpc,
     _inference_to_grpc,
+    _timestamp_from_grpc,
+    _timestamp_to_grpc,
     payload_from_grpc,
     payload_to_grpc,
     point_id_from_grpc,
@@ -111,11 +114,20 @@ def order_by_to_grpc(ob: Any) -> q.OrderBy | None:
         elif isinstance(sf, float):
             start = q.StartFrom(float=sf)
         else:
-            start = q.StartFrom(datetime=sf)
+            start = _start_from_datetime_to_grpc(sf)
     direction = None
     if ob.direction is not None:
         direction = q.Direction.Asc if ob.direction == m.Direction.ASC else q.Direction.Desc
     return q.OrderBy(key=ob.key, direction=direction, start_from=start)
+
+
+def _start_from_datetime_to_grpc(sf: Any) -> q.StartFrom:
+    """A ``datetime`` / ``date`` or an RFC 3339 string as a protobuf Timestamp, as Qdrant's own client
+    sends it; a string Python cannot read goes as the ``datetime`` string for the server to parse."""
+    try:
+        return q.StartFrom(timestamp=_timestamp_to_grpc(sf))
+    except UnsupportedOperation:
+        return q.StartFrom(datetime=sf)
 
 
 def order_by_from_grpc(ob: q.OrderBy | None) -> Any:
@@ -124,9 +136,10 @@ def order_by_from_grpc(ob: q.OrderBy | None) -> Any:
     start = None
     if ob.start_from is not None:
         kind = betterproto_which(ob.start_from, "value")
-        if kind == "timestamp":
-            raise _unsupported("start_from as a protobuf Timestamp")
-        start = getattr(ob.start_from, kind) if kind else None
+        if kind == "timestamp":  # the REST form: an RFC 3339 string
+            start = _timestamp_from_grpc(ob.start_from.timestamp)
+        else:
+            start = getattr(ob.start_from, kind) if kind else None
     direction = None
     if ob.direction is not None:
         direction = m.Direction.ASC if ob.direction == q.Direction.Asc else m.Direction.DESC
