@@ -292,7 +292,7 @@ def test_python_errors_never_pass_as_qdrant_texts() -> None:
     """What reaches the caller from an exception in the engine process: Qdrant's text where Qdrant
     has one (the binding's ValueErrors, a missing field), an internal error for the wrapper's own
     Python errors - never a Python message dressed as "Wrong input"."""
-    from aqdrant.local import engine
+    from aqdrant.local import engine_base
 
     cases = [
         (ValueError("invalid JSON path "), 400, "Format error in JSON body: Invalid json path: ''"),
@@ -306,7 +306,7 @@ def test_python_errors_never_pass_as_qdrant_texts() -> None:
         ),
     ]
     for error, status, text in cases:
-        fault = engine._fault("query_points", error)
+        fault = engine_base._fault("query_points", error)
         assert (fault.status, fault.message) == (status, text), error
 
 

@@ -17,11 +17,11 @@ import pytest
 from test_local_helpers import call
 
 from aqdrant import AsyncQdrantClient, BadRequest, models
-from aqdrant.local import engine
+from aqdrant.local import protocol
 
 pytestmark = pytest.mark.anyio
 
-N = engine.CHUNK_POINTS * 2 + 37  # three chunk frames, the last one partial
+N = protocol.CHUNK_POINTS * 2 + 37  # three chunk frames, the last one partial
 
 
 def f32(x) -> list:
@@ -278,9 +278,3 @@ async def test_empty_and_mixed_point_lists(client):
         assert batch[0].points[0].vector == [3.0, 1.0] and batch[2].points[0].vector == [1.0, 1.0]
         assert await client.retrieve("e", [7], with_vectors=True) == []
 
-
-def test_both_sides_agree_on_the_reply_extension_type():
-    from aqdrant.local import backend, convert
-
-    assert backend.EXT_F32_VECTOR == convert.EXT_F32_VECTOR
-    assert backend.EXT_F32_BLOB == engine.EXT_F32_BLOB and backend.EXT_F64_BLOB == engine.EXT_F64_BLOB

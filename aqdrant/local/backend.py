@@ -58,7 +58,6 @@ import itertools
 import os
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
@@ -88,8 +87,8 @@ from ..errors import (
     ValidationError,
 )
 from . import containment, qerrors, storelock
+from . import protocol as wire
 
-_HEADER = struct.Struct(">I")
 _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
 #: engine.py is imported by a one-line boot, not run as a script: Python compiles a script from
 #: source at every start (~20-40 ms for engine.py), an imported module comes from its cached
@@ -124,16 +123,7 @@ CATALOG_ONLY_OPERATIONS = frozenset(
     "root healthz livez readyz get_collections collection_exists get_collection_aliases "
     "get_collections_aliases".split()
 )
-#: the operations whose replies carry the engine's names (kept equal to engine.CATALOG_CHANGING)
-CATALOG_CHANGING = frozenset({"create_collection", "delete_collection", "update_aliases"})
-#: the engine's qdrant-edge version (engine.ENGINE_VERSION; importing engine.py would load the engine)
-ENGINE_VERSION = "0.9.0"
 _ENGINE = object()  # "ask the engine" (LocalBackend._catalog_only)
-_HEALTH = {
-    "healthz": "healthz check passed",
-    "livez": "healthz check passed",
-    "readyz": "all shards are ready",
-}
 
 
 class LocalEngineWarning(UserWarning):
@@ -174,12 +164,12 @@ class StorageFull(ServerError, LocalStorageError):
     names the path and how much is free and needed."""
 
 
-#: engine error kinds (engine.EngineError.kind) with a class of their own
+#: engine error kinds (protocol.KIND_*) with a class of their own
 _ERROR_KINDS: dict[str, type[UnexpectedResponse]] = {
-    "invalid": EngineInputRejected,
-    "panic": EnginePanic,
-    "damaged": CollectionDamaged,
-    "disk_full": StorageFull,
+    wire.KIND_INVALID: EngineInputRejected,
+    wire.KIND_PANIC: EnginePanic,
+    wire.KIND_DAMAGED: CollectionDamaged,
+    wire.KIND_DISK_FULL: StorageFull,
 }
 
 
@@ -274,7 +264,7 @@ class _Conn:
         buf = self.buffer
         while True:
             if len(buf) >= 4:
-                (n,) = _HEADER.unpack_from(buf)
+                (n,) = wire.HEADER.unpack_from(buf)
                 if len(buf) >= 4 + n:
                     # decode in place (a large reply is not copied once more); release the views
                     # before the buffer is resized
@@ -477,9 +467,9 @@ class LocalBackend:
                     "the local engine process exited during start-up (see its stderr)", sent=False
                 )
             err = hello["error"]
-            if err["kind"] == "locked":
+            if err["kind"] == wire.KIND_LOCKED:
                 raise StorageLocked(err["message"])
-            if err["kind"] == "storage":
+            if err["kind"] == wire.KIND_STORAGE:
                 raise LocalStorageError(err["message"])
             raise EngineProcessError(f"the local engine failed to start: {err['message']}", sent=False)
         self._root = root
@@ -583,11 +573,11 @@ class LocalBackend:
             return models.parse(op.result_type, reply["result"])
         err = reply["error"]
         kind, message = err["kind"], err["message"]
-        if kind == "unsupported":
+        if kind == wire.KIND_UNSUPPORTED:
             raise UnsupportedOperation(message)
-        if kind == "deadline":
+        if kind == wire.KIND_DEADLINE:
             raise DeadlineExceeded(f"{op.name}: {message}", operation=op.name)
-        if kind == "internal":
+        if kind == wire.KIND_INTERNAL:
             raise UnexpectedResponse.for_status(
                 500, message, operation=op.name, collection=request.collection
             )
@@ -614,13 +604,11 @@ class LocalBackend:
         await anyio.lowlevel.checkpoint_if_cancelled()
         if conn.dead or conn.unsettled or conn is not self._conn:
             return _ENGINE
-        if name in _HEALTH:
-            return _HEALTH[name]
+        if name in wire.HEALTH:
+            return wire.HEALTH[name]
         result_type = request.op.result_type
         if name == "root":
-            return models.parse(
-                result_type, {"title": "aqdrant local engine (qdrant-edge)", "version": ENGINE_VERSION}
-            )
+            return models.parse(result_type, {"title": wire.ROOT_TITLE, "version": wire.ENGINE_VERSION})
         if request.query and not set(request.query) <= {"timeout"}:
             return _ENGINE  # let the engine report parameters without local effect, as before
         collections, aliases = conn.collections, conn.aliases
@@ -704,7 +692,7 @@ class LocalBackend:
                 }
             )
             try:
-                await conn.send_frame(frame, rid if op in CATALOG_CHANGING else None)
+                await conn.send_frame(frame, rid if op in wire.CATALOG_CHANGING else None)
             except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as e:
                 note = await self._death_note(conn)
                 raise EngineProcessError(
@@ -721,17 +709,11 @@ class LocalBackend:
             conn.partial.pop(rid, None)
 
 
-# Frame layout (both directions): u32 length, msgpack message, then - parent to engine only -
-# u64 length and a blob. Float arrays in a request body are not encoded at all: the message holds
-# an extension (type 2: offset, rows, cols as <QII) pointing into the blob, and the blob is the
-# arrays' own memory, written to the pipe in slices straight from the numpy buffers. A
-# 20k x 128 batch costs the caller's loop well under a millisecond at a time instead of 250 ms of
-# float formatting (JSON) or 50 ms of buffer copies.
+# The caller's side of the frames (layout and codes: protocol.py). Float arrays in a request body
+# are not encoded at all: the blob is the arrays' own memory, written to the pipe in slices
+# straight from the numpy buffers. A 20k x 128 batch costs the caller's loop well under a
+# millisecond at a time instead of 250 ms of float formatting (JSON) or 50 ms of buffer copies.
 
-EXT_F32_BLOB = 2
-EXT_F64_BLOB = 3
-_BLOB_REF = struct.Struct("<QII")
-_BLOB_HEAD = struct.Struct(">Q")
 _CHUNK = 1 << 18
 _local = threading.local()
 
@@ -750,8 +732,8 @@ def _enc_hook(obj: Any) -> Any:
                 blobs.append(view)
                 _local.size += len(view)
                 rows, cols = (0, arr.shape[0]) if arr.ndim == 1 else arr.shape
-                code = EXT_F64_BLOB if wide else EXT_F32_BLOB
-                return msgspec.msgpack.Ext(code, _BLOB_REF.pack(offset, rows, cols))
+                code = wire.EXT_F64_BLOB if wide else wire.EXT_F32_BLOB
+                return msgspec.msgpack.Ext(code, wire.BLOB_REF.pack(offset, rows, cols))
             return obj.tolist()
         if isinstance(obj, np.generic):
             return obj.item()
@@ -760,12 +742,9 @@ def _enc_hook(obj: Any) -> Any:
 
 _encoder = msgspec.msgpack.Encoder(enc_hook=_enc_hook)
 
-#: msgpack extension type of a dense vector in a reply (convert.EXT_F32_VECTOR)
-EXT_F32_VECTOR = 4
-
 
 def _reply_ext(code: int, data: memoryview) -> Any:
-    if code == EXT_F32_VECTOR:
+    if code == wire.EXT_F32_VECTOR:
         return models.RawVector.from_float32(data)
     raise ValueError(f"unknown msgpack extension type {code}")
 
@@ -783,8 +762,8 @@ def _frame(msg: dict) -> list:
             _encoder.encode_into(msg, buf, 4)
         except OverflowError as e:  # e.g. a payload integer beyond 64 bits: the engine cannot store it
             raise ValidationError(f"a value does not fit the embedded engine: {e}") from None
-        _HEADER.pack_into(buf, 0, len(buf) - 4)
-        buf += _BLOB_HEAD.pack(_local.size)
+        wire.HEADER.pack_into(buf, 0, len(buf) - 4)
+        buf += wire.BLOB_HEAD.pack(_local.size)
         return [buf, *_local.blobs]
     finally:
         _local.blobs = None

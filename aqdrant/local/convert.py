@@ -23,6 +23,11 @@ from typing import Any, Callable
 
 import qdrant_edge as qe
 
+if __package__:
+    from . import protocol as wire
+else:  # a top-level sibling in the engine process (see engine.py)
+    import protocol as wire  # type: ignore[no-redef]
+
 
 class ConversionError(ValueError):
     """The request has a shape or value the engine cannot take (reported as 400)."""
@@ -275,10 +280,6 @@ class PointRows:
         return len(self.records)
 
 
-#: msgpack extension type of a dense vector as native float32 bytes (engine -> parent)
-EXT_F32_VECTOR = 4
-
-
 def vector_wire(v: Any, ext: Callable[[int, bytes], Any]) -> Any:
     """A point's vector for a reply frame: dense vectors as float32 bytes (``ext(code, data)``;
     the engine's floats are float32 values, so nothing is lost), sparse as ``{indices,
@@ -287,7 +288,7 @@ def vector_wire(v: Any, ext: Callable[[int, bytes], Any]) -> Any:
         return None
     if v.__class__ is list:
         if v and v[0].__class__ is float:
-            return ext(EXT_F32_VECTOR, array.array("f", v).tobytes())
+            return ext(wire.EXT_F32_VECTOR, array.array("f", v).tobytes())
         return v
     if isinstance(v, dict):
         return {k: vector_wire(x, ext) for k, x in v.items()}

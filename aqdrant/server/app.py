@@ -41,6 +41,7 @@ from ..errors import (
     UnsupportedOperation,
     ValidationError,
 )
+from ..local.protocol import HEALTH
 from . import _deprecated, _service, _wire
 from ._access import _READ_ONLY_REFUSAL, COMMIT, TITLE, VERSION, is_read
 
@@ -50,11 +51,7 @@ logger = logging.getLogger("aqdrant.server")
 #: path parameters whose OpenAPI schema is an integer
 _INT_PATH_PARAMS = frozenset({"shard_id", "peer_id"})
 #: served by the app itself, without the backend (and, as in Qdrant, without an API key)
-_TEXT_PROBES = {
-    "healthz": "healthz check passed",
-    "livez": "healthz check passed",
-    "readyz": "all shards are ready",
-}
+_TEXT_PROBES = HEALTH  # Qdrant's texts, as the embedded engine answers them
 _OPEN_PATHS = frozenset({"/", "/healthz", "/livez", "/readyz"})
 
 _JSON = "application/json"
