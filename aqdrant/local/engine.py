@@ -3,7 +3,7 @@
 qdrant-edge-py 0.9.0 holds the GIL for the whole of every call (an index build can take
 minutes), so the shards live here, in a process of their own, and the caller's event loop only
 ever waits on a pipe. ``LocalBackend`` imports this file as the top-level module ``engine`` (a
-faster start: only msgspec, qdrant_edge and its two sibling modules, from cached bytecode) and
+faster start: only msgspec, qdrant_edge and its sibling modules, from cached bytecode) and
 calls ``main()`` with ``ROOT [--temporary] [--no-optimize] [--idle=SECONDS] [--lock-fd=FD]``; ``python
 engine.py ...`` and ``python -m aqdrant.local.engine ...`` work too.
 
