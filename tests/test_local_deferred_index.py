@@ -1,4 +1,4 @@
-"""Payload indexes declared on an empty collection are built when first needed (engine.py).
+"""Payload indexes declared on an empty collection are built when first needed (engine_base.py, engine_points.py).
 
 The engine's own bookkeeping is checked on an in-process ``Engine`` (synchronous code); what a
 user sees - every read behaves as if the index had been created at once - through the client,

@@ -51,8 +51,8 @@ def _print_exc() -> None:
 
 
 #: an error reported to the caller, with Qdrant's text and status when it is one Qdrant answers
-#: (qerrors.py holds the table); ``kind``: status | unsupported | validation | deadline | invalid
-#: (refused by guard.py) | panic | damaged | disk_full (containment.py)
+#: (qerrors.py holds the table); ``kind``: one of protocol.KIND_* (invalid: refused by guard.py;
+#: panic, damaged, disk_full: containment.py)
 EngineError = qx.QdrantFault
 
 
@@ -75,7 +75,8 @@ _NO_EFFECT_QUERY = {"consistency", "ordering"}
 
 
 class EngineBase:
-    """Every collection of one root directory. Synchronous: the process serves it one call at a time."""
+    """The state of every collection of one root directory, its dispatch and shared helpers;
+    ``engine.Engine`` adds the operations (the mixins). Synchronous: one call at a time."""
 
     def __init__(
         self, root: str, *, temporary: bool = False, defer_indexes: bool = True, lock_fd: int | None = None
@@ -325,7 +326,7 @@ class EngineBase:
         return vector_bytes, payload_bytes, points
 
     def names(self) -> dict:
-        """The names the parent serves catalog-only operations from (see ``CATALOG_CHANGING``)."""
+        """The names the parent serves catalog-only operations from (see ``protocol.CATALOG_CHANGING``)."""
         return {"collections": sorted(self.catalog.collections), "aliases": dict(self.catalog.aliases)}
 
     def resolve(self, name: str) -> str:
@@ -410,4 +411,3 @@ def _needs_indexing(cfg: dict, info: Any, opt: dict) -> bool:
 
 _lock_root = sl.lock
 _unlock = sl.unlock
-StorageLockedError = sl.StorageLockedError
