@@ -1,0 +1,42 @@
+"""The per-call shortcuts of small calls (issue 19) keep every check: what they remember never
+lets a request through that the full check would refuse."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+
+from aqdrant import models
+from aqdrant.errors import ValidationError
+from aqdrant.models._coerce import coerce
+
+
+def _query(flt: models.Filter) -> models.QueryRequest:
+    return models.QueryRequest(query=[1.0, 0.0], filter=flt, limit=3)
+
+
+def test_a_checked_filter_changed_in_place_is_checked_again():
+    flt = models.Filter(must=[models.FieldCondition(key="k", match=models.MatchValue(value=1))])
+    coerce(_query(flt))  # valid: remembered
+    coerce(_query(flt))
+    msgspec.structs.force_setattr(flt.must[0], "key", 123)  # the same object, now wrong
+    with pytest.raises(ValidationError) as ei:
+        coerce(_query(flt))
+    assert ei.value.path == "$.filter.must[0].key"
+
+
+def test_a_refused_filter_is_refused_every_time():
+    bad = models.Filter(must=[models.FieldCondition(key=123, match=models.MatchValue(value=1))])
+    for _ in range(3):
+        with pytest.raises(ValidationError):
+            coerce(_query(bad))
+
+
+def test_equal_looking_values_of_other_types_are_not_confused():
+    # 1 and 1.0 and "1" read differently as a match value: each gets its own verdict
+    for value in (1, "1", True):
+        flt = models.Filter(must=[models.FieldCondition(key="k", match=models.MatchValue(value=value))])
+        coerce(_query(flt))
+    flt = models.Filter(must=[models.FieldCondition(key="k", match=models.MatchValue(value=1.5))])
+    with pytest.raises(ValidationError):
+        coerce(_query(flt))
