@@ -40,3 +40,15 @@ def test_equal_looking_values_of_other_types_are_not_confused():
     flt = models.Filter(must=[models.FieldCondition(key="k", match=models.MatchValue(value=1.5))])
     with pytest.raises(ValidationError):
         coerce(_query(flt))
+
+
+@pytest.mark.parametrize("payload", [True, False, ["k"], None])
+@pytest.mark.parametrize("vectors", [True, False, ["text"], None])
+def test_selector_flags_are_written_as_betterproto2_writes_them(payload, vectors):
+    # the fixed bytes kept for a plain with_payload / with_vectors flag equal bytes(message)
+    from aqdrant.grpc import convert, fast
+
+    body = models.QueryRequest(query=[0.5, 0.25], limit=3, with_payload=payload, with_vector=vectors)
+    for _ in range(2):  # the first call writes the fixed bytes, the second reuses them
+        message = convert.request_to_grpc("query_points", {"collection_name": "c"}, {}, body)
+        assert fast.encode_query_points(message) == bytes(message)

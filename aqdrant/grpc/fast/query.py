@@ -67,6 +67,25 @@ def _query_body(query: Any) -> bytes:
     return bytes(query)
 
 
+#: ``with_payload`` / ``with_vectors`` as a plain flag (nearly every call): fixed bytes, written
+#: once per (message type, flag) instead of through betterproto2 on every call
+_SELECTOR_BYTES: dict[tuple[type, bool], bytes] = {}
+_SELECTORS = ("WithPayloadSelector", "WithVectorsSelector")
+
+
+def _selector_bytes(value: Any) -> bytes | None:
+    cls = value.__class__
+    if cls.__name__ not in _SELECTORS or value.include is not None:
+        return None
+    if getattr(value, "exclude", None) is not None or value.enable is None:
+        return None
+    key = (cls, value.enable)
+    data = _SELECTOR_BYTES.get(key)
+    if data is None:
+        data = _SELECTOR_BYTES[key] = bytes(value)
+    return data
+
+
 def _fields(out: list[bytes], msg: Any, plan: tuple[tuple[str, bytes, str], ...]) -> None:
     """Append the fields of ``msg`` listed in ``plan`` ((attribute, tag, kind), in field order)
     as betterproto2 writes them: optional fields when not None, plain ones when not empty."""
@@ -75,7 +94,7 @@ def _fields(out: list[bytes], msg: Any, plan: tuple[tuple[str, bytes, str], ...]
         if value is None:
             continue
         if kind == "msg":
-            out.append(_ld(tag, bytes(value)))
+            out.append(_ld(tag, _selector_bytes(value) or bytes(value)))
         elif kind == "str":
             out.append(_ld(tag, value.encode()))
         elif kind == "str0":  # not optional: "" is not written
