@@ -52,3 +52,32 @@ def test_selector_flags_are_written_as_betterproto2_writes_them(payload, vectors
     for _ in range(2):  # the first call writes the fixed bytes, the second reuses them
         message = convert.request_to_grpc("query_points", {"collection_name": "c"}, {}, body)
         assert fast.encode_query_points(message) == bytes(message)
+
+
+FILTERS = [
+    models.Filter(must=[models.FieldCondition(key="k", match=models.MatchValue(value=3))]),
+    models.Filter(must=[models.FieldCondition(key="k", match=models.MatchValue(value="3"))]),
+    models.Filter(must=[models.FieldCondition(key="k", range=models.Range(gte=1.5))]),
+    models.Filter(must=[models.FieldCondition(key="k", range=models.DatetimeRange(gte="2024-01-01T00:00:00Z"))]),
+    models.Filter(should=[models.HasIdCondition(has_id=[1, 2])], must_not=[models.IsEmptyCondition(is_empty=models.PayloadField(key="a"))]),
+    models.Filter(must=[models.FieldCondition(key="k", range=models.Range())]),
+    models.Filter(must=[models.FieldCondition(key="k", range=models.DatetimeRange())]),
+]
+
+
+@pytest.mark.parametrize("flt", FILTERS)
+def test_remembered_filter_bytes_equal_betterproto2s(flt):
+    # the query_points bytes with the filter written once per distinct filter equal
+    # bytes(message), on the first call and on later ones
+    from aqdrant.grpc import convert
+
+    path = {"collection_name": "c"}
+    for _ in range(2):
+        for f in FILTERS:  # every other filter in between: no entry answers for another
+            body = models.QueryRequest(query=[0.5, 0.25], filter=f, limit=3)
+            expected = bytes(convert.request_to_grpc("query_points", path, {}, body))
+            assert convert.encode_request("query_points", path, {}, body) == expected
+        body = models.QueryRequest(query=[0.5, 0.25], filter=flt, limit=3)
+        assert convert.encode_request("query_points", path, {}, body) == bytes(
+            convert.request_to_grpc("query_points", path, {}, body)
+        )
