@@ -58,8 +58,13 @@ FILTERS = [
     models.Filter(must=[models.FieldCondition(key="k", match=models.MatchValue(value=3))]),
     models.Filter(must=[models.FieldCondition(key="k", match=models.MatchValue(value="3"))]),
     models.Filter(must=[models.FieldCondition(key="k", range=models.Range(gte=1.5))]),
-    models.Filter(must=[models.FieldCondition(key="k", range=models.DatetimeRange(gte="2024-01-01T00:00:00Z"))]),
-    models.Filter(should=[models.HasIdCondition(has_id=[1, 2])], must_not=[models.IsEmptyCondition(is_empty=models.PayloadField(key="a"))]),
+    models.Filter(
+        must=[models.FieldCondition(key="k", range=models.DatetimeRange(gte="2024-01-01T00:00:00Z"))]
+    ),
+    models.Filter(
+        should=[models.HasIdCondition(has_id=[1, 2])],
+        must_not=[models.IsEmptyCondition(is_empty=models.PayloadField(key="a"))],
+    ),
     models.Filter(must=[models.FieldCondition(key="k", range=models.Range())]),
     models.Filter(must=[models.FieldCondition(key="k", range=models.DatetimeRange())]),
 ]
