@@ -382,9 +382,11 @@ def _json_paths(*fields: str, message: Callable[[str], str] | None = None) -> Ca
 
 
 def _field_condition_key(obj: models.FieldCondition, path: str, out: list[Violation]) -> None:
-    _json_paths("key", message=lambda _key: _NO_CONDITION)(obj, path, out)
+    _condition_key(obj, path, out)
     _field_condition(obj, path, out)
 
+
+_condition_key = _json_paths("key", message=lambda _key: _NO_CONDITION)  # made once, not per condition
 
 _CUSTOM: dict[type, Callable[[Any, str, list[Violation]], None]] = {
     models.Slice: _slice,
@@ -392,7 +394,7 @@ _CUSTOM: dict[type, Callable[[Any, str, list[Violation]], None]] = {
     models.DeletePayload: _json_paths("keys"),
     models.FacetRequest: _json_paths("key"),
     models.CreateFieldIndex: _json_paths("field_name"),
-    models.PayloadField: _json_paths("key", message=lambda _key: _NO_CONDITION),
+    models.PayloadField: _condition_key,
     models.PointsList: _points_list,
     models.Batch: _batch,
     models.PointVectors: _point_vectors,

@@ -240,8 +240,10 @@ class AsyncQdrantClient:
         consistency: Any,
         timeout: float | None,
         headers: Headers,
+        coerced: bool = False,
     ) -> Any:
-        """A point read: ``consistency`` goes to the query string."""
+        """A point read: ``consistency`` goes to the query string. ``coerced``: the body already
+        went through ``_coerce`` (``_embed_inputs`` does it), so it is not walked again."""
         return await self._call(
             op,
             path={"collection_name": collection_name},
@@ -249,6 +251,7 @@ class AsyncQdrantClient:
             body=body,
             timeout=timeout,
             headers=headers,
+            coerced=coerced,
         )
 
     async def _check_server_version(self, pipeline: Any, headers: Any, deadline: float | None) -> None:
@@ -902,7 +905,9 @@ class AsyncQdrantClient:
             shard_key=shard_key_selector,
         )
         body = await self._embed_inputs(collection_name, body, is_query=True, op="query_points")
-        return await self._read("query_points", collection_name, body, consistency, timeout, headers)
+        return await self._read(
+            "query_points", collection_name, body, consistency, timeout, headers, coerced=True
+        )
 
     async def query_batch_points(
         self,
@@ -917,7 +922,9 @@ class AsyncQdrantClient:
         body = await self._embed_inputs(
             collection_name, models.QueryRequestBatch(searches=list(requests)), is_query=True, op="query_batch_points"
         )
-        return await self._read("query_batch_points", collection_name, body, consistency, timeout, headers)
+        return await self._read(
+            "query_batch_points", collection_name, body, consistency, timeout, headers, coerced=True
+        )
 
     async def query_points_groups(
         self,
@@ -959,7 +966,9 @@ class AsyncQdrantClient:
             shard_key=shard_key_selector,
         )
         body = await self._embed_inputs(collection_name, body, is_query=True, op="query_points_groups")
-        return await self._read("query_points_groups", collection_name, body, consistency, timeout, headers)
+        return await self._read(
+            "query_points_groups", collection_name, body, consistency, timeout, headers, coerced=True
+        )
 
     async def search_matrix_pairs(
         self,

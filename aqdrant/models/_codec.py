@@ -223,6 +223,7 @@ def _replace_at(obj: Any, path: tuple[Any, ...], value: Any) -> Any:
 
 
 _SAMPLE = 16
+_SCALARS = frozenset({type(None), int, float, bool})
 
 
 def approx_size(obj: Any, limit: int) -> int:
@@ -235,8 +236,12 @@ def approx_size(obj: Any, limit: int) -> int:
     np = sys.modules.get("numpy")
     total = 0
     stack = [obj]
+    scalars = _SCALARS
     while stack:
         o = stack.pop()
+        if o.__class__ in scalars:  # most fields of a small request: None, a number, a flag
+            total += 8
+            continue
         if isinstance(o, (list, tuple)):
             if o and type(o[0]) is float:
                 total += 20 * len(o)

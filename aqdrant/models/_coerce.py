@@ -306,16 +306,33 @@ def _parse(annotation: Any, value: Any, depth: int) -> Any:
     return obj
 
 
+#: filters already checked, by their msgpack bytes (a lossless, typed image of the builtins the
+#: check parses: equal bytes, equal verdict); a service sends the same few filters again and
+#: again, and the check (a full union-resolving parse) is the dearest part of a small query
+_CHECKED_FILTERS: dict[bytes, None] = {}
+_CHECKED_FILTERS_MAX = 1024
+
+
 def _check_filter(flt: Any) -> None:
     """A filter built in Python, checked as if it came from JSON: field types and union shapes."""
-    from . import Filter, parse, to_builtins
+    from . import Filter, _builtins_hook, parse, to_builtins
 
+    try:
+        key = msgspec.msgpack.encode(flt, enc_hook=_builtins_hook)
+    except Exception:  # noqa: BLE001 - the check below says what is wrong
+        key = None
+    if key is not None and key in _CHECKED_FILTERS:
+        return
     try:
         parse(Filter, to_builtins(flt))
     except ValidationError as e:
         raise _Bad(_strip_at(str(e)), _inner(e.path)) from None
     except (TypeError, ValueError, msgspec.EncodeError) as e:
         raise _Bad(f"filter cannot be encoded: {e}") from None
+    if key is not None:
+        if len(_CHECKED_FILTERS) >= _CHECKED_FILTERS_MAX:
+            _CHECKED_FILTERS.clear()
+        _CHECKED_FILTERS[key] = None
 
 
 def _inner(path: str | None) -> str:

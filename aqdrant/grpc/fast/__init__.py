@@ -39,7 +39,7 @@ from .decode import (
     decode_search_response,
 )
 from .encode import encode_point_struct, encode_upsert_points, encode_value
-from .query import encode_query_batch_points, encode_query_point_groups, encode_query_points
+from .query import encode_query_batch_points, encode_query_point_groups, encode_query_points, filter_bytes
 from .server import decode_upsert_points, encode_get_response, encode_query_response, encode_scroll_response
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "encode_query_batch_points",
     "encode_query_point_groups",
     "encode_query_points",
+    "filter_bytes",
     "decode_upsert_points",
     "encode_get_response",
     "encode_query_response",

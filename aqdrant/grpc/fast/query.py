@@ -67,15 +67,59 @@ def _query_body(query: Any) -> bytes:
     return bytes(query)
 
 
-def _fields(out: list[bytes], msg: Any, plan: tuple[tuple[str, bytes, str], ...]) -> None:
+#: ``with_payload`` / ``with_vectors`` as a plain flag (nearly every call): fixed bytes, written
+#: once per (message type, flag) instead of through betterproto2 on every call
+_SELECTOR_BYTES: dict[tuple[type, bool], bytes] = {}
+_SELECTORS = ("WithPayloadSelector", "WithVectorsSelector")
+
+
+def _selector_bytes(value: Any) -> bytes | None:
+    cls = value.__class__
+    if cls.__name__ not in _SELECTORS or value.include is not None:
+        return None
+    if getattr(value, "exclude", None) is not None or value.enable is None:
+        return None
+    key = (cls, value.enable)
+    data = _SELECTOR_BYTES.get(key)
+    if data is None:
+        data = _SELECTOR_BYTES[key] = bytes(value)
+    return data
+
+
+#: a query's filter written once per distinct filter: ``repr`` of the aqdrant model (class names
+#: and values, so two filters with one repr convert to the same message) -> the message's bytes;
+#: a service sends the same few filters again and again, and betterproto2 writes a small filter
+#: in tens of microseconds
+_FILTER_BYTES: dict[str, bytes] = {}
+_FILTER_BYTES_MAX = 1024
+
+
+def filter_bytes(model: Any, message: Any) -> bytes:
+    """``bytes(message)`` for ``message``, the conversion of the ``model`` filter, remembered."""
+    key = repr(model)
+    data = _FILTER_BYTES.get(key)
+    if data is None:
+        data = bytes(message)
+        if len(_FILTER_BYTES) >= _FILTER_BYTES_MAX:
+            _FILTER_BYTES.clear()
+        _FILTER_BYTES[key] = data
+    return data
+
+
+def _fields(
+    out: list[bytes], msg: Any, plan: tuple[tuple[str, bytes, str], ...], filter_data: bytes | None = None
+) -> None:
     """Append the fields of ``msg`` listed in ``plan`` ((attribute, tag, kind), in field order)
-    as betterproto2 writes them: optional fields when not None, plain ones when not empty."""
+    as betterproto2 writes them: optional fields when not None, plain ones when not empty.
+    ``filter_data``: the ``filter`` field's bytes, already written (:func:`filter_bytes`)."""
     for attr, tag, kind in plan:
         value = getattr(msg, attr)
         if value is None:
             continue
-        if kind == "msg":
-            out.append(_ld(tag, bytes(value)))
+        if filter_data is not None and attr == "filter":
+            out.append(_ld(tag, filter_data))
+        elif kind == "msg":
+            out.append(_ld(tag, _selector_bytes(value) or bytes(value)))
         elif kind == "str":
             out.append(_ld(tag, value.encode()))
         elif kind == "str0":  # not optional: "" is not written
@@ -160,10 +204,11 @@ def _prefetch_body(p: Any) -> bytes:
     return b"".join(out)
 
 
-def encode_query_points(msg: Any) -> bytes:
-    """``bytes(msg)`` for a betterproto2 ``QueryPoints``, with the vectors packed by numpy."""
+def encode_query_points(msg: Any, filter_data: bytes | None = None) -> bytes:
+    """``bytes(msg)`` for a betterproto2 ``QueryPoints``, with the vectors packed by numpy
+    (``filter_data``: ``bytes(msg.filter)``, when the caller has it)."""
     out: list[bytes] = []
-    _fields(out, msg, _QUERY_POINTS)
+    _fields(out, msg, _QUERY_POINTS, filter_data)
     return b"".join(out)
 
 
