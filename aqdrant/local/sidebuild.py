@@ -298,7 +298,9 @@ class SideBuilds:
         return self.current is not None
 
     def building(self, name: str) -> bool:
-        return self.current is not None and self.current.name == name
+        """``name`` is being built (not yet swapped in: once it is, only the original's retirement
+        is left, and the collection is served by its index)."""
+        return self.current is not None and self.current.name == name and not self.current.done
 
     def start(self, name: str, shard: Any) -> bool:
         """Start building ``name`` off to the side if it is worth it; False: build it in place."""
