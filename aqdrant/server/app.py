@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import hmac
 import logging
-import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -35,15 +34,11 @@ from .._operations import OPERATIONS
 from .._optable import Operation, QueryParam
 from ..errors import (
     QdrantError,
-    RateLimited,
-    TransportError,
-    UnexpectedResponse,
-    UnsupportedOperation,
     ValidationError,
 )
 from ..local.protocol import HEALTH
 from . import _deprecated, _service, _wire
-from ._access import _READ_ONLY_REFUSAL, COMMIT, TITLE, VERSION, is_read
+from ._access import _READ_ONLY_REFUSAL, COMMIT, TITLE, VERSION, HttpError, backend_error, is_read
 
 logger = logging.getLogger("aqdrant.server")
 
@@ -61,35 +56,9 @@ OFFLOAD_THRESHOLD = 1 << 20
 MAX_REQUEST_SIZE_MB = 32
 
 
-class HttpError(Exception):
-    """An error answered with Qdrant's error envelope and ``status``."""
-
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = headers
-
-
 def _error_response(status: int, message: str, started: float, headers: dict[str, str] | None = None) -> Response:
     body = models.dump({"status": {"error": message}, "time": time.perf_counter() - started})
     return Response(body, status_code=status, media_type=_JSON, headers=headers)
-
-
-def _backend_error(e: QdrantError) -> HttpError:
-    """The answer to an error of the backend (the engine), as Qdrant gives it."""
-    if isinstance(e, RateLimited):
-        hint = {"retry-after": str(max(1, math.ceil(e.retry_after)))} if e.retry_after is not None else None
-        return HttpError(e.status_code, e.server_message, hint)
-    if isinstance(e, UnexpectedResponse):
-        return HttpError(e.status_code, e.server_message)
-    if isinstance(e, UnsupportedOperation):
-        return HttpError(501, f"Not implemented by the aqdrant dev server: {e}")
-    if isinstance(e, ValidationError):
-        return HttpError(400, f"Validation error: {e}")
-    if isinstance(e, TransportError):  # the engine's process is down (it restarts): worth a retry
-        return HttpError(503, f"Service unavailable: {e}")
-    return HttpError(500, f"Service internal error: {e}")
 
 
 # ---- decoding ---------------------------------------------------------------------------------
@@ -388,13 +357,13 @@ class _Server:
                 408, f"Timeout error: operation `{op.name}` did not finish within {timeout} s"
             ) from None
         except QdrantError as e:
-            raise _backend_error(e) from None
+            raise backend_error(e) from None
 
     async def _stream(self, request: Request) -> Response:
         try:
             return await self._open_stream(request)
         except QdrantError as e:
-            raise _backend_error(e) from None
+            raise backend_error(e) from None
 
     async def _open_stream(self, request: Request) -> Response:
         chunks = self.backend.stream(request).__aiter__()

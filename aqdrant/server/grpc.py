@@ -33,17 +33,11 @@ from .. import _constraints
 from .._backend import Request
 from .._operations import OPERATIONS
 from ..errors import (
-    BadRequest,
-    Conflict,
-    NotFound,
     QdrantError,
-    TransportError,
-    UnexpectedResponse,
     UnsupportedOperation,
-    ValidationError,
 )
 from ..grpc._raw import RawCodec
-from ._access import _READ_ONLY_REFUSAL, TITLE, VERSION, is_read
+from ._access import _READ_ONLY_REFUSAL, TITLE, VERSION, backend_error, is_read
 
 logger = logging.getLogger("aqdrant.server.grpc")
 
@@ -55,6 +49,7 @@ def _http_to_grpc(status: int) -> Any:
 
     return {
         400: Status.INVALID_ARGUMENT,
+        422: Status.INVALID_ARGUMENT,  # Qdrant's validation errors
         401: Status.UNAUTHENTICATED,
         403: Status.PERMISSION_DENIED,
         404: Status.NOT_FOUND,
@@ -258,22 +253,9 @@ class GrpcEndpoint:
                 Status.DEADLINE_EXCEEDED,
                 f"Timeout error: qdrant.{key} did not finish within {remaining:.3g} s",
             ) from None
-        except NotFound as e:
-            raise GRPCError(Status.NOT_FOUND, e.server_message) from None
-        except Conflict as e:
-            raise GRPCError(Status.ALREADY_EXISTS, e.server_message) from None
-        except BadRequest as e:
-            raise GRPCError(Status.INVALID_ARGUMENT, e.server_message) from None
-        except UnexpectedResponse as e:
-            raise GRPCError(_http_to_grpc(e.status_code), e.server_message) from None
-        except ValidationError as e:
-            raise GRPCError(Status.INVALID_ARGUMENT, f"Validation error: {e}") from None
-        except UnsupportedOperation as e:
-            raise GRPCError(Status.UNIMPLEMENTED, f"Not implemented by the aqdrant dev server: {e}") from None
-        except TransportError as e:  # the engine's process is down (it restarts): worth a retry
-            raise GRPCError(Status.UNAVAILABLE, f"Service unavailable: {e}") from None
-        except QdrantError as e:
-            raise GRPCError(Status.INTERNAL, f"Service internal error: {e}") from None
+        except QdrantError as e:  # the REST table's answer, as a gRPC status
+            answer = backend_error(e)
+            raise GRPCError(_http_to_grpc(answer.status), answer.message) from None
         except Exception as e:  # never let one call take the server down
             logger.exception("unexpected error in qdrant.%s", key)
             raise GRPCError(Status.INTERNAL, f"Service internal error: {type(e).__name__}: {e}") from None
