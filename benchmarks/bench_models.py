@@ -247,7 +247,9 @@ def decode_every_vector_rows(repeats: int) -> list[dict]:
     body = query_response_json(True)
     query = am.parse(am.QueryResponse, body)
     records = [am.Record(id=p.id, payload=p.payload, vector=list(p.vector)) for p in query.points]
-    plain = [{"id": r.id, "payload": r.payload, "vector": np.asarray(r.vector, dtype=np.float32)} for r in records]
+    plain = [
+        {"id": r.id, "payload": r.payload, "vector": np.asarray(r.vector, dtype=np.float32)} for r in records
+    ]
     scroll_json = qdrant_json({"points": plain, "next_page_offset": None})
     retrieve_json = qdrant_json(plain)
     q_bytes = fast.encode_query_response(query, 0.01)
