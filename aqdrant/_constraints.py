@@ -46,9 +46,10 @@ GRPC_BODY = "body"
 #: body: ...``, not a 422 validation error
 FORMAT = "format"
 
-#: rules Qdrant's own types add on top of the spec's (the spec lacks the maximum)
+#: rules Qdrant's own types add on top of the spec's: VectorParams.size has the cap the spec
+#: states on DenseVectorConfig.size only
 _EXTRA_RULES: dict[str, dict[str, tuple[str, float | None, float | None, str]]] = {
-    "VectorParams": {"size": ("range", 1, 65536, "int")},
+    "VectorParams": {"size": _SPEC_RULES["DenseVectorConfig"]["size"]},
 }
 
 #: model fields Qdrant nests under another name (``#[serde(flatten)] internal: ...``)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -218,8 +219,13 @@ async def test_config_bounds_are_refused_and_nothing_is_poisoned(op, body, patte
 
 
 def test_the_bounds_table_is_the_specs():
-    """guard.BOUNDS holds exactly the minimum/maximum the OpenAPI spec states for those schemas
-    (plus Qdrant's 65536 cap on a vector's size, which the spec leaves out)."""
+    """guard.BOUNDS (generated into aqdrant/local/_spec_bounds.py) holds exactly the
+    minimum/maximum the OpenAPI spec states, for every schema the guard checks (plus Qdrant's
+    65536 cap on a vector's size, which the spec states for DenseVectorConfig only)."""
+    # every schema the guard names is in the table (one the spec renamed would fail here)
+    named = set(re.findall(r'_bounds\(.*?, "(\w+)"', Path(guard.__file__).read_text()))
+    assert len(named) == 10 and named <= set(guard.BOUNDS), named
+    assert guard.MAX_VECTOR_SIZE == 65536
     schemas = json.loads(SPEC.read_text())["components"]["schemas"]
     for name, fields in guard.BOUNDS.items():
         stated = {

@@ -636,6 +636,20 @@ def test_sliced_parse_errors_keep_the_exact_path():
     assert info.value.path == "$.points[2500].score"
 
 
+def test_the_envelopes_the_dev_server_writes_read_back():
+    """encode_envelope / encode_error (the dev server's replies) are what decode_result and
+    server_message read."""
+    from aqdrant._operations import OPERATIONS
+
+    result = models.ScrollResult(points=[models.Record(id=1, payload={"a": 1})], next_page_offset=None)
+    data = _codec.encode_envelope(result, 0.25)
+    assert json.loads(data) == {"result": {"points": [{"id": 1, "payload": {"a": 1}}]}, "status": "ok", "time": 0.25}
+    assert _codec.decode_result(OPERATIONS["scroll_points"], data) == result
+    data = _codec.encode_error("Not found: Collection `c` doesn't exist!", 0.5)
+    assert json.loads(data) == {"status": {"error": "Not found: Collection `c` doesn't exist!"}, "time": 0.5}
+    assert _codec.server_message(data) == "Not found: Collection `c` doesn't exist!"
+
+
 @pytest.mark.anyio
 async def test_multipart_upload_from_an_async_file(server, pipeline, tmp_path):
     path = tmp_path / "a.snapshot"

@@ -28,6 +28,7 @@ from aqdrant.errors import (
     UnsupportedOperation,
     ValidationError,
 )
+from aqdrant.models import _codec
 from aqdrant.server import ServerThread
 
 API_KEY = "s3cret"
@@ -60,7 +61,7 @@ class ScriptedBackend:
             raise TransportError("the engine process exited", sent=True)
         if name == "get_collections":
             return models.CollectionsResponse(collections=[models.CollectionDescription(name="a")])
-        if name in ("upsert_points", "set_payload", "delete_points"):
+        if name in ("upsert_points", "update_vectors", "set_payload", "delete_points"):
             status = (
                 models.UpdateStatus.COMPLETED
                 if request.query.get("wait")
@@ -231,15 +232,32 @@ def test_hostile_bodies_are_400(http, body):
     assert call(http, "get_collections", "/collections").status_code == 200
 
 
-def test_large_body_over_the_offload_threshold_is_decoded_and_validated(http, fake):
+@pytest.mark.parametrize(
+    "op_name, path, extra",
+    [
+        ("upsert_points", "/collections/c/points?wait=true", {"payload": {"k": 1}}),  # a union: parsed whole
+        ("update_vectors", "/collections/c/points/vectors", {}),  # a struct: its points in slices
+    ],
+)
+def test_large_body_over_the_offload_threshold_is_decoded_and_validated(http, fake, monkeypatch, op_name, path, extra):
+    """A body over the threshold is parsed off the loop by the REST codec, as the client parses a
+    large reply: the same model as a whole parse, the same error text."""
     _, backend = fake
-    points = [{"id": i, "vector": [0.5] * 64} for i in range(3000)]
-    r = call(http, "upsert_points", "/collections/c/points?wait=true", json_body={"points": points})
+    body_type = OPERATIONS[op_name].body_type
+    sliced = []
+    parse_sliced = _codec.parse_sliced
+    monkeypatch.setattr(_codec, "parse_sliced", lambda tp, data: sliced.append(tp) or parse_sliced(tp, data))
+    points = [{"id": i, "vector": [0.5] * 128, **extra} for i in range(3000)]  # about 1.5 MB
+    r = call(http, op_name, path, json_body={"points": points})
     assert r.status_code == 200, r.text
-    assert len(backend.requests[-1].body.points) == 3000
-    points[2999]["vector"][63] = "x"
-    r = call(http, "upsert_points", "/collections/c/points", json_body={"points": points})
-    assert r.status_code == 400 and "points[2999].vector[63]" in error_of(r)
+    assert sliced == [body_type]
+    assert backend.requests[-1].body == models.parse(body_type, {"points": points})
+    points[2999]["vector"][127] = "x"
+    r = call(http, op_name, path, json_body={"points": points})
+    with pytest.raises(ValidationError) as whole:
+        models.parse(body_type, {"points": points})
+    assert r.status_code == 400 and error_of(r) == f"Format error in JSON body: {whole.value}"
+    assert "points[2999].vector" in error_of(r)
 
 
 def test_head_is_served_like_get(http):

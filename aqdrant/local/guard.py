@@ -10,7 +10,8 @@ and gRPC) and ``validate_vectors=False`` alike - with the point id and the field
 This is the last line, not the friendliest one: the dev server's 422 validation and the client's
 pre-send checks answer earlier for their paths; nothing here depends on them.
 
-The engine process imports this file as a top-level module (see engine.py): builtins only.
+The engine process imports this file as a top-level module (see engine.py): builtins and the
+generated ``_spec_bounds`` beside it only.
 """
 
 from __future__ import annotations
@@ -21,69 +22,23 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+if __package__:
+    from . import _spec_bounds
+else:  # a top-level sibling in the engine process (see engine.py)
+    import _spec_bounds  # type: ignore[no-redef]
+
 #: the largest finite float32 (a larger value is stored as inf)
 F32_MAX = 3.4028234663852886e38
-#: Qdrant's bound on a dense vector's size (VectorParams.size)
-MAX_VECTOR_SIZE = 65536
+#: Qdrant's bound on a dense vector's size: the spec states it on DenseVectorConfig.size only
+MAX_VECTOR_SIZE: int = _spec_bounds.BOUNDS["DenseVectorConfig"]["size"][1]  # type: ignore[assignment]
 #: sparse indices are u32 in the engine
 MAX_SPARSE_INDEX = 2**32 - 1
 
-#: (minimum, maximum) of numeric config fields, as the OpenAPI spec of Qdrant 1.19 states them
-#: (tests/test_local_safety.py checks this table against qdrant-api/v1.19/openapi.json); the
-#: engine process cannot read the spec at start (it must start fast)
-BOUNDS: dict[str, dict[str, tuple[float | None, float | None]]] = {
-    "CreateCollection": {
-        "shard_number": (1, None),
-        "replication_factor": (1, None),
-        "write_consistency_factor": (1, None),
-    },
-    "HnswConfigDiff": {
-        "m": (0, None),
-        "ef_construct": (4, None),
-        "full_scan_threshold": (10, None),
-        "max_indexing_threads": (0, None),
-        "payload_m": (0, None),
-    },
-    "OptimizersConfigDiff": {
-        "deleted_threshold": (0, 1),
-        "vacuum_min_vector_number": (100, None),
-        "default_segment_number": (0, None),
-        "max_segment_size": (1, None),
-        "memmap_threshold": (0, None),
-        "indexing_threshold": (0, None),
-        "flush_interval_sec": (0, None),
-    },
-    "VectorParams": {"size": (1, MAX_VECTOR_SIZE)},
-    "SparseIndexParams": {"full_scan_threshold": (0, None)},
-    "WalConfigDiff": {
-        "wal_capacity_mb": (1, None),
-        "wal_segments_ahead": (0, None),
-        "wal_retain_closed": (0, None),
-    },
-    "ScalarQuantizationConfig": {"quantile": (0.5, 1)},
-    "CollectionParamsDiff": {
-        "replication_factor": (1, None),
-        "write_consistency_factor": (1, None),
-        "read_fan_out_factor": (0, None),
-        "read_fan_out_delay_ms": (0, None),
-    },
-    "StrictModeConfig": {
-        "max_query_limit": (1, None),
-        "max_timeout": (1, None),
-        "search_max_hnsw_ef": (0, None),
-        "upsert_max_batchsize": (0, None),
-        "search_max_batchsize": (0, None),
-        "max_collection_vector_size_bytes": (0, None),
-        "read_rate_limit": (1, None),
-        "write_rate_limit": (1, None),
-        "max_collection_payload_size_bytes": (0, None),
-        "max_points_count": (1, None),
-        "filter_max_conditions": (0, None),
-        "condition_max_size": (0, None),
-        "max_payload_index_count": (0, None),
-        "max_resident_memory_percent": (1, 100),
-    },
-    "TextIndexParams": {"min_token_len": (0, None), "max_token_len": (0, None)},
+#: (minimum, maximum) of numeric fields per schema, as the spec states them (generated from
+#: qdrant-api/v1.19/openapi.json by tools/gen_models.py), with that cap on VectorParams.size too
+BOUNDS = {
+    **_spec_bounds.BOUNDS,
+    "VectorParams": {**_spec_bounds.BOUNDS["VectorParams"], "size": (1, MAX_VECTOR_SIZE)},
 }
 
 

@@ -2,7 +2,9 @@
 response envelope and results (whole or in slices), error texts and size estimates.
 
 Shared by the REST transport (:mod:`aqdrant.rest.backend`, which only decides when to slice or
-offload), and usable by anything else that writes or reads Qdrant's REST JSON. ``models.dump`` /
+offload) and the dev server (:mod:`aqdrant.server.app`: request bodies, the envelopes it writes;
+how Qdrant prints values stays in ``server/_wire.py``), and usable by anything else that writes
+or reads Qdrant's REST JSON. ``models.dump`` /
 ``models.parse`` are called through the package (``models.dump(...)``) so a test can watch them.
 """
 
@@ -61,16 +63,33 @@ def decode_result(op: Operation, content: bytes, sliced: bool = False) -> Any:
     try:
         if op.result_type is Any or op.result_type is None:
             return msgspec.json.decode(data)
-        if sliced:
-            try:
-                return parse_sliced(op.result_type, data)
-            except (msgspec.DecodeError, msgspec.ValidationError, ValidationError):
-                pass  # parse it whole below, for the error with its exact path
-        return models.parse(op.result_type, data)
+        return parse(op.result_type, data, sliced)
     except msgspec.DecodeError as exc:
         raise ValidationError(f"{op.name}: the server's response is not valid JSON: {exc}") from None
     except ValidationError as exc:
         raise ValidationError(f"{op.name}: unexpected response: {exc}", path=exc.path) from None
+
+
+def parse(tp: Any, data: Any, sliced: bool = False) -> Any:
+    """``models.parse(tp, data)``; ``sliced``: a large document (run it in a worker thread), its
+    biggest list parsed a slice at a time (:func:`parse_sliced`), whole again on an error so that
+    the error names its exact path."""
+    if sliced:
+        try:
+            return parse_sliced(tp, data)
+        except (msgspec.DecodeError, msgspec.ValidationError, ValidationError):
+            pass
+    return models.parse(tp, data)
+
+
+def encode_envelope(result: Any, elapsed: float) -> bytes:
+    """Qdrant's success envelope around ``result`` (what :func:`decode_result` reads)."""
+    return models.dump({"result": result, "status": "ok", "time": elapsed})
+
+
+def encode_error(message: str, elapsed: float) -> bytes:
+    """Qdrant's error envelope (what :func:`server_message` reads)."""
+    return models.dump({"status": {"error": message}, "time": elapsed})
 
 
 def server_message(content: bytes) -> str:

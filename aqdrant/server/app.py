@@ -1,13 +1,14 @@
 """The dev server's ASGI app: Qdrant's REST API, routed from the operation table, over a backend.
 
 Every route comes from :data:`aqdrant._operations.OPERATIONS`. A request is decoded with the
-generated models (path and query parameters by their declared types, the body with
-``models.parse(op.body_type, raw)``), handed to the backend (the embedded engine by default) as an
-:class:`aqdrant._backend.Request`, and answered with Qdrant's envelope
-``{"result": ..., "status": "ok", "time": seconds}``. Failures get Qdrant's error envelope
-``{"status": {"error": message}, "time": seconds}`` with Qdrant's status codes; an operation the
-backend cannot serve is a 501, never a fake success. No input can take the server down: anything
-unexpected is a 500 with a message and the next request is served as usual.
+generated models (path and query parameters by their declared types, the body by the REST codec
+the client uses, :mod:`aqdrant.models._codec`), handed to the backend (the embedded engine by
+default) as an :class:`aqdrant._backend.Request`, and answered with Qdrant's envelope
+``{"result": ..., "status": "ok", "time": seconds}``, written by that codec too. Failures get
+Qdrant's error envelope ``{"status": {"error": message}, "time": seconds}`` with Qdrant's status
+codes; an operation the backend cannot serve is a 501, never a fake success. No input can take
+the server down: anything unexpected is a 500 with a message and the next request is served as
+usual.
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ from .._operations import OPERATIONS
 from .._optable import Operation, QueryParam
 from ..errors import (
     QdrantError,
-    ValidationError,
 )
 from ..local.protocol import HEALTH
+from ..models import _codec
 from . import _deprecated, _service, _wire
 from ._access import _READ_ONLY_REFUSAL, COMMIT, TITLE, VERSION, HttpError, backend_error, is_read
 
@@ -57,8 +58,12 @@ MAX_REQUEST_SIZE_MB = 32
 
 
 def _error_response(status: int, message: str, started: float, headers: dict[str, str] | None = None) -> Response:
-    body = models.dump({"status": {"error": message}, "time": time.perf_counter() - started})
+    body = _codec.encode_error(message, time.perf_counter() - started)
     return Response(body, status_code=status, media_type=_JSON, headers=headers)
+
+
+def _ok_response(result: Any, started: float) -> Response:
+    return Response(_codec.encode_envelope(result, time.perf_counter() - started), media_type=_JSON)
 
 
 # ---- decoding ---------------------------------------------------------------------------------
@@ -151,17 +156,18 @@ async def _decode_body(op: Operation, http: HttpRequest, limit: int) -> Any:
         raise HttpError(
             501, f"`{op.name}`: multipart snapshot uploads are not supported by the aqdrant dev server"
         )
-    raw: Any = await read_body(http, limit)
+    raw = await read_body(http, limit)
     aliased = _wire.with_aliases(op.name, raw)
-    if aliased is not None:
-        raw = aliased
+    return await _parse_body(op, raw if aliased is None else aliased)
+
+
+async def _parse_body(op: Operation, raw: bytes | dict) -> Any:
+    """The body model of ``op`` from JSON bytes (or builtins); Qdrant's 400 when it is not one."""
     try:
-        if isinstance(raw, bytes) and len(raw) > OFFLOAD_THRESHOLD:  # big uploads are decoded off the event loop
-            return await anyio.to_thread.run_sync(models.parse, op.body_type, raw)
-        return models.parse(op.body_type, raw)
-    except ValidationError as e:
-        raise HttpError(400, f"Format error in JSON body: {e}") from None
-    except (ValueError, TypeError, RecursionError) as e:  # anything else the decoder can raise
+        if isinstance(raw, bytes) and len(raw) > OFFLOAD_THRESHOLD:  # big uploads: off the event loop
+            return await anyio.to_thread.run_sync(_codec.parse, op.body_type, raw, True)
+        return _codec.parse(op.body_type, raw)
+    except (ValueError, TypeError, RecursionError) as e:  # ValidationError, and what else the decoder raises
         raise HttpError(400, f"Format error in JSON body: {e}") from None
 
 
@@ -270,15 +276,13 @@ class _Server:
             raw = await read_body(http, self.max_request_size)
             try:
                 aliased = _wire.with_aliases(op.name, raw)  # `with_vector` in `with_lookup`, ...
-                old = aliased if aliased is not None else msgspec.json.decode(raw)
-                body = models.parse(op.body_type, route.body(old))
-            except (_deprecated.FormatError, ValidationError, ValueError, TypeError) as e:
+                old = route.body(aliased if aliased is not None else msgspec.json.decode(raw))
+            except (ValueError, TypeError) as e:  # FormatError, msgspec's DecodeError
                 raise HttpError(400, f"Format error in JSON body: {e}") from None
+            body = await _parse_body(op, old)
             path_params = _decode_path(op, http)
             result = await self._run(op, path_params, _decode_query(op, http), body, http)
-            result = _deprecated.old_reply(route, _wire.reply(op.name, result))
-            payload = {"result": result, "status": "ok", "time": time.perf_counter() - started}
-            return Response(models.dump(payload), media_type=_JSON)
+            return _ok_response(_deprecated.old_reply(route, _wire.reply(op.name, result)), started)
 
         async def handle(http: HttpRequest) -> Response:
             started = time.perf_counter()
@@ -316,8 +320,7 @@ class _Server:
             kind, answer = await _service.answer(op.name, query, self.backend.execute, self.counters, VERSION)
             if kind == "text":
                 return PlainTextResponse(answer, media_type="text/plain; version=0.0.4")
-            payload = {"result": answer, "status": "ok", "time": time.perf_counter() - started}
-            return Response(models.dump(payload), media_type=_JSON)
+            return _ok_response(answer, started)
         body = await _decode_body(op, http, self.max_request_size)
         if op.response_kind == "binary":
             return await self._stream(self._request(op, path_params, query, body, http))
@@ -326,8 +329,7 @@ class _Server:
             return PlainTextResponse(str(result))
         if op.response_kind == "json":
             return Response(models.dump(result), media_type=_JSON)
-        payload = {"result": _wire.reply(op.name, result), "status": "ok", "time": time.perf_counter() - started}
-        return Response(models.dump(payload), media_type=_JSON)
+        return _ok_response(_wire.reply(op.name, result), started)
 
     def _request(self, op: Operation, path_params: dict, query: dict, body: Any, http: HttpRequest) -> Request:
         timeout = query.get("timeout")

@@ -433,56 +433,79 @@ def aliases_from_grpc(msg: q.ListAliasesResponse) -> m.CollectionsAliasesRespons
     )
 
 
+_MEMORY = enum_pair(q.Memory, m.Memory)
+#: one row per quantization method: the REST wrapper, its field, the proto's oneof case and the
+#: settings' mirror (REST and proto name the settings alike; only the cases' names differ)
+_QUANTIZATIONS: tuple[tuple[type, str, str, Mirror], ...] = (
+    (
+        m.ScalarQuantization,
+        "scalar",
+        "scalar",
+        Mirror(
+            m.ScalarQuantizationConfig,
+            q.ScalarQuantization,
+            {"type": enum_pair(q.QuantizationType, m.ScalarType), "memory": _MEMORY},
+        ),
+    ),
+    (
+        m.ProductQuantization,
+        "product",
+        "product",
+        Mirror(
+            m.ProductQuantizationConfig,
+            q.ProductQuantization,
+            {"compression": enum_pair(q.CompressionRatio, m.CompressionRatio), "memory": _MEMORY},
+        ),
+    ),
+    (
+        m.BinaryQuantization,
+        "binary",
+        "binary",
+        Mirror(
+            m.BinaryQuantizationConfig,
+            q.BinaryQuantization,
+            {
+                "encoding": enum_pair(q.BinaryQuantizationEncoding, m.BinaryQuantizationEncoding),
+                # a bare enum on REST, wrapped in a one-field message on gRPC
+                "query_encoding": (
+                    lambda v: (
+                        None
+                        if v is None
+                        else q.BinaryQuantizationQueryEncoding(
+                            setting=_enum_to_grpc(v, q.BinaryQuantizationQueryEncodingSetting)
+                        )
+                    ),
+                    lambda v: (
+                        None if v is None else _enum_from_grpc(v.setting, m.BinaryQuantizationQueryEncoding)
+                    ),
+                ),
+                "memory": _MEMORY,
+            },
+        ),
+    ),
+    (
+        m.TurboQuantization,
+        "turbo",
+        "turboquant",
+        Mirror(
+            m.TurboQuantQuantizationConfig,
+            q.TurboQuantization,
+            {"bits": enum_pair(q.TurboQuantBitSize, m.TurboQuantBitSize), "memory": _MEMORY},
+        ),
+    ),
+)
+
+
 @_quiet
 def quantization_to_grpc(qc: Any, diff: bool = False) -> Any:
-    """Scalar/product/binary quantization as ``QuantizationConfig`` (``QuantizationConfigDiff``
-    with ``diff``, which also takes ``Disabled``)."""
+    """A quantization config as ``QuantizationConfig`` (``QuantizationConfigDiff`` with ``diff``,
+    which also takes ``Disabled``)."""
     if qc is None:
         return None
     cls = q.QuantizationConfigDiff if diff else q.QuantizationConfig
-    mem = _enum_to_grpc
-    if isinstance(qc, m.ScalarQuantization):
-        s = qc.scalar
-        return cls(
-            scalar=q.ScalarQuantization(
-                type=mem(s.type, q.QuantizationType),
-                quantile=s.quantile,
-                always_ram=s.always_ram,
-                memory=mem(s.memory, q.Memory) if s.memory is not None else None,
-            )
-        )
-    if isinstance(qc, m.ProductQuantization):
-        p = qc.product
-        return cls(
-            product=q.ProductQuantization(
-                compression=mem(p.compression, q.CompressionRatio),
-                always_ram=p.always_ram,
-                memory=mem(p.memory, q.Memory) if p.memory is not None else None,
-            )
-        )
-    if isinstance(qc, m.BinaryQuantization):
-        b = qc.binary
-        return cls(
-            binary=q.BinaryQuantization(
-                always_ram=b.always_ram,
-                encoding=mem(b.encoding, q.BinaryQuantizationEncoding) if b.encoding is not None else None,
-                query_encoding=q.BinaryQuantizationQueryEncoding(
-                    setting=mem(b.query_encoding, q.BinaryQuantizationQueryEncodingSetting)
-                )
-                if b.query_encoding is not None
-                else None,
-                memory=mem(b.memory, q.Memory) if b.memory is not None else None,
-            )
-        )
-    if isinstance(qc, m.TurboQuantization):
-        t = qc.turbo
-        return cls(
-            turboquant=q.TurboQuantization(
-                always_ram=t.always_ram,
-                bits=mem(t.bits, q.TurboQuantBitSize) if t.bits is not None else None,
-                memory=mem(t.memory, q.Memory) if t.memory is not None else None,
-            )
-        )
+    for wrapper, field, case, mirror in _QUANTIZATIONS:
+        if isinstance(qc, wrapper):
+            return cls(**{case: mirror.to_grpc(getattr(qc, field))})
     if diff and qc == m.Disabled.DISABLED:
         return cls(disabled=q.Disabled())
     raise _unsupported(f"quantization {type(qc).__name__}")
@@ -490,53 +513,13 @@ def quantization_to_grpc(qc: Any, diff: bool = False) -> Any:
 
 @_quiet
 def quantization_from_grpc(qc: Any) -> Any:
+    """Inverse of :func:`quantization_to_grpc` (either message)."""
     if qc is None:
         return None
     kind = betterproto_which(qc, "quantization")
-
-    def opt_enum(v: Any, enum: type) -> Any:
-        return _enum_from_grpc(v, enum) if v is not None else None
-
-    if kind == "scalar":
-        s = qc.scalar
-        return m.ScalarQuantization(
-            scalar=m.ScalarQuantizationConfig(
-                type=_enum_from_grpc(s.type, m.ScalarType),
-                quantile=s.quantile,
-                always_ram=s.always_ram,
-                memory=opt_enum(s.memory, m.Memory),
-            )
-        )
-    if kind == "product":
-        p = qc.product
-        return m.ProductQuantization(
-            product=m.ProductQuantizationConfig(
-                compression=_enum_from_grpc(p.compression, m.CompressionRatio),
-                always_ram=p.always_ram,
-                memory=opt_enum(p.memory, m.Memory),
-            )
-        )
-    if kind == "binary":
-        b = qc.binary
-        return m.BinaryQuantization(
-            binary=m.BinaryQuantizationConfig(
-                always_ram=b.always_ram,
-                encoding=opt_enum(b.encoding, m.BinaryQuantizationEncoding),
-                query_encoding=opt_enum(b.query_encoding.setting, m.BinaryQuantizationQueryEncoding)
-                if b.query_encoding is not None
-                else None,
-                memory=opt_enum(b.memory, m.Memory),
-            )
-        )
-    if kind == "turboquant":
-        t = qc.turboquant
-        return m.TurboQuantization(
-            turbo=m.TurboQuantQuantizationConfig(
-                always_ram=t.always_ram,
-                bits=opt_enum(t.bits, m.TurboQuantBitSize),
-                memory=opt_enum(t.memory, m.Memory),
-            )
-        )
+    for wrapper, field, case, mirror in _QUANTIZATIONS:
+        if kind == case:
+            return wrapper(**{field: mirror.from_grpc(getattr(qc, case))})
     if kind == "disabled":
         return m.Disabled.DISABLED
     raise _unsupported(f"quantization {kind}")

@@ -148,13 +148,12 @@ def order_by_from_grpc(ob: q.OrderBy | None) -> Any:
     return m.OrderBy(key=ob.key, direction=direction, start_from=start)
 
 
+_QUANTIZATION_SEARCH = Mirror(m.QuantizationSearchParams, q.QuantizationSearchParams).optional()
+
+
 def search_params_to_grpc(p: m.SearchParams | None) -> q.SearchParams | None:
     if p is None:
         return None
-    quant = None
-    if p.quantization is not None:
-        qp = p.quantization
-        quant = q.QuantizationSearchParams(ignore=qp.ignore, rescore=qp.rescore, oversampling=qp.oversampling)
     idf = None
     if isinstance(p.idf, m.IdfCorpusParams):
         idf = q.IdfParams(corpus=filter_to_grpc(p.idf.corpus))
@@ -163,7 +162,7 @@ def search_params_to_grpc(p: m.SearchParams | None) -> q.SearchParams | None:
     return q.SearchParams(
         hnsw_ef=p.hnsw_ef,
         exact=p.exact,
-        quantization=quant,
+        quantization=_QUANTIZATION_SEARCH[0](p.quantization),
         indexed_only=p.indexed_only,
         acorn=_diff_to_grpc(p.acorn, q.AcornSearchParams),
         idf=idf,
@@ -173,10 +172,6 @@ def search_params_to_grpc(p: m.SearchParams | None) -> q.SearchParams | None:
 def search_params_from_grpc(p: q.SearchParams | None) -> m.SearchParams | None:
     if p is None:
         return None
-    quant = None
-    if p.quantization is not None:
-        qp = p.quantization
-        quant = m.QuantizationSearchParams(ignore=qp.ignore, rescore=qp.rescore, oversampling=qp.oversampling)
     idf: Any = None
     if p.idf is not None:
         idf = (
@@ -187,7 +182,7 @@ def search_params_from_grpc(p: q.SearchParams | None) -> m.SearchParams | None:
     return m.SearchParams(
         hnsw_ef=p.hnsw_ef,
         exact=p.exact,
-        quantization=quant,
+        quantization=_QUANTIZATION_SEARCH[1](p.quantization),
         indexed_only=p.indexed_only,
         acorn=_diff_from_grpc(p.acorn, m.AcornSearchParams),
         idf=idf,
