@@ -277,7 +277,7 @@ class _Server:
             try:
                 aliased = _wire.with_aliases(op.name, raw)  # `with_vector` in `with_lookup`, ...
                 old = route.body(aliased if aliased is not None else msgspec.json.decode(raw))
-            except (ValueError, TypeError) as e:  # FormatError, msgspec's DecodeError
+            except (ValueError, TypeError, RecursionError) as e:  # FormatError, msgspec's errors
                 raise HttpError(400, f"Format error in JSON body: {e}") from None
             body = await _parse_body(op, old)
             path_params = _decode_path(op, http)
