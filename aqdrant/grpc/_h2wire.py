@@ -449,11 +449,11 @@ class H2Wire:
         if stream.headers is None:
             if headers and headers[0][0] == ":status" and headers[0][1][:1] == "1" and not flags & END_STREAM:
                 return None  # an informational (1xx) reply: the real one follows
-            stream.headers = headers  # type: ignore[assignment]
+            stream.headers = headers
         else:
             if not flags & END_STREAM:
                 raise self._fail(PROTOCOL, "trailers without END_STREAM")
-            stream.trailers = headers  # type: ignore[assignment]
+            stream.trailers = headers
         if flags & END_STREAM:
             stream.ended = True
             return stream

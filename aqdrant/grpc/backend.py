@@ -78,6 +78,8 @@ _SKIP_HEADERS = frozenset(
 )
 
 _METHODS: dict[str, tuple[type, type]] | None = None
+import os
+_GRPCLIB = os.environ.get("AQDRANT_GRPCLIB") == "1"  # temporary: A/B measurement
 
 
 def _methods() -> dict[str, tuple[type, type]]:
@@ -214,7 +216,7 @@ class GrpcBackend:
             _abandon_channel(self._channel)
             self._channel = None
         if self._channel is None:
-            if asyncio_loop and self.compression is None:
+            if asyncio_loop and self.compression is None and _GRPCLIB:
                 from grpclib.client import Channel
 
                 self._channel = Channel(self.host, self.port, ssl=self._ssl, codec=RawCodec())  # type: ignore[arg-type]
@@ -253,7 +255,7 @@ class GrpcBackend:
         channel = await self._get_channel(asyncio_loop)
         if self.compression is not None:
             payload = _compress(payload, self.compression)
-        if asyncio_loop and self.compression is None:
+        if asyncio_loop and self.compression is None and _GRPCLIB:
             reply = await self._call_grpclib(channel, request, path, payload, where)
         else:
             reply = await self._call_h2(channel, request, path, payload, where)
