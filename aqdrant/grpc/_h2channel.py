@@ -428,6 +428,8 @@ class _TrioConnection(_Connection):
         self.write_lock = anyio.Lock(fast_acquire=True)
         self._reader_scope = anyio.CancelScope()
         self._raw = stream.extra(anyio.abc.SocketAttribute.raw_socket, None)
+        # plain TCP is read and written on the socket itself (TLS needs the stream)
+        self._sock = None if stream.extra(anyio.streams.tls.TLSAttribute.ssl_object, None) else self._raw
 
     def start(self) -> None:
         self._trio.lowlevel.spawn_system_task(self._read_loop, name="aqdrant-h2-reader")
@@ -438,7 +440,7 @@ class _TrioConnection(_Connection):
                 await self.write()  # the connection preface and our SETTINGS
                 while self.error is None:
                     try:
-                        data = await self.stream.receive(_READ_SIZE)
+                        data = await self._receive()
                     except anyio.EndOfStream:
                         self.fail("the server closed the connection")
                         break
@@ -456,19 +458,48 @@ class _TrioConnection(_Connection):
             with anyio.CancelScope(shield=True):
                 await anyio.aclose_forcefully(self.stream)
 
+    async def _receive(self) -> bytes:
+        sock = self._sock
+        if sock is None:  # TLS: through the stream
+            return await self.stream.receive(_READ_SIZE)
+        # plain TCP: wait, then read (trio's own stream tries a read first, which after a reply
+        # is almost always one more system call that finds nothing)
+        await self._trio.lowlevel.wait_readable(sock)
+        try:
+            data = sock.recv(_READ_SIZE)
+        except BlockingIOError:
+            return b""
+        if not data:
+            raise anyio.EndOfStream
+        return data
+
     def push(self) -> None:
         pass  # the reader (or the caller holding the write lock) writes it next
 
     async def write(self) -> None:
         """Write everything queued, in order, until nothing is left.
 
-        A write interrupted halfway leaves half a frame on the wire, so it breaks the connection.
-        Small writes (headers, acks, resets, small messages) are shielded from cancellation for up
-        to a few seconds so that a caller's deadline does not cost everyone the connection.
+        Plain TCP: first straight to the socket (non-blocking; what asyncio's transports do),
+        which takes a small write whole. Otherwise through the stream, under the write lock; a
+        write interrupted halfway leaves half a frame on the wire, so it breaks the connection.
+        Small writes (headers, acks, resets, small messages) are shielded from cancellation for
+        up to a few seconds so that a caller's deadline does not cost everyone the connection.
         """
         out = self.wire.out
         if not out:
             return
+        if self.error is not None:
+            raise ChannelError(self.error, sent=True)
+        if self._sock is not None and not self.write_lock.locked():
+            try:
+                del out[: self._sock.send(out)]
+            except BlockingIOError:
+                pass
+            except OSError as exc:
+                await self.close(f"sending failed: {_describe(exc)}")
+                raise ChannelError(self.error or "sending failed", sent=True) from None
+            if not out:
+                return
         async with self.write_lock:
             while out:
                 if self.error is not None:
