@@ -144,7 +144,9 @@ def test_connection_setup_exchanges_settings_both_ways() -> None:
 
 def test_unary_call_headers_body_and_trailers() -> None:
     pair = Pair()
-    metadata = w.timeout_block("250m") + w.metadata_block("x-trace", "t-1") + w.metadata_block("api-key", "s3cret")
+    metadata = (
+        w.timeout_block("250m") + w.metadata_block("x-trace", "t-1") + w.metadata_block("api-key", "s3cret")
+    )
     stream = pair.call(b"hello", metadata=metadata)
     assert pair.finished == [stream] and stream.ended and stream.closed
     assert reply_of(stream) == b"olleh"
@@ -171,7 +173,13 @@ def test_unary_call_headers_body_and_trailers() -> None:
 
 
 def test_metadata_http2_cannot_carry_is_refused_without_the_value() -> None:
-    for name, value in (("X-Upper", "v"), ("bad name", "v"), ("connection", "close"), ("ok", "a\r\nb"), ("ok", " pad")):
+    for name, value in (
+        ("X-Upper", "v"),
+        ("bad name", "v"),
+        ("connection", "close"),
+        ("ok", "a\r\nb"),
+        ("ok", " pad"),
+    ):
         with pytest.raises(ValueError) as refused:
             w.metadata_block(name, value)
         assert value not in str(refused.value) or value == "v"

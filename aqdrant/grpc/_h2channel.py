@@ -125,8 +125,12 @@ class _Connection:
     (:class:`_AsyncioConnection`: a protocol fed by the loop; :class:`_TrioConnection`: a reader
     task over an anyio stream)."""
 
-    def __init__(self, authority: str, scheme: str, on_room: Callable[[], None], compression: str | None) -> None:
-        self.wire = H2Wire(stream_window=_STREAM_WINDOW, connection_window=_CONNECTION_WINDOW, max_frame_size=_MAX_FRAME)
+    def __init__(
+        self, authority: str, scheme: str, on_room: Callable[[], None], compression: str | None
+    ) -> None:
+        self.wire = H2Wire(
+            stream_window=_STREAM_WINDOW, connection_window=_CONNECTION_WINDOW, max_frame_size=_MAX_FRAME
+        )
         self.wire.initiate()
         self.authority, self.scheme = authority, scheme
         #: ``grpc-encoding`` of request messages ("gzip" / "deflate"): the caller compresses the
@@ -750,7 +754,11 @@ class H2Channel:
         loop = asyncio.get_running_loop()
         conn = _AsyncioConnection(self._authority, scheme, self._wake, self.compression)
         await loop.create_connection(
-            lambda: conn, self.host, self.port, ssl=self._ssl, server_hostname=self.host if self._ssl else None
+            lambda: conn,
+            self.host,
+            self.port,
+            ssl=self._ssl,
+            server_hostname=self.host if self._ssl else None,
         )
         if self._ssl is not None:
             alpn = _alpn(conn.transport.get_extra_info("ssl_object") if conn.transport else None)

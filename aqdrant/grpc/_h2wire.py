@@ -29,26 +29,48 @@ from struct import Struct
 from hpack import Decoder
 from hpack.exceptions import HPACKError
 
+from .._headers import SECRET_HEADERS
+
 __all__ = ["H2Wire", "ProtocolError", "Stream", "header_block", "metadata_block"]
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 # frame types
-DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = range(10)
+DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = (
+    range(10)
+)
 # flags
 END_STREAM = ACK = 0x1
 END_HEADERS = 0x4
 PADDED = 0x8
 PRIORITY_FLAG = 0x20
 # error codes
-NO_ERROR, PROTOCOL, INTERNAL, FLOW_CONTROL, _, STREAM_CLOSED, FRAME_SIZE, REFUSED_STREAM, CANCEL, COMPRESSION = range(10)
+(
+    NO_ERROR,
+    PROTOCOL,
+    INTERNAL,
+    FLOW_CONTROL,
+    _,
+    STREAM_CLOSED,
+    FRAME_SIZE,
+    REFUSED_STREAM,
+    CANCEL,
+    COMPRESSION,
+) = range(10)
 ERROR_NAMES = (
     "NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT",
     "STREAM_CLOSED", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR",
     "CONNECT_ERROR", "ENHANCE_YOUR_CALM", "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED",
 )  # fmt: skip
 # settings
-HEADER_TABLE_SIZE, ENABLE_PUSH, MAX_CONCURRENT_STREAMS, INITIAL_WINDOW_SIZE, MAX_FRAME_SIZE, MAX_HEADER_LIST_SIZE = range(1, 7)
+(
+    HEADER_TABLE_SIZE,
+    ENABLE_PUSH,
+    MAX_CONCURRENT_STREAMS,
+    INITIAL_WINDOW_SIZE,
+    MAX_FRAME_SIZE,
+    MAX_HEADER_LIST_SIZE,
+) = range(1, 7)
 
 # what receive() reports about the connection (a bit set)
 SETTINGS_CHANGED, WINDOW_OPENED, GOING_AWAY = 1, 2, 4
@@ -106,8 +128,9 @@ _STATIC = {":authority": 1, ":path": 4, "content-type": 31, "user-agent": 58}
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9a-z]+")
 _BAD_VALUE = re.compile(r"[\x00\r\n]|^[ \t]|[ \t]$")
 #: connection-specific headers HTTP/2 forbids (RFC 9113 8.2.2); metadata cannot carry them
-FORBIDDEN = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "host"})
-_SECRET_WORDS = ("key", "auth", "token", "secret", "password", "cookie", "credential")
+FORBIDDEN = frozenset(
+    {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "host"}
+)
 
 
 def _int(value: int, bits: int, flags: int) -> bytes:
@@ -154,14 +177,14 @@ def header_block(path: str, authority: str, scheme: str, user_agent: str) -> byt
 def metadata_block(name: str, value: str) -> bytes:
     """One metadata entry, checked as HTTP/2 requires (ValueError naming the key, never the value).
 
-    Entries whose name looks like a credential use the "never indexed" form, which tells every
-    hop not to keep the value in a compression table.
+    Credentials (the client's list of secret headers) use the "never indexed" form, which tells
+    every hop not to keep the value in a compression table.
     """
     if not _TOKEN.fullmatch(name) or name in FORBIDDEN:
         raise ValueError(f"gRPC metadata that HTTP/2 cannot carry (name: {name!r})")
     if _BAD_VALUE.search(value):
         raise ValueError(f"gRPC metadata that HTTP/2 cannot carry (the value of {name!r})")
-    return _literal(name, value, never_indexed=any(w in name for w in _SECRET_WORDS))
+    return _literal(name, value, never_indexed=name in SECRET_HEADERS)
 
 
 def timeout_block(value: str) -> bytes:
@@ -477,7 +500,9 @@ class H2Wire:
         try:
             headers = self._decoder.decode(block)
         except HPACKError as exc:
-            raise self._fail(COMPRESSION, f"a header block that cannot be decoded ({type(exc).__name__})") from None
+            raise self._fail(
+                COMPRESSION, f"a header block that cannot be decoded ({type(exc).__name__})"
+            ) from None
         after = (table.maxsize, len(entries), entries[0] if entries else None)
         if after[:2] == state[:2] and after[2] is state[2]:
             if len(self._decoded) >= 64:
