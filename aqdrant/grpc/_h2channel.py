@@ -236,7 +236,7 @@ class _Connection:
     ) -> bytes | None:
         """One call on this connection. The caller checked :meth:`has_room` without awaiting since."""
         wire = self.wire
-        timeout = None if deadline is None else max(deadline - anyio.current_time(), 0.0)
+        timeout = None if deadline is None else max(deadline - self.now(), 0.0)
         block = self._header_block(path, metadata, timeout)  # ValueError before anything is sent
         if not wire.ids_left:
             self.retired = True
@@ -301,6 +301,8 @@ class _Connection:
 
     # -- I/O: the subclass's ----------------------------------------------------------------------
 
+    now: Callable[[], float]  # the loop's clock (anyio.current_time() without its dispatch)
+
     def push(self) -> None:
         """Write what the wire has queued, if that needs no wait (from the reader)."""
         raise NotImplementedError
@@ -338,6 +340,7 @@ class _AsyncioConnection(_Connection, asyncio.Protocol):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self._loop = asyncio.get_running_loop()
+        self.now = self._loop.time
         self._drained: asyncio.Future[None] | None = None  # set while the transport is paused
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -428,6 +431,7 @@ class _TrioConnection(_Connection):
 
         super().__init__(*args)
         self._trio = trio
+        self.now = trio.current_time
         self.stream = stream
         self.write_lock = anyio.Lock(fast_acquire=True)
         self._reader_scope = anyio.CancelScope()
@@ -562,7 +566,21 @@ class _TrioConnection(_Connection):
             await anyio.aclose_forcefully(self.stream)
 
 
+_OK = ("grpc-status", "0")
+
+
 def _reply(call: _Call) -> bytes | None:
+    trailers = call.trailers
+    if trailers and trailers[0] == _OK and call.reset is None:  # the common case, checked first
+        data = call.chunks[0] if len(call.chunks) == 1 else b"".join(call.chunks)
+        if len(data) >= 5 and not data[0] & 1:
+            end = 5 + int.from_bytes(data[1:5], "big")
+            if len(data) >= end:
+                return data[5:end]
+    return _reply_in_full(call)
+
+
+def _reply_in_full(call: _Call) -> bytes | None:
     headers = dict(call.headers or ())
     trailers = dict(call.trailers or ()) if call.trailers is not None else headers  # trailers-only
     metadata = {k: v for k, v in {**headers, **trailers}.items() if k not in _NOT_METADATA and k[0] != ":"}
