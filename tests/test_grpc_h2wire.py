@@ -316,6 +316,26 @@ def test_padded_data_and_headers_with_priority() -> None:
     assert finished == [stream] and reply_of(stream) == b"pad" and stream.trailers == [("grpc-status", "0")]
 
 
+def test_reply_headers_are_decoded_against_the_table_as_it_is_now() -> None:
+    """The same block bytes mean other headers once the server's table changed: the decoder's
+    remembered results must not outlive the table state they were decoded against."""
+    server = Server()
+    server.answer = False
+    pair = Pair(server)
+    one, two, three = pair.call(b"1"), pair.call(b"2"), pair.call(b"3")
+    client = pair.client
+    insert_a = b"\x88" + b"\x40\x01x\x01a"  # :status 200, then x: a added to the table
+    newest = b"\x88\xbe"  # :status 200, then the table's newest entry
+    for stream in (one, two):  # a block that adds to the table is decoded every time
+        client.receive(w.frame(w.HEADERS, w.END_HEADERS, stream.id, insert_a))
+    assert len(client._decoder.header_table.dynamic_entries) == 2
+    client.receive(w.frame(w.HEADERS, w.END_HEADERS, three.id, newest))
+    assert three.headers == [(":status", "200"), ("x", "a")]
+    client.receive(w.frame(w.HEADERS, w.END_HEADERS | w.END_STREAM, one.id, b"\x40\x01x\x01b"))
+    client.receive(w.frame(w.HEADERS, w.END_HEADERS | w.END_STREAM, three.id, newest))
+    assert three.trailers == [(":status", "200"), ("x", "b")]  # the same bytes, the new entry
+
+
 def test_unknown_frame_types_are_ignored() -> None:
     pair = Pair()
     finished, changes = pair.client.receive(w.frame(0xFA, 0xFF, 0, b"extension") + w.frame(0x0B, 0, 1, b"x"))

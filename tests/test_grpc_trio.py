@@ -315,6 +315,24 @@ async def test_channel_metadata_deadline_and_status(extra, anyio_backend) -> Non
     assert closed.value.sent is False
 
 
+async def test_channel_refuses_metadata_http2_cannot_carry_and_goes_on(extra, anyio_backend) -> None:
+    port, handlers = extra
+    channel = H2Channel("127.0.0.1", port)
+    try:
+        for metadata in ([("x-note", "line\r\nbreak-secret")], [("bad name", "v")], [("x-note", " padded")]):
+            with pytest.raises(ValueError) as refused:
+                await channel.unary("/test.Echo/Echo", b"no", metadata=metadata)
+            assert "secret" not in str(refused.value) and "padded" not in str(refused.value)
+        # the transport's own headers are not the caller's to set: dropped, not sent
+        reply = await channel.unary(
+            "/test.Echo/Echo", b"ok", metadata=[("te", "x"), (":path", "/other"), ("x-fine", "v")]
+        )
+        assert reply == b"ko" and handlers.metadata[-1]["x-fine"] == "v"
+        assert "te" not in handlers.metadata[-1]
+    finally:
+        await channel.aclose()
+
+
 async def test_channel_cancelled_call_leaves_the_connection_usable(extra, anyio_backend) -> None:
     port, handlers = extra
     channel = H2Channel("127.0.0.1", port)

@@ -1,32 +1,37 @@
-"""A unary gRPC channel on anyio and the sans-IO ``h2`` library, for loops grpclib cannot run on.
+"""The client's unary gRPC channel, on asyncio and trio, over :mod:`aqdrant.grpc._h2wire`.
 
-grpclib (the asyncio channel) is built on ``h2`` too; this is the same protocol work without
-asyncio, so it runs on trio (and on asyncio). It only does what :class:`GrpcBackend` needs: one
-request message in, one reply message out, as bytes (encoding is done by grpc/convert and grpc/fast).
+It only does what :class:`GrpcBackend` needs: one request message in, one reply message out, as
+bytes (encoding is done by grpc/convert and grpc/fast). The HTTP/2 protocol work is ``_h2wire``'s
+(sans-IO); this module owns the connections, the calls and the waiting.
 
 Design (the shape of HTTP/2 clients such as grpc-go's or hyper's):
 
-* Each connection has **one reader task** that reads the socket and dispatches every frame to the
-  stream it belongs to; a call waits on its own event, so a reply is handed over the moment it is
-  read (no caller reads for the others, and none waits for another's turn). The reader runs as
-  a system task on trio (an ordinary task on asyncio): it belongs to the connection, not to the
-  call that opened it, and ends with the connection.
+* Each connection has **one reader** that dispatches every frame to the stream it belongs to; a
+  call waits on its own waiter, so a reply is handed over the moment it is read (no caller reads
+  for the others, and none waits for another's turn). On asyncio the reader is the connection
+  itself, an ``asyncio.Protocol`` the loop hands the bytes to; on trio it is a system task reading
+  the socket (it belongs to the connection, not to the call that opened it).
 * Calls are multiplexed on a connection as streams, up to the server's ``max_concurrent_streams``
   (no stream is opened before the server's SETTINGS have come). When every connection is full,
   another is opened (up to ``max_connections``); past that, calls wait for a free stream.
   A connection that breaks or gets GOAWAY takes no new calls and is closed once its calls end.
-* h2's state is only touched between awaits (one thread, cooperative), so it needs no lock;
-  outgoing bytes are queued in order and written under a write lock, by whoever holds it.
+* The wire state is only touched between awaits (one thread, cooperative), so it needs no lock.
+  A call's HEADERS and DATA leave in one write. asyncio: the transport takes every write whole.
+  trio: a write goes straight to the socket when it takes it all, otherwise the rest is written
+  under a write lock, in order, by whoever holds it.
 * Flow control: request data is sent as far as the server's windows allow, then the sender waits
-  for the reader to see a WINDOW_UPDATE (or the reply). Received data is acknowledged at once and
-  the local windows are large, so big replies stream at full speed. No message-size ceiling.
-* An interrupted write (cancellation, error) may leave half a frame on the wire, so it breaks
-  the connection; the next call opens a new one. A cancelled or timed-out call resets its stream
-  (RST_STREAM CANCEL) and leaves the connection usable.
+  for the reader to see a WINDOW_UPDATE (or the reply). Received data is acknowledged as it is
+  read and the local windows are large, so big replies stream at full speed. No message-size
+  ceiling.
+* Deadlines: a call waits for its reply with a timer (asyncio) or a cancel scope (trio), not
+  inside a cancel scope of its own; a timed-out or cancelled call resets its stream
+  (RST_STREAM CANCEL) and leaves the connection usable. On trio a write interrupted halfway
+  would leave half a frame on the wire, so it breaks the connection (small writes are shielded).
 
 Errors: :class:`GrpcStatusError` (a non-OK ``grpc-status``, with the metadata),
 :class:`ChannelError` (connection-level; ``sent`` tells whether the server may have the request),
-``TimeoutError`` (the deadline passed), ``ValueError`` (metadata h2 refuses to send).
+``TimeoutError`` (the deadline passed), ``ValueError`` (metadata HTTP/2 cannot carry; the message
+names the key, never the value).
 """
 
 from __future__ import annotations
@@ -251,8 +256,8 @@ class _Connection:
                 prefix = (b"\x01" if self.compression else b"\x00") + len(payload).to_bytes(4, "big")
                 if size <= _SMALL and size <= wire.send_max_frame and size <= wire.sendable(call):
                     wire.send(call, prefix + payload, end_stream=True)  # the common case: one frame
+                    call.sent = True  # from here the server may have it, even if the write fails
                     await self.write()  # HEADERS and DATA in one write
-                    call.sent = True
                 else:
                     await self._send_big(call, [memoryview(prefix), memoryview(payload)], deadline)
                 while not self._settled(call):
@@ -287,9 +292,10 @@ class _Connection:
                     pieces.pop(0)
                 else:
                     pieces[0] = pieces[0][done:]
+            if not pieces:
+                call.sent = True  # END_STREAM is queued
             await self.write()
             if not pieces:
-                call.sent = True
                 return
             # wait for the reader to see a WINDOW_UPDATE (or the reply, a reset, a failure)
             while not self._settled(call) and wire.sendable(call) <= 0:

@@ -30,6 +30,7 @@ from hpack import Decoder
 from hpack.exceptions import HPACKError
 
 from .._headers import SECRET_HEADERS
+from .fast._wire import _varint
 
 __all__ = ["H2Wire", "ProtocolError", "Stream", "header_block", "metadata_block"]
 
@@ -134,17 +135,12 @@ FORBIDDEN = frozenset(
 
 
 def _int(value: int, bits: int, flags: int) -> bytes:
-    """An HPACK integer with a ``bits``-bit prefix (RFC 7541 5.1)."""
+    """An HPACK integer with a ``bits``-bit prefix (RFC 7541 5.1): what exceeds the prefix
+    follows in 7-bit groups, low first, as a protobuf varint."""
     limit = (1 << bits) - 1
     if value < limit:
         return bytes((flags | value,))
-    out = bytearray((flags | limit,))
-    value -= limit
-    while value >= 128:
-        out.append((value & 127) | 128)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
+    return bytes((flags | limit,)) + _varint(value - limit)
 
 
 def _str(data: bytes) -> bytes:
