@@ -37,6 +37,7 @@ names the key, never the value).
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import math
 import socket as _socket
@@ -662,8 +663,7 @@ class H2Channel:
         self._conns: list[_Connection] = []  # taking calls, oldest first
         self._old: set[_Connection] = set()  # broken or going away, still finishing their calls
         self._opening = False  # one connection is opened at a time
-        self._room = anyio.Event()  # set (and replaced) when a stream slot may have come free
-        self._waiting = 0  # calls waiting for _room
+        self._waiters: collections.deque[anyio.Event] = collections.deque()  # calls waiting for room
         self._closed = False
 
     def __repr__(self) -> str:
@@ -702,12 +702,28 @@ class H2Channel:
                 await self._retire(conn)
 
     def _wake(self) -> None:
-        if self._waiting:
-            self._room.set()
-            self._room = anyio.Event()
+        """Wake as many waiting calls as there may be room for, oldest first (waking them all at
+        each finished call would cost O(waiting) per call with thousands in flight)."""
+        waiters = self._waiters
+        if not waiters:
+            return
+        if self._closed:
+            while waiters:
+                waiters.popleft().set()
+            return
+        room = sum(
+            max(0, c.wire.max_concurrent_streams - len(c.calls))
+            for c in self._conns
+            if c.accepting and c.ready.is_set()
+        )
+        if len(self._conns) < self._max_connections or any(not c.accepting for c in self._conns):
+            room += 1  # one of them may open a connection (or retire a broken one)
+        for _ in range(min(room, len(waiters))):
+            waiters.popleft().set()
 
     async def _acquire(self) -> _Connection:
         """A connection with a free stream slot (opening one if needed); no await after the check."""
+        woken = False
         while True:
             if self._closed:
                 raise ChannelError("the channel is closed", sent=False)
@@ -719,11 +735,20 @@ class H2Channel:
             if not self._opening and len(self._conns) < self._max_connections:
                 await self._open()
                 continue
-            self._waiting += 1
+            event = anyio.Event()
+            if woken:  # it was first in line and lost the room to a newer call: first again
+                self._waiters.appendleft(event)
+            else:
+                self._waiters.append(event)
+            woken = True
             try:
-                await self._room.wait()
-            finally:
-                self._waiting -= 1
+                await event.wait()
+            except BaseException:
+                if event.is_set():
+                    self._wake()  # the room it was woken for goes to the next one
+                else:
+                    self._waiters.remove(event)
+                raise
 
     async def _retire(self, conn: _Connection) -> None:
         """Take ``conn`` out of service; close it once its calls have ended."""
