@@ -465,6 +465,35 @@ async def test_channel_goaway_and_refused_streams_are_not_sent(anyio_backend) ->
         server.close()
 
 
+async def test_channel_deadlines_fire_in_their_own_order(anyio_backend) -> None:
+    """A server that never answers (nor enforces grpc-timeout): each call ends at its own
+    deadline, also one that came later with an earlier deadline, and the connection stays."""
+    server = RawH2Server(lambda conn, sids: None, batch=1000)
+    channel = H2Channel("127.0.0.1", server.port)
+    ended: list[str] = []
+    try:
+
+        async def call(name: str, seconds: float) -> None:
+            with pytest.raises(TimeoutError):
+                await channel.unary("/t.T/M", b"x", deadline=anyio.current_time() + seconds)
+            ended.append(name)
+
+        with anyio.fail_after(20):  # hang guard: the late deadline is 60 s away
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(call, "late", 60)
+                await anyio.wait_all_tasks_blocked()
+                tg.start_soon(call, "early", 0.3)
+                tg.start_soon(call, "earlier", 0.1)
+                while len(ended) < 2:
+                    await anyio.sleep(0.01)
+                tg.cancel_scope.cancel()
+        assert ended == ["earlier", "early"]
+        assert channel._conn is not None and channel._conn.error is None and not channel._conn.calls
+    finally:
+        await channel.aclose()
+        server.close()
+
+
 def test_one_client_across_event_loop_runs(srv) -> None:
     """A client kept across ``anyio.run`` calls (trio, trio, asyncio, trio) gets a fresh channel
     for each loop: the old one's connections and locks belong to a loop that is gone."""
