@@ -299,6 +299,23 @@ def test_settings_changed_mid_connection_apply_to_open_streams() -> None:
     assert reply_of(pair.call(b"after")) == b"retfa"
 
 
+def test_a_shrunk_initial_window_can_leave_a_stream_owing() -> None:
+    """RFC 9113 6.9.2: a smaller SETTINGS_INITIAL_WINDOW_SIZE can make an open stream's window
+    negative; nothing more is sent until WINDOW_UPDATEs bring it above zero."""
+    wire = H2Wire()
+    wire.initiate()
+    setting = struct.pack(">HL", w.INITIAL_WINDOW_SIZE, 1000)
+    wire.receive(w.frame(w.SETTINGS, 0, 0, setting))
+    stream = Stream()
+    wire.open(stream, w.header_block(PATH, "a", "http", "t"))
+    body = b"x" * 5000
+    assert wire.send(stream, body, end_stream=True) == 1000
+    wire.receive(w.frame(w.SETTINGS, 0, 0, struct.pack(">HL", w.INITIAL_WINDOW_SIZE, 100)))
+    assert stream.send_window == -900 and wire.send(stream, body[1000:], end_stream=True) == 0
+    wire.receive(w.frame(w.WINDOW_UPDATE, 0, stream.id, struct.pack(">L", 1000)))
+    assert wire.send(stream, body[1000:], end_stream=True) == 100 and not stream.local_closed
+
+
 def test_padded_data_and_headers_with_priority() -> None:
     server = Server()
     server.answer = False

@@ -2,7 +2,7 @@
 
 Why not ``h2``: measured here, h2 alone costs ~200 us of CPU per unary call (events, eager frame
 reprs for its logger, a header encoder with table state, validation), most of the budget of a
-small gRPC call; this module does the same wire work in ~25 us (docs/architecture.md, "gRPC
+small gRPC call; this module does the same wire work in ~20 us (docs/architecture.md, "gRPC
 channel"). It does what a gRPC client needs and nothing more:
 
 * the connection preface and our SETTINGS; the server's SETTINGS applied (stream limit, initial
@@ -273,14 +273,14 @@ class H2Wire:
         return sid
 
     def sendable(self, stream: Stream) -> int:
-        """How many bytes of DATA ``stream`` may send now (windows and frame size)."""
+        """How many bytes of DATA ``stream`` may send now (the connection's and its window)."""
         return max(0, min(self.send_window, stream.send_window))
 
     def send(self, stream: Stream, data: bytes | memoryview, *, end_stream: bool) -> int:
         """Queue as much of ``data`` as the windows allow, in frames of at most the server's frame
         size; END_STREAM goes on the last frame once all of it is queued. Returns how much was."""
-        room = min(self.send_window, stream.send_window, len(data))
-        if room <= 0 and data:
+        room = max(0, min(self.send_window, stream.send_window, len(data)))  # windows may be < 0
+        if not room and data:
             return 0
         limit = self.send_max_frame
         sid = stream.id
