@@ -13,7 +13,8 @@ the protocol library's CPU per call, the part of a call's cost that the library 
 
 Loopback: ``H2Channel.unary`` of a prebuilt ``CountPoints`` (with an ``api-key`` and a deadline)
 against the dev server in its own process, sequential; the client process's CPU per call (the
-socket system calls included). This is the transport's share of a small call.
+socket system calls included). This is the transport's share of a small call. The floor: the
+same calls from a bare asyncio protocol over ``_h2wire`` (no deadline, metadata or channel).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import h2.config
 import h2.connection
@@ -148,6 +150,60 @@ async def bench_channel(grpc_port: int, calls: int) -> float:
         await channel.aclose()
 
 
+async def bench_floor(grpc_port: int, calls: int) -> float:
+    """The same calls from a bare asyncio protocol over ``_h2wire`` (no deadline, no metadata, no
+    channel): what the loop, the system calls and the wire cost, the floor for a channel."""
+    import asyncio
+
+    from aqdrant.grpc._proto import qdrant as q
+
+    loop = asyncio.get_running_loop()
+
+    class Bare(asyncio.Protocol):
+        def __init__(self) -> None:
+            self.wire = w.H2Wire(stream_window=16 << 20, connection_window=256 << 20, max_frame_size=1 << 20)
+            self.wire.initiate()
+            self.ready = loop.create_future()
+            self.reply: asyncio.Future[None] | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            self.transport = transport
+            self.flush()
+
+        def flush(self) -> None:
+            if self.wire.out:
+                self.transport.write(bytes(self.wire.out))
+                self.wire.out.clear()
+
+        def data_received(self, data: bytes) -> None:
+            finished, changes = self.wire.receive(data)
+            self.flush()
+            if changes & w.SETTINGS_CHANGED and not self.ready.done():
+                self.ready.set_result(None)
+            if finished and self.reply is not None:
+                self.reply.set_result(None)
+
+    transport, bare = await loop.create_connection(Bare, "127.0.0.1", grpc_port)
+    await bare.ready
+    payload = bytes(q.CountPoints(collection_name="bench", exact=True))
+    message = b"\x00" + len(payload).to_bytes(4, "big") + payload
+    block = w.header_block(PATH, f"127.0.0.1:{grpc_port}", "http", "bench")
+    try:
+        for i in range(calls + 50):
+            if i == 50:  # after a warm-up
+                t = time.process_time()
+            stream = w.Stream()
+            bare.wire.open(stream, block)
+            bare.wire.send(stream, message, end_stream=True)
+            bare.reply = loop.create_future()
+            bare.flush()
+            await bare.reply
+            bare.wire.forget(stream)
+        return (time.process_time() - t) / calls * 1e6
+    finally:
+        transport.close()
+
+
 def loopback(calls: int, repeat: int) -> dict[str, list[float]]:
     import anyio
     from bench_small_calls import start_server
@@ -158,10 +214,15 @@ def loopback(calls: int, repeat: int) -> dict[str, list[float]]:
 
         with QdrantClient(url=url) as client:
             client.create_collection("bench", vectors_config=models.VectorParams(size=4, distance="Dot"))
-        runs: dict[str, list[float]] = {"H2Channel (asyncio)": [], "H2Channel (trio)": []}
+        runs: dict[str, list[float]] = {
+            "H2Channel (asyncio)": [],
+            "H2Channel (trio)": [],
+            "floor (asyncio)": [],
+        }
         for _ in range(repeat):
             for loop in ("asyncio", "trio"):
                 runs[f"H2Channel ({loop})"].append(anyio.run(bench_channel, grpc_port, calls, backend=loop))
+            runs["floor (asyncio)"].append(anyio.run(bench_floor, grpc_port, calls, backend="asyncio"))
         return runs
     finally:
         proc.kill()
