@@ -78,7 +78,7 @@ def _compression(value: Any) -> str | None:
 def _grpc_backend(
     rest: Any, grpc_port: int, https: bool | None, grpc_options: dict[str, Any] | None, compression: str | None = None
 ) -> Any:
-    """gRPC to the same host (grpclib on asyncio, an h2 channel on trio), with REST as the
+    """gRPC to the same host (aqdrant's HTTP/2 channel, asyncio and trio), with REST as the
     per-call fallback (ops without a gRPC counterpart, shapes the conversion layer does not
     cover yet)."""
     from urllib.parse import urlsplit

@@ -1,7 +1,7 @@
 """No logger sees a credential: a filter on the loggers of the libraries under the transports.
 
-hpack (under h2, under grpclib and aqdrant's trio gRPC channel) writes every header it encodes
-or decodes at DEBUG - ``Adding b'api-key'=b'...' to the header table`` - and httpcore/httpx may
+hpack (under h2 and grpclib, and the reply decoder of aqdrant's gRPC channel) writes every header
+it encodes or decodes at DEBUG - ``Adding b'api-key'=b'...' to the header table`` - and httpcore/httpx may
 log request details. The client cannot stop a user from turning DEBUG on for everything, so each
 record of those loggers has the secrets of every live client (API keys and the tokens a provider
 handed out) replaced by ``[secret]`` before any handler sees it.

@@ -61,7 +61,9 @@ async def test_two_thousand_concurrent_mixed_calls_without_an_error(srv, anyio_b
                     assert hits and all(h.payload["k"] == 1 for h in hits)
                 elif kind == "upsert":
                     point = models.PointStruct(id=1000 + i, vector=base[i % 200].tolist(), payload={"k": 9})
-                    assert (await client.upsert(name, [point], wait=True)).status == models.UpdateStatus.COMPLETED
+                    assert (
+                        await client.upsert(name, [point], wait=True)
+                    ).status == models.UpdateStatus.COMPLETED
                 elif kind == "count":
                     assert (await client.count(name, exact=True)).count >= 200
                 elif kind == "retrieve":
@@ -204,6 +206,78 @@ async def test_h2_channel_waits_for_a_free_stream_past_max_connections(anyio_bac
     finally:
         await channel.aclose()
         server.close()
+
+
+async def test_h2_channel_waiters_cancelled_while_waiting_pass_their_turn_on(anyio_backend) -> None:
+    """Calls waiting for a stream slot are woken one per free slot; one cancelled (or timed out)
+    while waiting, even just after being woken, must not strand the others."""
+    server = LimitedH2Server(limit=2)
+    channel = H2Channel("127.0.0.1", server.port, max_connections=1)
+    results: dict[int, Any] = {}
+    try:
+
+        async def call(i: int, deadline: float) -> None:
+            try:
+                results[i] = await channel.unary("/t.T/Echo", b"m%d" % i, deadline=deadline)
+            except TimeoutError:
+                results[i] = "timeout"
+
+        with anyio.fail_after(60):  # hang guard
+            async with anyio.create_task_group() as tg:
+                for i in range(40):
+                    # every third call gives up almost at once, most of them while waiting
+                    short = i % 3 == 1
+                    tg.start_soon(call, i, anyio.current_time() + (0.001 if short else 60))
+        assert sorted(results) == list(range(40))
+        for i, got in results.items():  # the patient calls all got their reply
+            assert got == (b"m%d" % i)[::-1] or (i % 3 == 1 and got == "timeout")
+        assert list(results.values()).count("timeout") >= 5  # most impatient ones timed out waiting
+        assert server.violations == 0 and server.connections == 1
+    finally:
+        await channel.aclose()
+        server.close()
+
+
+class _Slot:
+    """A stand-in connection with one stream slot, open or taken by the test."""
+
+    def __init__(self) -> None:
+        self.free = False
+        self.accepting = True
+        self.calls: dict[int, Any] = {}
+        self.wire = type("Wire", (), {"max_concurrent_streams": 1})()
+        self.ready = anyio.Event()
+        self.ready.set()
+
+    def has_room(self) -> bool:
+        return self.free
+
+
+async def test_h2_channel_a_cancelled_waiter_leaves_the_line(anyio_backend) -> None:
+    channel = H2Channel("127.0.0.1", 9, max_connections=1)
+    slot = _Slot()
+    slot.calls[1] = object()  # taken
+    channel._conns = [slot]  # type: ignore[list-item]
+    got: list[str] = []
+
+    async def acquire(name: str, scope: anyio.CancelScope) -> None:
+        with scope:
+            await channel._acquire()
+            got.append(name)
+
+    first, second = anyio.CancelScope(), anyio.CancelScope()
+    with anyio.fail_after(10):  # hang guard: the second waiter must not be stranded
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(acquire, "first", first)
+            await anyio.wait_all_tasks_blocked()
+            tg.start_soon(acquire, "second", second)
+            await anyio.wait_all_tasks_blocked()
+            first.cancel()  # the first in line gives up
+            await anyio.wait_all_tasks_blocked()
+            slot.calls.clear()
+            slot.free = True
+            channel._wake()  # room for one: it must go to the second, not to the one gone
+    assert got == ["second"] and not channel._waiters
 
 
 class Held:

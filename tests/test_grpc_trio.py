@@ -315,6 +315,24 @@ async def test_channel_metadata_deadline_and_status(extra, anyio_backend) -> Non
     assert closed.value.sent is False
 
 
+async def test_channel_refuses_metadata_http2_cannot_carry_and_goes_on(extra, anyio_backend) -> None:
+    port, handlers = extra
+    channel = H2Channel("127.0.0.1", port)
+    try:
+        for metadata in ([("x-note", "line\r\nbreak-secret")], [("bad name", "v")], [("x-note", " padded")]):
+            with pytest.raises(ValueError) as refused:
+                await channel.unary("/test.Echo/Echo", b"no", metadata=metadata)
+            assert "secret" not in str(refused.value) and "padded" not in str(refused.value)
+        # the transport's own headers are not the caller's to set: dropped, not sent
+        reply = await channel.unary(
+            "/test.Echo/Echo", b"ok", metadata=[("te", "x"), (":path", "/other"), ("x-fine", "v")]
+        )
+        assert reply == b"ko" and handlers.metadata[-1]["x-fine"] == "v"
+        assert "te" not in handlers.metadata[-1]
+    finally:
+        await channel.aclose()
+
+
 async def test_channel_cancelled_call_leaves_the_connection_usable(extra, anyio_backend) -> None:
     port, handlers = extra
     channel = H2Channel("127.0.0.1", port)
@@ -442,6 +460,35 @@ async def test_channel_goaway_and_refused_streams_are_not_sent(anyio_backend) ->
         # the next call opens a new connection (the server answers it once three have come)
         results = await _gather(call, 3)
         assert server.connections == 2 and results.count(b"one") == 1
+    finally:
+        await channel.aclose()
+        server.close()
+
+
+async def test_channel_deadlines_fire_in_their_own_order(anyio_backend) -> None:
+    """A server that never answers (nor enforces grpc-timeout): each call ends at its own
+    deadline, also one that came later with an earlier deadline, and the connection stays."""
+    server = RawH2Server(lambda conn, sids: None, batch=1000)
+    channel = H2Channel("127.0.0.1", server.port)
+    ended: list[str] = []
+    try:
+
+        async def call(name: str, seconds: float) -> None:
+            with pytest.raises(TimeoutError):
+                await channel.unary("/t.T/M", b"x", deadline=anyio.current_time() + seconds)
+            ended.append(name)
+
+        with anyio.fail_after(20):  # hang guard: the late deadline is 60 s away
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(call, "late", 60)
+                await anyio.wait_all_tasks_blocked()
+                tg.start_soon(call, "early", 0.3)
+                tg.start_soon(call, "earlier", 0.1)
+                while len(ended) < 2:
+                    await anyio.sleep(0.01)
+                tg.cancel_scope.cancel()
+        assert ended == ["earlier", "early"]
+        assert channel._conn is not None and channel._conn.error is None and not channel._conn.calls
     finally:
         await channel.aclose()
         server.close()

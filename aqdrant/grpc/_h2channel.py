@@ -1,50 +1,71 @@
-"""A unary gRPC channel on anyio and the sans-IO ``h2`` library, for loops grpclib cannot run on.
+"""The client's unary gRPC channel, on asyncio and trio, over :mod:`aqdrant.grpc._h2wire`.
 
-grpclib (the asyncio channel) is built on ``h2`` too; this is the same protocol work without
-asyncio, so it runs on trio (and on asyncio). It only does what :class:`GrpcBackend` needs: one
-request message in, one reply message out, as bytes (encoding is done by grpc/convert and grpc/fast).
+It only does what :class:`GrpcBackend` needs: one request message in, one reply message out, as
+bytes (encoding is done by grpc/convert and grpc/fast). The HTTP/2 protocol work is ``_h2wire``'s
+(sans-IO); this module owns the connections, the calls and the waiting.
 
 Design (the shape of HTTP/2 clients such as grpc-go's or hyper's):
 
-* Each connection has **one reader task** that reads the socket and dispatches every frame to the
-  stream it belongs to; a call waits on its own event, so a reply is handed over the moment it is
-  read (no caller reads for the others, and none waits for another's turn). The reader runs as
-  a system task on trio (an ordinary task on asyncio): it belongs to the connection, not to the
-  call that opened it, and ends with the connection.
+* Each connection has **one reader** that dispatches every frame to the stream it belongs to; a
+  call waits on its own waiter, so a reply is handed over the moment it is read (no caller reads
+  for the others, and none waits for another's turn). On asyncio the reader is the connection
+  itself, an ``asyncio.Protocol`` the loop hands the bytes to; on trio it is a system task reading
+  the socket (it belongs to the connection, not to the call that opened it).
 * Calls are multiplexed on a connection as streams, up to the server's ``max_concurrent_streams``
   (no stream is opened before the server's SETTINGS have come). When every connection is full,
   another is opened (up to ``max_connections``); past that, calls wait for a free stream.
   A connection that breaks or gets GOAWAY takes no new calls and is closed once its calls end.
-* h2's state is only touched between awaits (one thread, cooperative), so it needs no lock;
-  outgoing bytes are queued in order and written under a write lock, by whoever holds it.
+* The wire state is only touched between awaits (one thread, cooperative), so it needs no lock.
+  A call's HEADERS and DATA leave in one write. asyncio: the transport takes every write whole.
+  trio: a write goes straight to the socket when it takes it all, otherwise the rest is written
+  under a write lock, in order, by whoever holds it.
 * Flow control: request data is sent as far as the server's windows allow, then the sender waits
-  for the reader to see a WINDOW_UPDATE (or the reply). Received data is acknowledged at once and
-  the local windows are large, so big replies stream at full speed. No message-size ceiling.
-* An interrupted write (cancellation, error) may leave half a frame on the wire, so it breaks
-  the connection; the next call opens a new one. A cancelled or timed-out call resets its stream
-  (RST_STREAM CANCEL) and leaves the connection usable.
+  for the reader to see a WINDOW_UPDATE (or the reply). Received data is acknowledged as it is
+  read and the local windows are large, so big replies stream at full speed. No message-size
+  ceiling.
+* Deadlines: a call waits for its reply with a timer (asyncio) or a cancel scope (trio), not
+  inside a cancel scope of its own; a timed-out or cancelled call resets its stream
+  (RST_STREAM CANCEL) and leaves the connection usable. On trio a write interrupted halfway
+  would leave half a frame on the wire, so it breaks the connection (small writes are shielded).
 
 Errors: :class:`GrpcStatusError` (a non-OK ``grpc-status``, with the metadata),
 :class:`ChannelError` (connection-level; ``sent`` tells whether the server may have the request),
-``TimeoutError`` (the deadline passed), ``ValueError`` (metadata h2 refuses to send).
+``TimeoutError`` (the deadline passed), ``ValueError`` (metadata HTTP/2 cannot carry; the message
+names the key, never the value).
 """
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import contextlib
+import heapq
+import math
+import socket as _socket
 import ssl as _ssl
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import unquote
 
 import anyio
 import anyio.abc
-import h2.config
-import h2.connection
-import h2.errors
-import h2.events
-import h2.exceptions
-import h2.settings
+import anyio.streams.tls
+
+from ._h2wire import (
+    CANCEL,
+    FORBIDDEN,
+    GOING_AWAY,
+    REFUSED_STREAM,
+    SETTINGS_CHANGED,
+    H2Wire,
+    ProtocolError,
+    Stream,
+    _literal,
+    error_name,
+    header_block,
+    metadata_block,
+    timeout_block,
+)
 
 __all__ = ["ChannelError", "GrpcStatusError", "H2Channel"]
 
@@ -62,10 +83,7 @@ _HTTP_TO_GRPC = {400: 13, 401: 16, 403: 7, 404: 12, 429: 14, 502: 14, 503: 14, 5
 _NOT_METADATA = frozenset(
     {"content-type", "grpc-status", "grpc-message", "grpc-encoding", "grpc-accept-encoding"}
 )
-#: connection-specific headers HTTP/2 forbids; gRPC metadata never carries them
-_FORBIDDEN = frozenset(
-    {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "host"}
-)
+_USER_AGENT = "grpc-python-aqdrant-h2"
 
 
 class GrpcStatusError(Exception):
@@ -97,95 +115,45 @@ def encode_timeout(seconds: float) -> str:
     return f"{max(1, int(seconds * 1e9))}n"
 
 
-def _spawn(fn: Callable[[], Awaitable[None]]) -> Any:
-    """Start ``fn()`` in the running loop, owned by no caller (it must never raise).
+class _Call(Stream):
+    """One call's stream, and how its caller is woken (``flag``: woken while it was not waiting)."""
 
-    trio: a system task (cancelled when the run ends); asyncio: a task, returned so that the
-    connection holds a reference to it.
-    """
-    import sniffio
-
-    if sniffio.current_async_library() == "trio":
-        import trio
-
-        trio.lowlevel.spawn_system_task(fn, name="aqdrant-h2-reader")
-        return None
-    import asyncio
-
-    return asyncio.get_running_loop().create_task(fn())  # type: ignore[arg-type]
-
-
-class _Call:
-    """What one stream has received so far; ``done`` is set when the caller should look."""
-
-    __slots__ = ("chunks", "done", "ended", "headers", "reset", "sent", "trailers")
+    __slots__ = ("flag", "sent", "timed", "waiter")
 
     def __init__(self) -> None:
-        self.headers: list[tuple[str, str]] | None = None
-        self.trailers: list[tuple[str, str]] | None = None
-        self.chunks: list[bytes] = []
-        self.ended = False
-        self.reset: int | None = None
+        super().__init__()
         self.sent = False  # the whole request (END_STREAM) has been handed to the socket
-        self.done = anyio.Event()
+        self.flag = False
+        self.timed = False  # its deadline is in the trio timer's heap
+        self.waiter: Any = None  # an asyncio future or a parked trio task
 
 
 class _Connection:
-    """One HTTP/2 connection: its reader task, its streams, its write queue."""
-
-    #: ``grpc-encoding`` of request messages ("gzip" / "deflate"): the caller compresses the
-    #: payload, the frame says so (the channel's ``compression``)
-    compression: str | None = None
+    """One HTTP/2 connection: the wire state, its calls, and the waits; the I/O is the subclass's
+    (:class:`_AsyncioConnection`: a protocol fed by the loop; :class:`_TrioConnection`: a reader
+    task over an anyio stream)."""
 
     def __init__(
-        self, stream: anyio.abc.ByteStream, authority: str, scheme: str, on_room: Callable[[], None]
+        self, authority: str, scheme: str, on_room: Callable[[], None], compression: str | None
     ) -> None:
-        self.stream = stream
-        self.h2 = h2.connection.H2Connection(
-            # the server's headers are not re-validated (CPU per call); ours are: metadata h2
-            # refuses to send is a ValueError before anything is sent
-            h2.config.H2Configuration(
-                client_side=True,
-                header_encoding="utf-8",
-                validate_inbound_headers=False,
-                normalize_inbound_headers=False,
-            )
+        self.wire = H2Wire(
+            stream_window=_STREAM_WINDOW, connection_window=_CONNECTION_WINDOW, max_frame_size=_MAX_FRAME
         )
-        codes = h2.settings.SettingCodes
-        self.h2.local_settings = h2.settings.Settings(
-            client=True,
-            initial_values={
-                codes.ENABLE_PUSH: 0,
-                codes.INITIAL_WINDOW_SIZE: _STREAM_WINDOW,
-                codes.MAX_FRAME_SIZE: _MAX_FRAME,
-                codes.MAX_CONCURRENT_STREAMS: 1000,
-                codes.MAX_HEADER_LIST_SIZE: 1024 * 1024,
-            },
-        )
-        self.h2.max_inbound_frame_size = _MAX_FRAME  # h2 read it from the settings it replaced
-        self.h2.initiate_connection()
-        self.h2.increment_flow_control_window(_CONNECTION_WINDOW - 65535)
-        self.base_headers = [
-            (":method", "POST"),
-            (":scheme", scheme),
-            (":path", ""),
-            (":authority", authority),
-            ("content-type", "application/grpc+proto"),
-            ("te", "trailers"),
-            ("user-agent", "grpc-python-aqdrant-h2"),
-        ]
+        self.wire.initiate()
+        self.authority, self.scheme = authority, scheme
+        #: ``grpc-encoding`` of request messages ("gzip" / "deflate"): the caller compresses the
+        #: payload, the frame says so (the channel's ``compression``)
+        self.compression = compression
         self.calls: dict[int, _Call] = {}
-        self.blocked: dict[int, anyio.Event] = {}  # senders waiting for a flow-control window
-        self.out = bytearray()
-        self.write_lock = anyio.Lock(fast_acquire=True)
+        self.blocked: set[_Call] = set()  # senders waiting for a flow-control window
         self.error: str | None = None  # set once the connection is broken
         self.last_stream_id: int | None = None  # from GOAWAY: later streams were not processed
         self.retired = False  # no new streams (GOAWAY, stream ids used up)
         self.ready = anyio.Event()  # the server's SETTINGS came (or the connection failed)
         self._on_room = on_room  # tells the channel that a stream slot may be free
-        self._reader_scope = anyio.CancelScope()
-        self._reader: Any = None
-        self._raw = stream.extra(anyio.abc.SocketAttribute.raw_socket, None)
+        self._blocks: dict[str, bytes] = {}  # path -> the request's fixed header block
+        self._metadata: dict[tuple[str, str], bytes] = {}  # (name, value) -> its header field
+        self._raw: Any = None  # the socket, for abandon()
 
     @property
     def accepting(self) -> bool:
@@ -196,128 +164,371 @@ class _Connection:
             self.error is None
             and not self.retired
             and self.ready.is_set()
-            and len(self.calls) < self.h2.remote_settings.max_concurrent_streams
+            and len(self.calls) < self.wire.max_concurrent_streams
         )
 
-    def start(self) -> None:
-        self._reader = _spawn(self._read_loop)
+    # -- what the server sent -------------------------------------------------------------------
 
-    # -- the reader task ------------------------------------------------------------------------
-
-    async def _read_loop(self) -> None:
+    def feed(self, data: bytes) -> None:
+        """Process bytes read from the socket: wake the calls they finish, answer what needs it."""
         try:
-            with self._reader_scope:
-                await self.flush()  # the connection preface and our SETTINGS
-                while self.error is None:
-                    try:
-                        data = await self.stream.receive(_READ_SIZE)
-                    except anyio.EndOfStream:
-                        self.fail("the server closed the connection")
-                        break
-                    except Exception as exc:
-                        self.fail(f"reading failed: {_describe(exc)}")
-                        break
-                    try:
-                        events = self.h2.receive_data(data)
-                    except h2.exceptions.ProtocolError as exc:
-                        self.fail(f"HTTP/2 protocol error: {_describe(exc)}")
-                        break
-                    for event in events:
-                        self._dispatch(event)
-                    # window updates, settings and ping acks; if a caller is writing, it sends
-                    # them after its own bytes (flush loops until nothing is queued)
-                    self.out += self.h2.data_to_send()
-                    if self.out and not self.write_lock.locked():
-                        await self.flush()
-        except Exception as exc:  # a reader must not raise into the loop (on trio: a crash)
-            self.fail(f"the connection failed: {_describe(exc)}")
-        finally:
-            self.fail("the connection was closed")
-            with anyio.CancelScope(shield=True):
-                await anyio.aclose_forcefully(self.stream)
-
-    def _dispatch(self, event: h2.events.Event) -> None:
-        if isinstance(event, h2.events.DataReceived):
-            if event.flow_controlled_length:
-                self.h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
-            call = self.calls.get(event.stream_id)
-            if call is not None and event.data:
-                call.chunks.append(event.data)
-        elif isinstance(event, h2.events.ResponseReceived):
-            call = self.calls.get(event.stream_id)
-            if call is not None:
-                call.headers = event.headers  # type: ignore[assignment]
-        elif isinstance(event, h2.events.TrailersReceived):
-            call = self.calls.get(event.stream_id)
-            if call is not None:
-                call.trailers = event.headers  # type: ignore[assignment]
-        elif isinstance(event, h2.events.StreamEnded):
-            call = self.calls.get(event.stream_id)
-            if call is not None:
-                call.ended = True
-                call.done.set()
-            self._wake_senders()
-        elif isinstance(event, h2.events.StreamReset):
-            call = self.calls.get(event.stream_id)
-            if call is not None:
-                call.reset = event.error_code
-                call.done.set()
-            self._wake_senders()
-        elif isinstance(event, h2.events.WindowUpdated):
-            self._wake_senders()
-        elif isinstance(event, h2.events.ConnectionTerminated):
-            self.retired = True
-            self.last_stream_id = event.last_stream_id
-            for sid, call in self.calls.items():
-                if self._ignored(sid):
-                    call.done.set()
-            self._wake_senders()
-            self._on_room()
-        elif isinstance(event, h2.events.RemoteSettingsChanged):
-            self.ready.set()
-            self._wake_senders()  # the initial window may have grown
-            self._on_room()  # and max_concurrent_streams too
-
-    def _wake_senders(self) -> None:
-        if self.blocked:
-            for event in self.blocked.values():
-                event.set()
-            self.blocked.clear()
+            finished, changes = self.wire.receive(data)
+        except ProtocolError as exc:
+            self.push()  # our GOAWAY, best effort
+            self.fail(f"HTTP/2 protocol error: {exc}")
+            self.abort()
+            return
+        for call in finished:
+            self.wake(call)  # type: ignore[arg-type]
+        if changes:
+            if changes & GOING_AWAY:
+                self.retired = True
+                self.last_stream_id = self.wire.last_stream_id
+                for sid, call in self.calls.items():
+                    if self._ignored(sid):
+                        self.wake(call)
+                self._on_room()
+            if changes & SETTINGS_CHANGED:
+                self.ready.set()
+                self._on_room()  # max_concurrent_streams may have grown
+            if self.blocked:  # the windows may have grown (or a blocked call was reset)
+                for call in self.blocked:
+                    self.wake(call)
+                self.blocked.clear()
+        if self.wire.out:
+            self.push()  # window updates, settings and ping acks
 
     def fail(self, reason: str) -> None:
         """Mark the connection broken and wake everyone waiting on it (idempotent)."""
         if self.error is None:
             self.error = reason
         for call in self.calls.values():
-            call.done.set()
+            self.wake(call)
+        self.blocked.clear()
         self.ready.set()
-        self._wake_senders()
         self._on_room()
+
+    def _ignored(self, sid: int) -> bool:
+        """The server's GOAWAY says it will not process this stream."""
+        return self.last_stream_id is not None and sid > self.last_stream_id
+
+    def _settled(self, call: _Call) -> bool:
+        return call.ended or call.reset is not None or self._ignored(call.id) or self.error is not None
+
+    # -- one call -------------------------------------------------------------------------------
+
+    def _header_block(self, path: str, metadata: Sequence[tuple[str, str]], timeout: float | None) -> bytes:
+        block = self._blocks.get(path)
+        if block is None:
+            block = self._blocks[path] = header_block(path, self.authority, self.scheme, _USER_AGENT)
+        parts = [block]
+        if timeout is not None:
+            parts.append(timeout_block(encode_timeout(timeout)))
+        if self.compression:
+            parts.append(_literal("grpc-encoding", self.compression))
+        known = self._metadata
+        for item in metadata:
+            field = known.get(item)
+            if field is None:
+                name, value = item
+                if name in FORBIDDEN or name[:1] == ":":
+                    continue  # the transport's own headers: not the caller's to set
+                if len(known) >= 256:
+                    known.clear()
+                field = known[item] = metadata_block(name, value)
+            parts.append(field)
+        return b"".join(parts)
+
+    async def unary(
+        self, path: str, payload: bytes, metadata: Sequence[tuple[str, str]], deadline: float | None
+    ) -> bytes | None:
+        """One call on this connection. The caller checked :meth:`has_room` without awaiting since."""
+        wire = self.wire
+        timeout = None if deadline is None else max(deadline - self.now(), 0.0)
+        block = self._header_block(path, metadata, timeout)  # ValueError before anything is sent
+        if not wire.ids_left:
+            self.retired = True
+            self._on_room()
+            raise ChannelError("stream ids used up", sent=False)
+        call = _Call()
+        sid = wire.open(call, block)
+        self.calls[sid] = call
+        try:
+            try:
+                size = len(payload) + 5
+                prefix = (b"\x01" if self.compression else b"\x00") + len(payload).to_bytes(4, "big")
+                if size <= _SMALL and size <= wire.send_max_frame and size <= wire.sendable(call):
+                    wire.send(call, prefix + payload, end_stream=True)  # the common case: one frame
+                    call.sent = True  # from here the server may have it, even if the write fails
+                    await self.write()  # HEADERS and DATA in one write
+                else:
+                    await self._send_big(call, [memoryview(prefix), memoryview(payload)], deadline)
+                while not self._settled(call):
+                    if not await self.wait(call, deadline):
+                        raise TimeoutError("gRPC deadline exceeded")
+            except ChannelError as exc:  # the connection broke: did this call's request get out?
+                raise ChannelError(str(exc), sent=call.sent and not self._ignored(sid)) from None
+            if self._ignored(sid):
+                raise ChannelError("the server is going away and did not take this call", sent=False)
+            if self.error is not None and not call.ended:
+                raise ChannelError(self.error, sent=call.sent)
+            return _reply(call)
+        finally:
+            del self.calls[sid]
+            self.blocked.discard(call)
+            if self.error is None and not call.closed:
+                # cancelled, timed out, or the server answered before taking all of the request
+                wire.reset(call, CANCEL)
+                await self.write_quietly()
+            else:
+                wire.forget(call)
+            self._on_room()
+
+    async def _send_big(self, call: _Call, pieces: list[memoryview], deadline: float | None) -> None:
+        """Send a message that may need several frames and WINDOW_UPDATEs."""
+        wire = self.wire
+        while True:
+            while pieces and wire.sendable(call) > 0:
+                last = len(pieces) == 1
+                done = wire.send(call, pieces[0], end_stream=last)
+                if done == len(pieces[0]):
+                    pieces.pop(0)
+                else:
+                    pieces[0] = pieces[0][done:]
+            if not pieces:
+                call.sent = True  # END_STREAM is queued
+            await self.write()
+            if not pieces:
+                return
+            # wait for the reader to see a WINDOW_UPDATE (or the reply, a reset, a failure)
+            while not self._settled(call) and wire.sendable(call) <= 0:
+                self.blocked.add(call)
+                if not await self.wait(call, deadline):
+                    raise TimeoutError("gRPC deadline exceeded")
+            if self._settled(call):
+                return  # the server answered (or the connection broke) before taking all of it
+
+    # -- I/O: the subclass's ----------------------------------------------------------------------
+
+    now: Callable[[], float]  # the loop's clock (anyio.current_time() without its dispatch)
+
+    def push(self) -> None:
+        """Write what the wire has queued, if that needs no wait (from the reader)."""
+        raise NotImplementedError
+
+    async def write(self) -> None:
+        """Write what the wire has queued (ChannelError if the connection is broken)."""
+        raise NotImplementedError
+
+    async def write_quietly(self) -> None:
+        """Write a reset or a GOAWAY: best effort, never raises, bounded in time."""
+        raise NotImplementedError
+
+    def wake(self, call: _Call) -> None:
+        raise NotImplementedError
+
+    async def wait(self, call: _Call, deadline: float | None) -> bool:
+        """Until :meth:`wake` (True) or the deadline (False)."""
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        """Drop the socket now (the reader ends)."""
+        raise NotImplementedError
 
     async def close(self, reason: str) -> None:
         self.fail(reason)
-        self._reader_scope.cancel()
-        with anyio.CancelScope(shield=True):
-            await anyio.aclose_forcefully(self.stream)
+        self.abort()
 
-    # -- writing --------------------------------------------------------------------------------
 
-    async def flush(self) -> None:
-        """Write everything h2 has queued, in order, until nothing is left.
+class _AsyncioConnection(_Connection, asyncio.Protocol):
+    """asyncio: the loop feeds the protocol (no reader task, no per-read selector changes), and
+    the transport buffers whole writes, so a cancelled caller never leaves half a frame."""
 
-        A write interrupted halfway leaves half a frame on the wire, so it breaks the connection.
-        Small writes (headers, acks, resets, small messages) are shielded from cancellation for up
-        to a few seconds so that a caller's deadline does not cost everyone the connection.
+    transport: asyncio.Transport | None = None
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._loop = asyncio.get_running_loop()
+        self.now = self._loop.time
+        self._drained: asyncio.Future[None] | None = None  # set while the transport is paused
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self._raw = transport.get_extra_info("socket")
+        self.push()  # the preface and our SETTINGS
+
+    def data_received(self, data: bytes) -> None:
+        if self.error is None:
+            self.feed(data)
+
+    def eof_received(self) -> bool:
+        self.fail("the server closed the connection")
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.fail(f"reading failed: {_describe(exc)}" if exc else "the server closed the connection")
+        self._resume()
+
+    def pause_writing(self) -> None:
+        if self._drained is None:
+            self._drained = self._loop.create_future()
+
+    def resume_writing(self) -> None:
+        self._resume()
+
+    def _resume(self) -> None:
+        drained, self._drained = self._drained, None
+        if drained is not None and not drained.done():
+            drained.set_result(None)
+
+    def push(self) -> None:
+        out = self.wire.out
+        if out and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(bytes(out))
+        out.clear()
+
+    async def write(self) -> None:
+        if self.error is not None:
+            raise ChannelError(self.error, sent=True)
+        self.push()
+        if self._drained is not None:  # the socket is full: wait until the transport drains
+            await asyncio.shield(self._drained)
+            if self.error is not None:
+                raise ChannelError(self.error, sent=True)
+
+    async def write_quietly(self) -> None:
+        self.push()
+
+    def wake(self, call: _Call) -> None:
+        call.flag = True
+        waiter = call.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(True)
+
+    async def wait(self, call: _Call, deadline: float | None) -> bool:
+        if not call.flag:
+            waiter = call.waiter = self._loop.create_future()
+            # the anyio clock on asyncio is the loop's: the deadline is a loop time
+            timer = None if deadline is None else self._loop.call_at(deadline, _expire, waiter)
+            try:
+                if not await waiter:
+                    return False
+            finally:
+                call.waiter = None
+                if timer is not None:
+                    timer.cancel()
+        call.flag = False
+        return True
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.close()  # what is buffered (a GOAWAY) still goes out
+
+
+def _expire(waiter: asyncio.Future[bool]) -> None:
+    if not waiter.done():
+        waiter.set_result(False)
+
+
+class _TrioConnection(_Connection):
+    """trio: a reader task (a system task: it belongs to the connection, not to the call that
+    opened it) over an anyio stream; writes are queued in order and sent under a lock by whoever
+    holds it."""
+
+    def __init__(self, stream: anyio.abc.ByteStream, *args: Any) -> None:
+        import outcome
+        import trio
+
+        super().__init__(*args)
+        self._trio = trio
+        self._outcome = outcome  # the timer wakes a call with outcome.Value(True)
+        self.now = trio.current_time
+        self.stream = stream
+        self.write_lock = anyio.Lock(fast_acquire=True)
+        self._reader_scope = anyio.CancelScope()
+        self._deadlines: list[tuple[float, int, _Call]] = []  # the timer's heap
+        self._timer_scope: Any = None  # the timer task's sleep, until the earliest deadline
+        self._timer_outer = trio.CancelScope()  # the timer task's life
+        self._raw = stream.extra(anyio.abc.SocketAttribute.raw_socket, None)
+        # plain TCP is read and written on the socket itself (TLS needs the stream)
+        self._sock = None if stream.extra(anyio.streams.tls.TLSAttribute.ssl_object, None) else self._raw
+
+    def start(self) -> None:
+        self._trio.lowlevel.spawn_system_task(self._read_loop, name="aqdrant-h2-reader")
+
+    async def _read_loop(self) -> None:
+        try:
+            with self._reader_scope:
+                await self.write()  # the connection preface and our SETTINGS
+                while self.error is None:
+                    try:
+                        data = await self._receive()
+                    except anyio.EndOfStream:
+                        self.fail("the server closed the connection")
+                        break
+                    except Exception as exc:
+                        self.fail(f"reading failed: {_describe(exc)}")
+                        break
+                    self.feed(data)
+                    # acks and resets; if a caller is writing, it sends them after its own bytes
+                    if self.wire.out and not self.write_lock.locked():
+                        await self.write()
+        except Exception as exc:  # a reader must not raise into the loop (on trio: a crash)
+            self.fail(f"the connection failed: {_describe(exc)}")
+        finally:
+            self.fail("the connection was closed")
+            self._timer_outer.cancel()
+            with anyio.CancelScope(shield=True):
+                await anyio.aclose_forcefully(self.stream)
+
+    async def _receive(self) -> bytes:
+        sock = self._sock
+        if sock is None:  # TLS: through the stream
+            return await self.stream.receive(_READ_SIZE)
+        # plain TCP: wait, then read (trio's own stream tries a read first, which after a reply
+        # is almost always one more system call that finds nothing)
+        await self._trio.lowlevel.wait_readable(sock)
+        try:
+            data = sock.recv(_READ_SIZE)
+        except BlockingIOError:
+            return b""
+        if not data:
+            raise anyio.EndOfStream
+        return data
+
+    def push(self) -> None:
+        pass  # the reader (or the caller holding the write lock) writes it next
+
+    async def write(self) -> None:
+        """Write everything queued, in order, until nothing is left.
+
+        Plain TCP: first straight to the socket (non-blocking; what asyncio's transports do),
+        which takes a small write whole. Otherwise through the stream, under the write lock; a
+        write interrupted halfway leaves half a frame on the wire, so it breaks the connection.
+        Small writes (headers, acks, resets, small messages) are shielded from cancellation for
+        up to a few seconds so that a caller's deadline does not cost everyone the connection.
         """
-        self.out += self.h2.data_to_send()
-        if not self.out:
+        out = self.wire.out
+        if not out:
             return
+        if self.error is not None:
+            raise ChannelError(self.error, sent=True)
+        if self._sock is not None and not self.write_lock.locked():
+            try:
+                del out[: self._sock.send(out)]
+            except BlockingIOError:
+                pass
+            except OSError as exc:
+                await self.close(f"sending failed: {_describe(exc)}")
+                raise ChannelError(self.error or "sending failed", sent=True) from None
+            if not out:
+                return
         async with self.write_lock:
-            while self.out:
+            while out:
                 if self.error is not None:
                     raise ChannelError(self.error, sent=True)
-                data = bytes(self.out)
-                self.out.clear()
+                data = bytes(out)
+                out.clear()
                 try:
                     if len(data) <= _SMALL:
                         with anyio.CancelScope(shield=True) as scope:
@@ -332,115 +543,104 @@ class _Connection:
                     if isinstance(exc, Exception):
                         raise ChannelError(self.error or "sending failed", sent=True) from None
                     raise
-                self.out += self.h2.data_to_send()  # queued by others while this was sent
 
-    # -- one call -------------------------------------------------------------------------------
+    async def write_quietly(self) -> None:
+        with anyio.CancelScope(shield=True), anyio.move_on_after(1), contextlib.suppress(ChannelError):
+            await self.write()
 
-    async def unary(
-        self, path: str, payload: bytes, metadata: Sequence[tuple[str, str]], timeout: float | None
-    ) -> bytes | None:
-        """One call on this connection. The caller checked :meth:`has_room` without awaiting since."""
-        conn = self.h2
-        headers = self.base_headers.copy()
-        headers[2] = (":path", path)
-        if timeout is not None:
-            headers.append(("grpc-timeout", encode_timeout(timeout)))
-        if self.compression:
-            headers.append(("grpc-encoding", self.compression))
-        headers.extend((k, v) for k, v in metadata if k not in _FORBIDDEN and not k.startswith(":"))
-        try:
-            sid = conn.get_next_available_stream_id()
-        except h2.exceptions.NoAvailableStreamIDError:
-            self.retired = True
-            self._on_room()
-            raise ChannelError("stream ids used up", sent=False) from None
-        try:
-            conn.send_headers(sid, headers)
-        except h2.exceptions.TooManyStreamsError:
-            raise ChannelError("the server allows no more concurrent calls", sent=False) from None
-        except h2.exceptions.ProtocolError:
-            names = ", ".join(k for k, _ in metadata)
-            raise ValueError(f"gRPC metadata h2 refuses to send (names: {names})") from None
-        call = self.calls[sid] = _Call()
-        try:
-            try:
-                await self._send(sid, call, payload)
-                await call.done.wait()
-            except ChannelError as exc:  # the connection broke: did this call's request get out?
-                raise ChannelError(str(exc), sent=call.sent and not self._ignored(sid)) from None
-            if self._ignored(sid):
-                raise ChannelError("the server is going away and did not take this call", sent=False)
-            if self.error is not None and not call.ended:
-                raise ChannelError(self.error, sent=call.sent)
-            return _reply(call)
-        finally:
-            del self.calls[sid]
-            self.blocked.pop(sid, None)
-            stream = conn.streams.get(sid)
-            if self.error is None and stream is not None and not stream.closed:
-                # cancelled, timed out, or the server answered before taking all of the request
-                with contextlib.suppress(h2.exceptions.ProtocolError):
-                    conn.reset_stream(sid, h2.errors.ErrorCodes.CANCEL)
-                with (
-                    anyio.CancelScope(shield=True),
-                    anyio.move_on_after(1),
-                    contextlib.suppress(ChannelError),
-                ):
-                    await self.flush()
-            self._on_room()
+    def wake(self, call: _Call) -> None:
+        call.flag = True
+        task = call.waiter
+        if task is not None:
+            call.waiter = None
+            self._trio.lowlevel.reschedule(task)
 
-    def _ignored(self, sid: int) -> bool:
-        """The server's GOAWAY says it will not process this stream."""
-        return self.last_stream_id is not None and sid > self.last_stream_id
+    async def wait(self, call: _Call, deadline: float | None) -> bool:
+        if not call.flag:
+            trio = self._trio
+            if deadline is not None:
+                if deadline <= trio.current_time():
+                    return False
+                if not call.timed:  # one timer entry per call: its deadline does not change
+                    call.timed = True
+                    self._arm(deadline, call)
+            call.waiter = trio.lowlevel.current_task()
 
-    def _settled(self, sid: int, call: _Call) -> bool:
-        return call.ended or call.reset is not None or self._ignored(sid) or self.error is not None
+            def abort(_: Any) -> Any:
+                call.waiter = None
+                return trio.lowlevel.Abort.SUCCEEDED
 
-    async def _send(self, sid: int, call: _Call, payload: bytes) -> None:
-        conn = self.h2
-        prefix = (b"\x01" if self.compression else b"\x00") + len(payload).to_bytes(4, "big")
-        if len(payload) + 5 <= min(_SMALL, conn.max_outbound_frame_size, conn.local_flow_control_window(sid)):
-            conn.send_data(sid, prefix + payload, end_stream=True)  # the common case: one frame
-            call.sent = True
-            await self.flush()
-            return
-        pieces = [memoryview(prefix), memoryview(payload)]
-        total = len(payload) + 5
-        done = 0
-        while True:
-            window = conn.local_flow_control_window(sid)
-            frame = conn.max_outbound_frame_size
-            while window > 0 and pieces:
-                piece = pieces[0]
-                size = min(window, frame, len(piece))
-                done += size
-                conn.send_data(sid, piece[:size], end_stream=done == total)
-                window -= size
-                if size == len(piece):
-                    pieces.pop(0)
-                else:
-                    pieces[0] = piece[size:]
-            if not pieces:
-                call.sent = True
-                await self.flush()
-                return
-            await self.flush()
-            # wait for the reader to see a WINDOW_UPDATE (or the reply, a reset, a failure)
-            while not self._settled(sid, call) and conn.local_flow_control_window(sid) <= 0:
-                event = self.blocked[sid] = anyio.Event()
-                await event.wait()
-            if self._settled(sid, call):
-                return  # the server answered (or the connection broke) before taking all of it
+            if await trio.lowlevel.wait_task_rescheduled(abort):  # True: from the timer
+                return False
+        call.flag = False
+        return True
+
+    # A cancel scope per wait costs ~10 us on trio; one timer task per connection sleeps until the
+    # earliest deadline instead (a heap; entries of calls that have ended are dropped lazily).
+
+    def _arm(self, deadline: float, call: _Call) -> None:
+        heap = self._deadlines
+        heapq.heappush(heap, (deadline, id(call), call))
+        if len(heap) > 2 * len(self.calls) + 64:
+            heap[:] = [e for e in heap if self.calls.get(e[2].id) is e[2]]
+            heapq.heapify(heap)
+        scope = self._timer_scope
+        if scope is None:
+            self._timer_scope = self._trio.CancelScope(deadline=deadline)
+            self._trio.lowlevel.spawn_system_task(self._timer_loop, name="aqdrant-h2-timer")
+        elif deadline < scope.deadline:
+            scope.deadline = deadline
+
+    async def _timer_loop(self) -> None:
+        trio = self._trio
+        heap = self._deadlines
+        with self._timer_outer:
+            while self.error is None:
+                assert self._timer_scope is not None
+                with self._timer_scope:
+                    await trio.sleep_forever()
+                now = trio.current_time()
+                while heap and heap[0][0] <= now:
+                    call = heapq.heappop(heap)[2]
+                    task = call.waiter
+                    if task is not None and self.calls.get(call.id) is call:
+                        call.waiter = None
+                        trio.lowlevel.reschedule(task, self._outcome.Value(True))
+                self._timer_scope = trio.CancelScope(deadline=heap[0][0] if heap else math.inf)
+
+    def abort(self) -> None:
+        self._reader_scope.cancel()
+        self._timer_outer.cancel()
+
+    async def close(self, reason: str) -> None:
+        self.fail(reason)
+        self.abort()
+        with anyio.CancelScope(shield=True):
+            await anyio.aclose_forcefully(self.stream)
+
+
+_OK = ("grpc-status", "0")
 
 
 def _reply(call: _Call) -> bytes | None:
+    trailers = call.trailers
+    if trailers and trailers[0] == _OK and call.reset is None:  # the common case, checked first
+        data = call.chunks[0] if len(call.chunks) == 1 else b"".join(call.chunks)
+        if len(data) >= 5 and not data[0] & 1:
+            end = 5 + int.from_bytes(data[1:5], "big")
+            if len(data) >= end:
+                return data[5:end]
+    return _reply_in_full(call)
+
+
+def _reply_in_full(call: _Call) -> bytes | None:
     headers = dict(call.headers or ())
     trailers = dict(call.trailers or ()) if call.trailers is not None else headers  # trailers-only
     metadata = {k: v for k, v in {**headers, **trailers}.items() if k not in _NOT_METADATA and k[0] != ":"}
     if call.reset is not None and "grpc-status" not in trailers:
-        if call.reset == h2.errors.ErrorCodes.REFUSED_STREAM:
+        if call.reset == REFUSED_STREAM:
             raise ChannelError("the server refused the stream", sent=False)
-        raise ChannelError(f"the server reset the stream ({_error_code(call.reset)})", sent=True)
+        raise ChannelError(f"the server reset the stream ({error_name(call.reset)})", sent=True)
     http_status = headers.get(":status", "")
     if "grpc-status" not in trailers:
         if http_status != "200":
@@ -466,11 +666,14 @@ def _reply(call: _Call) -> bytes | None:
     return data[5 : 5 + length]
 
 
-def _error_code(code: int) -> str:
-    try:
-        return h2.errors.ErrorCodes(code).name
-    except ValueError:
-        return str(code)
+def _is_asyncio() -> bool:
+    import sniffio
+
+    return sniffio.current_async_library() == "asyncio"
+
+
+def _alpn(ssl_object: Any) -> str | None:
+    return ssl_object.selected_alpn_protocol() if ssl_object is not None else None
 
 
 def _describe(exc: BaseException) -> str:
@@ -506,8 +709,7 @@ class H2Channel:
         self._conns: list[_Connection] = []  # taking calls, oldest first
         self._old: set[_Connection] = set()  # broken or going away, still finishing their calls
         self._opening = False  # one connection is opened at a time
-        self._room = anyio.Event()  # set (and replaced) when a stream slot may have come free
-        self._waiting = 0  # calls waiting for _room
+        self._waiters: collections.deque[anyio.Event] = collections.deque()  # calls waiting for room
         self._closed = False
 
     def __repr__(self) -> str:
@@ -531,24 +733,43 @@ class H2Channel:
         ``deadline`` is absolute (``anyio.current_time()``); it is sent as ``grpc-timeout`` and
         enforced here too (``TimeoutError``). Returns None for a reply without a message.
         """
-        with anyio.CancelScope(deadline=deadline if deadline is not None else float("inf")) as scope:
-            conn = await self._acquire()
-            timeout = None if deadline is None else max(deadline - anyio.current_time(), 0.0)
-            try:
-                return await conn.unary(path, payload, metadata, timeout)
-            finally:
-                if not conn.accepting and not conn.calls:
-                    await self._retire(conn)
-        assert scope.cancelled_caught
-        raise TimeoutError("gRPC deadline exceeded")
+        for conn in self._conns:  # the common case: a connection with a free stream, no await
+            if conn.has_room():
+                break
+        else:
+            with anyio.CancelScope(deadline=math.inf if deadline is None else deadline) as scope:
+                conn = await self._acquire()
+            if scope.cancelled_caught:
+                raise TimeoutError("gRPC deadline exceeded")
+        try:
+            return await conn.unary(path, payload, metadata, deadline)
+        finally:
+            if not conn.accepting and not conn.calls:
+                await self._retire(conn)
 
     def _wake(self) -> None:
-        if self._waiting:
-            self._room.set()
-            self._room = anyio.Event()
+        """Wake as many waiting calls as there may be room for, oldest first (waking them all at
+        each finished call would cost O(waiting) per call with thousands in flight)."""
+        waiters = self._waiters
+        if not waiters:
+            return
+        if self._closed:
+            while waiters:
+                waiters.popleft().set()
+            return
+        room = sum(
+            max(0, c.wire.max_concurrent_streams - len(c.calls))
+            for c in self._conns
+            if c.accepting and c.ready.is_set()
+        )
+        if len(self._conns) < self._max_connections or any(not c.accepting for c in self._conns):
+            room += 1  # one of them may open a connection (or retire a broken one)
+        for _ in range(min(room, len(waiters))):
+            waiters.popleft().set()
 
     async def _acquire(self) -> _Connection:
         """A connection with a free stream slot (opening one if needed); no await after the check."""
+        woken = False
         while True:
             if self._closed:
                 raise ChannelError("the channel is closed", sent=False)
@@ -560,11 +781,20 @@ class H2Channel:
             if not self._opening and len(self._conns) < self._max_connections:
                 await self._open()
                 continue
-            self._waiting += 1
+            event = anyio.Event()
+            if woken:  # it was first in line and lost the room to a newer call: first again
+                self._waiters.appendleft(event)
+            else:
+                self._waiters.append(event)
+            woken = True
             try:
-                await self._room.wait()
-            finally:
-                self._waiting -= 1
+                await event.wait()
+            except BaseException:
+                if event.is_set():
+                    self._wake()  # the room it was woken for goes to the next one
+                else:
+                    self._waiters.remove(event)
+                raise
 
     async def _retire(self, conn: _Connection) -> None:
         """Take ``conn`` out of service; close it once its calls have ended."""
@@ -579,25 +809,29 @@ class H2Channel:
     async def _open(self) -> None:
         self._opening = True
         conn: _Connection | None = None
+        scheme = "https" if self._ssl else "http"
         try:
             try:
-                stream: anyio.abc.ByteStream = await anyio.connect_tcp(
-                    self.host, self.port, ssl_context=self._ssl, tls_standard_compatible=False
-                )
+                if _is_asyncio():
+                    conn = await self._connect_asyncio(scheme)
+                else:
+                    stream: anyio.abc.ByteStream = (
+                        await anyio.connect_tcp(
+                            self.host, self.port, ssl_context=self._ssl, tls_standard_compatible=False
+                        )
+                        if self._ssl is not None
+                        else await anyio.connect_tcp(self.host, self.port)
+                    )
+                    alpn = _alpn(stream.extra(anyio.streams.tls.TLSAttribute.ssl_object, None))
+                    if alpn not in (None, "h2"):
+                        await anyio.aclose_forcefully(stream)
+                        raise ChannelError(f"{self._authority} negotiated {alpn!r}, not HTTP/2", sent=False)
+                    conn = _TrioConnection(stream, self._authority, scheme, self._wake, self.compression)
+                    conn.start()
             except (OSError, anyio.BrokenResourceError, anyio.EndOfStream) as exc:  # incl. ssl.SSLError
                 raise ChannelError(
                     f"cannot connect to {self._authority}: {_describe(exc)}", sent=False
                 ) from None
-            if self._ssl is not None:
-                from anyio.streams.tls import TLSAttribute
-
-                alpn = stream.extra(TLSAttribute.alpn_protocol, None)
-                if alpn not in (None, "h2"):
-                    await anyio.aclose_forcefully(stream)
-                    raise ChannelError(f"{self._authority} negotiated {alpn!r}, not HTTP/2", sent=False)
-            conn = _Connection(stream, self._authority, "https" if self._ssl else "http", self._wake)
-            conn.compression = self.compression
-            conn.start()
             await conn.ready.wait()  # the server's SETTINGS: its stream limit and windows
             if conn.error is not None:
                 raise ChannelError(f"{self._authority}: {conn.error}", sent=False)
@@ -611,13 +845,32 @@ class H2Channel:
                 await conn.close("the connection was not completed")
             self._wake()
 
+    async def _connect_asyncio(self, scheme: str) -> _Connection:
+        loop = asyncio.get_running_loop()
+        conn = _AsyncioConnection(self._authority, scheme, self._wake, self.compression)
+        await loop.create_connection(
+            lambda: conn,
+            self.host,
+            self.port,
+            ssl=self._ssl,
+            server_hostname=self.host if self._ssl else None,
+        )
+        if self._ssl is not None:
+            alpn = _alpn(conn.transport.get_extra_info("ssl_object") if conn.transport else None)
+            if alpn not in (None, "h2"):
+                conn.abort()
+                raise ChannelError(f"{self._authority} negotiated {alpn!r}, not HTTP/2", sent=False)
+        return conn
+
     def abandon(self) -> None:
         """Close the sockets without awaiting: for a channel whose event loop is gone."""
         self._closed = True
         for conn in (*self._conns, *self._old):
             conn.error = conn.error or "the channel was abandoned"
-            if conn._raw is not None:
+            if conn._raw is not None:  # its loop is gone: end the TCP connection by hand
                 with contextlib.suppress(OSError):
+                    conn._raw.shutdown(_socket.SHUT_RDWR)
+                with contextlib.suppress(Exception):
                     conn._raw.close()
         self._conns, self._old = [], set()
 
@@ -628,11 +881,7 @@ class H2Channel:
         self._conns, self._old = [], set()
         for conn in conns:
             if conn.error is None:
-                conn.h2.close_connection()  # GOAWAY: polite, not waited for
-                with anyio.CancelScope(shield=True), anyio.move_on_after(1):
-                    try:
-                        await conn.flush()
-                    except ChannelError:
-                        pass
+                conn.wire.close()  # GOAWAY: polite, not waited for
+                await conn.write_quietly()
             await conn.close("the channel was closed")
         self._wake()

@@ -1,5 +1,5 @@
-"""The grpclib codec of both ends (the client's channel and the dev server): messages pass as
-bytes, because encoding and decoding happen in :mod:`aqdrant.grpc.convert` and
+"""The grpclib codec of the dev server's gRPC endpoint (and of tests' grpclib servers): messages
+pass as bytes, because encoding and decoding happen in :mod:`aqdrant.grpc.convert` and
 :mod:`aqdrant.grpc.fast`, not in grpclib."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``GrpcBackend``: one attempt of one operation over Qdrant's gRPC API (grpclib on asyncio, h2 on trio).
+"""``GrpcBackend``: one attempt of one operation over Qdrant's gRPC API (asyncio and trio).
 
 It implements :class:`aqdrant._backend.Backend` like the REST backend: the pipeline hands it a
 :class:`~aqdrant._backend.Request` (operation, path/query parameters, body model, final headers,
@@ -17,13 +17,13 @@ absolute deadline) and gets the REST-shaped ``result`` back.
 * gRPC status codes become the same typed errors as REST statuses (UNAVAILABLE -> 503,
   RESOURCE_EXHAUSTED -> 429 with the server's ``retry-after`` metadata, ...), so the pipeline's
   retry policy applies unchanged; ``error.grpc_status`` keeps the original code.
-* The transport depends on the running loop: on asyncio, grpclib's ``Channel``; anywhere else
-  (trio), :class:`aqdrant.grpc._h2channel.H2Channel`, a unary gRPC channel on anyio and the
-  sans-IO ``h2`` library (the one grpclib is built on). Both send the same bytes and metadata,
-  and ``_call`` maps their failures to the same errors: a gRPC status -> the typed error above,
-  a connection failure -> :class:`~aqdrant.errors.TransportError` (``sent=False`` when the
-  request provably never reached the server, so even non-idempotent calls may be retried), the
-  deadline -> :class:`~aqdrant.errors.DeadlineExceeded`.
+* The transport is :class:`aqdrant.grpc._h2channel.H2Channel` on both loops: unary gRPC calls
+  over aqdrant's own sans-IO HTTP/2 client (``_h2wire``), several times cheaper per call than
+  grpclib or ``h2`` (docs/architecture.md, "gRPC channel"). ``_call`` maps its failures to the
+  client's errors: a gRPC status -> the typed error above, a connection failure ->
+  :class:`~aqdrant.errors.TransportError` (``sent=False`` when the request provably never reached
+  the server, so even non-idempotent calls may be retried), the deadline ->
+  :class:`~aqdrant.errors.DeadlineExceeded`.
 * Operations without a gRPC counterpart, or with shapes the converters do not cover, go to
   ``fallback`` (e.g. a RestBackend) when one is given, and otherwise raise
   :class:`~aqdrant.errors.UnsupportedOperation`.
@@ -31,7 +31,6 @@ absolute deadline) and gets the REST-shaped ``result`` back.
 
 from __future__ import annotations
 
-import contextlib
 import ssl as _ssl
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -48,7 +47,6 @@ from ..errors import (
     UnsupportedOperation,
     ValidationError,
 )
-from ._raw import RawCodec
 
 __all__ = ["GrpcBackend", "GRPC_TO_HTTP_STATUS"]
 
@@ -78,6 +76,7 @@ _SKIP_HEADERS = frozenset(
 )
 
 _METHODS: dict[str, tuple[type, type]] | None = None
+_PATHS: dict[str, str] = {}  # "Service.Method" -> "/qdrant.Service/Method"
 
 
 def _methods() -> dict[str, tuple[type, type]]:
@@ -92,15 +91,6 @@ def _methods() -> dict[str, tuple[type, type]]:
                 table[path] = (handler.request_type, handler.reply_type)
         _METHODS = table
     return _METHODS
-
-
-def _is_asyncio() -> bool:
-    try:
-        import sniffio
-
-        return sniffio.current_async_library() == "asyncio"
-    except Exception:
-        return False
 
 
 def _ssl_context(
@@ -128,7 +118,7 @@ class GrpcBackend:
         no gRPC counterpart or a shape the converters do not cover.
     :param metadata: metadata sent with every call (below the request's own headers).
 
-    Neither grpclib nor the h2 channel sets a limit on message size, so none applies here.
+    The channel sets no limit on message size, so none applies here.
     """
 
     def __init__(
@@ -146,15 +136,14 @@ class GrpcBackend:
     ) -> None:
         if compression not in (None, "gzip", "deflate"):
             raise ValueError(f"grpc compression {compression!r}: use 'gzip', 'deflate' or None")
-        #: request messages compressed with it; grpclib cannot send compressed messages, so
-        #: with compression the anyio+h2 channel serves asyncio too
+        #: request messages compressed with it (the channel flags them with ``grpc-encoding``)
         self.compression = compression
         self.host = host
         self.port = port
         self._ssl = _ssl_context(ssl, ca_cert, client_cert, client_key)
         self.fallback = fallback
         self._metadata = {k.lower(): v for k, v in (metadata or {}).items()}
-        self._channel: Any = None  # grpclib's Channel on asyncio, an H2Channel elsewhere
+        self._channel: Any = None  # an H2Channel
         self._channel_loop: Any = None  # the event loop (anyio token) the channel was made in
 
     def __repr__(self) -> str:
@@ -206,7 +195,7 @@ class GrpcBackend:
             return await self.fallback.execute(request)
         raise UnsupportedOperation(f"{request.op.name}: {reason}")
 
-    async def _get_channel(self, asyncio_loop: bool) -> Any:
+    async def _get_channel(self) -> Any:
         token = anyio.lowlevel.current_token()
         if self._channel is not None and self._channel_loop != token:
             # made in another event loop run (a client reused across anyio.run calls): its
@@ -214,14 +203,9 @@ class GrpcBackend:
             _abandon_channel(self._channel)
             self._channel = None
         if self._channel is None:
-            if asyncio_loop and self.compression is None:
-                from grpclib.client import Channel
+            from ._h2channel import H2Channel
 
-                self._channel = Channel(self.host, self.port, ssl=self._ssl, codec=RawCodec())  # type: ignore[arg-type]
-            else:
-                from ._h2channel import H2Channel
-
-                self._channel = H2Channel(self.host, self.port, ssl=self._ssl, compression=self.compression)
+            self._channel = H2Channel(self.host, self.port, ssl=self._ssl, compression=self.compression)
             self._channel_loop = token
         return self._channel
 
@@ -249,54 +233,13 @@ class GrpcBackend:
         if request.deadline is not None and request.deadline <= anyio.current_time():
             raise DeadlineExceeded(f"{op.name}: deadline passed before the call", operation=op.name)
         where = f" on collection {request.collection!r}" if request.collection else ""
-        asyncio_loop = _is_asyncio()
-        channel = await self._get_channel(asyncio_loop)
+        channel = await self._get_channel()
         if self.compression is not None:
             payload = _compress(payload, self.compression)
-        if asyncio_loop and self.compression is None:
-            reply = await self._call_grpclib(channel, request, path, payload, where)
-        else:
-            reply = await self._call_h2(channel, request, path, payload, where)
+        reply = await self._call_h2(channel, request, path, payload, where)
         if reply is None:
             raise TransportError(f"{op.name}{where}: empty gRPC reply", operation=op.name)
         return reply
-
-    async def _call_grpclib(
-        self, channel: Any, request: Request, path: str, payload: bytes, where: str
-    ) -> Any:
-        import asyncio
-
-        from grpclib.const import Cardinality
-        from grpclib.exceptions import GRPCError, StreamTerminatedError
-
-        op = request.op
-        timeout = None if request.deadline is None else request.deadline - anyio.current_time()
-        sent = False
-        stream = channel.request(
-            path,
-            Cardinality.UNARY_UNARY,
-            bytes,
-            bytes,
-            timeout=timeout,
-            metadata=self._call_metadata(request),
-        )
-        try:
-            async with stream:
-                await stream.send_message(payload, end=True)
-                sent = True
-                return await stream.recv_message()
-        except GRPCError as exc:
-            metadata: dict[str, str] = {}
-            for md in (stream.initial_metadata, stream.trailing_metadata):
-                if md:
-                    metadata.update({k: v for k, v in md.items() if isinstance(v, str)})
-            raise _status_error(exc.status.value, exc.message, metadata, request, where) from None
-        except asyncio.TimeoutError:
-            raise DeadlineExceeded(f"{op.name}{where}: gRPC deadline exceeded", operation=op.name) from None
-        except (StreamTerminatedError, ConnectionError, OSError) as exc:
-            raise TransportError(
-                f"{op.name}{where}: {type(exc).__name__}: {exc or 'no detail'}", operation=op.name, sent=sent
-            ) from None
 
     async def _call_h2(self, channel: Any, request: Request, path: str, payload: bytes, where: str) -> Any:
         from ._h2channel import ChannelError, GrpcStatusError
@@ -317,20 +260,12 @@ class GrpcBackend:
 
 
 async def _close_channel(channel: Any) -> None:
-    if channel is None:
-        return
-    if hasattr(channel, "aclose"):
+    if channel is not None:
         await channel.aclose()
-    else:
-        channel.close()  # grpclib
 
 
 def _abandon_channel(channel: Any) -> None:
-    if hasattr(channel, "abandon"):
-        channel.abandon()
-    else:
-        with contextlib.suppress(Exception):  # grpclib: its loop may be closed already
-            channel.close()
+    channel.abandon()
 
 
 def _compress(payload: bytes, encoding: str) -> bytes:
@@ -344,8 +279,11 @@ def _compress(payload: bytes, encoding: str) -> bytes:
 
 
 def _grpc_path(service_method: str) -> str:
-    service, method = service_method.split(".", 1)
-    return f"/qdrant.{service}/{method}"
+    path = _PATHS.get(service_method)
+    if path is None:
+        service, method = service_method.split(".", 1)
+        path = _PATHS[service_method] = f"/qdrant.{service}/{method}"
+    return path
 
 
 def _status_error(
@@ -357,7 +295,7 @@ def _status_error(
             f"{request.op.name}{where}: gRPC deadline exceeded (the server's answer)",
             operation=request.op.name,
         )
-    from grpclib.const import Status  # one status type on both transports (no asyncio needed)
+    from grpclib.const import Status  # the gRPC status names (an enum; no asyncio needed)
 
     try:
         grpc_status = Status(code)
