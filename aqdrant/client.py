@@ -36,6 +36,7 @@ from ._validate import VectorValidator, check_query_vectors
 from ._warn import warn
 from .errors import BadRequest, ClientClosedError, NotFound, ValidationError
 from .models._coerce import coerce as coerce_body
+from .models._coerce import from_official
 
 if TYPE_CHECKING:
     from .ingest import Ingestor
@@ -517,6 +518,7 @@ class AsyncQdrantClient:
         headers: Headers = None,
     ) -> models.UpdateResult:
         """Insert or replace points. Vectors are checked against the collection first."""
+        points = from_official(points)
         if isinstance(points, models.Batch):
             body: Any = models.PointsBatch(
                 batch=points,
@@ -1624,6 +1626,7 @@ def _point_id(value: Any) -> Any:
 
 
 def _split_selector(selector: PointsSelectorLike) -> tuple[list[Any] | None, models.Filter | None]:
+    selector = from_official(selector)
     if isinstance(selector, Mapping):  # a selector or a filter given as a dict
         if "points" in selector:
             selector = models.parse(models.PointIdsList, selector)

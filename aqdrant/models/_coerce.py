@@ -123,7 +123,7 @@ def _convert(v: Any) -> Any:
 
         return to_builtins(v)
     if hasattr(v, "model_dump"):  # a pydantic model (e.g. from the official client's models)
-        return json_value(v.model_dump(mode="json"))
+        return json_value(v.model_dump(mode="json", by_alias=True))
     raise ValidationError(f"payload value of type {type(v).__name__} cannot be stored (JSON values only)")
 
 
@@ -150,6 +150,22 @@ class _Bad(Exception):
 def _under(e: _Bad, segment: str) -> _Bad:
     e.path = segment + e.path
     return e
+
+
+def from_official(value: Any) -> Any:
+    """An official-client (pydantic) model as the aqdrant model of the same name; anything else
+    as it is. For arguments a method inspects before the body walk (``upsert``'s ``Batch``, a
+    points selector's ``Filter``): iterating a pydantic model yields (field, value) pairs."""
+    from . import _unions
+
+    if not _unions._is_pydantic(value):
+        return value
+    from . import _generated, parse
+
+    cls = getattr(_generated, type(value).__name__, None)
+    if not isinstance(cls, type):
+        return value
+    return parse(cls, value.model_dump(mode="json", by_alias=True, exclude_unset=True))
 
 
 def coerce(body: Any, annotation: Any = None) -> Any:
@@ -244,7 +260,7 @@ def _apply(plan: Any, value: Any, depth: int) -> Any:
             return _parse(plan[1], value, depth)
         if hasattr(value, "model_dump") and hasattr(value, "model_fields_set"):
             # a pydantic model (the official client's, from an import left unchanged)
-            return _parse(plan[1], value.model_dump(mode="json", exclude_unset=True), depth)
+            return _parse(plan[1], value.model_dump(mode="json", by_alias=True, exclude_unset=True), depth)
         if kind == "model" and isinstance(value, (list, tuple)):
             if all(isinstance(x, msgspec.Struct) for x in value):
                 for i, x in enumerate(value):
