@@ -73,3 +73,91 @@ def test_second_local_client_on_one_path_names_the_official_phrase():
                 qdrant_client.QdrantClient(path=tmp)
         finally:
             first_oracle.close()
+
+
+# -- the official client's (pydantic) models, from a models import left unchanged
+
+
+def _server_client(dev_server, prefer_grpc):
+    return aqdrant.AsyncQdrantClient(url=dev_server.url, grpc_port=dev_server.grpc_port, prefer_grpc=prefer_grpc)
+
+
+@pytest.fixture(params=["local", "rest", "grpc"])
+async def client(request, dev_server):
+    if request.param == "local":
+        c = aqdrant.AsyncQdrantClient(":memory:")
+    else:
+        c = _server_client(dev_server, request.param == "grpc")
+    name = "pyd"
+    async with c:
+        if await c.collection_exists(name):
+            await c.delete_collection(name)
+        # a dict of official models (vectors_config={"text": VectorParams(...)}): refused before
+        await c.create_collection(
+            name,
+            vectors_config={"text": qm.VectorParams(size=2, distance=qm.Distance.DOT)},
+            sparse_vectors_config={"sp": qm.SparseVectorParams()},
+        )
+        yield c
+        await c.delete_collection(name)
+
+
+async def test_official_models_as_arguments(client):
+    name = "pyd"
+    batch = qm.Batch(ids=[1, 2, 3], vectors={"text": [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]},
+                     payloads=[{"k": "a"}, {"k": "b"}, {"k": "c"}])
+    assert (await client.upsert(name, batch, wait=True)).status == models.UpdateStatus.COMPLETED
+    assert (await client.count(name)).count == 3
+    # MatchExcept's field is `except_` in Python, `except` on the wire (pydantic alias)
+    flt = qm.Filter(must=[qm.FieldCondition(key="k", match=qm.MatchExcept(**{"except": ["a"]}))])
+    assert (await client.count(name, count_filter=flt)).count == 2
+    # a Filter as the points selector (iterating a pydantic model yields (field, value) pairs)
+    await client.set_payload(name, payload={"x": 1}, points=flt, wait=True)
+    await client.delete_payload(name, keys=["x"], points=qm.Filter(must=[qm.HasIdCondition(has_id=[2])]), wait=True)
+    got = {p.id: p.payload for p in await client.retrieve(name, [1, 2, 3])}
+    assert got == {1: {"k": "a"}, 2: {"k": "b"}, 3: {"k": "c", "x": 1}}
+
+
+async def test_upload_collection_takes_endless_payload_and_id_iterators(client):
+    import itertools
+
+    await client.upload_collection(
+        "pyd",
+        vectors={"text": [[1.0, 0.0], [0.0, 1.0]]},
+        payload=itertools.cycle([{"k": 1}]),
+        ids=itertools.count(10),
+        wait=True,
+    )
+    assert sorted(p.id for p in (await client.scroll("pyd"))[0]) == [10, 11]
+
+
+async def test_timedelta_payload_is_stored_as_the_official_client_stores_it(client):
+    import datetime
+
+    from pydantic import TypeAdapter
+
+    deltas = [datetime.timedelta(seconds=1), datetime.timedelta(days=400, seconds=5, microseconds=500000),
+              datetime.timedelta(hours=-25, microseconds=3), datetime.timedelta(0)]
+    await client.upsert("pyd", [models.PointStruct(id=1, vector={"text": [1.0, 0.0]})], wait=True)
+    await client.set_payload("pyd", payload={"d": deltas}, points=[1], wait=True)
+    stored = (await client.retrieve("pyd", [1]))[0].payload["d"]
+    assert stored == [TypeAdapter(datetime.timedelta).dump_python(d, mode="json") for d in deltas]
+    assert stored[0] == "PT1S"
+
+
+# -- input the server refuses, caught before sending: an UnexpectedResponse as the server's
+#    answer is for the official client (and still a ValidationError / ValueError)
+
+
+async def test_refused_input_is_an_unexpected_response(client):
+    with pytest.raises(aqdrant.UnexpectedResponse, match="Not existing vector name error: nope") as e:
+        await client.upsert("pyd", [models.PointStruct(id=1, vector={"nope": [1.0, 0.0]})])
+    assert e.value.status_code == 400 and isinstance(e.value, ValueError)
+    with pytest.raises(aqdrant.UnexpectedResponse, match="Vector dimension error: expected dim: 2, got 3"):
+        await client.upsert("pyd", [models.PointStruct(id=1, vector={"text": [1.0, 0.0, 0.0]})])
+    with pytest.raises(aqdrant.UnexpectedResponse, match="Invalid json path") as e:
+        await client.set_payload("pyd", payload={"a": 1}, points=[1], key="")
+    assert e.value.status_code == 400 and isinstance(e.value, aqdrant.ValidationError)
+    with pytest.raises(aqdrant.UnexpectedResponse) as e:
+        await client.query_points("pyd", query=[1.0, 0.0], using="text", limit=0)
+    assert e.value.status_code == 422

@@ -11,7 +11,6 @@ import types
 import msgspec
 
 import aqdrant
-from aqdrant import models
 
 
 def construct(model, **kwargs):  # _pydantic_compat.construct: build without validation
