@@ -7,6 +7,8 @@ AttributeError at the test's import line, reported as "not mapped").
 
 Mapped modules (official name -> aqdrant):
   qdrant_client                           QdrantClient, AsyncQdrantClient, models
+  qdrant_client.qdrant_client             QdrantClient (the module the official class lives in)
+  qdrant_client.async_qdrant_client       AsyncQdrantClient (likewise)
   qdrant_client.models, .http.models      aqdrant.models
   qdrant_client.http.exceptions           UnexpectedResponse -> aqdrant.UnexpectedResponse,
                                           ResponseHandlingException -> aqdrant.TransportError
@@ -50,6 +52,8 @@ def _common_types_getattr(name):
 import aqdrant._types  # noqa: E402  (common_types reads it)
 
 sys.modules[__name__ + ".models"] = models
+qdrant_client = _module(__name__ + ".qdrant_client", QdrantClient=QdrantClient)
+async_qdrant_client = _module(__name__ + ".async_qdrant_client", AsyncQdrantClient=AsyncQdrantClient)
 http = _module(__name__ + ".http", models=models)
 sys.modules[__name__ + ".http.models"] = models
 http.exceptions = _module(
