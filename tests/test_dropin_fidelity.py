@@ -27,14 +27,23 @@ def _points(m):
 async def test_first_update_of_a_collection_is_operation_0_local():
     async with aqdrant.AsyncQdrantClient(":memory:") as client:
         for name in ("a", "b"):
-            await client.create_collection(name, vectors_config=models.VectorParams(size=4, distance=models.Distance.DOT))
+            await client.create_collection(
+                name, vectors_config=models.VectorParams(size=4, distance=models.Distance.DOT)
+            )
         first = await client.upsert("a", _points(models))
         second = await client.upsert("a", _points(models))
         other = await client.upsert("b", _points(models))
         await client.delete_collection("a")
-        await client.create_collection("a", vectors_config=models.VectorParams(size=4, distance=models.Distance.DOT))
+        await client.create_collection(
+            "a", vectors_config=models.VectorParams(size=4, distance=models.Distance.DOT)
+        )
         recreated = await client.upsert("a", _points(models))
-    assert (first.operation_id, second.operation_id, other.operation_id, recreated.operation_id) == (0, 1, 0, 0)
+    assert (first.operation_id, second.operation_id, other.operation_id, recreated.operation_id) == (
+        0,
+        1,
+        0,
+        0,
+    )
 
     oracle = qdrant_client.QdrantClient(":memory:")
     oracle.create_collection("a", vectors_config=qm.VectorParams(size=4, distance=qm.Distance.DOT))
@@ -47,7 +56,9 @@ async def test_first_update_of_a_collection_is_operation_0_server(dev_server, pr
         url=dev_server.url, grpc_port=dev_server.grpc_port, prefer_grpc=prefer_grpc
     ) as client:
         name = f"opid_{prefer_grpc}"
-        await client.create_collection(name, vectors_config=models.VectorParams(size=4, distance=models.Distance.DOT))
+        await client.create_collection(
+            name, vectors_config=models.VectorParams(size=4, distance=models.Distance.DOT)
+        )
         try:
             assert (await client.upsert(name, _points(models), wait=True)).operation_id == 0
             assert (await client.upsert(name, _points(models), wait=True)).operation_id == 1
@@ -79,7 +90,9 @@ def test_second_local_client_on_one_path_names_the_official_phrase():
 
 
 def _server_client(dev_server, prefer_grpc):
-    return aqdrant.AsyncQdrantClient(url=dev_server.url, grpc_port=dev_server.grpc_port, prefer_grpc=prefer_grpc)
+    return aqdrant.AsyncQdrantClient(
+        url=dev_server.url, grpc_port=dev_server.grpc_port, prefer_grpc=prefer_grpc
+    )
 
 
 @pytest.fixture(params=["local", "rest", "grpc"])
@@ -104,8 +117,11 @@ async def client(request, dev_server):
 
 async def test_official_models_as_arguments(client):
     name = "pyd"
-    batch = qm.Batch(ids=[1, 2, 3], vectors={"text": [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]},
-                     payloads=[{"k": "a"}, {"k": "b"}, {"k": "c"}])
+    batch = qm.Batch(
+        ids=[1, 2, 3],
+        vectors={"text": [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]},
+        payloads=[{"k": "a"}, {"k": "b"}, {"k": "c"}],
+    )
     assert (await client.upsert(name, batch, wait=True)).status == models.UpdateStatus.COMPLETED
     assert (await client.count(name)).count == 3
     # MatchExcept's field is `except_` in Python, `except` on the wire (pydantic alias)
@@ -113,7 +129,9 @@ async def test_official_models_as_arguments(client):
     assert (await client.count(name, count_filter=flt)).count == 2
     # a Filter as the points selector (iterating a pydantic model yields (field, value) pairs)
     await client.set_payload(name, payload={"x": 1}, points=flt, wait=True)
-    await client.delete_payload(name, keys=["x"], points=qm.Filter(must=[qm.HasIdCondition(has_id=[2])]), wait=True)
+    await client.delete_payload(
+        name, keys=["x"], points=qm.Filter(must=[qm.HasIdCondition(has_id=[2])]), wait=True
+    )
     got = {p.id: p.payload for p in await client.retrieve(name, [1, 2, 3])}
     assert got == {1: {"k": "a"}, 2: {"k": "b"}, 3: {"k": "c", "x": 1}}
 
@@ -136,8 +154,12 @@ async def test_timedelta_payload_is_stored_as_the_official_client_stores_it(clie
 
     from pydantic import TypeAdapter
 
-    deltas = [datetime.timedelta(seconds=1), datetime.timedelta(days=400, seconds=5, microseconds=500000),
-              datetime.timedelta(hours=-25, microseconds=3), datetime.timedelta(0)]
+    deltas = [
+        datetime.timedelta(seconds=1),
+        datetime.timedelta(days=400, seconds=5, microseconds=500000),
+        datetime.timedelta(hours=-25, microseconds=3),
+        datetime.timedelta(0),
+    ]
     await client.upsert("pyd", [models.PointStruct(id=1, vector={"text": [1.0, 0.0]})], wait=True)
     await client.set_payload("pyd", payload={"d": deltas}, points=[1], wait=True)
     stored = (await client.retrieve("pyd", [1]))[0].payload["d"]

@@ -63,7 +63,10 @@ class AqdrantRemote:
                 result = attr(*args, **kwargs)
             except aqdrant.UnexpectedResponse as e:
                 raise OracleUnexpectedResponse(
-                    status_code=e.status_code, reason_phrase=str(e), content=e.content, headers=e.headers or {}
+                    status_code=e.status_code,
+                    reason_phrase=str(e),
+                    content=e.content,
+                    headers=e.headers or {},
                 ) from e
             return to_oracle(result)
 

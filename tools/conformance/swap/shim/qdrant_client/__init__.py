@@ -66,9 +66,7 @@ common.client_exceptions = _module(
     __name__ + ".common.client_exceptions", ResourceExhaustedResponse=RateLimited
 )
 conversions = _module(__name__ + ".conversions")
-conversions.common_types = _module(
-    __name__ + ".conversions.common_types", __getattr__=_common_types_getattr
-)
+conversions.common_types = _module(__name__ + ".conversions.common_types", __getattr__=_common_types_getattr)
 
 from . import _test_support  # noqa: E402
 

@@ -30,11 +30,21 @@ def validate_sparse_vector(vector):  # local.sparse.validate_sparse_vector
 
 # local.datetime_utils.available_formats (qdrant-client 1.20)
 available_formats = [
-    "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%d %H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z",
-    "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f %z", "%Y-%m-%d %H:%M:%S.%f %z",
-    "%Y-%m-%dT%H:%M:%S %z", "%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S.%f",
-    "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M",
-    "%Y-%m-%d %H:%M", "%Y-%m-%d",
+    "%Y-%m-%dT%H:%M:%S.%f%z",
+    "%Y-%m-%d %H:%M:%S.%f%z",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%d %H:%M:%S%z",
+    "%Y-%m-%dT%H:%M:%S.%f %z",
+    "%Y-%m-%d %H:%M:%S.%f %z",
+    "%Y-%m-%dT%H:%M:%S %z",
+    "%Y-%m-%d %H:%M:%S %z",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
 ]
 
 
