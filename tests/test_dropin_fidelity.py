@@ -183,3 +183,36 @@ async def test_refused_input_is_an_unexpected_response(client):
     with pytest.raises(aqdrant.UnexpectedResponse) as e:
         await client.query_points("pyd", query=[1.0, 0.0], using="text", limit=0)
     assert e.value.status_code == 422
+
+
+# -- one closed-client error for both clients: the blocking client's is aqdrant.ClientClosedError
+
+
+def test_closed_blocking_client_raises_aqdrant_client_closed_error():
+    client = aqdrant.QdrantClient(":memory:")
+    client.close()
+    with pytest.raises(aqdrant.ClientClosedError):
+        client.get_collections()
+    with pytest.raises(aqdrant.QdrantError):
+        client.get_collections()
+
+
+# -- local mode: a missing or existing collection is also a ValueError (official local mode)
+
+
+async def test_local_mode_collection_errors_are_value_errors():
+    async with aqdrant.AsyncQdrantClient(":memory:") as client:
+        params = models.VectorParams(size=2, distance=models.Distance.DOT)
+        await client.create_collection("dup", vectors_config=params)
+        with pytest.raises(ValueError, match="already exists") as e:
+            await client.create_collection("dup", vectors_config=params)
+        assert isinstance(e.value, aqdrant.Conflict) and e.value.status_code == 409
+        with pytest.raises(ValueError) as e:
+            await client.get_collection("missing")
+        assert isinstance(e.value, aqdrant.NotFound)
+    oracle = qdrant_client.QdrantClient(":memory:")
+    oracle.create_collection("dup", vectors_config=qm.VectorParams(size=2, distance=qm.Distance.DOT))
+    with pytest.raises(ValueError, match="already exists"):
+        oracle.create_collection("dup", vectors_config=qm.VectorParams(size=2, distance=qm.Distance.DOT))
+    with pytest.raises(ValueError):
+        oracle.get_collection("missing")

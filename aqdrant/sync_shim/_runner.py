@@ -104,6 +104,8 @@ import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Generic, TypeVar
 
+from .. import errors as _errors
+
 try:  # anyio names the running library in sniffio's context variable when sniffio is installed
     from sniffio import current_async_library_cvar as _async_library_var
 except ImportError:  # pragma: no cover - then nothing can leak through a copied context
@@ -130,8 +132,9 @@ class ForkedClientError(RuntimeError):
     """A client of the embedded engine was used in a child process after ``os.fork()``."""
 
 
-class ClientClosedError(RuntimeError):
-    """The blocking client is closed (or was closed while this call was in flight)."""
+class ClientClosedError(_errors.ClientClosedError):
+    """The blocking client is closed (or was closed while this call was in flight); caught by
+    ``except aqdrant.ClientClosedError`` as the async client's is."""
 
 
 def _event_loop_in_this_thread() -> str | None:
