@@ -216,3 +216,27 @@ async def test_local_mode_collection_errors_are_value_errors():
         oracle.create_collection("dup", vectors_config=qm.VectorParams(size=2, distance=qm.Distance.DOT))
     with pytest.raises(ValueError):
         oracle.get_collection("missing")
+
+
+# -- the dev server takes compressed gRPC requests (grpc_compression=Compression.Gzip), as Qdrant
+
+
+@pytest.mark.parametrize("which", ["official", "aqdrant"])
+def test_dev_server_takes_gzip_compressed_grpc_requests(dev_server, which):
+    import grpc
+
+    cls = qdrant_client.QdrantClient if which == "official" else aqdrant.QdrantClient
+    client = cls(
+        url=dev_server.url,
+        grpc_port=dev_server.grpc_port,
+        prefer_grpc=True,
+        grpc_compression=grpc.Compression.Gzip,
+    )
+    name = f"gz_{which}"
+    try:
+        client.create_collection(name, vectors_config=qm.VectorParams(size=3, distance=qm.Distance.DOT))
+        client.upsert(name, [qm.PointStruct(id=i, vector=[float(i), 1.0, 2.0]) for i in range(50)], wait=True)
+        assert client.count(name).count == 50
+        client.delete_collection(name)
+    finally:
+        client.close()
