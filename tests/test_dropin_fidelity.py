@@ -240,3 +240,37 @@ def test_dev_server_takes_gzip_compressed_grpc_requests(dev_server, which):
         client.delete_collection(name)
     finally:
         client.close()
+
+
+# -- a blocking client collected inside a running event loop is closed from a thread; a close that
+#    fails there (at interpreter exit the loop's sockets may be finalized first) leaves no traceback
+
+
+def test_finalizer_close_thread_never_raises(monkeypatch):
+    import asyncio
+    import gc
+    import threading
+
+    from aqdrant.sync_shim._runner import Runner
+
+    seen: list[BaseException] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: seen.append(args.exc_value))
+    real_close = Runner.close
+
+    def failing_close(self):
+        real_close(self)
+        raise ValueError("Invalid file descriptor: -1")
+
+    monkeypatch.setattr(Runner, "close", failing_close)
+
+    async def drop_client():
+        client = aqdrant.QdrantClient(":memory:")
+        client.get_collections()
+        del client
+        gc.collect()
+
+    asyncio.run(drop_client())
+    for t in threading.enumerate():
+        if t.name == "aqdrant-QdrantClient-close":
+            t.join(30)
+    assert seen == []

@@ -378,13 +378,21 @@ class Runner(Generic[T]):
             await state.loop.shutdown_asyncgens()
             await state.loop.shutdown_default_executor()
 
+    def _close_quietly(self) -> None:
+        # a finalizer's close, also at interpreter exit where the loop's own sockets may have
+        # been finalized first (loop.close() then fails on fd -1): best effort, never a traceback
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001
+            pass
+
     def __del__(self) -> None:
         try:
             if self._closed or self._state is None:
                 return
             if asyncio._get_running_loop() is not None:
                 # collected in a thread running some event loop: ours cannot run here
-                threading.Thread(target=self.close, name="aqdrant-QdrantClient-close").start()
+                threading.Thread(target=self._close_quietly, name="aqdrant-QdrantClient-close").start()
                 return
             self.close()
         except Exception:  # noqa: BLE001 - never raise from a finalizer
