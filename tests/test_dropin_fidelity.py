@@ -69,21 +69,17 @@ async def test_first_update_of_a_collection_is_operation_0_server(dev_server, pr
 # -- a storage folder held by another local client: the official message, which callers match
 
 
-def test_second_local_client_on_one_path_names_the_official_phrase():
+@pytest.mark.parametrize(
+    "cls", [aqdrant.QdrantClient, qdrant_client.QdrantClient], ids=["aqdrant", "official"]
+)
+def test_second_local_client_on_one_path_names_the_official_phrase(cls):
     with tempfile.TemporaryDirectory() as tmp:
-        first = aqdrant.QdrantClient(path=tmp)
+        first = cls(path=tmp)
         try:
             with pytest.raises(Exception, match="already accessed by another instance"):
-                aqdrant.QdrantClient(path=tmp)
+                cls(path=tmp)
         finally:
             first.close()
-    with tempfile.TemporaryDirectory() as tmp:
-        first_oracle = qdrant_client.QdrantClient(path=tmp)
-        try:
-            with pytest.raises(Exception, match="already accessed by another instance"):
-                qdrant_client.QdrantClient(path=tmp)
-        finally:
-            first_oracle.close()
 
 
 # -- the official client's (pydantic) models, from a models import left unchanged

@@ -39,5 +39,5 @@ for suite in ${SWAP_SUITES:-direct congruence_rest congruence_grpc}; do
         --timeout 120 -rfE --tb=short >"$OUT/$suite.log" 2>&1 ;;
   esac
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; PIDS=()
-  echo "$suite: $(tail -1 "$OUT/$suite.log")"
+  echo "$suite: $(grep -E '(passed|failed|error).* in [0-9.]+s' "$OUT/$suite.log" | tail -1)"
 done
