@@ -270,3 +270,38 @@ def test_finalizer_close_thread_never_raises(monkeypatch):
         if t.name == "aqdrant-QdrantClient-close":
             t.join(30)
     assert seen == []
+
+
+# -- upload_points / upload_collection rejected by the server: an UnexpectedResponse with its
+#    status, as the official client's uploader raises (and still the IngestError with the report)
+
+
+async def test_rejected_upload_is_an_unexpected_response(client):
+    from aqdrant.ingest import IngestError
+
+    for call in (
+        lambda: client.upload_collection("pyd", vectors=[{"nope": [0.1, 0.2]}], wait=True),
+        lambda: client.upload_points(
+            "pyd", [models.PointStruct(id=1, vector={"nope": [0.1, 0.2]})], wait=True
+        ),
+    ):
+        with pytest.raises(aqdrant.UnexpectedResponse, match="Not existing vector name") as e:
+            await call()
+        assert e.value.status_code == 400 and isinstance(e.value, IngestError) and e.value.report.failed == 1
+
+
+@pytest.mark.filterwarnings("ignore:Batch upload failed")  # the official uploader's retries
+def test_rejected_upload_official_oracle(dev_server):
+    from qdrant_client.http.exceptions import UnexpectedResponse as OfficialUnexpectedResponse
+
+    oracle = qdrant_client.QdrantClient(url=dev_server.url)
+    try:
+        oracle.create_collection(
+            "up_oracle", vectors_config={"text": qm.VectorParams(size=2, distance=qm.Distance.DOT)}
+        )
+        with pytest.raises(OfficialUnexpectedResponse, match="Not existing vector name") as e:
+            oracle.upload_collection("up_oracle", vectors=[{"nope": [0.1, 0.2]}], wait=True)
+        assert e.value.status_code == 400
+    finally:
+        oracle.delete_collection("up_oracle")
+        oracle.close()
