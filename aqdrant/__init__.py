@@ -22,6 +22,7 @@ from .errors import (
     UnexpectedResponse,
     UnsupportedOperation,
     ValidationError,
+    WrongInput,
 )
 
 __version__ = "0.1.0"
@@ -56,6 +57,7 @@ __all__ = [
     "RetryPolicy",
     "QdrantError",
     "ValidationError",
+    "WrongInput",
     "UnsupportedOperation",
     "TransportError",
     "DeadlineExceeded",

@@ -34,7 +34,7 @@ import numpy as np
 
 from . import models
 from ._constraint_table import RULES as _SPEC_RULES
-from .errors import ValidationError
+from .errors import WrongInput
 
 Violation = tuple[str, str]
 
@@ -462,14 +462,15 @@ def grpc_label(found: tuple[str, list[Violation]]) -> str:
 
 
 def ensure_valid(op_name: str, path_params: Mapping[str, Any] | None, body: Any) -> None:
-    """The client's pre-send check: raise :class:`ValidationError` naming the operation and the
+    """The client's pre-send check: raise :class:`WrongInput` (a ValidationError) naming the operation and the
     offending field (its ``path``) for a request Qdrant would refuse with 422."""
     found = check(op_name, path_params, body)
     if found is None:
         return
     where, bad = found
     path, message = bad[0]
-    raise ValidationError(f"{op_name}: {label(bad, where)}", path=path)
+    # the server's status for it: an UnexpectedResponse too, as the official client raises
+    raise WrongInput(f"{op_name}: {label(bad, where)}", path=path, status_code=400 if where == FORMAT else 422)
 
 
 __all__ = [

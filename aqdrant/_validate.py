@@ -15,7 +15,7 @@ from typing import Any
 from anyio.lowlevel import checkpoint
 
 from . import models
-from .errors import ValidationError
+from .errors import ValidationError, WrongInput
 
 #: vector components checked between two turns of the event loop: about 0.5 ms of work, so
 #: ten concurrent upserts being checked at once still give other tasks a turn every few ms
@@ -169,7 +169,8 @@ class VectorValidator:
         label = f"vector {name!r}" if name else "the unnamed vector"
         if isinstance(v, models.SparseVector):
             if name not in sparse:
-                raise ValidationError(
+                raise WrongInput(
+                    f"Wrong input: Not existing vector name error: {name} - "
                     f"point {point_id!r}: collection {collection!r} has no sparse vector named {name!r} "
                     f"(sparse vectors: {sorted(sparse) or 'none'})",
                     path=path,
@@ -183,12 +184,14 @@ class VectorValidator:
         if name not in dense:
             names = sorted(dense)
             if name == "" and names:
-                raise ValidationError(
+                raise WrongInput(
+                    f"Wrong input: Not existing vector name error:  - "
                     f"point {point_id!r}: collection {collection!r} has named vectors {names}; "
                     "give the vector as a dict {name: vector}",
                     path=path,
                 )
-            raise ValidationError(
+            raise WrongInput(
+                f"Wrong input: Not existing vector name error: {name} - "
                 f"point {point_id!r}: collection {collection!r} has no vector named {name!r} "
                 f"(vectors: {names or 'none'})",
                 path=path,
@@ -198,7 +201,8 @@ class VectorValidator:
         for row in rows:
             n = _length(row)
             if n != size:
-                raise ValidationError(
+                raise WrongInput(
+                    f"Wrong input: Vector dimension error: expected dim: {size}, got {n} - "
                     f"point {point_id!r}: {label} has {n} dimensions, collection {collection!r} expects {size}",
                     path=path,
                 )

@@ -13,6 +13,7 @@ from . import models
 from ._types import PointId
 from .client_base import ClientBase, Headers, PointsSelectorLike, _point_id
 from .errors import BadRequest, NotFound, ValidationError
+from .models._coerce import from_official
 
 
 class PointOps(ClientBase):
@@ -33,6 +34,7 @@ class PointOps(ClientBase):
         headers: Headers = None,
     ) -> models.UpdateResult:
         """Insert or replace points. Vectors are checked against the collection first."""
+        points = from_official(points)
         if isinstance(points, models.Batch):
             body: Any = models.PointsBatch(
                 batch=points,
@@ -384,6 +386,7 @@ class PointOps(ClientBase):
 
 
 def _split_selector(selector: PointsSelectorLike) -> tuple[list[Any] | None, models.Filter | None]:
+    selector = from_official(selector)
     if isinstance(selector, Mapping):  # a selector or a filter given as a dict
         if "points" in selector:
             selector = models.parse(models.PointIdsList, selector)

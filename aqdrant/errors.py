@@ -112,6 +112,19 @@ class ServerError(UnexpectedResponse):
     """5xx."""
 
 
+class WrongInput(ValidationError, BadRequest):
+    """Input the server refuses (400, or 422 for a bound of the spec), found before sending: a
+    vector name or size the collection does not have, a limit of 0, an empty json path. It is
+    caught where the server's answer would be: ``except UnexpectedResponse`` (what the official
+    client raises for it, with the server's words) as well as ``except ValueError`` /
+    ``ValidationError``."""
+
+    def __init__(self, message: str, path: str | None = None, *, status_code: int = 400) -> None:
+        BadRequest.__init__(self, status_code, message)
+        self.path = path
+        self.args = (message,)
+
+
 _BY_STATUS: dict[int, type[UnexpectedResponse]] = {
     400: BadRequest,
     401: Unauthorized,

@@ -587,8 +587,10 @@ def test_points_from_columns_length_mismatch_raises():
         points_from_columns(np.zeros((3, 2)), ids=[1, 2])
     with pytest.raises(ValidationError):
         list(points_from_columns(iter([[1.0], [2.0]]), ids=iter([1])))
-    with pytest.raises(ValidationError):
-        list(points_from_columns(iter([[1.0]]), payload=iter([{}, {}])))
+    with pytest.raises(ValidationError):  # a sized column longer than the vectors
+        list(points_from_columns(iter([[1.0]]), payload=[{}, {}]))
+    # an iterator may be endless (the official client zips itertools.cycle / count): no error
+    assert len(list(points_from_columns(iter([[1.0]]), payload=iter([{}, {}]), ids=iter([5, 6])))) == 1
     with pytest.raises(ValidationError):
         list(points_from_columns({"a": iter([[1.0]]), "b": iter([])}))
     with pytest.raises(ValidationError):

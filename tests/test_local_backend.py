@@ -452,7 +452,7 @@ async def test_persistence_and_locking(tmp_path):
     await call(
         b, "update_aliases", {"actions": [{"create_alias": {"collection_name": "c", "alias_name": "al"}}]}
     )
-    with pytest.raises(StorageLocked, match="already in use"):
+    with pytest.raises(StorageLocked, match="already accessed by another instance"):
         LocalBackend(path)  # refused at construction, not at the first call
     await b.aclose()
     assert os.path.isdir(path)  # a path= directory stays

@@ -481,7 +481,7 @@ async def test_the_store_lock_is_taken_at_construction(tmp_path):
     path = str(tmp_path / "db")
     first = AsyncQdrantClient(path=path)  # no call yet: the engine has not even started
     try:
-        with pytest.raises(StorageLocked, match=r"already in use by another aqdrant local client"):
+        with pytest.raises(StorageLocked, match=r"already accessed by another instance of an aqdrant local client"):
             AsyncQdrantClient(path=path)
         code = (
             "import sys\nfrom aqdrant import AsyncQdrantClient\nfrom aqdrant.local import StorageLocked\n"

@@ -41,7 +41,7 @@ from .._retry import RetryPolicy, retry_after_of
 from ..errors import BadRequest, QdrantError, ValidationError
 from ._batch import ColumnBatch, column_arrays, fit, ids_source, take
 from ._outage import DEFAULT_OUTAGE_BUDGET, Outage, may_have_landed, unavailable
-from ._report import BatchFailure, IngestError, IngestReport
+from ._report import BatchFailure, IngestReport, ingest_error
 from ._size import DEFAULT_MAX_BATCH_BYTES, point_bytes
 
 
@@ -304,7 +304,7 @@ class Ingestor:
         if exc is None:
             await self._notify()  # the final report
         if exc is None and self.raise_on_failure and not self._report.ok:
-            raise IngestError(self._report) from None
+            raise ingest_error(self._report) from None
         return True if stopped else suppressed
 
     # ---- producers --------------------------------------------------------------------------------

@@ -137,9 +137,12 @@ def points_from_columns(
     rows = _rows(vectors)
     payloads: Any = _nones() if payload is None else payload
     id_source: Any = _uuids() if ids is None else ids
+    # Leftover payloads/ids are an error only for a sized column: an iterator may be endless
+    # (the official client zips ``ids=itertools.count()``, ``payload=itertools.cycle(...)``).
+    check_payload, check_ids = (x is not None and hasattr(x, "__len__") for x in (payload, ids))
     if any(_is_async(x) for x in (rows, payloads, id_source)):
-        return _zip_async(rows, payloads, id_source, payload is not None, ids is not None)
-    return _zip(rows, payloads, id_source, payload is not None, ids is not None)
+        return _zip_async(rows, payloads, id_source, check_payload, check_ids)
+    return _zip(rows, payloads, id_source, check_payload, check_ids)
 
 
 def _zip(

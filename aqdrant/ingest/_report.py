@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import QdrantError
+from ..errors import QdrantError, UnexpectedResponse
 
 
 @dataclass
@@ -141,3 +142,31 @@ class IngestError(QdrantError):
             e = report.last_outage_error
             lines.append(f"  not delivered (unconfirmed or not sent), last error: {type(e).__name__}: {e}")
         super().__init__("\n".join(lines))
+
+
+#: what an UnexpectedResponse carries, copied from the rejection onto the IngestError
+_RESPONSE_FIELDS = ("status_code", "server_message", "operation", "collection", "content", "headers", "path")
+
+
+@functools.cache
+def _ingest_error_also(kind: type[UnexpectedResponse]) -> type[IngestError]:
+    return type("IngestError", (IngestError, kind), {"__module__": IngestError.__module__})
+
+
+def ingest_error(report: IngestReport) -> IngestError:
+    """The error for a report that is not ok. When every point that failed was rejected for one
+    reason the server gives (``UnexpectedResponse``, e.g. a vector name the collection does not
+    have) and nothing else went wrong, it is also of that reason's class, with its status: the
+    official client's ``upload_points`` / ``upload_collection`` raise the server's
+    ``UnexpectedResponse`` there, so code catching that keeps working."""
+    error = IngestError(report)
+    kinds = {type(f.error) for f in report.failures}
+    only_rejected = not (report.unconfirmed_ids or report.not_sent_ids or report.cancelled)
+    if len(kinds) == 1 and only_rejected and issubclass(kind := kinds.pop(), UnexpectedResponse):
+        first = report.failures[0].error
+        error.__class__ = _ingest_error_also(kind)
+        for name in _RESPONSE_FIELDS:
+            if hasattr(first, name):
+                setattr(error, name, getattr(first, name))
+        error.attempts = []
+    return error

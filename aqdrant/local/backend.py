@@ -54,6 +54,7 @@ next open.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import shutil
@@ -165,6 +166,14 @@ class StorageFull(ServerError, LocalStorageError):
 
 
 #: engine error kinds (protocol.KIND_*) with a class of their own
+@functools.cache
+def _also_value_error(kind: type[UnexpectedResponse]) -> type[UnexpectedResponse]:
+    """``kind`` (NotFound, Conflict, BadRequest, ...) that is also a ``ValueError``: the official
+    local mode raises ValueError for a missing or existing collection and for wrong input, so
+    code written for it catches that; the status class stays for code written for a server."""
+    return type(kind.__name__, (kind, ValueError), {"__module__": kind.__module__, "__doc__": kind.__doc__})
+
+
 _ERROR_KINDS: dict[str, type[UnexpectedResponse]] = {
     wire.KIND_INVALID: EngineInputRejected,
     wire.KIND_PANIC: EnginePanic,
@@ -588,6 +597,8 @@ class LocalBackend:
         )
         if isinstance(error, RateLimited):
             error.retry_after = err.get("retry_after")  # strict mode's rate limits (strict.py)
+        elif 400 <= error.status_code < 500:
+            error.__class__ = _also_value_error(type(error))
         raise error
 
     async def _catalog_only(self, name: str, request: Request) -> Any:

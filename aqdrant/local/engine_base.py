@@ -102,7 +102,9 @@ class EngineBase:
         #: collection -> {field: schema}: payload indexes declared (in the catalog) but not yet
         #: created in the shard
         self.pending: dict[str, dict[str, Any]] = {}
-        self.op_counter = 0
+        #: collection -> its next operation id: Qdrant numbers updates per collection (its WAL)
+        #: from 0, so a new collection's first upsert answers operation_id=0 as on a server
+        self.op_ids: dict[str, int] = {}
         self.warnings: list[str] = []
         self.strict = strict.Strict()
         #: collection -> why its shard cannot be opened (containment.damaged_message)
@@ -359,10 +361,11 @@ class EngineBase:
         return shard.info().indexed_vectors_count > 0
 
     def _update_result(self, name: str) -> dict:
-        self.op_counter += 1
+        op_id = self.op_ids.get(name, 0)
+        self.op_ids[name] = op_id + 1
         self.dirty.add(name)
         self.last_write = time.monotonic()
-        return {"operation_id": self.op_counter, "status": "completed"}
+        return {"operation_id": op_id, "status": "completed"}
 
     def _apply(self, name: str, shard: Any, operation: Any) -> dict:
         shard.update(operation)

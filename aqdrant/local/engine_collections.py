@@ -119,6 +119,7 @@ class CollectionOps(EngineBase):
         if shard is not None:
             shard.close()
         self.pending.pop(name, None)
+        self.op_ids.pop(name, None)
         del self.catalog.collections[name]
         aliases = {a: c for a, c in self.catalog.aliases.items() if c == name}
         for a in aliases:

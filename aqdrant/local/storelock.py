@@ -35,8 +35,10 @@ def lock(root: str) -> int:
             holder = ""
         os.close(fd)
         raise StorageLockedError(
-            f"storage folder {root} is already in use by another aqdrant local client (process "
-            f"{holder or '?'}, in this or another program); close that client first, or use a different path"
+            # "already accessed by another instance": the official client's words, which callers match
+            f"storage folder {root} is already accessed by another instance of an aqdrant local client "
+            f"(process {holder or '?'}, in this or another program); close that client first, use a "
+            "different path, or use a server (`aqdrant serve`) for concurrent access"
         ) from None
     os.ftruncate(fd, 0)
     os.write(fd, str(os.getpid()).encode())

@@ -11,7 +11,7 @@ One walk over a request body, at the client's boundary (:meth:`AsyncQdrantClient
 * JSON values (payloads, metadata) are written in the form the official client stores them:
   ``datetime`` / ``date`` / ``time`` as ISO 8601 (a UTC offset as ``Z``, another offset kept),
   ``bytes`` as UTF-8 text, ``UUID`` as its string, tuples and sets as lists, numpy scalars and
-  arrays as numbers and lists, ``Decimal`` as its string, enums as their value.
+  arrays as numbers and lists, ``Decimal`` as its string, enums as their value, ``timedelta`` as an ISO 8601 duration.
 
 The plan of which fields may need work is computed once per model class; a field typed as a
 number, a string or an enum is never looked at, and a dense vector is never walked element by
@@ -85,6 +85,25 @@ def json_value(v: Any) -> Any:
     return _convert(v)
 
 
+def _iso_duration(td: _dt.timedelta) -> str:
+    """An ISO 8601 duration as pydantic writes a ``timedelta`` to JSON (``PT1S``, ``P1DT2H``,
+    ``-PT0.5S``): the official client stores a payload's timedelta so."""
+    micros = (td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds
+    sign, micros = ("-", -micros) if micros < 0 else ("", micros)
+    days, micros = divmod(micros, 86_400_000_000)
+    seconds, micros = divmod(micros, 1_000_000)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    clock = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    if seconds or micros:
+        clock += (f"{seconds}.{micros:06d}".rstrip("0").rstrip(".") if micros else str(seconds)) + "S"
+    years, days = divmod(days, 365)  # pydantic's years are 365 days; it writes no months
+    date = (f"{years}Y" if years else "") + (f"{days}D" if days else "")
+    if not clock and not date:
+        clock = "0S"
+    return f"{sign}P{date}" + (f"T{clock}" if clock else "")
+
+
 def _convert(v: Any) -> Any:
     if isinstance(v, _dt.datetime):
         text = v.isoformat()
@@ -102,6 +121,8 @@ def _convert(v: Any) -> Any:
             ) from None
     if isinstance(v, uuid.UUID):
         return str(v)
+    if isinstance(v, _dt.timedelta):
+        return _iso_duration(v)
     if isinstance(v, enum.Enum):
         return json_value(v.value)
     if isinstance(v, decimal.Decimal):
@@ -123,7 +144,7 @@ def _convert(v: Any) -> Any:
 
         return to_builtins(v)
     if hasattr(v, "model_dump"):  # a pydantic model (e.g. from the official client's models)
-        return json_value(v.model_dump(mode="json"))
+        return json_value(v.model_dump(mode="json", by_alias=True))
     raise ValidationError(f"payload value of type {type(v).__name__} cannot be stored (JSON values only)")
 
 
@@ -150,6 +171,22 @@ class _Bad(Exception):
 def _under(e: _Bad, segment: str) -> _Bad:
     e.path = segment + e.path
     return e
+
+
+def from_official(value: Any) -> Any:
+    """An official-client (pydantic) model as the aqdrant model of the same name; anything else
+    as it is. For arguments a method inspects before the body walk (``upsert``'s ``Batch``, a
+    points selector's ``Filter``): iterating a pydantic model yields (field, value) pairs."""
+    from . import _unions
+
+    if not _unions._is_pydantic(value):
+        return value
+    from . import _generated, parse
+
+    cls = getattr(_generated, type(value).__name__, None)
+    if not isinstance(cls, type):
+        return value
+    return parse(cls, value.model_dump(mode="json", by_alias=True, exclude_unset=True))
 
 
 def coerce(body: Any, annotation: Any = None) -> Any:
@@ -244,7 +281,7 @@ def _apply(plan: Any, value: Any, depth: int) -> Any:
             return _parse(plan[1], value, depth)
         if hasattr(value, "model_dump") and hasattr(value, "model_fields_set"):
             # a pydantic model (the official client's, from an import left unchanged)
-            return _parse(plan[1], value.model_dump(mode="json", exclude_unset=True), depth)
+            return _parse(plan[1], value.model_dump(mode="json", by_alias=True, exclude_unset=True), depth)
         if kind == "model" and isinstance(value, (list, tuple)):
             if all(isinstance(x, msgspec.Struct) for x in value):
                 for i, x in enumerate(value):

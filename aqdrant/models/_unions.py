@@ -263,9 +263,11 @@ def resolve(spec: Any, value: Any) -> Any:
                 return msgspec.convert(value, spec.plain)
             except msgspec.ValidationError:
                 plain = _denumpy(value)
-                if plain is value:
+                if plain is not value:
+                    return msgspec.convert(plain, spec.plain)
+                if not (isinstance(value, (list, tuple)) and any(map(_is_pydantic, value))):
                     raise
-                return msgspec.convert(plain, spec.plain)
+                # official-client (pydantic) items: each is taken by the walk below
         if not isinstance(value, (list, tuple)):
             raise msgspec.ValidationError(f"Expected `array`, got `{type(value).__name__}`")
         out = []
@@ -287,7 +289,9 @@ def resolve(spec: Any, value: Any) -> Any:
                         resolve(spec.value, x)
                     except msgspec.ValidationError as e:
                         raise _rebase(e, f".{k}") from None
-                raise
+                if not any(map(_is_pydantic, value.values())):
+                    raise
+                # official-client (pydantic) values: each is taken by the walk below
         if not isinstance(value, dict):
             raise msgspec.ValidationError(f"Expected `object`, got `{type(value).__name__}`")
         res = {}
@@ -306,7 +310,14 @@ def resolve(spec: Any, value: Any) -> Any:
     np = sys.modules.get("numpy")
     if np is not None and isinstance(value, np.generic):
         value = value.item()  # a numpy scalar (np.int64 id, np.float64 component): its Python value
+    elif _is_pydantic(value):  # e.g. a value of a dict of models: {"text": VectorParams(...)}
+        value = value.model_dump(mode="json", by_alias=True, exclude_unset=True)
     return msgspec.convert(value, spec)
+
+
+def _is_pydantic(value: Any) -> bool:
+    """A pydantic model: the official client's models, from an import left unchanged."""
+    return hasattr(value, "model_fields_set") and hasattr(value, "model_dump") and not isinstance(value, msgspec.Struct)
 
 
 def _denumpy(value: Any) -> Any:
@@ -487,9 +498,8 @@ def _resolve_union(spec: UnionSpec, value: Any) -> Any:
             return _check_ndarray(value, value.ndim)
         raise msgspec.ValidationError(f"Expected `{spec!r}`, got a {value.ndim}-D array")
     shape = _shape_of_value(value)
-    if shape == "other" and hasattr(value, "model_fields_set") and hasattr(value, "model_dump"):
-        # a pydantic model (the official client's models, from an import left unchanged)
-        value = value.model_dump(mode="json", exclude_unset=True)
+    if shape == "other" and _is_pydantic(value):
+        value = value.model_dump(mode="json", by_alias=True, exclude_unset=True)
         shape = _shape_of_value(value)
     if shape == "other":
         shape = "str" if isinstance(value, uuid.UUID) else _numpy_scalar_shape(value)

@@ -169,15 +169,25 @@ class GrpcEndpoint:
         if not meta:
             return None
         compressed, length = struct.unpack(">?I", meta)
-        if compressed:
-            raise GRPCError(Status.UNIMPLEMENTED, "compressed request messages are not supported")
+        too_large = (
+            f"Error, decoded message length too large: found {{}} bytes, "
+            f"the limit is: {self.max_message_size} bytes"
+        )
         if length > self.max_message_size:
-            raise GRPCError(
-                Status.RESOURCE_EXHAUSTED,
-                f"Error, decoded message length too large: found {length} bytes, "
-                f"the limit is: {self.max_message_size} bytes",
-            )
-        return await inner.recv_data(length)
+            raise GRPCError(Status.RESOURCE_EXHAUSTED, too_large.format(length))
+        data = await inner.recv_data(length)
+        if compressed:  # a client's grpc_compression (gzip, or deflate's zlib stream), as Qdrant takes
+            import zlib
+
+            inflate = zlib.decompressobj(wbits=47)  # 32 + 15: a gzip or zlib header, told apart
+            try:
+                out = inflate.decompress(data, self.max_message_size + 1)
+            except zlib.error as e:
+                raise GRPCError(Status.INTERNAL, f"could not decompress the request message: {e}") from None
+            if len(out) > self.max_message_size:
+                raise GRPCError(Status.RESOURCE_EXHAUSTED, too_large.format(f"more than {self.max_message_size}"))
+            return out
+        return data
 
     def _check_auth(self, metadata: Any, op: Any) -> None:
         if self.api_key is None and self.read_only_api_key is None:

@@ -104,6 +104,8 @@ import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Generic, TypeVar
 
+from .. import errors as _errors
+
 try:  # anyio names the running library in sniffio's context variable when sniffio is installed
     from sniffio import current_async_library_cvar as _async_library_var
 except ImportError:  # pragma: no cover - then nothing can leak through a copied context
@@ -130,8 +132,9 @@ class ForkedClientError(RuntimeError):
     """A client of the embedded engine was used in a child process after ``os.fork()``."""
 
 
-class ClientClosedError(RuntimeError):
-    """The blocking client is closed (or was closed while this call was in flight)."""
+class ClientClosedError(_errors.ClientClosedError):
+    """The blocking client is closed (or was closed while this call was in flight); caught by
+    ``except aqdrant.ClientClosedError`` as the async client's is."""
 
 
 def _event_loop_in_this_thread() -> str | None:
@@ -375,13 +378,21 @@ class Runner(Generic[T]):
             await state.loop.shutdown_asyncgens()
             await state.loop.shutdown_default_executor()
 
+    def _close_quietly(self) -> None:
+        # a finalizer's close, also at interpreter exit where the loop's own sockets may have
+        # been finalized first (loop.close() then fails on fd -1): best effort, never a traceback
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001
+            pass
+
     def __del__(self) -> None:
         try:
             if self._closed or self._state is None:
                 return
             if asyncio._get_running_loop() is not None:
                 # collected in a thread running some event loop: ours cannot run here
-                threading.Thread(target=self.close, name="aqdrant-QdrantClient-close").start()
+                threading.Thread(target=self._close_quietly, name="aqdrant-QdrantClient-close").start()
                 return
             self.close()
         except Exception:  # noqa: BLE001 - never raise from a finalizer
