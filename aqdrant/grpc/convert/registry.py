@@ -57,6 +57,9 @@ from .points import (
     _selector_of,
     _update_operation_from_grpc,
     _write_query,
+    count_bytes,
+    get_bytes,
+    scroll_bytes,
     update_result_from_grpc,
     update_result_to_grpc,
     upsert_bytes,
@@ -127,7 +130,8 @@ class Codec:
     encode_request: Callable[[Path, Query, Any], bytes | None] | None = None
     #: client, optional: the request message -> its bytes (faster than ``bytes(message)``)
     write_request: Callable[[Any], bytes] | None = None
-    #: client, optional: reply bytes -> the REST ``result`` (skips betterproto2)
+    #: client, optional: reply bytes -> the REST ``result`` (skips betterproto2), or None for the
+    #: general path (shapes it does not read)
     decode_result: Callable[[bytes], Any] | None = None
     #: dev server, optional: request bytes -> (path_params, query, body), or None for the general path
     decode_request: Callable[[bytes], tuple[dict[str, Any], dict[str, Any], Any] | None] | None = None
@@ -395,7 +399,7 @@ def _rd_matrix(msg: Any) -> tuple[dict[str, Any], Any]:
     return {}, _matrix_request_from_grpc(msg)
 
 
-_UPDATE = {"result": _update_result, "reply": _update_reply}
+_UPDATE: dict[str, Any] = {"result": _update_result, "reply": _update_reply, "decode_result": fast.decode_update_response}
 
 
 # --------------------------------------------------------------------------- collections
@@ -491,9 +495,12 @@ CODECS: dict[str, Codec] = {
         result=lambda r: m.CountResult(count=r.result.count),
         read=_rd_count,
         reply=lambda r, t: q.CountResponse(result=q.CountResult(count=r.count), time=t),
+        encode_request=count_bytes,
+        decode_result=fast.decode_count_response,
     ),
     "get_points": Codec(
         _rq_get,
+        encode_request=get_bytes,
         result=lambda r: [record_from_grpc(p) for p in r.result],
         read=_rd_get,
         reply=lambda r, t: q.GetResponse(result=[record_to_grpc(p) for p in r], time=t),
@@ -502,6 +509,7 @@ CODECS: dict[str, Codec] = {
     ),
     "scroll_points": Codec(
         _rq_scroll,
+        encode_request=scroll_bytes,
         result=_scroll_result,
         read=_rd_scroll,
         reply=_scroll_reply,
@@ -693,7 +701,9 @@ def decode_result(op_name: str, data: bytes, reply_type: Any) -> Any:
     """The REST ``result`` for the reply bytes, by the row's fast decoder where it has one."""
     row = codec(op_name)
     if row.decode_result is not None:
-        return row.decode_result(data)
+        result = row.decode_result(data)
+        if result is not None:
+            return result
     return row.result(reply_type.parse(data))
 
 

@@ -3,6 +3,7 @@ messages) written with their vectors packed by numpy."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -96,10 +97,16 @@ _FILTER_BYTES_MAX = 1024
 
 def filter_bytes(model: Any, message: Any) -> bytes:
     """``bytes(message)`` for ``message``, the conversion of the ``model`` filter, remembered."""
+    return converted_filter_bytes(model, lambda _: message)
+
+
+def converted_filter_bytes(model: Any, convert: Callable[[Any], Any]) -> bytes:
+    """The bytes of ``convert(model)`` (the ``model`` filter's message), converted and written
+    once per distinct filter."""
     key = repr(model)
     data = _FILTER_BYTES.get(key)
     if data is None:
-        data = bytes(message)
+        data = bytes(convert(model))
         if len(_FILTER_BYTES) >= _FILTER_BYTES_MAX:
             _FILTER_BYTES.clear()
         _FILTER_BYTES[key] = data

@@ -1,0 +1,216 @@
+"""The fast writers of GetPoints/CountPoints/ScrollPoints give betterproto2's bytes for the same
+call; the fast readers of CountResponse/PointsOperationResponse give what betterproto2's parse and
+the converters give; what they do not take goes down the general path."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aqdrant import models as m
+from aqdrant.errors import UnsupportedOperation
+from aqdrant.grpc import convert, fast
+from aqdrant.grpc._proto import qdrant as q
+from aqdrant.grpc.convert.registry import CODECS
+
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+point_ids = st.integers(min_value=0, max_value=2**64 - 1) | st.uuids().map(str)
+names = st.text(max_size=6)
+with_payload = (
+    st.none()
+    | st.booleans()
+    | st.lists(names, max_size=3)
+    | st.builds(m.PayloadSelectorInclude, include=st.lists(names, max_size=3))
+    | st.builds(m.PayloadSelectorExclude, exclude=st.lists(names, max_size=3))
+)
+with_vector = st.none() | st.booleans() | st.lists(names, min_size=1, max_size=3)
+shard_keys = (
+    st.none()
+    | st.integers(0, 2**32)
+    | names.filter(bool)
+    | st.lists(st.integers(0, 9), min_size=1, max_size=3)
+)
+conditions = st.builds(
+    lambda k, v: m.FieldCondition(key=k, match=m.MatchValue(value=v)), names, st.integers(-5, 5) | names
+)
+filters = st.none() | st.builds(
+    m.Filter,
+    must=st.none() | st.lists(conditions, max_size=2),
+    should=st.none() | st.lists(conditions, max_size=2),
+)
+queries = st.fixed_dictionaries(
+    {},
+    optional={
+        "consistency": st.integers(1, 5) | st.sampled_from(list(m.ReadConsistencyType)),
+        "timeout": st.integers(0, 2**40),
+    },
+)
+paths = st.fixed_dictionaries({}, optional={"collection_name": names})
+order_bys = (
+    st.none()
+    | names.filter(bool)
+    | st.builds(m.OrderBy, key=names.filter(bool), direction=st.none() | st.sampled_from(list(m.Direction)))
+)
+
+
+def _general(op: str, path, query, body) -> bytes:
+    return bytes(CODECS[op].request(path, query, body))
+
+
+def _fast(op: str, path, query, body) -> bytes | None:
+    hook = CODECS[op].encode_request
+    assert hook is not None
+    return hook(path, query, body)
+
+
+@SETTINGS
+@given(paths, queries, st.lists(point_ids, max_size=12), with_payload, with_vector, shard_keys)
+def test_get_points_bytes(path, query, ids, wp, wv, sk) -> None:
+    body = m.PointRequest(ids=ids, with_payload=wp, with_vector=wv, shard_key=sk)
+    assert _fast("get_points", path, query, body) == _general("get_points", path, query, body)
+
+
+@SETTINGS
+@given(
+    paths,
+    queries,
+    st.none()
+    | st.builds(m.CountRequest, filter=filters, exact=st.none() | st.booleans(), shard_key=shard_keys),
+)
+def test_count_points_bytes(path, query, body) -> None:
+    assert _fast("count_points", path, query, body) == _general("count_points", path, query, body)
+
+
+@SETTINGS
+@given(
+    paths,
+    queries,
+    st.none()
+    | st.builds(
+        m.ScrollRequest,
+        filter=filters,
+        offset=st.none() | point_ids,
+        limit=st.none() | st.integers(0, 2**32 - 1),
+        with_payload=with_payload,
+        with_vector=with_vector,
+        order_by=order_bys,
+        shard_key=shard_keys,
+    ),
+)
+def test_scroll_points_bytes(path, query, body) -> None:
+    assert _fast("scroll_points", path, query, body) == _general("scroll_points", path, query, body)
+
+
+def test_the_filter_is_written_once_per_distinct_filter() -> None:
+    f = m.Filter(must=[m.FieldCondition(key="k", match=m.MatchValue(value=3))])
+    seen = []
+
+    def to_grpc(model):
+        seen.append(model)
+        return convert.filter_to_grpc(model)
+
+    first = fast.converted_filter_bytes(f, to_grpc)
+    again = fast.converted_filter_bytes(
+        m.Filter(must=[m.FieldCondition(key="k", match=m.MatchValue(value=3))]), to_grpc
+    )
+    assert first == again == bytes(convert.filter_to_grpc(f)) and len(seen) <= 1
+
+
+@pytest.mark.parametrize("bad", [True, -1, 2**64, 1.5])
+def test_ids_the_writer_refuses_take_the_general_path(bad) -> None:
+    body = m.PointRequest(ids=[1, bad])  # a Struct checks no types: what a caller may pass anyway
+    assert convert.registry.get_bytes({"collection_name": "c"}, {}, body) is None
+    try:
+        expected: object = _general("get_points", {"collection_name": "c"}, {}, body)
+    except Exception as exc:  # the general path's own error, raised by the dispatcher too
+        with pytest.raises(type(exc)):
+            convert.encode_request("get_points", {"collection_name": "c"}, {}, body)
+    else:
+        assert convert.encode_request("get_points", {"collection_name": "c"}, {}, body) == expected
+
+
+def test_a_scroll_limit_above_uint32_takes_the_general_path() -> None:
+    body = m.ScrollRequest(limit=2**32)
+    assert convert.registry.scroll_bytes({"collection_name": "c"}, {}, body) is None
+    with pytest.raises(UnsupportedOperation):
+        convert.encode_request("scroll_points", {"collection_name": "c"}, {}, body)
+
+
+def test_a_bool_scroll_offset_takes_the_general_path() -> None:
+    body = m.ScrollRequest(offset=True)
+    assert convert.registry.scroll_bytes({}, {}, body) is None
+
+
+# ------------------------------------------------------------------ replies
+
+UNKNOWN = b"\xf8\x06\x07" + b"\x82\x07\x03abc" + b"\x8d\x07\x00\x00\x80\x3f" + b"\x89\x07" + b"\x00" * 8
+usages = st.none() | st.just(q.Usage(hardware=q.HardwareUsage(cpu=3, payload_io_read=7)))
+
+
+def _parse_general(op: str, data: bytes):
+    row = CODECS[op]
+    reply_type = {"count_points": q.CountResponse}.get(op, q.PointsOperationResponse)
+    return row.result(reply_type.parse(data))
+
+
+@SETTINGS
+@given(st.integers(0, 2**64 - 1), st.floats(allow_nan=False), usages, st.booleans(), st.booleans())
+def test_count_response(count, time, usage, unknown_top, unknown_inner) -> None:
+    inner = bytes(q.CountResult(count=count)) + (UNKNOWN if unknown_inner else b"")
+    data = bytes(q.CountResponse(time=time, usage=usage)) + b"\x0a" + bytes([len(inner)]) + inner
+    if unknown_top:
+        data = UNKNOWN + data + UNKNOWN
+    got = fast.decode_count_response(data)
+    assert got == _parse_general("count_points", data) == m.CountResult(count=count)
+    assert convert.decode_result("count_points", data, q.CountResponse) == got
+
+
+@SETTINGS
+@given(
+    st.none() | st.integers(0, 2**64 - 1),
+    st.sampled_from([q.UpdateStatus.Acknowledged, q.UpdateStatus.Completed]),
+    st.floats(allow_nan=False),
+    usages,
+    st.booleans(),
+)
+def test_update_response(op_id, status, time, usage, unknown) -> None:
+    msg = q.PointsOperationResponse(
+        result=q.UpdateResult(operation_id=op_id, status=status), time=time, usage=usage
+    )
+    data = bytes(msg) + (UNKNOWN if unknown else b"")
+    got = fast.decode_update_response(data)
+    assert got is not None and got == _parse_general("upsert_points", data)
+    for op in ("upsert_points", "delete_points", "set_payload"):
+        assert convert.decode_result(op, data, q.PointsOperationResponse) == got
+
+
+@pytest.mark.parametrize("status", [q.UpdateStatus.UnknownUpdateStatus, q.UpdateStatus.ClockRejected])
+def test_an_update_status_rest_has_no_name_for_takes_the_general_path(status) -> None:
+    data = bytes(q.PointsOperationResponse(result=q.UpdateResult(operation_id=1, status=status)))
+    assert fast.decode_update_response(data) is None
+    with pytest.raises(ValueError):
+        _parse_general("upsert_points", data)
+    with pytest.raises(ValueError):
+        convert.decode_result("upsert_points", data, q.PointsOperationResponse)
+
+
+@pytest.mark.parametrize(
+    "op,reader",
+    [("count_points", fast.decode_count_response), ("upsert_points", fast.decode_update_response)],
+)
+def test_a_reply_without_result_takes_the_general_path(op, reader) -> None:
+    data = b"\x11" + b"\x00" * 8  # only `time`
+    assert reader(data) is None
+    with pytest.raises(AttributeError):  # what the general path makes of it
+        convert.decode_result(
+            op, data, q.CountResponse if op == "count_points" else q.PointsOperationResponse
+        )
+
+
+def test_the_last_result_field_wins() -> None:
+    data = bytes(q.CountResponse(result=q.CountResult(count=1))) + bytes(
+        q.CountResponse(result=q.CountResult(count=9))
+    )
+    assert fast.decode_count_response(data) == _parse_general("count_points", data)
