@@ -4,6 +4,7 @@ the converters give; what they do not take goes down the general path."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -214,3 +215,65 @@ def test_the_last_result_field_wins() -> None:
         q.CountResponse(result=q.CountResult(count=9))
     )
     assert fast.decode_count_response(data) == _parse_general("count_points", data)
+
+
+# ------------------------------------------------------------------ plain query_points
+
+floats = st.floats(allow_nan=False, width=64) | st.integers(-(2**40), 2**40) | st.floats(width=32)
+dense_inputs = st.lists(floats, max_size=16) | st.lists(st.floats(width=32, allow_nan=False), max_size=16).map(
+    lambda xs: np.asarray(xs, dtype=np.float64)
+)
+
+
+@SETTINGS
+@given(
+    paths,
+    queries,
+    st.none() | dense_inputs | dense_inputs.map(lambda v: m.NearestQuery(nearest=v)),
+    st.none() | names,
+    filters,
+    st.none() | st.floats(width=32, allow_nan=False),
+    st.none() | st.integers(0, 2**64 - 1),
+    st.none() | st.integers(0, 2**64 - 1),
+    with_payload,
+    with_vector,
+    shard_keys,
+)
+def test_plain_query_points_bytes(path, query, vector, using, flt, threshold, limit, offset, wp, wv, sk) -> None:
+    body = m.QueryRequest(
+        query=vector,
+        using=using,
+        filter=flt,
+        score_threshold=threshold,
+        limit=limit,
+        offset=offset,
+        with_payload=wp,
+        with_vector=wv,
+        shard_key=sk,
+    )
+    expected = bytes(convert.request_to_grpc("query_points", path, query, body))
+    assert convert.encode_request("query_points", path, query, body) == expected
+
+
+@pytest.mark.parametrize(
+    "vector", [[1e39, 1.0], [-1e39], [np.float64(0.1), 0.2], [[1.0, 2.0]], [], np.zeros((2, 2))]
+)
+def test_odd_query_vectors_match_the_general_path(vector) -> None:
+    body = m.QueryRequest(query=vector)
+    try:
+        expected = bytes(convert.request_to_grpc("query_points", {}, {}, body))
+    except Exception as exc:
+        with pytest.raises(type(exc)):
+            convert.encode_request("query_points", {}, {}, body)
+    else:
+        assert convert.encode_request("query_points", {}, {}, body) == expected
+
+
+@SETTINGS
+@given(st.lists(floats | st.booleans(), max_size=20))
+def test_f32_list_is_numpys_float32(values) -> None:
+    from aqdrant.grpc.fast._wire import _f32_list
+
+    raw = _f32_list(values)
+    if raw is not None:
+        assert raw == np.asarray(values, dtype="<f4").tobytes()

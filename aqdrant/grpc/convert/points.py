@@ -381,7 +381,7 @@ def upsert_bytes(path: Mapping[str, Any], query: Mapping[str, Any], body: Any) -
 _FLAG_BYTES: dict[tuple[Any, bool], bytes] = {}
 
 
-def _sub(value: Any, to_grpc: Any) -> bytes | None:
+def _sub_bytes(value: Any, to_grpc: Any) -> bytes | None:
     """The bytes of ``to_grpc(value)``, None for None; plain flags remembered."""
     if value is None:
         return None
@@ -395,14 +395,14 @@ def _sub(value: Any, to_grpc: Any) -> bytes | None:
     return None if message is None else bytes(message)
 
 
-def _filter(f: Any) -> bytes | None:
+def _filter_bytes(f: Any) -> bytes | None:
     return None if f is None else fast.converted_filter_bytes(f, filter_to_grpc)
 
 
 def _read_args(query: Mapping[str, Any], shard_key: Any) -> tuple[bytes | None, bytes | None, Any]:
     consistency = query.get("consistency")
     rc = None if consistency is None else bytes(read_consistency_to_grpc(consistency))
-    return rc, _sub(shard_key, shard_key_selector_to_grpc), query.get("timeout")
+    return rc, _sub_bytes(shard_key, shard_key_selector_to_grpc), query.get("timeout")
 
 
 def get_bytes(path: Mapping[str, Any], query: Mapping[str, Any], body: Any) -> bytes | None:
@@ -411,8 +411,8 @@ def get_bytes(path: Mapping[str, Any], query: Mapping[str, Any], body: Any) -> b
         return fast.encode_get_points(
             path.get("collection_name", ""),
             body.ids,
-            _sub(body.with_payload, with_payload_to_grpc),
-            _sub(body.with_vector, with_vectors_to_grpc),
+            _sub_bytes(body.with_payload, with_payload_to_grpc),
+            _sub_bytes(body.with_vector, with_vectors_to_grpc),
             *_read_args(query, body.shard_key),
         )
     except (TypeError, ValueError):  # a bool, negative or odd id: the converters say what is wrong
@@ -423,7 +423,7 @@ def count_bytes(path: Mapping[str, Any], query: Mapping[str, Any], body: Any) ->
     """``CountPoints`` bytes."""
     body = body or m.CountRequest()
     return fast.encode_count_points(
-        path.get("collection_name", ""), _filter(body.filter), body.exact, *_read_args(query, body.shard_key)
+        path.get("collection_name", ""), _filter_bytes(body.filter), body.exact, *_read_args(query, body.shard_key)
     )
 
 
@@ -435,13 +435,13 @@ def scroll_bytes(path: Mapping[str, Any], query: Mapping[str, Any], body: Any) -
     try:
         return fast.encode_scroll_points(
             path.get("collection_name", ""),
-            _filter(body.filter),
+            _filter_bytes(body.filter),
             body.offset,
             body.limit,
-            _sub(body.with_payload, with_payload_to_grpc),
-            _sub(body.with_vector, with_vectors_to_grpc),
+            _sub_bytes(body.with_payload, with_payload_to_grpc),
+            _sub_bytes(body.with_vector, with_vectors_to_grpc),
             *_read_args(query, body.shard_key)[:2],
-            _sub(body.order_by, order_by_to_grpc),
+            _sub_bytes(body.order_by, order_by_to_grpc),
             query.get("timeout"),
         )
     except (TypeError, ValueError):

@@ -44,8 +44,10 @@ from .collections import (
 )
 from .filters import filter_from_grpc, filter_to_grpc
 from .points import (
+    _filter_bytes,
     _points_selector,
     _rd_create_field_index,
+    _read_args,
     _read_query,
     _rq_batch_update,
     _rq_create_field_index,
@@ -55,6 +57,7 @@ from .points import (
     _selector_fields,
     _selector_from_grpc,
     _selector_of,
+    _sub_bytes,
     _update_operation_from_grpc,
     _write_query,
     count_bytes,
@@ -369,12 +372,39 @@ def _rq_query_batch(path: Path, query: Query, body: Any) -> Any:
 
 
 def _query_points_bytes(p: Any, qy: Any, b: Any) -> bytes:
-    """The QueryPoints bytes, its filter written once per distinct filter (fast.filter_bytes)."""
+    """The QueryPoints bytes, its filter written once per distinct filter (fast.filter_bytes);
+    a plain nearest-dense query without prefetch, params or lookup written without messages."""
     body = b or m.QueryRequest()
+    if body.prefetch is None and body.params is None and body.lookup_from is None:
+        data = _plain_query_points_bytes(p, qy, body)
+        if data is not None:
+            return data
     message = query_points_to_grpc(_coll(p), body, qy)
     if body.filter is None or message.filter is None:
         return fast.encode_query_points(message)
     return fast.encode_query_points(message, fast.filter_bytes(body.filter, message.filter))
+
+
+def _plain_query_points_bytes(p: Any, qy: Any, body: Any) -> bytes | None:
+    query = body.query
+    if isinstance(query, m.NearestQuery) and query.mmr is None:
+        query = query.nearest
+    if query is None:
+        query_data = None
+    elif (query_data := fast.nearest_dense_query(query)) is None:
+        return None
+    return fast.encode_plain_query_points(
+        _coll(p),
+        query_data,
+        body.using,
+        _filter_bytes(body.filter),
+        body.score_threshold,
+        body.limit,
+        body.offset,
+        _sub_bytes(body.with_vector, with_vectors_to_grpc),
+        _sub_bytes(body.with_payload, with_payload_to_grpc),
+        *_read_args(qy, body.shard_key),
+    )
 
 
 def _query_points_reply(r: Any, t: float) -> Any:

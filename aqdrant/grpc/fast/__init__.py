@@ -42,10 +42,12 @@ from .decode import (
 from .encode import encode_point_struct, encode_upsert_points, encode_value
 from .query import (
     converted_filter_bytes,
+    encode_plain_query_points,
     encode_query_batch_points,
     encode_query_point_groups,
     encode_query_points,
     filter_bytes,
+    nearest_dense_query,
 )
 from .reads import (
     decode_count_response,
@@ -71,6 +73,8 @@ __all__ = [
     "encode_query_points",
     "filter_bytes",
     "converted_filter_bytes",
+    "encode_plain_query_points",
+    "nearest_dense_query",
     "encode_get_points",
     "encode_count_points",
     "encode_scroll_points",
