@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ... import models
-from ._wire import _T1_LD, _T2_LD, _ld, _read_varint, _skip, _varint
+from ._wire import _SMALL, _T1_LD, _T2_LD, _ld, _read_varint, _skip, _varint
 from .encode import _point_id
 
 # tags of the optional fields, by field number (wire type 2: messages; 0: varints)
@@ -23,7 +23,14 @@ _VI = {n: _varint(n << 3) for n in range(2, 12)}
 
 
 def _ids(tag: bytes, ids: Iterable[Any]) -> list[bytes]:
-    return [_ld(tag, _point_id(pid)) for pid in ids]
+    out = []
+    for pid in ids:
+        if type(pid) is int and 0 <= pid < 1 << 63:  # the common id: PointId{1 num}, written here
+            num = _varint(pid)
+            out.append(tag + _SMALL[len(num) + 1] + b"\x08" + num)
+        else:
+            out.append(_ld(tag, _point_id(pid)))
+    return out
 
 
 def _name(collection: str) -> bytes:
