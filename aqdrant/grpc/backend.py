@@ -11,8 +11,9 @@ absolute deadline) and gets the REST-shaped ``result`` back.
   ``timeout`` query value the pipeline computes from the remaining budget).
 * Encoding and decoding are the operation's row in :mod:`aqdrant.grpc.convert.registry`
   (``convert.encode_request`` / ``convert.decode_result``): hot messages skip betterproto2 through
-  the row's :mod:`aqdrant.grpc.fast` hooks (``UpsertPoints`` written directly, query-family
-  requests written with vectors packed by numpy, query/retrieve/scroll replies read directly);
+  the row's :mod:`aqdrant.grpc.fast` hooks (``UpsertPoints``, a plain ``QueryPoints``,
+  ``GetPoints``, ``CountPoints`` and ``ScrollPoints`` written directly, other query-family requests
+  with their vectors packed by numpy; query/retrieve/scroll/count/update replies read directly);
   everything else goes through the converters and betterproto2.
 * gRPC status codes become the same typed errors as REST statuses (UNAVAILABLE -> 503,
   RESOURCE_EXHAUSTED -> 429 with the server's ``retry-after`` metadata, ...), so the pipeline's
@@ -24,6 +25,8 @@ absolute deadline) and gets the REST-shaped ``result`` back.
   :class:`~aqdrant.errors.TransportError` (``sent=False`` when the request provably never reached
   the server, so even non-idempotent calls may be retried), the deadline ->
   :class:`~aqdrant.errors.DeadlineExceeded`.
+* ``bounds_deadline``: every attempt ends itself at ``request.deadline`` (the channel's timer, a
+  REST fallback under a cancel scope), so the pipeline opens no cancel scope of its own per call.
 * Operations without a gRPC counterpart, or with shapes the converters do not cover, go to
   ``fallback`` (e.g. a RestBackend) when one is given, and otherwise raise
   :class:`~aqdrant.errors.UnsupportedOperation`.

@@ -363,7 +363,7 @@ def _decode_point(buf: bytes, pos: int, end: int, scored: bool, as_numpy: bool) 
                 # value, nothing else) read inline; any other layout by _decode_map_entry
                 kn = buf[pos + 1] if n > 1 and buf[pos] == 0x0A else 0x80
                 p = pos + 2 + kn
-                if kn < 0x80 and p + 1 < nxt and buf[p] == 0x12 and p + 2 + buf[p + 1] == nxt:
+                if kn < 0x80 and p + 1 < nxt and buf[p] == 0x12 and buf[p + 1] < 0x80 and p + 2 + buf[p + 1] == nxt:
                     payload[buf[pos + 2 : p].decode()] = _decode_value(buf, p + 2, nxt)
                 else:
                     k, v = _decode_map_entry(buf, pos, nxt)

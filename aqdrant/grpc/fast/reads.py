@@ -33,8 +33,21 @@ def _ids(tag: bytes, ids: Iterable[Any]) -> list[bytes]:
     return out
 
 
-def _name(collection: str) -> bytes:
-    return _ld(_T1_LD, collection.encode()) if collection else b""
+def _write(collection: str, fields: tuple[tuple[int, Any], ...]) -> bytes:
+    """A request message: ``collection_name`` (field 1, not written when empty), then each
+    (field number, value) not None in order: bytes as a sub-message, a bool or an int as a varint,
+    a list as fields already written (the ids)."""
+    out = [_ld(_T1_LD, collection.encode())] if collection else []
+    for number, value in fields:
+        if value is None:
+            continue
+        if isinstance(value, bytes):
+            out.append(_ld(_LD[number], value))
+        elif isinstance(value, list):
+            out += value
+        else:  # bool or int
+            out.append(_VI[number] + _varint(int(value)))
+    return b"".join(out)
 
 
 def encode_get_points(
@@ -49,14 +62,11 @@ def encode_get_points(
     """``GetPoints`` {1 collection_name, 2 ids*, 4 with_payload, 5 with_vectors,
     6 read_consistency, 7 shard_key_selector, 8 timeout}. Raises ``TypeError``/``ValueError`` for
     an id that is not an unsigned 64-bit integer or a string/UUID."""
-    out = [_name(collection)]
-    out += _ids(_T2_LD, ids)
-    _message(out, 4, with_payload)
-    _message(out, 5, with_vectors)
-    _message(out, 6, read_consistency)
-    _message(out, 7, shard_key_selector)
-    _uint(out, 8, timeout)
-    return b"".join(out)
+    return _write(
+        collection,
+        ((2, _ids(_T2_LD, ids)), (4, with_payload), (5, with_vectors), (6, read_consistency),
+         (7, shard_key_selector), (8, timeout)),
+    )  # fmt: skip
 
 
 def encode_count_points(
@@ -69,14 +79,9 @@ def encode_count_points(
 ) -> bytes:
     """``CountPoints`` {1 collection_name, 2 filter, 3 exact, 4 read_consistency,
     5 shard_key_selector, 6 timeout}."""
-    out = [_name(collection)]
-    _message(out, 2, filter)
-    if exact is not None:
-        out.append(b"\x18\x01" if exact else b"\x18\x00")
-    _message(out, 4, read_consistency)
-    _message(out, 5, shard_key_selector)
-    _uint(out, 6, timeout)
-    return b"".join(out)
+    return _write(
+        collection, ((2, filter), (3, exact), (4, read_consistency), (5, shard_key_selector), (6, timeout))
+    )
 
 
 def encode_scroll_points(
@@ -94,28 +99,12 @@ def encode_scroll_points(
     """``ScrollPoints`` {1 collection_name, 2 filter, 3 offset, 4 limit, 6 with_payload,
     7 with_vectors, 8 read_consistency, 9 shard_key_selector, 10 order_by, 11 timeout}
     (``offset``: a point id)."""
-    out = [_name(collection)]
-    _message(out, 2, filter)
-    if offset is not None:
-        out += _ids(_LD[3], (offset,))
-    _uint(out, 4, limit)
-    _message(out, 6, with_payload)
-    _message(out, 7, with_vectors)
-    _message(out, 8, read_consistency)
-    _message(out, 9, shard_key_selector)
-    _message(out, 10, order_by)
-    _uint(out, 11, timeout)
-    return b"".join(out)
-
-
-def _message(out: list[bytes], field: int, data: bytes | None) -> None:
-    if data is not None:
-        out.append(_ld(_LD[field], data))
-
-
-def _uint(out: list[bytes], field: int, value: int | None) -> None:
-    if value is not None:
-        out.append(_VI[field] + _varint(value))
+    ids = None if offset is None else _ids(_LD[3], (offset,))
+    return _write(
+        collection,
+        ((2, filter), (3, ids), (4, limit), (6, with_payload), (7, with_vectors), (8, read_consistency),
+         (9, shard_key_selector), (10, order_by), (11, timeout)),
+    )  # fmt: skip
 
 
 # -- replies ------------------------------------------------------------------------------------
@@ -138,23 +127,30 @@ def _only_message(data: bytes, field_key: int) -> tuple[int, int] | None:
     return span
 
 
-def decode_count_response(data: bytes) -> models.CountResult | None:
-    """A ``CountResponse`` {1 result: CountResult{1 count}, 2 time, 3 usage} as ``CountResult``;
-    None when it has no ``result`` (the general path says what that means)."""
+def _result_varints(data: bytes) -> dict[int, int] | None:
+    """The varint fields (field number -> value as uint64, the last one wins) of a reply's
+    ``result`` message (field 1), or None when it has none."""
     data = bytes(data)
     span = _only_message(data, 0x0A)
     if span is None:
         return None
     pos, end = span
-    count = 0
+    fields = {}
     while pos < end:
         key, pos = _read_varint(data, pos)
-        if key == 0x08:
-            count, pos = _read_varint(data, pos)
-            count &= 0xFFFFFFFFFFFFFFFF
+        if key & 7 == 0:
+            value, pos = _read_varint(data, pos)
+            fields[key >> 3] = value & 0xFFFFFFFFFFFFFFFF
         else:
             pos = _skip(data, pos, key & 7)
-    return models.CountResult(count=count)
+    return fields
+
+
+def decode_count_response(data: bytes) -> models.CountResult | None:
+    """A ``CountResponse`` {1 result: CountResult{1 count}, 2 time, 3 usage} as ``CountResult``;
+    None when it has no ``result`` (the general path says what that means)."""
+    fields = _result_varints(data)
+    return None if fields is None else models.CountResult(count=fields.get(1, 0))
 
 
 _UPDATE_STATUS = {1: models.UpdateStatus.ACKNOWLEDGED, 2: models.UpdateStatus.COMPLETED}
@@ -164,23 +160,8 @@ def decode_update_response(data: bytes) -> models.UpdateResult | None:
     """A ``PointsOperationResponse`` {1 result: UpdateResult{1 operation_id, 2 status}, 2 time,
     3 usage} as ``UpdateResult``; None (the general path) without a result or for a status the
     REST model has no value for."""
-    data = bytes(data)
-    span = _only_message(data, 0x0A)
-    if span is None:
+    fields = _result_varints(data)
+    status = None if fields is None else _UPDATE_STATUS.get(fields.get(2, 0))
+    if fields is None or status is None:
         return None
-    pos, end = span
-    op_id = None
-    status = 0
-    while pos < end:
-        key, pos = _read_varint(data, pos)
-        if key == 0x08:
-            op_id, pos = _read_varint(data, pos)
-            op_id &= 0xFFFFFFFFFFFFFFFF
-        elif key == 0x10:
-            status, pos = _read_varint(data, pos)
-        else:
-            pos = _skip(data, pos, key & 7)
-    model_status = _UPDATE_STATUS.get(status)
-    if model_status is None:
-        return None
-    return models.UpdateResult(operation_id=op_id, status=model_status)
+    return models.UpdateResult(operation_id=fields.get(1), status=status)
