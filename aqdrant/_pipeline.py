@@ -90,6 +90,9 @@ class Pipeline:
         self.retry = retry if retry is not None else RetryPolicy()
         self.on_retry = on_retry
         self._secrets: tuple[str, ...] = tuple(s for s in (api_key,) if s)
+        #: the final headers of a call with no per-call, scoped, token or trace headers (each
+        #: Request gets its own copy)
+        self._static_headers: _headers.Headers | None = None
         #: spans and metrics when opentelemetry-api is installed, else None (no cost)
         self._telemetry = _telemetry.for_backend(backend)
         _logsafe.remember(api_key)  # no logger (e.g. hpack at DEBUG) ever sees it
@@ -145,14 +148,36 @@ class Pipeline:
     ) -> Any:
         deadline = self._deadline(timeout)
         errors: list[BaseException] = []
-        with anyio.CancelScope(deadline=deadline if deadline is not None else math.inf) as scope:
-            final_headers = await self._final_headers(headers)  # a slow token provider counts too
-            if self.preflight is not None:
-                preflight, self.preflight = self.preflight, None
-                await preflight(self, final_headers, deadline)
-            return await self._attempts(
-                op, path_params, query, body, final_headers, deadline, errors, self._run_once
-            )
+        bounded = getattr(self.backend, "bounds_deadline", False)
+        try:
+            if deadline is None or (
+                bounded and self._token_provider is None and self.on_retry is None and self.preflight is None
+            ):
+                # nothing here can outlive the deadline: no deadline at all, or only the backend's
+                # attempts (which end themselves at it) and backoff sleeps (never past it), so the
+                # cancel scope below (~8 us on asyncio, ~12 on trio) is not needed
+                final_headers = await self._final_headers(headers)
+                if self.preflight is not None:  # only without a deadline (see the condition)
+                    preflight, self.preflight = self.preflight, None
+                    await preflight(self, final_headers, deadline)
+                return await self._attempts(
+                    op, path_params, query, body, final_headers, deadline, errors, self._run_once
+                )
+            with anyio.CancelScope(deadline=deadline) as scope:
+                final_headers = await self._final_headers(headers)  # a slow token provider counts too
+                if self.preflight is not None:
+                    preflight, self.preflight = self.preflight, None
+                    await preflight(self, final_headers, deadline)
+                return await self._attempts(
+                    op, path_params, query, body, final_headers, deadline, errors, self._run_once
+                )
+        except DeadlineExceeded as exc:
+            # a backend that bounds its attempts said the call's deadline passed: the same error
+            # as when the scope ends the call
+            if not bounded or deadline is None or not errors or errors[-1] is not exc:
+                raise
+            errors.pop()
+            raise self._deadline_exceeded(op, timeout, errors, path_params) from None
         # only reached when the deadline scope swallowed the cancellation
         assert scope.cancelled_caught
         raise self._deadline_exceeded(op, timeout, errors, path_params)
@@ -195,6 +220,13 @@ class Pipeline:
         return anyio.current_time() + float(timeout)
 
     async def _final_headers(self, per_call: Mapping[str, Any] | None) -> _headers.Headers:
+        if not per_call and self._token_provider is None and not _headers.scoped_headers():
+            if self._telemetry is None or not self._telemetry.live:
+                # the common call: the client's headers and API key only, merged once
+                if self._static_headers is None:
+                    key = {"api-key": self._api_key} if self._api_key else None
+                    self._static_headers = _headers.merge(key, self._headers)
+                return self._static_headers
         # the trace context and credentials are the lowest layers: explicit headers replace them
         auth: dict[str, str] = {}
         if self._telemetry is not None and self._telemetry.live:
@@ -254,8 +286,8 @@ class Pipeline:
         headers: _headers.Headers,
         deadline: float | None,
     ) -> Request:
-        q = {k: v for k, v in (query or {}).items() if v is not None}
-        if deadline is not None and op.has_timeout and "timeout" not in q:
+        q = {k: v for k, v in query.items() if v is not None} if query else {}
+        if deadline is not None and "timeout" not in q and _has_timeout(op):
             remaining = deadline - anyio.current_time()
             q["timeout"] = max(1, math.ceil(remaining))
         return Request(
@@ -476,6 +508,18 @@ def _operation(op: str | Operation) -> Operation:
         return OPERATIONS[op]
     except KeyError:
         raise UnsupportedOperation(f"unknown operation {op!r}") from None
+
+
+#: Operation.has_timeout by operation name (a property that scans the query parameters), kept
+#: with the Operation it was computed for
+_HAS_TIMEOUT: dict[str, tuple[Operation, bool]] = {}
+
+
+def _has_timeout(op: Operation) -> bool:
+    known = _HAS_TIMEOUT.get(op.name)
+    if known is None or known[0] is not op:
+        known = _HAS_TIMEOUT[op.name] = (op, op.has_timeout)
+    return known[1]
 
 
 def _log_fields(op: Operation, path_params: Mapping[str, Any] | None, attempt: int) -> dict[str, Any]:

@@ -220,6 +220,27 @@ async def test_deadline_and_unreachable_server(anyio_backend) -> None:
         await down.aclose()
 
 
+class _Stalled:
+    async def execute(self, request: Request) -> Any:
+        await anyio.sleep(30)
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_a_stalled_fallback_ends_at_the_deadline(anyio_backend) -> None:
+    """bounds_deadline holds for the REST fallback too: the pipeline opens no scope of its own."""
+    from aqdrant._pipeline import Pipeline
+
+    backend = GrpcBackend("127.0.0.1", 1, fallback=_Stalled())  # type: ignore[arg-type]
+    no_grpc = next(name for name, op in OPERATIONS.items() if op.grpc is None and op.body_kind != "multipart")
+    with anyio.fail_after(10):
+        with pytest.raises(DeadlineExceeded, match="deadline of 0.2 s exceeded"):
+            await Pipeline(backend).execute(no_grpc, timeout=0.2)
+        with pytest.raises(DeadlineExceeded):  # the backend alone
+            await backend.execute(req(no_grpc, deadline=anyio.current_time() + 0.2))
+
+
 class _Recorder:
     def __init__(self) -> None:
         self.calls: list[str] = []

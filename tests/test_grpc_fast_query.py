@@ -25,6 +25,8 @@ def _same(op: str, body: object, query: dict | None = None) -> bytes:
     message = convert.request_to_grpc(op, {"collection_name": "c"}, query or {}, body)
     expected = bytes(message)
     assert convert.codec(op).write_request(message) == expected
+    # the row's whole path (a plain query written without messages) gives the same bytes
+    assert convert.encode_request(op, {"collection_name": "c"}, query or {}, body) == expected
     assert len(expected) > 0
     return expected
 

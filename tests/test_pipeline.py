@@ -615,3 +615,65 @@ def test_retry_after_parsing():
     assert parse_retry_after(None) is None
     when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
     assert 25 <= parse_retry_after(when) <= 31
+
+
+# -- a backend that bounds its own attempts (bounds_deadline: the gRPC backend) -------------------
+
+
+class BoundedBackend(FakeBackend):
+    """A FakeBackend whose attempts end themselves at the deadline, as the gRPC channel's do."""
+
+    bounds_deadline = True
+
+    async def execute(self, request):
+        try:
+            with anyio.fail_after(request.deadline - anyio.current_time() if request.deadline else None):
+                return await super().execute(request)
+        except TimeoutError:
+            raise DeadlineExceeded(f"{request.op.name}: the backend's own timer", operation=request.op.name) from None
+
+
+@pytest.mark.anyio
+async def test_a_bounded_backend_ends_the_call_with_the_pipelines_deadline_error(anyio_backend):
+    async def stall(request):
+        await anyio.sleep(30)
+
+    backend = BoundedBackend(TransportError("reset", sent=False), stall)
+    p = Pipeline(backend, retry=FAST)
+    start = anyio.current_time()
+    with pytest.raises(DeadlineExceeded) as info:
+        await p.execute(IDEMPOTENT, path_params=CP, timeout=0.3)
+    assert_took(anyio_backend, anyio.current_time() - start, 0.3)
+    # the same error as when the pipeline's own scope ends the call: its message, the earlier
+    # attempts, not the backend's DeadlineExceeded
+    assert "deadline of 0.3 s exceeded (1 earlier attempt(s) failed)" in str(info.value)
+    assert "own timer" not in str(info.value)
+    assert [type(e) for e in info.value.attempts] == [TransportError]
+    assert info.value.operation == IDEMPOTENT and info.value.collection == CP["collection_name"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("slow", ["token_provider", "on_retry"])
+async def test_a_bounded_backend_still_gets_the_scope_around_what_it_cannot_bound(anyio_backend, slow):
+    async def stalled_hook(*args):
+        await anyio.sleep(30)
+        return "tok"
+
+    kwargs = {"auth_token_provider": stalled_hook} if slow == "token_provider" else {"on_retry": stalled_hook}
+    backend = BoundedBackend(TransportError("reset", sent=False), "ok")
+    p = Pipeline(backend, retry=FAST, **kwargs)
+    start = anyio.current_time()
+    with pytest.raises(DeadlineExceeded) as info:
+        await p.execute(IDEMPOTENT, path_params=CP, timeout=0.3)
+    assert_took(anyio_backend, anyio.current_time() - start, 0.3)
+    assert "deadline of 0.3 s exceeded" in str(info.value)
+
+
+@pytest.mark.anyio
+async def test_a_bounded_backend_without_deadline_returns_and_raises_as_before(anyio_backend):
+    backend = BoundedBackend(TransportError("reset", sent=False), "ok", status(404))
+    p = Pipeline(backend, retry=FAST)
+    assert await p.execute(IDEMPOTENT, path_params=CP) == "ok"
+    with pytest.raises(NotFound):
+        await p.execute(IDEMPOTENT, path_params=CP)
+    assert all(r.deadline is None for r in backend.requests)

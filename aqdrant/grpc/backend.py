@@ -11,8 +11,9 @@ absolute deadline) and gets the REST-shaped ``result`` back.
   ``timeout`` query value the pipeline computes from the remaining budget).
 * Encoding and decoding are the operation's row in :mod:`aqdrant.grpc.convert.registry`
   (``convert.encode_request`` / ``convert.decode_result``): hot messages skip betterproto2 through
-  the row's :mod:`aqdrant.grpc.fast` hooks (``UpsertPoints`` written directly, query-family
-  requests written with vectors packed by numpy, query/retrieve/scroll replies read directly);
+  the row's :mod:`aqdrant.grpc.fast` hooks (``UpsertPoints``, a plain ``QueryPoints``,
+  ``GetPoints``, ``CountPoints`` and ``ScrollPoints`` written directly, other query-family requests
+  with their vectors packed by numpy; query/retrieve/scroll/count/update replies read directly);
   everything else goes through the converters and betterproto2.
 * gRPC status codes become the same typed errors as REST statuses (UNAVAILABLE -> 503,
   RESOURCE_EXHAUSTED -> 429 with the server's ``retry-after`` metadata, ...), so the pipeline's
@@ -24,6 +25,8 @@ absolute deadline) and gets the REST-shaped ``result`` back.
   :class:`~aqdrant.errors.TransportError` (``sent=False`` when the request provably never reached
   the server, so even non-idempotent calls may be retried), the deadline ->
   :class:`~aqdrant.errors.DeadlineExceeded`.
+* ``bounds_deadline``: every attempt ends itself at ``request.deadline`` (the channel's timer, a
+  REST fallback under a cancel scope), so the pipeline opens no cancel scope of its own per call.
 * Operations without a gRPC counterpart, or with shapes the converters do not cover, go to
   ``fallback`` (e.g. a RestBackend) when one is given, and otherwise raise
   :class:`~aqdrant.errors.UnsupportedOperation`.
@@ -150,16 +153,19 @@ class GrpcBackend:
         scheme = "grpcs" if self._ssl else "grpc"
         return f"GrpcBackend('{scheme}://{self.host}:{self.port}')"
 
+    #: an attempt ends itself at ``request.deadline`` with DeadlineExceeded (the channel's timer;
+    #: a REST fallback under a cancel scope), so the pipeline needs no cancel scope of its own
+    bounds_deadline = True
+
     # -- Backend protocol -------------------------------------------------------------------------
 
     async def execute(self, request: Request) -> Any:
         op = request.op
         if op.grpc is None:
             return await self._fallback(request, f"{op.name} has no gRPC counterpart")
-        from . import convert
-
+        convert = _convert()
         try:
-            payload = self._encode(request)
+            payload = convert.encode_request(op.name, request.path_params, request.query, request.body)
         except UnsupportedOperation as exc:
             return await self._fallback(request, str(exc))
         except RecursionError:  # a request nested deeper than the converters can walk
@@ -172,7 +178,9 @@ class GrpcBackend:
         except KeyError:
             return await self._fallback(request, f"{op.name}: unknown gRPC method {path}")
         data = await self._call(request, path, payload)
-        return self._decode(request, data, reply_type, convert)
+        result = convert.decode_result(op.name, data, reply_type)
+        # gRPC has no empty payload map: give {} where REST would
+        return convert.rest_payloads(op.name, request.body, result)
 
     def stream(self, request: Request) -> AsyncIterator[bytes]:
         if self.fallback is not None:
@@ -191,9 +199,13 @@ class GrpcBackend:
     # -- internals --------------------------------------------------------------------------------
 
     async def _fallback(self, request: Request, reason: str) -> Any:
-        if self.fallback is not None:
+        if self.fallback is None:
+            raise UnsupportedOperation(f"{request.op.name}: {reason}")
+        if request.deadline is None:
             return await self.fallback.execute(request)
-        raise UnsupportedOperation(f"{request.op.name}: {reason}")
+        with anyio.CancelScope(deadline=request.deadline):  # bounds_deadline holds for it too
+            return await self.fallback.execute(request)
+        raise DeadlineExceeded(f"{request.op.name}: deadline exceeded", operation=request.op.name)
 
     async def _get_channel(self) -> Any:
         token = anyio.lowlevel.current_token()
@@ -209,17 +221,6 @@ class GrpcBackend:
             self._channel_loop = token
         return self._channel
 
-    def _encode(self, request: Request) -> bytes:
-        from . import convert
-
-        return convert.encode_request(request.op.name, request.path_params, request.query, request.body)
-
-    def _decode(self, request: Request, data: bytes, reply_type: type, convert: Any) -> Any:
-        name = request.op.name
-        result = convert.decode_result(name, data, reply_type)
-        # gRPC has no empty payload map: give {} where REST would
-        return convert.rest_payloads(name, request.body, result)
-
     def _call_metadata(self, request: Request) -> list[tuple[str, str]]:
         merged = dict(self._metadata)
         for k, v in request.headers.items():
@@ -232,31 +233,57 @@ class GrpcBackend:
         op = request.op
         if request.deadline is not None and request.deadline <= anyio.current_time():
             raise DeadlineExceeded(f"{op.name}: deadline passed before the call", operation=op.name)
-        where = f" on collection {request.collection!r}" if request.collection else ""
         channel = await self._get_channel()
         if self.compression is not None:
             payload = _compress(payload, self.compression)
-        reply = await self._call_h2(channel, request, path, payload, where)
+        reply = await self._call_h2(channel, request, path, payload)
         if reply is None:
-            raise TransportError(f"{op.name}{where}: empty gRPC reply", operation=op.name)
+            raise TransportError(f"{op.name}{_where(request)}: empty gRPC reply", operation=op.name)
         return reply
 
-    async def _call_h2(self, channel: Any, request: Request, path: str, payload: bytes, where: str) -> Any:
-        from ._h2channel import ChannelError, GrpcStatusError
-
-        op = request.op
+    async def _call_h2(self, channel: Any, request: Request, path: str, payload: bytes) -> Any:
         try:
             return await channel.unary(
                 path, payload, metadata=self._call_metadata(request), deadline=request.deadline
             )
-        except GrpcStatusError as exc:
-            raise _status_error(exc.code, exc.message, exc.metadata, request, where) from None
-        except TimeoutError:
-            raise DeadlineExceeded(f"{op.name}{where}: gRPC deadline exceeded", operation=op.name) from None
-        except ChannelError as exc:
-            raise TransportError(f"{op.name}{where}: {exc}", operation=op.name, sent=exc.sent) from None
-        except ValueError as exc:  # metadata HTTP/2 cannot carry; the message names keys, not values
-            raise ValidationError(f"{op.name}{where}: {exc}") from None
+        except Exception as exc:  # mapped outside the hot path: no imports or strings per call
+            error = _call_error(exc, request)
+            if error is None:
+                raise
+            raise error from None
+
+
+def _call_error(exc: Exception, request: Request) -> Exception | None:
+    """The client's error for a failure of the channel's ``unary`` (None: not the channel's)."""
+    from ._h2channel import ChannelError, GrpcStatusError
+
+    op, where = request.op, _where(request)
+    if isinstance(exc, GrpcStatusError):
+        return _status_error(exc.code, exc.message, exc.metadata, request, where)
+    if isinstance(exc, TimeoutError):
+        return DeadlineExceeded(f"{op.name}{where}: gRPC deadline exceeded", operation=op.name)
+    if isinstance(exc, ChannelError):
+        return TransportError(f"{op.name}{where}: {exc}", operation=op.name, sent=exc.sent)
+    if isinstance(exc, ValueError):  # metadata HTTP/2 cannot carry; the message names keys, not values
+        return ValidationError(f"{op.name}{where}: {exc}")
+    return None
+
+
+def _where(request: Request) -> str:
+    return f" on collection {request.collection!r}" if request.collection else ""
+
+
+_CONVERT: Any = None
+
+
+def _convert() -> Any:
+    """:mod:`aqdrant.grpc.convert`, imported by the first call (it loads the generated messages)."""
+    global _CONVERT
+    if _CONVERT is None:
+        from . import convert
+
+        _CONVERT = convert
+    return _CONVERT
 
 
 async def _close_channel(channel: Any) -> None:

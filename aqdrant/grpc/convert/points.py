@@ -21,9 +21,11 @@ from ._common import (
     betterproto_which,
     enum_pair,
     read_consistency_from_grpc,
+    read_consistency_to_grpc,
 )
 from .collections import field_index_from_grpc, field_index_to_grpc
 from .filters import filter_from_grpc, filter_to_grpc
+from .queries import order_by_to_grpc, with_payload_to_grpc, with_vectors_to_grpc
 from .values import (
     payload_from_grpc,
     payload_to_grpc,
@@ -368,4 +370,79 @@ def upsert_bytes(path: Mapping[str, Any], query: Mapping[str, Any], body: Any) -
             return fast.encode_upsert_points(name, ids=b.ids, vectors=b.vectors, payloads=b.payloads, **extra)
         return fast.encode_upsert_points(name, body.points, **extra)
     except UnsupportedOperation:
+        return None
+
+
+# -- the small reads written by aqdrant.grpc.fast.reads: the conversions stay here, sub-message by
+# sub-message; what is not plain (filters, selectors with fields, shard keys, consistency) is
+# converted as on the general path and written by betterproto2
+
+#: (converter, flag) -> the bytes of a plain with_payload/with_vectors flag, written once
+_FLAG_BYTES: dict[tuple[Any, bool], bytes] = {}
+
+
+def _sub_bytes(value: Any, to_grpc: Any) -> bytes | None:
+    """The bytes of ``to_grpc(value)``, None for None; plain flags remembered."""
+    if value is None:
+        return None
+    if value is True or value is False:
+        key = (to_grpc, value)
+        data = _FLAG_BYTES.get(key)
+        if data is None:
+            data = _FLAG_BYTES[key] = bytes(to_grpc(value))
+        return data
+    message = to_grpc(value)
+    return None if message is None else bytes(message)
+
+
+def _filter_bytes(f: Any) -> bytes | None:
+    return None if f is None else fast.converted_filter_bytes(f, filter_to_grpc)
+
+
+def _read_args(query: Mapping[str, Any], shard_key: Any) -> tuple[bytes | None, bytes | None, Any]:
+    consistency = query.get("consistency")
+    rc = None if consistency is None else bytes(read_consistency_to_grpc(consistency))
+    return rc, _sub_bytes(shard_key, shard_key_selector_to_grpc), query.get("timeout")
+
+
+def get_bytes(path: Mapping[str, Any], query: Mapping[str, Any], body: Any) -> bytes | None:
+    """``GetPoints`` bytes, or None (the general path) for ids the wire writer does not take."""
+    try:
+        return fast.encode_get_points(
+            path.get("collection_name", ""),
+            body.ids,
+            _sub_bytes(body.with_payload, with_payload_to_grpc),
+            _sub_bytes(body.with_vector, with_vectors_to_grpc),
+            *_read_args(query, body.shard_key),
+        )
+    except (TypeError, ValueError):  # a bool, negative or odd id: the converters say what is wrong
+        return None
+
+
+def count_bytes(path: Mapping[str, Any], query: Mapping[str, Any], body: Any) -> bytes:
+    """``CountPoints`` bytes."""
+    body = body or m.CountRequest()
+    return fast.encode_count_points(
+        path.get("collection_name", ""), _filter_bytes(body.filter), body.exact, *_read_args(query, body.shard_key)
+    )
+
+
+def scroll_bytes(path: Mapping[str, Any], query: Mapping[str, Any], body: Any) -> bytes | None:
+    """``ScrollPoints`` bytes, or None (the general path) for an offset or limit it does not take."""
+    body = body or m.ScrollRequest()
+    if body.limit is not None and not 0 <= body.limit <= 0xFFFFFFFF:
+        return None  # the general path refuses it
+    try:
+        return fast.encode_scroll_points(
+            path.get("collection_name", ""),
+            _filter_bytes(body.filter),
+            body.offset,
+            body.limit,
+            _sub_bytes(body.with_payload, with_payload_to_grpc),
+            _sub_bytes(body.with_vector, with_vectors_to_grpc),
+            *_read_args(query, body.shard_key)[:2],
+            _sub_bytes(body.order_by, order_by_to_grpc),
+            query.get("timeout"),
+        )
+    except (TypeError, ValueError):
         return None

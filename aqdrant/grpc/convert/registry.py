@@ -44,8 +44,10 @@ from .collections import (
 )
 from .filters import filter_from_grpc, filter_to_grpc
 from .points import (
+    _filter_bytes,
     _points_selector,
     _rd_create_field_index,
+    _read_args,
     _read_query,
     _rq_batch_update,
     _rq_create_field_index,
@@ -55,8 +57,12 @@ from .points import (
     _selector_fields,
     _selector_from_grpc,
     _selector_of,
+    _sub_bytes,
     _update_operation_from_grpc,
     _write_query,
+    count_bytes,
+    get_bytes,
+    scroll_bytes,
     update_result_from_grpc,
     update_result_to_grpc,
     upsert_bytes,
@@ -127,7 +133,8 @@ class Codec:
     encode_request: Callable[[Path, Query, Any], bytes | None] | None = None
     #: client, optional: the request message -> its bytes (faster than ``bytes(message)``)
     write_request: Callable[[Any], bytes] | None = None
-    #: client, optional: reply bytes -> the REST ``result`` (skips betterproto2)
+    #: client, optional: reply bytes -> the REST ``result`` (skips betterproto2), or None for the
+    #: general path (shapes it does not read)
     decode_result: Callable[[bytes], Any] | None = None
     #: dev server, optional: request bytes -> (path_params, query, body), or None for the general path
     decode_request: Callable[[bytes], tuple[dict[str, Any], dict[str, Any], Any] | None] | None = None
@@ -365,12 +372,39 @@ def _rq_query_batch(path: Path, query: Query, body: Any) -> Any:
 
 
 def _query_points_bytes(p: Any, qy: Any, b: Any) -> bytes:
-    """The QueryPoints bytes, its filter written once per distinct filter (fast.filter_bytes)."""
+    """The QueryPoints bytes, its filter written once per distinct filter (fast.filter_bytes);
+    a plain nearest-dense query without prefetch, params or lookup written without messages."""
     body = b or m.QueryRequest()
+    if body.prefetch is None and body.params is None and body.lookup_from is None:
+        data = _plain_query_points_bytes(p, qy, body)
+        if data is not None:
+            return data
     message = query_points_to_grpc(_coll(p), body, qy)
     if body.filter is None or message.filter is None:
         return fast.encode_query_points(message)
     return fast.encode_query_points(message, fast.filter_bytes(body.filter, message.filter))
+
+
+def _plain_query_points_bytes(p: Any, qy: Any, body: Any) -> bytes | None:
+    query = body.query
+    if isinstance(query, m.NearestQuery) and query.mmr is None:
+        query = query.nearest
+    if query is None:
+        query_data = None
+    elif (query_data := fast.nearest_dense_query(query)) is None:
+        return None
+    return fast.encode_plain_query_points(
+        _coll(p),
+        query_data,
+        body.using,
+        _filter_bytes(body.filter),
+        body.score_threshold,
+        body.limit,
+        body.offset,
+        _sub_bytes(body.with_vector, with_vectors_to_grpc),
+        _sub_bytes(body.with_payload, with_payload_to_grpc),
+        *_read_args(qy, body.shard_key),
+    )
 
 
 def _query_points_reply(r: Any, t: float) -> Any:
@@ -395,7 +429,7 @@ def _rd_matrix(msg: Any) -> tuple[dict[str, Any], Any]:
     return {}, _matrix_request_from_grpc(msg)
 
 
-_UPDATE = {"result": _update_result, "reply": _update_reply}
+_UPDATE: dict[str, Any] = {"result": _update_result, "reply": _update_reply, "decode_result": fast.decode_update_response}
 
 
 # --------------------------------------------------------------------------- collections
@@ -491,9 +525,12 @@ CODECS: dict[str, Codec] = {
         result=lambda r: m.CountResult(count=r.result.count),
         read=_rd_count,
         reply=lambda r, t: q.CountResponse(result=q.CountResult(count=r.count), time=t),
+        encode_request=count_bytes,
+        decode_result=fast.decode_count_response,
     ),
     "get_points": Codec(
         _rq_get,
+        encode_request=get_bytes,
         result=lambda r: [record_from_grpc(p) for p in r.result],
         read=_rd_get,
         reply=lambda r, t: q.GetResponse(result=[record_to_grpc(p) for p in r], time=t),
@@ -502,6 +539,7 @@ CODECS: dict[str, Codec] = {
     ),
     "scroll_points": Codec(
         _rq_scroll,
+        encode_request=scroll_bytes,
         result=_scroll_result,
         read=_rd_scroll,
         reply=_scroll_reply,
@@ -693,7 +731,9 @@ def decode_result(op_name: str, data: bytes, reply_type: Any) -> Any:
     """The REST ``result`` for the reply bytes, by the row's fast decoder where it has one."""
     row = codec(op_name)
     if row.decode_result is not None:
-        return row.decode_result(data)
+        result = row.decode_result(data)
+        if result is not None:
+            return result
     return row.result(reply_type.parse(data))
 
 

@@ -1,9 +1,10 @@
 """Fast protobuf encoding of ``qdrant.UpsertPoints`` and decoding of point-returning responses.
 
 A package by direction: :mod:`.encode` (client: UpsertPoints), :mod:`.decode` (client: point
-replies), :mod:`.query` (client: query-family requests), :mod:`.server` (dev server: upserts in,
-point replies out), over the wire primitives of :mod:`._wire`. The codec rows of
-:mod:`aqdrant.grpc.convert.registry` hook them in.
+replies), :mod:`.query` (client: query-family requests), :mod:`.reads` (client: get/count/scroll
+requests, count and update replies), :mod:`.server` (dev server: upserts in, point replies out),
+over the wire primitives of :mod:`._wire`. The codec rows of :mod:`aqdrant.grpc.convert.registry`
+hook them in.
 
 betterproto2 builds one Python object per field and packs floats one at a time (FINDINGS.md:
 ~630 µs to encode one 768-d point, ~120 µs to decode one hit). These functions write and read
@@ -39,7 +40,22 @@ from .decode import (
     decode_search_response,
 )
 from .encode import encode_point_struct, encode_upsert_points, encode_value
-from .query import encode_query_batch_points, encode_query_point_groups, encode_query_points, filter_bytes
+from .query import (
+    converted_filter_bytes,
+    encode_plain_query_points,
+    encode_query_batch_points,
+    encode_query_point_groups,
+    encode_query_points,
+    filter_bytes,
+    nearest_dense_query,
+)
+from .reads import (
+    decode_count_response,
+    decode_update_response,
+    encode_count_points,
+    encode_get_points,
+    encode_scroll_points,
+)
 from .server import decode_upsert_points, encode_get_response, encode_query_response, encode_scroll_response
 
 __all__ = [
@@ -56,6 +72,14 @@ __all__ = [
     "encode_query_point_groups",
     "encode_query_points",
     "filter_bytes",
+    "converted_filter_bytes",
+    "encode_plain_query_points",
+    "nearest_dense_query",
+    "encode_get_points",
+    "encode_count_points",
+    "encode_scroll_points",
+    "decode_count_response",
+    "decode_update_response",
     "decode_upsert_points",
     "encode_get_response",
     "encode_query_response",

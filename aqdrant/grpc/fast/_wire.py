@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -90,3 +91,23 @@ _LITTLE = sys.byteorder == "little"
 
 
 _pack_f = struct.Struct("<f").pack
+
+
+_F32_PACKERS: dict[int, struct.Struct] = {}
+
+
+def _f32_list(values: list[Any]) -> bytes | None:
+    """A list of numbers as packed little-endian float32, by ``struct`` (twice as fast as numpy
+    on a list of Python floats); None when ``struct`` refuses an element (a value beyond
+    float32's range, a string, a nested list...): the caller goes through numpy, whose result
+    for what both take is the same (round to nearest)."""
+    n = len(values)
+    packer = _F32_PACKERS.get(n)
+    if packer is None:
+        if len(_F32_PACKERS) >= 64:
+            _F32_PACKERS.clear()
+        packer = _F32_PACKERS[n] = struct.Struct(f"<{n}f")
+    try:
+        return packer.pack(*values)
+    except (struct.error, OverflowError, TypeError):
+        return None

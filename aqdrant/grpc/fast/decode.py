@@ -359,10 +359,22 @@ def _decode_point(buf: bytes, pos: int, end: int, scored: bool, as_numpy: bool) 
                 n, pos = _read_varint(buf, pos)
             nxt = pos + n
             if field == 2:
-                k, v = _decode_map_entry(buf, pos, nxt)
-                payload[k] = v
+                # a payload entry: {1 key, 2 value} as every encoder writes it (short key, short
+                # value, nothing else) read inline; any other layout by _decode_map_entry
+                kn = buf[pos + 1] if n > 1 and buf[pos] == 0x0A else 0x80
+                p = pos + 2 + kn
+                if kn < 0x80 and p + 1 < nxt and buf[p] == 0x12 and buf[p + 1] < 0x80 and p + 2 + buf[p + 1] == nxt:
+                    payload[buf[pos + 2 : p].decode()] = _decode_value(buf, p + 2, nxt)
+                else:
+                    k, v = _decode_map_entry(buf, pos, nxt)
+                    payload[k] = v
             elif field == 1:
-                pid = _decode_point_id(buf, pos, nxt)
+                if n == 2 and buf[pos] == 0x08 and buf[pos + 1] < 0x80:
+                    pid = buf[pos + 1]  # PointId{1 num} below 2^7: one byte
+                elif n == 3 and buf[pos] == 0x08 and buf[pos + 1] >= 0x80 and buf[pos + 2] < 0x80:
+                    pid = (buf[pos + 1] & 0x7F) | (buf[pos + 2] << 7)  # below 2^14: two bytes
+                else:
+                    pid = _decode_point_id(buf, pos, nxt)
             elif field == f_vec:
                 vector = _decode_vectors_output(buf, pos, nxt, as_numpy)
             elif field == f_sk:
@@ -401,9 +413,17 @@ def _decode_repeated_points(
     others: dict[int, tuple[int, int]] = {}
     pos, end = 0, len(buf)
     while pos < end:
-        key, pos = _read_varint(buf, pos)
+        key = buf[pos]
+        if key < 0x80:
+            pos += 1
+        else:
+            key, pos = _read_varint(buf, pos)
         if key & 7 == 2:
-            n, pos = _read_varint(buf, pos)
+            n = buf[pos]
+            if n < 0x80:
+                pos += 1
+            else:
+                n, pos = _read_varint(buf, pos)
             if key == field_key:
                 out.append(_decode_point(buf, pos, pos + n, scored, as_numpy))
             else:

@@ -25,6 +25,7 @@ from ._wire import (
     _T_DENSE,
     _T_MULTI,
     _T_SPARSE,
+    _f32_list,
     _ld,
     _pack_d,
     _varint,
@@ -154,6 +155,10 @@ def _vector_body(vec: Any) -> bytes:
     if isinstance(vec, (models.Document, models.Image, models.InferenceObject)):
         # cloud inference: not a hot path; the caller encodes through aqdrant.grpc.convert instead
         raise UnsupportedOperation("inference objects are encoded by aqdrant.grpc.convert")
+    if type(vec) is list and vec and not isinstance(vec[0], (list, tuple, np.ndarray)):
+        raw = _f32_list(vec)  # the common case: a dense list of floats, without numpy
+        if raw is not None:
+            return _ld(_T_DENSE, _ld(_T1_LD, raw))
     arr = vec if isinstance(vec, np.ndarray) else np.asarray(vec, dtype=_F4)
     if arr.ndim == 1:
         return _ld(_T_DENSE, _dense_body(arr))

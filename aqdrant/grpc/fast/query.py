@@ -3,11 +3,12 @@ messages) written with their vectors packed by numpy."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ._wire import _F4, _T1_LD, _T2_LD, _T3_LD, _T4_LD, _ld, _pack_f, _varint
+from ._wire import _F4, _T1_LD, _T2_LD, _T3_LD, _T4_LD, _f32_list, _ld, _pack_f, _varint
 from .encode import _packed_uint32
 
 
@@ -96,10 +97,16 @@ _FILTER_BYTES_MAX = 1024
 
 def filter_bytes(model: Any, message: Any) -> bytes:
     """``bytes(message)`` for ``message``, the conversion of the ``model`` filter, remembered."""
+    return converted_filter_bytes(model, lambda _: message)
+
+
+def converted_filter_bytes(model: Any, convert: Callable[[Any], Any]) -> bytes:
+    """The bytes of ``convert(model)`` (the ``model`` filter's message), converted and written
+    once per distinct filter."""
     key = repr(model)
     data = _FILTER_BYTES.get(key)
     if data is None:
-        data = bytes(message)
+        data = bytes(convert(model))
         if len(_FILTER_BYTES) >= _FILTER_BYTES_MAX:
             _FILTER_BYTES.clear()
         _FILTER_BYTES[key] = data
@@ -223,4 +230,64 @@ def encode_query_point_groups(msg: Any) -> bytes:
     """``bytes(msg)`` for a betterproto2 ``QueryPointGroups``."""
     out: list[bytes] = []
     _fields(out, msg, _QUERY_GROUPS)
+    return b"".join(out)
+
+
+_T_QP = {n: _tag(n, 2) for n in (3, 4, 5, 10, 11, 12, 13)}
+_T_QP_F32, _T_QP_LIMIT, _T_QP_OFFSET, _T_QP_TIMEOUT = _tag(7, 5), _tag(8, 0), _tag(9, 0), _tag(15, 0)
+
+
+def nearest_dense_query(vector: Any) -> bytes | None:
+    """The ``Query`` bytes of ``nearest`` a dense vector (a list or a 1-d array), straight from
+    numpy; None for anything else (ids, sparse, multi-dense, inference objects...)."""
+    if not isinstance(vector, (list, np.ndarray)):
+        return None
+    if type(vector) is list and vector and not isinstance(vector[0], (list, tuple, np.ndarray)):
+        raw = _f32_list(vector)  # a list of floats: without numpy
+        if raw is not None:
+            return _ld(_T1_LD, _ld(_T2_LD, _ld(_T1_LD, raw)))
+    try:
+        arr = np.asarray(vector, dtype=_F4)
+    except (TypeError, ValueError):
+        return None  # the general path says what is wrong with it
+    if arr.ndim != 1:
+        return None
+    dense = _ld(_T1_LD, arr.tobytes()) if arr.size else b""
+    return _ld(_T1_LD, _ld(_T2_LD, dense))  # Query{1 nearest: VectorInput{2 dense: DenseVector}}
+
+
+def encode_plain_query_points(
+    collection: str,
+    query: bytes | None,
+    using: str | None,
+    filter: bytes | None,
+    score_threshold: float | None,
+    limit: int | None,
+    offset: int | None,
+    with_vectors: bytes | None,
+    with_payload: bytes | None,
+    read_consistency: bytes | None,
+    shard_key_selector: bytes | None,
+    timeout: int | None,
+) -> bytes:
+    """``QueryPoints`` without prefetch, params or lookup_from (sub-messages as their bytes):
+    what :func:`encode_query_points` writes for the same message."""
+    out = [_ld(_T1_LD, collection.encode()) if collection else b""]
+    if query is not None:
+        out.append(_ld(_T_QP[3], query))
+    if using is not None:
+        out.append(_ld(_T_QP[4], using.encode()))
+    if filter is not None:
+        out.append(_ld(_T_QP[5], filter))
+    if score_threshold is not None:
+        out.append(_T_QP_F32 + _pack_f(score_threshold))
+    if limit is not None:
+        out.append(_T_QP_LIMIT + _u64(limit))
+    if offset is not None:
+        out.append(_T_QP_OFFSET + _u64(offset))
+    for field, data in ((10, with_vectors), (11, with_payload), (12, read_consistency), (13, shard_key_selector)):
+        if data is not None:
+            out.append(_ld(_T_QP[field], data))
+    if timeout is not None:
+        out.append(_T_QP_TIMEOUT + _u64(timeout))
     return b"".join(out)
