@@ -123,7 +123,7 @@ def main() -> int:
         "medians of repeats inside each; a shared, noisy machine: read ratios, not digits.\n\n"
     )
     args.out.write_text(header + "\n".join(sections))
-    print(f"wrote {args.out.relative_to(ROOT)} ({len(benches) - failed}/{len(benches)} benches ok)")
+    print(f"wrote {args.out} ({len(benches) - failed}/{len(benches)} benches ok)")
     return 1 if failed else 0
 
 
