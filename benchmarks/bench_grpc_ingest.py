@@ -9,9 +9,8 @@ the request, the engine's upsert). Every run ingests the same float32 array, pay
 and integer ids into a fresh collection (``wait=True``, batch ``--batch-size``, ``--parallel``
 requests in flight) and checks the server's count afterwards.
 
-Rows: aqdrant ``client.ingest`` with ``prefer_grpc=True`` and ``False``; with ``prefer_grpc=True``
-under trio (aqdrant's h2 channel, since grpclib is asyncio-only) and, to compare the two channels
-on one loop, the h2 channel forced on asyncio; the peer
+Rows: aqdrant ``client.ingest`` with ``prefer_grpc=True`` (aqdrant's own HTTP/2 channel, on asyncio
+and on trio) and ``False``; the peer
 (``qdrant_client.AsyncQdrantClient``) ``upsert`` of the same batches, ``prefer_grpc=True`` and
 ``False``, with the same concurrency. A failing row is reported with its error.
 """
@@ -110,14 +109,6 @@ def run_on(loop: str, fn, *args) -> dict:
         import anyio
 
         return anyio.run(fn, *args, backend="trio")
-    if loop == "h2-asyncio":  # the backend picks grpclib on asyncio: make it take the h2 channel
-        from aqdrant.grpc import backend
-
-        real, backend._is_asyncio = backend._is_asyncio, lambda: False
-        try:
-            return asyncio.run(fn(*args))
-        finally:
-            backend._is_asyncio = real
     return asyncio.run(fn(*args))
 
 
@@ -138,9 +129,8 @@ def main() -> None:
     rows: list[tuple[str, dict | str]] = []
     try:
         runs = [
-            ("aqdrant ingest, gRPC (grpclib, asyncio)", run_aqdrant, True, "asyncio"),
-            ("aqdrant ingest, gRPC (h2 channel, trio)", run_aqdrant, True, "trio"),
-            ("aqdrant ingest, gRPC (h2 channel, asyncio)", run_aqdrant, True, "h2-asyncio"),
+            ("aqdrant ingest, gRPC (asyncio)", run_aqdrant, True, "asyncio"),
+            ("aqdrant ingest, gRPC (trio)", run_aqdrant, True, "trio"),
             ("aqdrant ingest, REST", run_aqdrant, False, "asyncio"),
             ("peer upsert, gRPC (grpcio)", run_peer, True, "asyncio"),
             ("peer upsert, REST", run_peer, False, "asyncio"),
