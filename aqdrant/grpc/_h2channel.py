@@ -155,8 +155,9 @@ class _Connection:
         self._metadata: dict[tuple[str, str], bytes] = {}  # (name, value) -> its header field
         self._raw: Any = None  # the socket, for abandon()
         # A timer per call costs more than the call's channel work; one timer per connection is
-        # armed at the earliest deadline instead (a heap; entries of ended calls dropped lazily).
-        self._deadlines: list[tuple[float, int, _Call]] = []
+        # armed at the earliest deadline instead. The heap holds (deadline, stream id): ids are
+        # never reused, and an ended call's entry (dropped lazily) keeps no reply alive.
+        self._deadlines: list[tuple[float, int]] = []
         self._timer_at = math.inf  # when the connection's timer is armed for
 
     @property
@@ -318,9 +319,9 @@ class _Connection:
         """Put ``call``'s deadline in the heap (once per call: its deadline does not change)."""
         call.timed = True
         heap = self._deadlines
-        heapq.heappush(heap, (deadline, id(call), call))
+        heapq.heappush(heap, (deadline, call.id))
         if len(heap) > 2 * len(self.calls) + 64:
-            heap[:] = [e for e in heap if self.calls.get(e[2].id) is e[2]]
+            heap[:] = [e for e in heap if e[1] in self.calls]
             heapq.heapify(heap)
         if deadline < self._timer_at:
             self._timer_at = deadline
@@ -331,8 +332,8 @@ class _Connection:
         False), then re-arm for the earliest one left."""
         heap = self._deadlines
         while heap and heap[0][0] <= now:
-            call = heapq.heappop(heap)[2]
-            if call.waiter is not None and self.calls.get(call.id) is call:
+            call = self.calls.get(heapq.heappop(heap)[1])
+            if call is not None and call.waiter is not None:
                 self.time_out(call)
         self._timer_at = heap[0][0] if heap else math.inf
         if heap:
