@@ -2,7 +2,7 @@
 connection vs aqdrant's ``_h2wire``, against the same ``h2`` server connection; and the whole
 channel (``H2Channel.unary``) over loopback on asyncio and trio.
 
-Usage: ``python benchmarks/bench_h2wire.py [--calls 3000] [--repeat 3] [--no-loopback]``
+Usage: ``python benchmarks/bench_h2wire.py [--calls 3000] [--repeat 3] [--inflight 1] [--no-loopback]``
 
 Per call, only the client side is timed (``time.process_time()``): open a stream with the request
 headers (path, authority, ``grpc-timeout``, an ``api-key``), send the 5-byte-prefixed message with
@@ -12,8 +12,8 @@ so its header blocks repeat (indexed) after the first call. No sockets, no event
 the protocol library's CPU per call, the part of a call's cost that the library choice decides.
 
 Loopback: ``H2Channel.unary`` of a prebuilt ``CountPoints`` (with an ``api-key`` and a deadline)
-against the dev server in its own process, sequential; the client process's CPU per call (the
-socket system calls included). This is the transport's share of a small call. The floor: the
+against the dev server in its own process, sequential (``--inflight N``: N at a time, the
+channel's rows only); the client process's CPU per call (the socket system calls included). This is the transport's share of a small call. The floor: the
 same calls from a bare asyncio protocol over ``_h2wire`` (no deadline, metadata or channel).
 """
 
@@ -131,7 +131,7 @@ def bench_h2(calls: int) -> float:
     return cpu / calls * 1e6
 
 
-async def bench_channel(grpc_port: int, calls: int) -> float:
+async def bench_channel(grpc_port: int, calls: int, inflight: int = 1) -> float:
     import anyio
 
     from aqdrant.grpc._h2channel import H2Channel
@@ -140,12 +140,18 @@ async def bench_channel(grpc_port: int, calls: int) -> float:
     channel = H2Channel("127.0.0.1", grpc_port)
     payload = bytes(q.CountPoints(collection_name="bench", exact=True))
     metadata = [("api-key", "not-a-secret")]
-    try:
-        for i in range(calls + 50):
-            if i == 50:  # after a warm-up
-                t = time.process_time()
+
+    async def some(n: int) -> None:
+        for _ in range(n):
             await channel.unary(PATH, payload, metadata=metadata, deadline=anyio.current_time() + 60)
-        return (time.process_time() - t) / calls * 1e6
+
+    try:
+        await some(50)  # a warm-up
+        t = time.process_time()
+        async with anyio.create_task_group() as tg:
+            for _ in range(inflight):
+                tg.start_soon(some, calls // inflight)
+        return (time.process_time() - t) / (calls // inflight * inflight) * 1e6
     finally:
         await channel.aclose()
 
@@ -204,7 +210,7 @@ async def bench_floor(grpc_port: int, calls: int) -> float:
         transport.close()
 
 
-def loopback(calls: int, repeat: int) -> dict[str, list[float]]:
+def loopback(calls: int, repeat: int, inflight: int) -> dict[str, list[float]]:
     import anyio
     from bench_small_calls import start_server
 
@@ -221,7 +227,9 @@ def loopback(calls: int, repeat: int) -> dict[str, list[float]]:
         }
         for _ in range(repeat):
             for loop in ("asyncio", "trio"):
-                runs[f"H2Channel ({loop})"].append(anyio.run(bench_channel, grpc_port, calls, backend=loop))
+                runs[f"H2Channel ({loop})"].append(
+                    anyio.run(bench_channel, grpc_port, calls, inflight, backend=loop)
+                )
             runs["floor (asyncio)"].append(anyio.run(bench_floor, grpc_port, calls, backend="asyncio"))
         return runs
     finally:
@@ -232,6 +240,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calls", type=int, default=3000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--inflight", type=int, default=1, help="channel calls at a time over loopback")
     ap.add_argument("--no-loopback", action="store_true", help="the in-memory comparison only")
     args = ap.parse_args()
     runs: dict[str, list[float]] = {"h2, in memory": [], "_h2wire, in memory": []}
@@ -239,7 +248,7 @@ def main() -> None:
         runs["h2, in memory"].append(bench_h2(args.calls))
         runs["_h2wire, in memory"].append(bench_ours(args.calls))
     if not args.no_loopback:
-        runs.update(loopback(args.calls, args.repeat))
+        runs.update(loopback(args.calls, args.repeat, max(1, args.inflight)))
     print("| client side of one unary call | µs CPU per call (median) | min–max |")
     print("|---|---|---|")
     for name, values in runs.items():

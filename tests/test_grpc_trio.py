@@ -494,6 +494,25 @@ async def test_channel_deadlines_fire_in_their_own_order(anyio_backend) -> None:
         server.close()
 
 
+async def test_channel_deadline_after_answered_calls(anyio_backend) -> None:
+    """Deadlines share one timer per connection: an answered call leaves its (earlier) entry
+    behind; the timer firing for it must re-arm, so that a later call still ends at its own."""
+    server = RawH2Server(lambda conn, sids: RawH2Server.answer(conn, sids[0], b"one"), batch=1)
+    channel = H2Channel("127.0.0.1", server.port)
+    try:
+        with anyio.fail_after(20):  # hang guard
+            assert await channel.unary("/t.T/M", b"x", deadline=anyio.current_time() + 0.2) == b"one"
+            with pytest.raises(TimeoutError):  # never answered: ends at its deadline, after the first's
+                await channel.unary("/t.T/M", b"x", deadline=anyio.current_time() + 0.5)
+            with pytest.raises(TimeoutError):  # and again, once the heap has been emptied
+                await channel.unary("/t.T/M", b"x", deadline=anyio.current_time() + 0.1)
+        conn = channel._conn
+        assert conn is not None and conn.error is None and not conn.calls
+    finally:
+        await channel.aclose()
+        server.close()
+
+
 def test_one_client_across_event_loop_runs(srv) -> None:
     """A client kept across ``anyio.run`` calls (trio, trio, asyncio, trio) gets a fresh channel
     for each loop: the old one's connections and locks belong to a loop that is gone."""

@@ -23,9 +23,9 @@ Design (the shape of HTTP/2 clients such as grpc-go's or hyper's):
   for the reader to see a WINDOW_UPDATE (or the reply). Received data is acknowledged as it is
   read and the local windows are large, so big replies stream at full speed. No message-size
   ceiling.
-* Deadlines: a call waits for its reply with a timer (asyncio) or a cancel scope (trio), not
-  inside a cancel scope of its own; a timed-out or cancelled call resets its stream
-  (RST_STREAM CANCEL) and leaves the connection usable. On trio a write interrupted halfway
+* Deadlines: a call waits for its reply without a cancel scope or a timer of its own; one timer
+  per connection wakes the calls whose deadline passed (a heap); a timed-out or cancelled call
+  resets its stream (RST_STREAM CANCEL) and leaves the connection usable. On trio a write interrupted halfway
   would leave half a frame on the wire, so it breaks the connection (small writes are shielded).
 
 Errors: :class:`GrpcStatusError` (a non-OK ``grpc-status``, with the metadata),
@@ -154,6 +154,11 @@ class _Connection:
         self._blocks: dict[str, bytes] = {}  # path -> the request's fixed header block
         self._metadata: dict[tuple[str, str], bytes] = {}  # (name, value) -> its header field
         self._raw: Any = None  # the socket, for abandon()
+        # A timer per call costs more than the call's channel work; one timer per connection is
+        # armed at the earliest deadline instead. The heap holds (deadline, stream id): ids are
+        # never reused, and an ended call's entry (dropped lazily) keeps no reply alive.
+        self._deadlines: list[tuple[float, int]] = []
+        self._timer_at = math.inf  # when the connection's timer is armed for
 
     @property
     def accepting(self) -> bool:
@@ -308,7 +313,41 @@ class _Connection:
             if self._settled(call):
                 return  # the server answered (or the connection broke) before taking all of it
 
+    # -- deadlines ----------------------------------------------------------------------------------
+
+    def _arm(self, deadline: float, call: _Call) -> None:
+        """Put ``call``'s deadline in the heap (once per call: its deadline does not change)."""
+        call.timed = True
+        heap = self._deadlines
+        heapq.heappush(heap, (deadline, call.id))
+        if len(heap) > 2 * len(self.calls) + 64:
+            heap[:] = [e for e in heap if e[1] in self.calls]
+            heapq.heapify(heap)
+        if deadline < self._timer_at:
+            self._timer_at = deadline
+            self.set_timer(deadline)
+
+    def _expire(self, now: float) -> None:
+        """The timer fired: wake the waiting calls whose deadline has passed (their wait returns
+        False), then re-arm for the earliest one left."""
+        heap = self._deadlines
+        while heap and heap[0][0] <= now:
+            call = self.calls.get(heapq.heappop(heap)[1])
+            if call is not None and call.waiter is not None:
+                self.time_out(call)
+        self._timer_at = heap[0][0] if heap else math.inf
+        if heap:
+            self.set_timer(self._timer_at)
+
     # -- I/O: the subclass's ----------------------------------------------------------------------
+
+    def set_timer(self, when: float) -> None:
+        """(Re)arm the connection's timer to call :meth:`_expire` at ``when`` (loop time)."""
+        raise NotImplementedError
+
+    def time_out(self, call: _Call) -> None:
+        """Wake ``call``'s waiter with False (its deadline passed)."""
+        raise NotImplementedError
 
     now: Callable[[], float]  # the loop's clock (anyio.current_time() without its dispatch)
 
@@ -351,6 +390,7 @@ class _AsyncioConnection(_Connection, asyncio.Protocol):
         self._loop = asyncio.get_running_loop()
         self.now = self._loop.time
         self._drained: asyncio.Future[None] | None = None  # set while the transport is paused
+        self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -407,27 +447,41 @@ class _AsyncioConnection(_Connection, asyncio.Protocol):
 
     async def wait(self, call: _Call, deadline: float | None) -> bool:
         if not call.flag:
+            if deadline is not None:  # the anyio clock on asyncio is the loop's: a loop time
+                if deadline <= self._loop.time():
+                    return False
+                if not call.timed:
+                    self._arm(deadline, call)
             waiter = call.waiter = self._loop.create_future()
-            # the anyio clock on asyncio is the loop's: the deadline is a loop time
-            timer = None if deadline is None else self._loop.call_at(deadline, _expire, waiter)
             try:
                 if not await waiter:
                     return False
             finally:
                 call.waiter = None
-                if timer is not None:
-                    timer.cancel()
         call.flag = False
         return True
 
+    def set_timer(self, when: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._loop.call_at(when, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = math.inf  # _expire re-arms if entries are left
+        self._expire(self._loop.time())
+
+    def time_out(self, call: _Call) -> None:
+        waiter = call.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(False)
+
     def abort(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self.transport is not None:
             self.transport.close()  # what is buffered (a GOAWAY) still goes out
-
-
-def _expire(waiter: asyncio.Future[bool]) -> None:
-    if not waiter.done():
-        waiter.set_result(False)
 
 
 class _TrioConnection(_Connection):
@@ -446,7 +500,6 @@ class _TrioConnection(_Connection):
         self.stream = stream
         self.write_lock = anyio.Lock(fast_acquire=True)
         self._reader_scope = anyio.CancelScope()
-        self._deadlines: list[tuple[float, int, _Call]] = []  # the timer's heap
         self._timer_scope: Any = None  # the timer task's sleep, until the earliest deadline
         self._timer_outer = trio.CancelScope()  # the timer task's life
         self._raw = stream.extra(anyio.abc.SocketAttribute.raw_socket, None)
@@ -561,8 +614,7 @@ class _TrioConnection(_Connection):
             if deadline is not None:
                 if deadline <= trio.current_time():
                     return False
-                if not call.timed:  # one timer entry per call: its deadline does not change
-                    call.timed = True
+                if not call.timed:
                     self._arm(deadline, call)
             call.waiter = trio.lowlevel.current_task()
 
@@ -575,38 +627,30 @@ class _TrioConnection(_Connection):
         call.flag = False
         return True
 
-    # A cancel scope per wait costs ~10 us on trio; one timer task per connection sleeps until the
-    # earliest deadline instead (a heap; entries of calls that have ended are dropped lazily).
+    # A cancel scope per wait costs ~10 us on trio: one timer task per connection sleeps until
+    # the earliest deadline instead.
 
-    def _arm(self, deadline: float, call: _Call) -> None:
-        heap = self._deadlines
-        heapq.heappush(heap, (deadline, id(call), call))
-        if len(heap) > 2 * len(self.calls) + 64:
-            heap[:] = [e for e in heap if self.calls.get(e[2].id) is e[2]]
-            heapq.heapify(heap)
-        scope = self._timer_scope
-        if scope is None:
-            self._timer_scope = self._trio.CancelScope(deadline=deadline)
+    def set_timer(self, when: float) -> None:
+        if self._timer_scope is None:
+            self._timer_scope = self._trio.CancelScope(deadline=when)
             self._trio.lowlevel.spawn_system_task(self._timer_loop, name="aqdrant-h2-timer")
-        elif deadline < scope.deadline:
-            scope.deadline = deadline
+        else:
+            self._timer_scope.deadline = when
+
+    def time_out(self, call: _Call) -> None:
+        task = call.waiter
+        call.waiter = None
+        self._trio.lowlevel.reschedule(task, self._outcome.Value(True))
 
     async def _timer_loop(self) -> None:
         trio = self._trio
-        heap = self._deadlines
         with self._timer_outer:
             while self.error is None:
-                assert self._timer_scope is not None
                 with self._timer_scope:
                     await trio.sleep_forever()
-                now = trio.current_time()
-                while heap and heap[0][0] <= now:
-                    call = heapq.heappop(heap)[2]
-                    task = call.waiter
-                    if task is not None and self.calls.get(call.id) is call:
-                        call.waiter = None
-                        trio.lowlevel.reschedule(task, self._outcome.Value(True))
-                self._timer_scope = trio.CancelScope(deadline=heap[0][0] if heap else math.inf)
+                self._timer_scope = trio.CancelScope(deadline=math.inf)
+                self._timer_at = math.inf  # _expire re-arms if entries are left
+                self._expire(trio.current_time())
 
     def abort(self) -> None:
         self._reader_scope.cancel()
