@@ -142,7 +142,9 @@ def _class_rules() -> dict[type, tuple[_Rule, ...]]:
             continue
         by_wire = {**_SPEC_RULES.get(name, {}), **_EXTRA_RULES.get(name, {})}
         attrs = {f.encode_name: f.name for f in msgspec.structs.fields(cls)}
-        out[cls] = tuple((attrs[wire], wire, *rule) for wire, rule in by_wire.items() if wire in attrs)
+        out[cls] = tuple(
+            (attrs[wire], wire, *rule) for wire, rule in by_wire.items() if wire in attrs
+        )
     return out
 
 
@@ -233,10 +235,8 @@ def _walk(obj: Any, path: Path, out: list[Violation]) -> None:
             if value is None:
                 continue
             if kind == "range":
-                if (
-                    isinstance(value, (int, float))
-                    and not isinstance(value, bool)
-                    and ((lo is not None and value < lo) or (hi is not None and value > hi))
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and (
+                    (lo is not None and value < lo) or (hi is not None and value > hi)
                 ):
                     out.append((_at(path, segment), range_message(value, lo, hi, num)))
             elif isinstance(value, (str, list, tuple, dict)):
@@ -286,9 +286,7 @@ def _dense_or_multi(v: Any, path: Path, out: list[Violation]) -> None:
         dim = len(first)
         bad = next((len(row) for row in v if len(row) != dim), None)
         if bad is not None:
-            out.append(
-                (where, f"all vectors must have the same dimension, found vector with dimension {bad}")
-            )
+            out.append((where, f"all vectors must have the same dimension, found vector with dimension {bad}"))
 
 
 def _sparse(v: models.SparseVector, path: Path, out: list[Violation]) -> None:
@@ -348,16 +346,7 @@ def _point_vectors(obj: models.PointVectors, path: Path, out: list[Violation]) -
 def _field_condition(obj: models.FieldCondition, path: Path, out: list[Violation]) -> None:
     if all(
         getattr(obj, f) is None
-        for f in (
-            "match",
-            "range",
-            "geo_bounding_box",
-            "geo_radius",
-            "geo_polygon",
-            "values_count",
-            "is_empty",
-            "is_null",
-        )
+        for f in ("match", "range", "geo_bounding_box", "geo_radius", "geo_polygon", "values_count", "is_empty", "is_null")
     ):
         out.append((_at(path, "match"), code_message("At least one field condition must be specified")))
 
@@ -415,9 +404,7 @@ def _slice(obj: models.Slice, path: Path, out: list[Violation]) -> None:
         out.append((_at(path, "index"), range_message(obj.index, 0, obj.total - 1, "int")))
 
 
-def _json_paths(
-    *fields: str, message: Callable[[str], str] | None = None
-) -> Callable[[Any, Path, list[Violation]], None]:
+def _json_paths(*fields: str, message: Callable[[str], str] | None = None) -> Callable[[Any, Path, list[Violation]], None]:
     """Fields Qdrant reads as a ``JsonPath``: an empty one cannot be deserialized (``Invalid json
     path: ''``; inside a filter condition, no variant of the untagged ``Condition`` reads it)."""
 
@@ -486,9 +473,7 @@ def body_violations(body: Any) -> list[Violation]:
     return out
 
 
-def check(
-    op_name: str, path_params: Mapping[str, Any] | None, body: Any
-) -> tuple[str, list[Violation]] | None:
+def check(op_name: str, path_params: Mapping[str, Any] | None, body: Any) -> tuple[str, list[Violation]] | None:
     """``(where, violations)`` for the first part of the request that breaks a rule, or None."""
     bad = path_violations(op_name, path_params)
     if bad:
@@ -522,9 +507,7 @@ def ensure_valid(op_name: str, path_params: Mapping[str, Any] | None, body: Any)
     where, bad = found
     path, message = bad[0]
     # the server's status for it: an UnexpectedResponse too, as the official client raises
-    raise WrongInput(
-        f"{op_name}: {label(bad, where)}", path=path, status_code=400 if where == FORMAT else 422
-    )
+    raise WrongInput(f"{op_name}: {label(bad, where)}", path=path, status_code=400 if where == FORMAT else 422)
 
 
 __all__ = [
