@@ -200,8 +200,10 @@ def _at(path: Path, leaf: str | None = None) -> str:
     return text
 
 
-#: per model class: (rules with their path segment, Qdrant's own rule, fields to descend into
-#: with their segment); None for a class the walk has nothing to do in (no rule, nothing nested)
+_astuple = msgspec.structs.astuple
+
+#: per model class: (rules by field index with their path segment, Qdrant's own rule, fields to descend
+#: into by index with their segment); None for a class the walk has nothing to do in (no rule, nothing nested)
 _PLANS: dict[type, Any] = {}
 
 
@@ -215,10 +217,11 @@ def _plan(cls: type) -> Any:
     def segment(wire: str) -> str:
         return f"{flat[0]}.{wire}" if flat and wire not in flat[1] else wire
 
+    index = {name: i for i, name in enumerate(cls.__struct_fields__)}  # type: ignore[attr-defined]
     rules = tuple(
-        (attr, segment(wire), kind, lo, hi, num) for attr, wire, kind, lo, hi, num in _RULES.get(cls, ())
+        (index[attr], segment(wire), kind, lo, hi, num) for attr, wire, kind, lo, hi, num in _RULES.get(cls, ())
     )
-    nested = tuple((attr, segment(wire), wire in _OPAQUE_FIELDS) for attr, wire in _wire_fields(cls))
+    nested = tuple((index[attr], segment(wire), wire in _OPAQUE_FIELDS) for attr, wire in _wire_fields(cls))
     custom = _CUSTOM.get(cls)
     plan = _PLANS[cls] = (rules, custom, nested) if rules or custom or nested else None
     return plan
@@ -230,8 +233,9 @@ def _walk(obj: Any, path: Path, out: list[Violation]) -> None:
         if plan is None:
             return
         rules, custom, nested = plan
-        for attr, segment, kind, lo, hi, num in rules:
-            value = getattr(obj, attr)
+        values = _astuple(obj)  # every field in one call (by index below)
+        for index, segment, kind, lo, hi, num in rules:
+            value = values[index]
             if value is None:
                 continue
             if kind == "range":
@@ -244,8 +248,8 @@ def _walk(obj: Any, path: Path, out: list[Violation]) -> None:
                     out.append((_at(path, segment), length_message(value, lo, hi)))
         if custom is not None:
             custom(obj, path, out)
-        for attr, segment, opaque in nested:
-            value = getattr(obj, attr)
+        for index, segment, opaque in nested:
+            value = values[index]
             if value is None or value.__class__ in (str, int, float, bool):
                 continue
             if opaque and not isinstance(value, models.Model):
@@ -344,9 +348,15 @@ def _point_vectors(obj: models.PointVectors, path: Path, out: list[Violation]) -
 
 
 def _field_condition(obj: models.FieldCondition, path: Path, out: list[Violation]) -> None:
-    if all(
-        getattr(obj, f) is None
-        for f in ("match", "range", "geo_bounding_box", "geo_radius", "geo_polygon", "values_count", "is_empty", "is_null")
+    if (
+        obj.match is None
+        and obj.range is None
+        and obj.geo_bounding_box is None
+        and obj.geo_radius is None
+        and obj.geo_polygon is None
+        and obj.values_count is None
+        and obj.is_empty is None
+        and obj.is_null is None
     ):
         out.append((_at(path, "match"), code_message("At least one field condition must be specified")))
 
@@ -420,7 +430,9 @@ def _json_paths(*fields: str, message: Callable[[str], str] | None = None) -> Ca
 
 
 def _field_condition_key(obj: models.FieldCondition, path: Path, out: list[Violation]) -> None:
-    _condition_key(obj, path, out)
+    key = obj.key
+    if key == "" or isinstance(key, list):  # the only keys _condition_key may refuse
+        _condition_key(obj, path, out)
     _field_condition(obj, path, out)
 
 

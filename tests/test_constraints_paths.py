@@ -3,6 +3,7 @@ the paths and texts below are the ones the walk gave when it built every path ea
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from aqdrant import _constraints
@@ -52,11 +53,22 @@ def _cases():
             searches=[m.QueryRequest(limit=1), m.QueryRequest(limit=0, filter=m.Filter(must=[FC(key="k")]))]
         ),
         "set_payload": m.SetPayload(payload={}, key=""),
+        "key_list_empty": m.Filter(
+            must=[msgspec.structs.replace(FC(key="a", match=m.MatchValue(value=1)), key=["a", ""])]
+        ),
+        "key_list_ok": m.Filter(must=[msgspec.structs.replace(FC(key="a"), key=["a"])]),
+        "each_condition": m.Filter(
+            should=[FC(key="a", is_null=True), FC(key="b", values_count=m.ValuesCount(gt=1)), FC(key="c", is_empty=False)]
+        ),
         "ok": m.QueryRequest(query=[0.1], limit=3, filter=m.Filter(must=[FC(key="a", range=m.Range(gte=1))])),
     }
 
 
 EXPECTED = {
+    "key_list_empty": ("format", [("must[0].key", "data did not match any variant of untagged enum Condition")]),
+    "key_list_ok": ("JSON body", [("must[0].match", "Validation error: At least one field condition must be specified [{}]")]),
+    "each_condition": None,
+
     "nested_filter": (
         "JSON body",
         [
