@@ -32,6 +32,7 @@ from typing import Any
 import msgspec
 
 from ..errors import ValidationError
+from ._unions import _is_pydantic
 
 #: deepest filter nesting accepted (a ``Filter`` inside a condition inside a ``Filter`` ...);
 #: deeper ones are refused before sending on every backend
@@ -178,9 +179,7 @@ def from_official(value: Any) -> Any:
     """An official-client (pydantic) model as the aqdrant model of the same name; anything else
     as it is. For arguments a method inspects before the body walk (``upsert``'s ``Batch``, a
     points selector's ``Filter``): iterating a pydantic model yields (field, value) pairs."""
-    from . import _unions
-
-    if not _unions._is_pydantic(value):
+    if not _is_pydantic(value):
         return value
     from . import _generated, parse
 
