@@ -180,43 +180,89 @@ def _wire_fields(cls: type) -> tuple[tuple[str, str], ...]:
     return fields
 
 
-def _walk(obj: Any, path: str, out: list[Violation]) -> None:
+#: A path is joined only when a rule fails: the walk hands down ``(parent, segment)`` pairs (``""``
+#: is the body itself; a segment is a field's wire name, ``"?"`` for a map value, or an int for a
+#: list index), and :func:`_at` writes them as Qdrant does (``points[0].vector``).
+Path = Any
+
+
+def _at(path: Path, leaf: str | None = None) -> str:
+    segments: list[Any] = [] if leaf is None else [leaf]
+    while path:
+        path, segment = path
+        segments.append(segment)
+    text = ""
+    for segment in reversed(segments):
+        if segment.__class__ is int:
+            text += f"[{segment}]"
+        else:
+            text = f"{text}.{segment}" if text else segment
+    return text
+
+
+_astuple = msgspec.structs.astuple
+
+#: per model class: (rules by field index with their path segment, Qdrant's own rule, fields to descend
+#: into by index with their segment); None for a class the walk has nothing to do in (no rule, nothing nested)
+_PLANS: dict[type, Any] = {}
+
+
+def _plan(cls: type) -> Any:
+    try:
+        return _PLANS[cls]
+    except KeyError:
+        pass
+    flat = _FLATTENED.get(cls.__name__)
+
+    def segment(wire: str) -> str:
+        return f"{flat[0]}.{wire}" if flat and wire not in flat[1] else wire
+
+    index = {name: i for i, name in enumerate(cls.__struct_fields__)}  # type: ignore[attr-defined]
+    rules = tuple(
+        (index[attr], segment(wire), kind, lo, hi, num) for attr, wire, kind, lo, hi, num in _RULES.get(cls, ())
+    )
+    nested = tuple((index[attr], segment(wire), wire in _OPAQUE_FIELDS) for attr, wire in _wire_fields(cls))
+    custom = _CUSTOM.get(cls)
+    plan = _PLANS[cls] = (rules, custom, nested) if rules or custom or nested else None
+    return plan
+
+
+def _walk(obj: Any, path: Path, out: list[Violation]) -> None:
     if isinstance(obj, models.Model):
-        cls = type(obj)
-        prefix = path + "." if path else ""
-        flat = _FLATTENED.get(cls.__name__)
-        for attr, wire, kind, lo, hi, num in _RULES.get(cls, ()):
-            value = getattr(obj, attr)
+        plan = _plan(obj.__class__)
+        if plan is None:
+            return
+        rules, custom, nested = plan
+        values = _astuple(obj)  # every field in one call (by index below)
+        for index, segment, kind, lo, hi, num in rules:
+            value = values[index]
             if value is None:
                 continue
-            where = prefix + (f"{flat[0]}.{wire}" if flat and wire not in flat[1] else wire)
             if kind == "range":
                 if isinstance(value, (int, float)) and not isinstance(value, bool) and (
                     (lo is not None and value < lo) or (hi is not None and value > hi)
                 ):
-                    out.append((where, range_message(value, lo, hi, num)))
+                    out.append((_at(path, segment), range_message(value, lo, hi, num)))
             elif isinstance(value, (str, list, tuple, dict)):
                 if (lo is not None and len(value) < lo) or (hi is not None and len(value) > hi):
-                    out.append((where, length_message(value, lo, hi)))
-        custom = _CUSTOM.get(cls)
+                    out.append((_at(path, segment), length_message(value, lo, hi)))
         if custom is not None:
             custom(obj, path, out)
-        for attr, wire in _wire_fields(cls):
-            value = getattr(obj, attr)
+        for index, segment, opaque in nested:
+            value = values[index]
             if value is None or value.__class__ in (str, int, float, bool):
                 continue
-            if wire in _OPAQUE_FIELDS and not isinstance(value, models.Model):
+            if opaque and not isinstance(value, models.Model):
                 continue
-            where = prefix + (f"{flat[0]}.{wire}" if flat and wire not in flat[1] else wire)
-            _walk(value, where, out)
+            _walk(value, (path, segment), out)
     elif isinstance(obj, (list, tuple)):
         if obj and isinstance(obj[0], (models.Model, list, tuple, dict)):
             for i, item in enumerate(obj):
-                _walk(item, f"{path}[{i}]", out)
+                _walk(item, (path, i), out)
     elif isinstance(obj, dict):
         for item in obj.values():
             if isinstance(item, (models.Model, list, tuple, dict)):
-                _walk(item, f"{path}.?" if path else "?", out)
+                _walk(item, (path, "?"), out)
 
 
 # ---- Qdrant's own rules -----------------------------------------------------------------------
@@ -225,7 +271,7 @@ def _is_numbers(v: Any) -> bool:
     return isinstance(v, (list, tuple)) or (np is not None and isinstance(v, np.ndarray))
 
 
-def _dense_or_multi(v: Any, path: str, out: list[Violation]) -> None:
+def _dense_or_multi(v: Any, path: Path, out: list[Violation]) -> None:
     """One vector as the user gave it: dense (numbers), multi (rows) or sparse / an object."""
     if isinstance(v, models.SparseVector):
         _sparse(v, path, out)
@@ -233,11 +279,11 @@ def _dense_or_multi(v: Any, path: str, out: list[Violation]) -> None:
     if not _is_numbers(v):
         return
     if len(v) == 0:
-        out.append((f"{path}.vector" if path else "vector", "dense vector must not be empty"))
+        out.append((_at(path, "vector"), "dense vector must not be empty"))
         return
     first = v[0]
     if _is_numbers(first):  # a multivector: rows of numbers
-        where = f"{path}.data" if path else "data"
+        where = _at(path, "data")
         if any(len(row) == 0 for row in v):
             out.append((where, "all vectors must be non-empty"))
             return
@@ -247,34 +293,31 @@ def _dense_or_multi(v: Any, path: str, out: list[Violation]) -> None:
             out.append((where, f"all vectors must have the same dimension, found vector with dimension {bad}"))
 
 
-def _sparse(v: models.SparseVector, path: str, out: list[Violation]) -> None:
-    prefix = f"{path}." if path else ""
+def _sparse(v: models.SparseVector, path: Path, out: list[Violation]) -> None:
     if len(v.indices) != len(v.values):
-        out.append((f"{prefix}values", code_message("must be the same length as indices")))
+        out.append((_at(path, "values"), code_message("must be the same length as indices")))
     elif len(set(v.indices)) != len(v.indices):
-        out.append((f"{prefix}indices", code_message("must be unique")))
+        out.append((_at(path, "indices"), code_message("must be unique")))
 
 
-def _vector_struct(v: Any, path: str, out: list[Violation]) -> None:
+def _vector_struct(v: Any, path: Path, out: list[Violation]) -> None:
     if isinstance(v, dict):
         for item in v.values():
-            _dense_or_multi(item, f"{path}.?", out)
+            _dense_or_multi(item, (path, "?"), out)
     else:
         _dense_or_multi(v, path, out)
 
 
-def _points_list(obj: models.PointsList, path: str, out: list[Violation]) -> None:
+def _points_list(obj: models.PointsList, path: Path, out: list[Violation]) -> None:
     # The hot path of an upsert: one attribute read and one length check per point.
-    prefix = f"{path}." if path else ""
     for i, p in enumerate(obj.points):
         v = p.vector
         if v.__class__ is list and v and v[0].__class__ is float:
             continue  # the common case: a non-empty dense vector
-        _vector_struct(v, f"{prefix}points[{i}].vector", out)
+        _vector_struct(v, (((path, "points"), i), "vector"), out)
 
 
-def _batch(obj: models.Batch, path: str, out: list[Violation]) -> None:
-    prefix = f"{path}." if path else ""
+def _batch(obj: models.Batch, path: Path, out: list[Violation]) -> None:
     ids, vectors = obj.ids, obj.vectors
     columns = vectors.values() if isinstance(vectors, dict) else [vectors]
     for column in columns:
@@ -287,7 +330,7 @@ def _batch(obj: models.Batch, path: str, out: list[Violation]) -> None:
             first = column[0]
             if _is_numbers(first) and len(first) and _is_numbers(first[0]):  # multivectors
                 for row in column:
-                    _dense_or_multi(row, f"{prefix}vectors", out)
+                    _dense_or_multi(row, (path, "vectors"), out)
             rows = len(column)  # Qdrant does not check a batch's dense rows for emptiness
         if rows != len(ids):
             out.append(("batch", f"number of ids and vectors must be equal ({len(ids)} != {rows})"))
@@ -296,25 +339,31 @@ def _batch(obj: models.Batch, path: str, out: list[Violation]) -> None:
         out.append(("batch", f"number of ids and payloads must be equal ({len(ids)} != {len(obj.payloads)})"))
 
 
-def _point_vectors(obj: models.PointVectors, path: str, out: list[Violation]) -> None:
-    where = f"{path}.vector" if path else "vector"
+def _point_vectors(obj: models.PointVectors, path: Path, out: list[Violation]) -> None:
+    where = (path, "vector")
     if isinstance(obj.vector, dict) and not obj.vector:
-        out.append((where, "must specify vectors to update for point"))
+        out.append((_at(where), "must specify vectors to update for point"))
     else:
         _vector_struct(obj.vector, where, out)
 
 
-def _field_condition(obj: models.FieldCondition, path: str, out: list[Violation]) -> None:
-    if all(
-        getattr(obj, f) is None
-        for f in ("match", "range", "geo_bounding_box", "geo_radius", "geo_polygon", "values_count", "is_empty", "is_null")
+def _field_condition(obj: models.FieldCondition, path: Path, out: list[Violation]) -> None:
+    if (
+        obj.match is None
+        and obj.range is None
+        and obj.geo_bounding_box is None
+        and obj.geo_radius is None
+        and obj.geo_polygon is None
+        and obj.values_count is None
+        and obj.is_empty is None
+        and obj.is_null is None
     ):
-        out.append((f"{path}.match" if path else "match", code_message("At least one field condition must be specified")))
+        out.append((_at(path, "match"), code_message("At least one field condition must be specified")))
 
 
-def _recommend_input(obj: models.RecommendInput, path: str, out: list[Violation]) -> None:
+def _recommend_input(obj: models.RecommendInput, path: Path, out: list[Violation]) -> None:
     if not obj.positive and not obj.negative:
-        where = f"{path}.positives, negatives" if path else "positives, negatives"
+        where = _at(path, "positives, negatives")
         out.append((where, code_message("At least one positive or negative vector/id must be provided")))
         return
     for item in [*(obj.positive or ()), *(obj.negative or ())]:
@@ -322,24 +371,24 @@ def _recommend_input(obj: models.RecommendInput, path: str, out: list[Violation]
             _dense_or_multi(item, path, out)
 
 
-def _integer_index(obj: models.IntegerIndexParams, path: str, out: list[Violation]) -> None:
+def _integer_index(obj: models.IntegerIndexParams, path: Path, out: list[Violation]) -> None:
     if obj.lookup is False and obj.range is False:
-        where = f"{path}.lookup" if path else "lookup"
+        where = _at(path, "lookup")
         out.append((where, code_message("the 'lookup' and 'range' capabilities can't be both disabled")))
 
 
-def _memory_not_pinned(storage: str) -> Callable[[Any, str, list[Violation]], None]:
-    def check(obj: Any, path: str, out: list[Violation]) -> None:
+def _memory_not_pinned(storage: str) -> Callable[[Any, Path, list[Violation]], None]:
+    def check(obj: Any, path: Path, out: list[Violation]) -> None:
         if getattr(obj, "memory", None) == "pinned":
-            where = f"{path}.memory" if path else "memory"
+            where = _at(path, "memory")
             out.append((where, f"`pinned` memory placement is not supported for {storage}"))
 
     return check
 
 
-def _sparse_index(obj: models.SparseIndexParams, path: str, out: list[Violation]) -> None:
+def _sparse_index(obj: models.SparseIndexParams, path: Path, out: list[Violation]) -> None:
     if obj.datatype == "turbo4":
-        where = f"{path}.datatype" if path else "datatype"
+        where = _at(path, "datatype")
         out.append((where, "`turbo4` datatype is not supported for sparse vectors"))
 
 
@@ -356,40 +405,40 @@ class _Undeserializable(Exception):
 _NO_CONDITION = "data did not match any variant of untagged enum Condition"
 
 
-def _slice(obj: models.Slice, path: str, out: list[Violation]) -> None:
+def _slice(obj: models.Slice, path: Path, out: list[Violation]) -> None:
     # `total` is a NonZeroU32 in Qdrant (inside the untagged Condition): 0 cannot be read, a 400;
     # an `index` outside 0..total is a validation error, a 422
-    prefix = f"{path}." if path else ""
     if obj.total == 0:
-        raise _Undeserializable(f"{prefix}total", _NO_CONDITION)
+        raise _Undeserializable(_at(path, "total"), _NO_CONDITION)
     if obj.index >= obj.total:
-        out.append((f"{prefix}index", range_message(obj.index, 0, obj.total - 1, "int")))
+        out.append((_at(path, "index"), range_message(obj.index, 0, obj.total - 1, "int")))
 
 
-def _json_paths(*fields: str, message: Callable[[str], str] | None = None) -> Callable[[Any, str, list[Violation]], None]:
+def _json_paths(*fields: str, message: Callable[[str], str] | None = None) -> Callable[[Any, Path, list[Violation]], None]:
     """Fields Qdrant reads as a ``JsonPath``: an empty one cannot be deserialized (``Invalid json
     path: ''``; inside a filter condition, no variant of the untagged ``Condition`` reads it)."""
 
-    def check(obj: Any, path: str, out: list[Violation]) -> None:
-        prefix = f"{path}." if path else ""
+    def check(obj: Any, path: Path, out: list[Violation]) -> None:
         for f in fields:
             value = getattr(obj, f)
             for key in value if isinstance(value, list) else [value]:
                 if key == "":
                     text = message(key) if message else f"Invalid json path: '{key}'"
-                    raise _Undeserializable(prefix + f, text)
+                    raise _Undeserializable(_at(path, f), text)
 
     return check
 
 
-def _field_condition_key(obj: models.FieldCondition, path: str, out: list[Violation]) -> None:
-    _condition_key(obj, path, out)
+def _field_condition_key(obj: models.FieldCondition, path: Path, out: list[Violation]) -> None:
+    key = obj.key
+    if key == "" or isinstance(key, list):  # the only keys _condition_key may refuse
+        _condition_key(obj, path, out)
     _field_condition(obj, path, out)
 
 
 _condition_key = _json_paths("key", message=lambda _key: _NO_CONDITION)  # made once, not per condition
 
-_CUSTOM: dict[type, Callable[[Any, str, list[Violation]], None]] = {
+_CUSTOM: dict[type, Callable[[Any, Path, list[Violation]], None]] = {
     models.Slice: _slice,
     models.SetPayload: _json_paths("key"),
     models.DeletePayload: _json_paths("keys"),

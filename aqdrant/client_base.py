@@ -116,7 +116,7 @@ class ClientBase:
         or as it is with ``cloud_inference=True`` (the server embeds). Dicts given for models are
         made models first (``_coerce``), so the inference walk and the validator see models."""
         body = _coerce(op, body)
-        if self.cloud_inference:
+        if self.cloud_inference or _nothing_to_embed(body):
             return body
         from .inference import DEFAULT_BATCH_SIZE, Embedder, embed_request
 
@@ -170,6 +170,21 @@ def _coerce(op: str, body: Any) -> Any:
         field = path[2:].split(".")[0].split("[")[0]
         arg = _FILTER_ARGUMENT.get(op, "points") if field == "filter" else _ARGUMENT_OF.get(field, field or "body")
         raise ValidationError(f"{op}: invalid argument `{arg}`: {e}", path=path) from None
+
+
+def _nothing_to_embed(body: Any) -> bool:
+    """A query without prefetches whose query is absent, an id or a dense / sparse vector: no
+    input to embed, so the inference walk (which would find none) is skipped for the common
+    query. aqdrant.inference reads a query's inputs from ``query`` and ``prefetch`` only, and
+    a list starting with a number as a vector."""
+    cls = body.__class__
+    if (cls is not models.QueryRequest and cls is not models.QueryGroupsRequest) or body.prefetch is not None:
+        return False
+    query = body.query
+    cls = query.__class__
+    if cls is list:
+        return not query or query[0].__class__ is float or query[0].__class__ is int
+    return query is None or cls is int or cls is str or cls is models.SparseVector
 
 
 def _point_id(value: Any) -> Any:

@@ -32,12 +32,14 @@ from typing import Any
 import msgspec
 
 from ..errors import ValidationError
+from ._unions import _is_pydantic
 
 #: deepest filter nesting accepted (a ``Filter`` inside a condition inside a ``Filter`` ...);
 #: deeper ones are refused before sending on every backend
 MAX_FILTER_DEPTH = 64
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+_astuple = msgspec.structs.astuple
 
 # Field plans: ("struct", cls) | ("model", annotation) | ("list", plan) | ("dict", plan)
 #   | ("json",) | ("resolved",) ; None for a field that never needs work.
@@ -177,9 +179,7 @@ def from_official(value: Any) -> Any:
     """An official-client (pydantic) model as the aqdrant model of the same name; anything else
     as it is. For arguments a method inspects before the body walk (``upsert``'s ``Batch``, a
     points selector's ``Filter``): iterating a pydantic model yields (field, value) pairs."""
-    from . import _unions
-
-    if not _unions._is_pydantic(value):
+    if not _is_pydantic(value):
         return value
     from . import _generated, parse
 
@@ -221,8 +221,9 @@ def _struct(obj: Any, depth: int) -> None:
         if depth > MAX_FILTER_DEPTH:
             raise _Bad(f"filter nested more than {MAX_FILTER_DEPTH} levels deep")
     plain = _PLAIN
-    for name, wire, fplan in plan:
-        value = object.__getattribute__(obj, name)
+    values = _astuple(obj)  # every slot in one call: most of a model's fields are None
+    for index, name, wire, fplan in plan:
+        value = values[index]
         if value is None:
             continue
         # the common cases without a call: a plain id/number, a dense vector as a list
@@ -389,10 +390,10 @@ _JSON_FIELDS = frozenset({"payload", "payloads", "metadata"})
 
 @cache
 def _fields_plan(cls: type) -> tuple:
-    """(name, wire name, plan) of each field of ``cls`` that may need work."""
+    """(index, name, wire name, plan) of each field of ``cls`` that may need work."""
     resolved = {n for n, *_ in getattr(sys.modules[cls.__module__], f"_FIELDS_{cls.__name__}", ())}
     out = []
-    for f in msgspec.structs.fields(cls):
+    for index, f in enumerate(msgspec.structs.fields(cls)):
         if f.name in resolved:
             plan = _RESOLVED
         else:
@@ -400,7 +401,7 @@ def _fields_plan(cls: type) -> tuple:
             if plan is not None and _has_json(plan) and f.name not in _JSON_FIELDS:
                 plan = _without_json(plan)
         if plan is not None:
-            out.append((f.name, f.encode_name, plan))
+            out.append((index, f.name, f.encode_name, plan))
     return tuple(out)
 
 

@@ -104,6 +104,9 @@ class UnionSpec:
                 or (isinstance(m, ListSpec) and not (m.item in (int, float) or _shape_of_member(m.item) in ("any", "float", "int")))
                 for m in t["array"]
             )
+            # A value of one of these exact classes resolves to itself: the only candidate for
+            # its shape is that class (``True`` for ``bool | List[str] | ...``, ``None``).
+            t["exact"] = frozenset(c for c in (bool, int, float, str, type(None)) if t[_shape_of_member(c)] == [c])
             self._table = t
         return self._table
 
@@ -460,6 +463,8 @@ _FLOATS = typing.List[float]
 
 def _resolve_union(spec: UnionSpec, value: Any) -> Any:
     cls = value.__class__
+    if cls in spec.table()["exact"]:
+        return value
     if cls is list and value and value[0].__class__ is not float and spec.table()["floats"]:
         value = _denumpy(value)  # ``list(np.random.rand(384))``: numpy float64 items
     if cls is list and value and value[0].__class__ is float and spec.table()["floats"]:

@@ -347,6 +347,25 @@ def _decode_point(buf: bytes, pos: int, end: int, scored: bool, as_numpy: bool) 
     while pos < end:
         key = buf[pos]
         pos += 1
+        if key == 0x0A and pos + 1 < end:  # the id: PointId{1 num} below 2^7 or 2^14 inline
+            n = buf[pos]
+            if n == 2 and buf[pos + 1] == 0x08 and buf[pos + 2] < 0x80:
+                pid = buf[pos + 2]
+                pos += 3
+                continue
+            if n == 3 and buf[pos + 1] == 0x08 and buf[pos + 2] >= 0x80 and buf[pos + 3] < 0x80:
+                pid = (buf[pos + 2] & 0x7F) | (buf[pos + 3] << 7)
+                pos += 4
+                continue
+        elif scored:
+            if key == 0x1D:  # score, fixed32
+                score = _unpack_f(buf, pos)[0]
+                pos += 4
+                continue
+            if key == 0x28 and buf[pos] < 0x80:  # version below 2^7
+                version = buf[pos]
+                pos += 1
+                continue
         if key >= 0x80:
             pos -= 1
             key, pos = _read_varint(buf, pos)
@@ -360,21 +379,24 @@ def _decode_point(buf: bytes, pos: int, end: int, scored: bool, as_numpy: bool) 
             nxt = pos + n
             if field == 2:
                 # a payload entry: {1 key, 2 value} as every encoder writes it (short key, short
-                # value, nothing else) read inline; any other layout by _decode_map_entry
+                # value, nothing else) read inline, and so is a value that is only a small int or
+                # a short string; any other layout by _decode_map_entry / _decode_value
                 kn = buf[pos + 1] if n > 1 and buf[pos] == 0x0A else 0x80
                 p = pos + 2 + kn
                 if kn < 0x80 and p + 1 < nxt and buf[p] == 0x12 and buf[p + 1] < 0x80 and p + 2 + buf[p + 1] == nxt:
-                    payload[buf[pos + 2 : p].decode()] = _decode_value(buf, p + 2, nxt)
+                    k = buf[pos + 2 : p].decode()
+                    vkey = buf[p + 2] if p + 3 < nxt else 0
+                    if vkey == 0x18 and p + 4 == nxt and buf[p + 3] < 0x80:  # integer_value below 2^7
+                        payload[k] = buf[p + 3]
+                    elif vkey == 0x22 and buf[p + 3] < 0x80 and p + 4 + buf[p + 3] == nxt:  # short string
+                        payload[k] = buf[p + 4 : nxt].decode()
+                    else:
+                        payload[k] = _decode_value(buf, p + 2, nxt)
                 else:
                     k, v = _decode_map_entry(buf, pos, nxt)
                     payload[k] = v
             elif field == 1:
-                if n == 2 and buf[pos] == 0x08 and buf[pos + 1] < 0x80:
-                    pid = buf[pos + 1]  # PointId{1 num} below 2^7: one byte
-                elif n == 3 and buf[pos] == 0x08 and buf[pos + 1] >= 0x80 and buf[pos + 2] < 0x80:
-                    pid = (buf[pos + 1] & 0x7F) | (buf[pos + 2] << 7)  # below 2^14: two bytes
-                else:
-                    pid = _decode_point_id(buf, pos, nxt)
+                pid = _decode_point_id(buf, pos, nxt)
             elif field == f_vec:
                 vector = _decode_vectors_output(buf, pos, nxt, as_numpy)
             elif field == f_sk:
@@ -382,9 +404,6 @@ def _decode_point(buf: bytes, pos: int, end: int, scored: bool, as_numpy: bool) 
             elif field == f_ov:
                 order_value = _decode_order_value(buf, pos, nxt)
             pos = nxt
-        elif scored and key == 0x1D:  # score, fixed32
-            score = _unpack_f(buf, pos)[0]
-            pos += 4
         elif scored and key == 0x28:
             version, pos = _read_varint(buf, pos)
         else:
