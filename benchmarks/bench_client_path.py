@@ -83,6 +83,7 @@ async def main(args: argparse.Namespace) -> None:
             "c", points=[models.PointStruct(id=1, vector=list(VECTOR), payload={"a": 1})]
         ),
     }
+    header_done = False
     for name, call in ops.items():
         if args.profile and name != args.profile:
             continue
@@ -96,13 +97,16 @@ async def main(args: argparse.Namespace) -> None:
             prof.disable()
             pstats.Stats(prof).sort_stats("tottime").print_stats(25)
             continue
+        if not header_done:
+            print("| op | client CPU µs per call, instant backend (best of 9, asyncio) |\n|---|---|")
+            header_done = True
         best = float("inf")
         for _ in range(9):
             start = time.process_time_ns()
             for _ in range(args.calls):
                 await call()
             best = min(best, (time.process_time_ns() - start) / args.calls / 1000)
-        print(f"{name:14s} {best:7.1f} us/call")
+        print(f"| {name} | {best:.1f} |")
 
 
 if __name__ == "__main__":
