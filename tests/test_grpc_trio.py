@@ -1,5 +1,5 @@
 """gRPC without asyncio: ``AsyncQdrantClient(prefer_grpc=True)`` under trio speaks gRPC through
-:class:`aqdrant.grpc._h2channel.H2Channel` (anyio + h2), against real grpclib servers running in
+:class:`aqdrant.grpc._h2channel.H2Channel` (own HTTP/2 framing), against real grpclib servers running in
 their own thread and loop: the dev server's gRPC endpoint, the fault-injection handlers of
 tests/test_e2e_grpc.py, and small handlers of our own (echo, a dropped connection, TLS).
 
