@@ -66,6 +66,7 @@ import threading
 import time
 import typing
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -362,6 +363,7 @@ class LocalBackend:
         *,
         optimize: str = "idle",
         optimize_after: float = 1.0,
+        on_warning: Callable[[str], None] | None = None,
     ) -> None:
         if path is not None and str(path) == ":memory:":
             path = None
@@ -382,6 +384,9 @@ class LocalBackend:
             self._unlock = weakref.finalize(self, storelock.unlock, self._lock_fd)
         self.optimize_policy = optimize
         self.optimize_after = float(optimize_after)
+        #: where the engine's notes on parameters without local effect go: a LocalEngineWarning at
+        #: the caller's line for a client; the dev server logs them instead (its callers are remote)
+        self._on_warning = on_warning
         self._root: str | None = None
         self._conn: _Conn | None = None
         self._ids = itertools.count(1)
@@ -575,7 +580,10 @@ class LocalBackend:
             timeout=timeout,
         )
         for text in reply.get("warnings") or ():
-            warn(text, LocalEngineWarning)  # at the caller's line (aqdrant/_warn.py)
+            if self._on_warning is not None:
+                self._on_warning(text)
+            else:
+                warn(text, LocalEngineWarning)  # at the caller's line (aqdrant/_warn.py)
         if reply.get("ok"):
             if "lists" in reply:
                 return await _parse_lists(op.result_type, reply)

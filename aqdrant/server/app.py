@@ -171,6 +171,17 @@ async def _parse_body(op: Operation, raw: bytes | dict) -> Any:
         raise HttpError(400, f"Format error in JSON body: {e}") from None
 
 
+_noted: set[str] = set()
+
+
+def _log_engine_note(text: str) -> None:
+    """A request parameter the engine ignores (Qdrant takes it silently): logged once per text in
+    the server's log, not raised as a Python warning inside the server for every such request."""
+    if text not in _noted:
+        _noted.add(text)
+        logger.info("%s (noted once)", text)
+
+
 def _credentials_ok(http: HttpRequest, api_key: str) -> bool | None:
     """True/False for right/wrong credentials, None when none were given."""
     given = http.headers.get("api-key")
@@ -428,7 +439,7 @@ def create_app(
         def factory() -> Any:
             from ..local import LocalBackend
 
-            return LocalBackend(path)
+            return LocalBackend(path, on_warning=_log_engine_note)
 
     elif callable(backend) and not hasattr(backend, "execute"):
         factory = backend
