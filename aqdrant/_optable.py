@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -29,10 +29,12 @@ class Operation:
     idempotent: bool  # safe to retry after the request may have reached the server
     grpc: str | None  # Service.Method of the gRPC counterpart, if any
     summary: str = ""
+    #: the operation takes a ``timeout`` query parameter (read by the pipeline on every call:
+    #: computed once here, not scanned per call)
+    has_timeout: bool = field(init=False, repr=False, compare=False)
 
-    @property
-    def has_timeout(self) -> bool:
-        return any(q.name == "timeout" for q in self.query_params)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "has_timeout", any(q.name == "timeout" for q in self.query_params))
 
     def url_path(self, **path_values: Any) -> str:
         from urllib.parse import quote
